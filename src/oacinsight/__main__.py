@@ -1,0 +1,3 @@
+from oacinsight.cli import main
+
+main()
