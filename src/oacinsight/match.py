@@ -1,0 +1,230 @@
+"""Attach output area, OAC and area codes to every record, by postcode.
+
+The output holds every input row, in input order, with all its columns, plus
+:data:`ADDED_COLUMNS`.  ``match_status`` says what happened to each row and
+``match_note`` why; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from oacinsight.errors import InputFileError, StoreError
+from oacinsight.store import Store, matching
+from oacinsight.store.matching import ADDED_COLUMNS, STATUSES
+from oacinsight.tabular import (
+    InputSource,
+    dedupe_columns,
+    open_input,
+    output_format,
+    prepend_bom,
+    write_xlsx,
+)
+
+MATCHED = ("matched", "matched_terminated")
+_NAME_HINTS = re.compile(r"^(post_?codes?|pcds?|pcd[278]|postal_?code|zip|post_?code_?clean)$")
+
+__all__ = ["ADDED_COLUMNS", "STATUSES", "MatchResult", "MatchSummary", "match_file",
+           "match_records"]
+
+
+@dataclass
+class MatchSummary:
+    """Counts of a match: per status, per local authority, and what was used."""
+
+    input_name: str
+    rows: int
+    postcode_column: str
+    editions: list[str]
+    counts: dict[str, int]
+    by_authority: pd.DataFrame
+    renamed: dict[str, str] = field(default_factory=dict)
+    encoding: str = "utf-8"
+    output: str | None = None
+
+    @property
+    def matched(self) -> int:
+        """Rows with an OAC group (live and terminated postcodes)."""
+        return sum(self.counts.get(s, 0) for s in MATCHED)
+
+    @property
+    def match_rate(self) -> float:
+        return self.matched / self.rows if self.rows else 0.0
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per status: ``status, count, share``."""
+        rows = [(s, self.counts.get(s, 0)) for s in STATUSES]
+        df = pd.DataFrame(rows, columns=["status", "count"])
+        df["share"] = df["count"] / self.rows if self.rows else 0.0
+        return df
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready summary (what ``--report`` writes)."""
+        by_la = self.by_authority.astype(object).where(self.by_authority.notna(), None)
+        return {
+            "input": self.input_name, "output": self.output, "rows": self.rows,
+            "postcode_column": self.postcode_column, "encoding": self.encoding,
+            "postcode_directory_editions": self.editions,
+            "matched": self.matched, "match_rate": round(self.match_rate, 6),
+            "status": {s: {"count": int(c), "share": round(float(sh), 6)}
+                       for s, c, sh in self.to_frame().itertuples(index=False)},
+            "by_local_authority": by_la.to_dict(orient="records"),
+            "renamed_input_columns": self.renamed,
+        }
+
+    def text(self) -> str:
+        """Human-readable lines for the terminal."""
+        lines = [
+            f"{self.input_name}: {self.rows:,} rows; postcode column '{self.postcode_column}'; "
+            f"directory {', '.join(self.editions) or '(unknown edition)'}",
+        ]
+        for status, count, share in self.to_frame().itertuples(index=False):
+            lines.append(f"  {status:<19} {count:>10,}  {share:6.1%}")
+        lines.append(f"  match rate {self.match_rate:.1%} ({self.matched:,} rows with an OAC group)")
+        top = self.by_authority.head(10)
+        if len(top):
+            lines.append("  by local authority (top 10): " + "; ".join(
+                f"{r.laua}{' ' + r.name if isinstance(r.name, str) else ''} {r.rows:,}"
+                for r in top.itertuples()))
+        for old, new in self.renamed.items():
+            lines.append(f"  note: input column '{old}' renamed '{new}' (clashes with an output)")
+        return "\n".join(lines)
+
+
+@dataclass
+class MatchResult:
+    """Matched records (a DataFrame) and their summary."""
+
+    frame: pd.DataFrame
+    summary: MatchSummary
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame
+
+
+def choose_postcode_column(
+    columns: list[str], requested: str | None, shares: Callable[[list[str]], dict[str, float]]
+) -> str:
+    """The postcode column: the one asked for, else the one name or content points to."""
+    if requested:
+        exact = [c for c in columns if c == requested]
+        loose = [c for c in columns if c.strip().lower() == requested.strip().lower()]
+        if exact or len(loose) == 1:
+            return (exact or loose)[0]
+        raise InputFileError(
+            f"no column {requested!r}; the columns are: {', '.join(columns)}"
+        )
+    by_name = [c for c in columns if _NAME_HINTS.match(re.sub(r"[\s\-]", "_", c.lower()))
+               or "postcode" in c.lower().replace(" ", "")]
+    pool = by_name or columns
+    if len(by_name) == 1:
+        return by_name[0]
+    found = sorted(shares(pool).items(), key=lambda kv: -kv[1])
+    good = [c for c, s in found if s >= 0.5]
+    if len(good) == 1 or (good and found[0][1] >= 1.5 * found[1][1]):
+        return good[0]
+    if good:
+        raise InputFileError(
+            f"several columns could hold the postcode ({', '.join(good)}); "
+            "choose one with --postcode-column"
+        )
+    raise InputFileError(
+        f"no postcode column found; the columns are: {', '.join(columns)} "
+        "(name it with --postcode-column)"
+    )
+
+
+def _open_store(store: Store | str | os.PathLike[str] | None) -> Store:
+    s = store if isinstance(store, Store) else Store(store, read_only=True)
+    if not s.has_table("pc_lookup"):
+        raise StoreError(
+            f"the store {s.path} has no postcode directory: run "
+            "'oacinsight data ingest' on the NSPL or ONSPD first"
+        )
+    return s
+
+
+def _prepare(store: Store, src: InputSource, postcode_column: str | None) -> MatchSummary:
+    con = store.con
+    columns = matching.load_input(con, src)
+    n = matching.row_count(con)
+    if n == 0:
+        raise InputFileError(f"{src.name}: has a header but no data rows")
+    column = choose_postcode_column(columns, postcode_column,
+                                    lambda cols: matching.postcode_shares(con, cols))
+    editions = matching.editions(con)
+    matching.create_matched_view(con, columns, column, ", ".join(editions) or "loaded edition")
+    return MatchSummary(
+        input_name=src.name, rows=n, postcode_column=column, editions=editions,
+        counts=matching.status_counts(con), by_authority=matching.authority_counts(con),
+        renamed=matching.renamed_columns(columns), encoding=src.encoding,
+    )
+
+
+def match_file(
+    input_path: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    *,
+    store: Store | str | os.PathLike[str] | None = None,
+    postcode_column: str | None = None,
+    report: str | os.PathLike[str] | None = None,
+) -> MatchSummary:
+    """Match a CSV/XLSX/Parquet file and write every row, enriched, to ``output_path``.
+
+    Parameters
+    ----------
+    input_path, output_path : path
+        Input and output files; the output format follows its suffix
+        (``.csv``, ``.xlsx``, ``.parquet``).
+    store : Store or path, optional
+        The reference store (default: the user's store).
+    postcode_column : str, optional
+        The column holding the postcode; found by name or content when omitted.
+    report : path, optional
+        Also write the summary as JSON here.
+
+    Returns
+    -------
+    MatchSummary
+    """
+    out = Path(output_path)
+    fmt = output_format(out)
+    s = _open_store(store)
+    with open_input(input_path) as src:
+        summary = _prepare(s, src, postcode_column)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "xlsx":
+            write_xlsx(matching.matched_frame(s.con), out, sheet="matched")
+        else:
+            matching.copy_matched(s.con, out, fmt)
+            if fmt == "csv":
+                prepend_bom(out)
+    summary.output = str(out)
+    if report:
+        Path(report).write_text(json.dumps(summary.to_json(), indent=2, default=str))
+    return summary
+
+
+def match_records(
+    frame: pd.DataFrame,
+    *,
+    store: Store | str | os.PathLike[str] | None = None,
+    postcode_column: str | None = None,
+    name: str = "records",
+) -> MatchResult:
+    """Match a DataFrame of records; returns every row with the added columns."""
+    if frame.shape[1] == 0:
+        raise InputFileError(f"{name}: has no columns")
+    frame = frame.copy()
+    frame.columns = dedupe_columns([str(c) for c in frame.columns])
+    s = _open_store(store)
+    summary = _prepare(s, InputSource(name, "frame", frame=frame), postcode_column)
+    return MatchResult(matching.matched_frame(s.con), summary)

@@ -1,0 +1,105 @@
+"""Build ``pc_lookup``: one row per postcode with everything ``match`` attaches.
+
+It is rebuilt after every ingest, so a match is one join.  The 2021 output area of a
+postcode comes from, in order: the directory's own ``oa21`` column; its ``oa11`` code
+when that code is also a 2021 OA (most survived, 2011→2021); the official OA11→OA21
+lookup when ingested.  Anything else has no OAC, with the reason in ``note``.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from oacinsight.oac import SUPERGROUP_NAMES
+from oacinsight.store import _sql_str
+
+_NO_OAC_NOTE = """
+CASE
+  WHEN coalesce(r.oa21, r.oa11) = 'L99999999' THEN 'Channel Islands postcode: no output area or OAC'
+  WHEN coalesce(r.oa21, r.oa11) = 'M99999999' THEN 'Isle of Man postcode: no output area or OAC'
+  WHEN r.oa21r IS NULL AND r.oa11 LIKE 'S00%' THEN 'Scottish 2011 output area ' || r.oa11
+       || ': OAC 2021 uses Scotland''s 2022 output areas, which this directory edition lacks'
+  WHEN r.oa21r IS NULL AND r.oa11 LIKE 'N00%' THEN 'Northern Ireland 2011 small area ' || r.oa11
+       || ': OAC 2021 uses 2021 data zones, which this directory edition lacks'
+  WHEN r.oa21r IS NULL AND r.oa11 IS NULL THEN 'the postcode directory gives no output area'
+  WHEN r.oa21r IS NULL AND NOT has_known THEN 'no OAC loaded: ingest the OAC 2021 file'
+  WHEN r.oa21r IS NULL THEN '2011 output area ' || r.oa11 || ' has no 2021 equivalent in the '
+       || 'store (ingest the official OA11 to OA21 lookup)'
+  ELSE 'output area ' || r.oa21r || ' has no OAC in the store'
+END
+"""
+
+_BUILD = """
+CREATE OR REPLACE TABLE pc_lookup AS
+WITH known21 AS (SELECT oa FROM oac_oa UNION SELECT oa FROM oa_links),
+flag AS (SELECT count(*) > 0 AS has_known FROM known21),
+p AS (
+  SELECT * FROM postcodes
+  QUALIFY row_number() OVER (PARTITION BY pc_key
+                             ORDER BY (doterm IS NULL) DESC, source_file DESC) = 1
+),
+split AS (SELECT oa11, min(oa21) AS oa21, count(*) AS n FROM oa11_oa21 GROUP BY oa11),
+r AS (
+  SELECT p.*,
+    CASE WHEN p.oa21 IS NOT NULL THEN p.oa21 WHEN k.oa IS NOT NULL THEN p.oa11
+         WHEN s.oa21 IS NOT NULL THEN s.oa21 END AS oa21r,
+    CASE WHEN p.oa21 IS NOT NULL THEN 'oa21' WHEN k.oa IS NOT NULL THEN 'oa11'
+         WHEN s.n > 1 THEN 'oa11 split' WHEN s.oa21 IS NOT NULL THEN 'oa11 lookup' END
+      AS oa_source
+  FROM p
+  LEFT JOIN known21 k ON p.oa21 IS NULL AND k.oa = p.oa11
+  LEFT JOIN split s ON p.oa21 IS NULL AND k.oa IS NULL AND s.oa11 = p.oa11
+),
+oac AS (SELECT * FROM oac_oa QUALIFY row_number() OVER (PARTITION BY oa ORDER BY source_file) = 1),
+lsoa AS (
+  SELECT oa, min(target_code) AS lsoa21 FROM oa_links WHERE target_type = 'lsoa' GROUP BY oa
+),
+names AS (
+  SELECT level, code, name FROM oac_names
+  QUALIFY row_number() OVER (PARTITION BY level, code ORDER BY source_file) = 1
+),
+default_names AS (SELECT * FROM (VALUES {default_names}) t(code, name)),
+la AS (SELECT code, min(name) AS name FROM area_names GROUP BY code)
+SELECT
+  r.pc_key, r.pcds AS postcode_clean, r.oa21r AS oa21,
+  coalesce(lsoa.lsoa21, r.lsoa21) AS lsoa21, r.laua, la.name AS laua_name, r.ward,
+  nullif(r.imd, 0) AS imd_rank, o.supergroup AS oac_supergroup, o.group_code AS oac_group,
+  o.subgroup AS oac_subgroup,
+  coalesce(n1.name, dn.name) AS oac_supergroup_name, n2.name AS oac_group_name,
+  n3.name AS oac_subgroup_name,
+  CASE WHEN o.subgroup IS NULL THEN 'no_oac' WHEN r.doterm IS NULL THEN 'matched'
+       ELSE 'matched_terminated' END AS status,
+  CASE WHEN o.subgroup IS NULL THEN {no_oac_note}
+       WHEN r.oa_source = 'oa11 split' THEN '2011 output area ' || r.oa11
+            || ' was split in 2021; placed in ' || r.oa21r
+            || CASE WHEN r.doterm IS NOT NULL THEN '; postcode terminated ' || r.doterm ELSE '' END
+       WHEN r.doterm IS NOT NULL THEN 'postcode terminated ' || r.doterm
+            || '; its output area is still known'
+       ELSE '' END AS note,
+  r.oa11, r.oa_source, r.ctry, r.rgn, r.doterm, r.lat, r.long, r.edition
+FROM r CROSS JOIN flag
+LEFT JOIN oac o ON o.oa = r.oa21r
+LEFT JOIN lsoa ON lsoa.oa = r.oa21r
+LEFT JOIN la ON la.code = r.laua
+LEFT JOIN names n1 ON n1.level = 'supergroup' AND n1.code = o.supergroup
+LEFT JOIN default_names dn ON dn.code = o.supergroup
+LEFT JOIN names n2 ON n2.level = 'group' AND n2.code = o.group_code
+LEFT JOIN names n3 ON n3.level = 'subgroup' AND n3.code = o.subgroup
+"""
+
+_DISTRICTS = """
+CREATE OR REPLACE TABLE pc_districts AS
+SELECT DISTINCT left(pc_key, length(pc_key) - 3) AS district,
+       regexp_extract(pc_key, '^[A-Z]+') AS area
+FROM postcodes
+"""
+
+
+def rebuild(con: duckdb.DuckDBPyConnection) -> int:
+    """Rebuild ``pc_lookup`` and ``pc_districts``; returns the number of postcodes."""
+    default_names = ", ".join(
+        f"('{code}', '{_sql_str(name)}')" for code, name in SUPERGROUP_NAMES.items()
+    )
+    con.execute(_BUILD.format(default_names=default_names, no_oac_note=_NO_OAC_NOTE))
+    con.execute(_DISTRICTS)
+    return int(con.execute("SELECT count(*) FROM pc_lookup").fetchone()[0])  # type: ignore[index]
