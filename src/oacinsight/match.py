@@ -88,7 +88,9 @@ class MatchSummary:
         ]
         for status, count, share in self.to_frame().itertuples(index=False):
             lines.append(f"  {status:<19} {count:>10,}  {share:6.1%}")
-        lines.append(f"  match rate {self.match_rate:.1%} ({self.matched:,} rows with an OAC group)")
+        lines.append(
+            f"  match rate {self.match_rate:.1%} ({self.matched:,} rows with an OAC group)"
+        )
         top = self.by_authority.head(10)
         if len(top):
             lines.append("  by local authority (top 10): " + "; ".join(

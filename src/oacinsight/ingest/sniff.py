@@ -71,7 +71,7 @@ def _peek_parquet(path: Path, n_rows: int) -> Peek:
 
     pf = pq.ParquetFile(path)
     cols = list(pf.schema_arrow.names)
-    if pf.metadata.num_rows == 0:
+    if pf.metadata.num_rows == 0 or n_rows == 0:
         return Peek(path, cols, [])
     batch = next(pf.iter_batches(batch_size=n_rows))
     records = batch.to_pylist()

@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from oacinsight.postcodes import BFPO_REGEX, POSTCODE_KEY_REGEX, STRIP_REGEX
 from oacinsight.errors import InputFileError
+from oacinsight.postcodes import BFPO_REGEX, POSTCODE_KEY_REGEX, STRIP_REGEX
 from oacinsight.store import _sql_str
 from oacinsight.tabular import FORMULA_START, InputSource
 
@@ -45,11 +45,19 @@ def _create_inp(con: duckdb.DuckDBPyConnection, src: InputSource) -> None:
         con.execute("CREATE TEMP TABLE inp AS SELECT * FROM _frame_in")
         con.unregister("_frame_in")
     else:
-        con.execute(
-            f"CREATE TEMP TABLE inp AS SELECT * FROM read_csv('{_sql_str(src.path)}', "
-            f"header=true, all_varchar=true, delim='{_sql_str(src.delimiter)}', quote='\"', "
-            "escape='\"', null_padding=true, normalize_names=false, sample_size=20480)"
+        base = (
+            f"read_csv('{_sql_str(src.path)}', header=true, all_varchar=true, "
+            f"delim='{_sql_str(src.delimiter)}', quote='\"', escape='\"', "
+            "normalize_names=false, sample_size=20480"
         )
+        try:
+            con.execute(f"CREATE TEMP TABLE inp AS SELECT * FROM {base})")
+        except duckdb.InvalidInputException:
+            # rows with fewer fields than the header: pad them (single-threaded reader)
+            con.execute(
+                f"CREATE TEMP TABLE inp AS SELECT * FROM {base}, null_padding=true, "
+                "parallel=false)"
+            )
 
 
 def row_count(con: duckdb.DuckDBPyConnection) -> int:

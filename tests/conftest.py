@@ -1,0 +1,58 @@
+"""Shared fixtures: the real ONS data beside the repo, and stores built from it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path:
+    """``$OACINSIGHT_SHARED_DATA`` or ``../shared/data`` from the repository root."""
+    env = os.environ.get("OACINSIGHT_SHARED_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+def need_shared(*parts: str) -> Path:
+    """A path in the shared data; skip visibly when absent, fail loudly under CI."""
+    path = shared_data_dir().joinpath(*parts)
+    if not path.exists():
+        message = f"real data not found: {path} (set OACINSIGHT_SHARED_DATA)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with every postcode file, the OAC files, lookups and census ts001/ts041."""
+    from oacinsight.ingest import ingest
+    from oacinsight.store import Store
+
+    census = need_shared("census2021_oa")
+    paths = [need_shared("postcodes"), need_shared("oac"), need_shared("geography"),
+             census / "Table_Metadata.csv", census / "ts001.parquet", census / "ts041.parquet"]
+    path = tmp_path_factory.mktemp("real") / "store.duckdb"
+    with Store(path) as store:
+        ingest(paths, store)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store built from the hand-made files in ``tests/tiny.py``."""
+    from tests.tiny import write_tiny_reference
+
+    from oacinsight.ingest import ingest
+    from oacinsight.store import Store
+
+    root = tmp_path_factory.mktemp("tiny")
+    files = write_tiny_reference(root / "ref")
+    path = root / "store.duckdb"
+    with Store(path) as store:
+        ingest(files, store)
+    return path
