@@ -133,7 +133,7 @@ def test_content_detection_and_named_column(tmp_path, tiny_store):
 def test_missing_store_and_bad_output(tmp_path, customers, tiny_store):
     with pytest.raises(StoreError, match="no store at"):
         match_file(customers, tmp_path / "o.csv", store=tmp_path / "none.duckdb")
-    with pytest.raises(InputFileError, match="unsupported output type '.txt'"):
+    with pytest.raises(InputFileError, match=r"unsupported output type '\.txt'"):
         match_file(customers, tmp_path / "o.txt", store=tiny_store)
 
 
