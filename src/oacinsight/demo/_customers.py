@@ -26,6 +26,7 @@ MESSY_KINDS = ("lower", "no_space", "extra_spaces", "pcd2_style", "whitespace")
 #: Postcodes that break the grammar (status ``invalid_format``).
 INVALID_VALUES = ("DM1", "12345", "N/A", "TBC", "DM1 2A", "0113 496 0000", "unknown",
                   "D M")  # fmt: skip
+#: British Forces addresses: valid mail, no geography (status ``not_found``).
 BFPO_VALUES = ("BFPO 123", "BFPO 57")
 FORMULA_NOTE = '=HYPERLINK("http://example.invalid/x","click")'
 PHONE_NOTE = "+44 7700 900123 mobile, call after 5"
@@ -125,7 +126,7 @@ def problem_rows(rng: np.random.Generator, world: World, n_customers: int) -> li
     for i in range(round(0.01 * n_customers)):
         value = INVALID_VALUES[i % len(INVALID_VALUES)]
         rows.append(_row(value, "invalid", "invalid_format", None, None))
-    rows += [_row(v, "bfpo", "invalid_format", None, None) for v in BFPO_VALUES]
+    rows += [_row(v, "bfpo", "not_found", None, None) for v in BFPO_VALUES]
     sg = world.oas.set_index("oa")["supergroup"]
     dead = pcs[pcs["kind"] == "terminated"]
     for i in rng.integers(len(dead), size=round(0.01 * n_customers)):
