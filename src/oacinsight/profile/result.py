@@ -1,0 +1,413 @@
+"""A computed customer profile with its provenance, and the writers that publish it.
+
+Every writer goes through :meth:`ProfileResult.published_frame`, so suppressed counts
+never leave the process.  Spreadsheet-bound text is neutralised against formula
+injection (names may be typed by users).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment
+from markupsafe import Markup
+
+from oacinsight import __version__
+from oacinsight.errors import OacInsightError
+from oacinsight.profile.chart import plot_profile, save_figure
+from oacinsight.profile.stats import OUTPUT_COLUMNS, compute_profile
+from oacinsight.profile.suppress import published_frame
+
+__all__ = ["RESULT_LEVELS", "WRITE_SUFFIXES", "ProfileResult", "neutralise_formula"]
+
+RESULT_LEVELS: tuple[str, ...] = ("supergroup", "group", "subgroup", "all")
+WRITE_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".json", ".html", ".png", ".svg")
+JSON_FORMAT = "oacinsight.profile/1"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+_FLAG_MEANINGS: dict[str, str] = {
+    "over": "customers over-represented: the whole interval is above 100",
+    "under": "customers under-represented: the whole interval is below 100",
+    "not_significant": "the interval includes 100",
+    "suppressed": "numbers hidden to protect small counts (see suppression)",
+    "no_base": "the base is 0 in this group, so there is no index",
+}
+
+
+def neutralise_formula(value: Any) -> Any:
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe.
+
+    Parameters
+    ----------
+    value : Any
+        A cell value.
+
+    Returns
+    -------
+    Any
+        ``"'" + value`` for text starting with ``= + - @`` (or tab/CR), else ``value``.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text cell passed through :func:`neutralise_formula`."""
+    out = frame.copy()
+    for column in out.columns:
+        if not (pd.api.types.is_numeric_dtype(out[column]) or
+                pd.api.types.is_bool_dtype(out[column])):
+            out[column] = out[column].astype(object).map(neutralise_formula)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe Python value: NaN/NA to None, numpy scalars to int/float/str."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-safe dicts."""
+    columns = [str(c) for c in frame.columns]
+    return [
+        {c: _plain(v) for c, v in zip(columns, row, strict=True)}
+        for row in frame.astype(object).itertuples(index=False, name=None)
+    ]
+
+
+@dataclass
+class ProfileResult:
+    """A customer profile with what is needed to publish it honestly.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        :func:`compute_profile` output: unsuppressed numbers, flags set.
+    level : str
+        ``supergroup``, ``group``, ``subgroup`` or ``all``.
+    base_name : str
+        What the base is, e.g. ``residents (Census 2021 TS001)``.
+    areas : list of (str, str)
+        ``(code, name)`` of the areas profiled.
+    n_input, n_matched, n_in_area : int
+        Records read, records matched to an output area, and matched records inside
+        the areas profiled.
+    unmatched : dict of str to int
+        Count of unmatched records by status.
+    confidence : float
+        Confidence level of the intervals.
+    suppress_below : int
+        Suppression threshold used.
+    base_is_sample : bool, default False
+        True when the base is a sample (Katz interval), False for Census counts.
+    """
+
+    table: pd.DataFrame
+    level: str
+    base_name: str
+    areas: list[tuple[str, str]]
+    n_input: int
+    n_matched: int
+    n_in_area: int
+    unmatched: dict[str, int]
+    confidence: float
+    suppress_below: int
+    base_is_sample: bool = False
+
+    def __post_init__(self) -> None:
+        """Check the level and the table's columns."""
+        if self.level not in RESULT_LEVELS:
+            raise OacInsightError(
+                f"unknown profile level {self.level!r}; use {', '.join(RESULT_LEVELS)}"
+            )
+        missing = [c for c in OUTPUT_COLUMNS if c not in self.table.columns]
+        if missing:
+            raise OacInsightError(f"profile table is missing column(s): {', '.join(missing)}")
+
+    @classmethod
+    def from_counts(
+        cls,
+        counts: pd.DataFrame,
+        *,
+        level: str,
+        base_name: str,
+        areas: list[tuple[str, str]],
+        n_input: int,
+        n_matched: int,
+        n_in_area: int,
+        unmatched: dict[str, int],
+        confidence: float = 0.95,
+        suppress_below: int = 10,
+        base_is_sample: bool = False,
+    ) -> ProfileResult:
+        """Run :func:`compute_profile` on ``counts`` and wrap the table with metadata.
+
+        Parameters
+        ----------
+        counts : pandas.DataFrame
+            Input of :func:`compute_profile`.
+        level, base_name, areas, n_input, n_matched, n_in_area, unmatched
+            As the attributes of the same names.
+        confidence, suppress_below, base_is_sample
+            Passed to :func:`compute_profile`.
+
+        Returns
+        -------
+        ProfileResult
+        """
+        table = compute_profile(
+            counts,
+            confidence=confidence,
+            suppress_below=suppress_below,
+            base_is_sample=base_is_sample,
+        )
+        return cls(
+            table=table, level=level, base_name=base_name, areas=list(areas),
+            n_input=int(n_input), n_matched=int(n_matched), n_in_area=int(n_in_area),
+            unmatched=dict(unmatched), confidence=float(confidence),
+            suppress_below=int(suppress_below), base_is_sample=bool(base_is_sample),
+        )
+
+    def published_frame(self) -> pd.DataFrame:
+        """The table with suppressed rows' customer numbers blanked (safe to publish)."""
+        return published_frame(self.table)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Same as :meth:`published_frame`: safe by default."""
+        return self.published_frame()
+
+    @property
+    def match_rate(self) -> float:
+        """Share of input records matched to an output area (NaN for an empty input)."""
+        return self.n_matched / self.n_input if self.n_input else float("nan")
+
+    @property
+    def ci_method(self) -> str:
+        """One line naming the interval method used."""
+        if self.base_is_sample:
+            return ("Katz log interval for a ratio of two independent proportions "
+                    "(Walter's +0.5 adjustment when the customer count is 0)")
+        return "Wilson score interval for the customer share, divided by the fixed base share"
+
+    def metadata(self) -> dict[str, Any]:
+        """Provenance and method as JSON-safe values (no rows)."""
+        return _plain({
+            "format": JSON_FORMAT,
+            "generator": f"oacinsight {__version__}",
+            "level": self.level,
+            "base_name": self.base_name,
+            "areas": [{"code": str(c), "name": str(n)} for c, n in self.areas],
+            "n_input": self.n_input,
+            "n_matched": self.n_matched,
+            "n_in_area": self.n_in_area,
+            "match_rate": self.match_rate,
+            "unmatched": dict(self.unmatched),
+            "confidence": self.confidence,
+            "ci_method": self.ci_method,
+            "base_is_sample": self.base_is_sample,
+            "suppress_below": self.suppress_below,
+            "suppression": (
+                f"non-zero customer counts below {self.suppress_below} are hidden, plus "
+                "secondary suppression so a hidden count cannot be recovered from totals; "
+                "zero counts are shown"
+            ),
+            "flags": dict(_FLAG_MEANINGS),
+        })
+
+    def to_json(self) -> dict[str, Any]:
+        """Metadata plus the published rows, ready for :func:`json.dumps`."""
+        payload = self.metadata()
+        frame = self.published_frame()
+        payload["columns"] = [str(c) for c in frame.columns]
+        payload["rows"] = _records(frame)
+        return payload
+
+    def write(self, path: str | Path) -> Path:
+        """Write the published profile; the format follows the file suffix.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            Ends in ``.csv``, ``.xlsx`` (sheets ``profile`` and ``about``), ``.json``,
+            ``.html`` (standalone page, chart inline), ``.png`` or ``.svg`` (chart).
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+
+        Raises
+        ------
+        OacInsightError
+            For any other suffix.
+        """
+        out = Path(path)
+        writers = {
+            ".csv": self._write_csv,
+            ".xlsx": self._write_xlsx,
+            ".json": self._write_json,
+            ".html": self._write_html,
+            ".png": self._write_chart,
+            ".svg": self._write_chart,
+        }
+        writer = writers.get(out.suffix.lower())
+        if writer is None:
+            raise OacInsightError(
+                f"cannot write a profile as {out.suffix or 'a file without suffix'!r}; "
+                f"use one of {', '.join(WRITE_SUFFIXES)}"
+            )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        writer(out)
+        return out
+
+    def _about_rows(self) -> list[tuple[str, Any]]:
+        """``(item, value)`` pairs for the spreadsheet's ``about`` sheet."""
+        meta = self.metadata()
+        rows: list[tuple[str, Any]] = [
+            (key, meta[key]) for key in (
+                "generator", "level", "base_name", "n_input", "n_matched", "match_rate",
+                "n_in_area", "confidence", "ci_method", "suppress_below", "suppression",
+            )
+        ]
+        rows += [(f"area {a['code']}", a["name"]) for a in meta["areas"]]
+        rows += [(f"unmatched: {k}", v) for k, v in meta["unmatched"].items()]
+        rows += [(f"flag {k}", v) for k, v in meta["flags"].items()]
+        return rows
+
+    def _write_csv(self, out: Path) -> None:
+        _neutralised(self.published_frame()).to_csv(out, index=False, encoding="utf-8")
+
+    def _write_xlsx(self, out: Path) -> None:
+        about = pd.DataFrame(self._about_rows(), columns=["item", "value"])
+        with pd.ExcelWriter(out, engine="openpyxl") as writer:
+            _neutralised(self.published_frame()).to_excel(
+                writer, sheet_name="profile", index=False
+            )
+            _neutralised(about.astype(object)).to_excel(writer, sheet_name="about", index=False)
+
+    def _write_json(self, out: Path) -> None:
+        text = json.dumps(self.to_json(), indent=2, ensure_ascii=False, allow_nan=False)
+        out.write_text(text + "\n", encoding="utf-8")
+
+    def _write_chart(self, out: Path) -> None:
+        save_figure(plot_profile(self), out)
+
+    def _chart_svg(self) -> str:
+        """The chart as an inline ``<svg>`` element (no XML prolog or RDF metadata)."""
+        buffer = io.StringIO()
+        plot_profile(self).savefig(buffer, format="svg", metadata={"Date": None})
+        svg = buffer.getvalue()
+        svg = svg[svg.index("<svg"):]
+        start, end = svg.find("<metadata>"), svg.find("</metadata>")
+        if start != -1 and end != -1:
+            svg = svg[:start] + svg[end + len("</metadata>"):]
+        return svg
+
+    def to_html(self) -> str:
+        """A small standalone HTML page: metadata, the chart (inline SVG), the table."""
+        env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+        env.filters["num"] = _format_number
+        frame = self.published_frame()
+        return env.from_string(_HTML_TEMPLATE).render(
+            meta=self.metadata(),
+            columns=list(frame.columns),
+            rows=_records(frame),
+            chart=Markup(self._chart_svg()),  # our own matplotlib output; text escaped
+            decimals=_DECIMALS,
+            text_columns=("level", "code", "name", "flag"),
+        )
+
+    def _write_html(self, out: Path) -> None:
+        out.write_text(self.to_html(), encoding="utf-8")
+
+
+_DECIMALS: dict[str, int] = {
+    "customer_pct": 1, "base_pct": 1, "index": 0, "index_low": 0, "index_high": 0,
+    "z": 2, "penetration_per_1000": 1, "customers": 0, "base": 0,
+}
+
+
+def _format_number(value: Any, decimals: int | None = None) -> str:
+    """Cell text: blank for None, rounded numbers, other values as text."""
+    if value is None:
+        return ""
+    if decimals is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:,.{decimals}f}"
+    return str(value)
+
+
+_HTML_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Customer profile against {{ meta.base_name }}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; max-width: 70rem; }
+table { border-collapse: collapse; font-size: 0.85rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: right; }
+th { background: #f4f4f4; }
+td.text { text-align: left; }
+tr.suppressed td, tr.no_base td { color: #888; }
+dl { display: grid; grid-template-columns: max-content auto; gap: 0.2rem 1rem; }
+dt { font-weight: 600; }
+.chart svg { max-width: 100%; height: auto; }
+</style>
+</head>
+<body>
+<h1>Customer profile: OAC 2021 {{ meta.level }}</h1>
+<dl>
+<dt>Base</dt><dd>{{ meta.base_name }}</dd>
+<dt>Areas</dt>
+<dd>{% for a in meta.areas %}{{ a.code }} {{ a.name }}{{ "; " if not loop.last }}
+{% endfor %}</dd>
+<dt>Records</dt>
+<dd>{{ meta.n_input }} read, {{ meta.n_matched }} matched
+{% if meta.match_rate is not none %} ({{ "%.1f" % (100 * meta.match_rate) }}%){% endif %},
+{{ meta.n_in_area }} in the areas</dd>
+{% if meta.unmatched %}
+<dt>Not matched</dt>
+<dd>{% for k, v in meta.unmatched.items() %}{{ k }}: {{ v }}{{ "; " if not loop.last }}
+{% endfor %}</dd>
+{% endif %}
+<dt>Interval</dt><dd>{{ "%g" % (100 * meta.confidence) }}% — {{ meta.ci_method }}</dd>
+<dt>Suppression</dt><dd>{{ meta.suppression }}</dd>
+</dl>
+<div class="chart">{{ chart }}</div>
+<table>
+<thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
+<tbody>
+{% for row in rows %}
+<tr class="{{ row.flag }}">
+{% for c in columns %}
+<td{% if c in text_columns %} class="text"{% endif %}>{{ row[c] | num(decimals.get(c)) }}</td>
+{% endfor %}
+</tr>
+{% endfor %}
+</tbody>
+</table>
+<h2>Flags</h2>
+<dl>{% for k, v in meta.flags.items() %}<dt>{{ k }}</dt><dd>{{ v }}</dd>{% endfor %}</dl>
+<p><small>{{ meta.generator }}. Index = customer share ÷ base share × 100.</small></p>
+</body>
+</html>
+"""
