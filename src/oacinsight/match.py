@@ -163,7 +163,8 @@ def _prepare(store: Store, src: InputSource, postcode_column: str | None) -> Mat
     column = choose_postcode_column(columns, postcode_column,
                                     lambda cols: matching.postcode_shares(con, cols))
     editions = matching.editions(con)
-    matching.create_matched_view(con, columns, column, ", ".join(editions) or "loaded edition")
+    matching.create_matched(con, columns, column, ", ".join(editions) or "loaded edition",
+                            store.cache)
     return MatchSummary(
         input_name=src.name, rows=n, postcode_column=column, editions=editions,
         counts=matching.status_counts(con), by_authority=matching.authority_counts(con),
@@ -206,8 +207,8 @@ def match_file(
         if fmt == "xlsx":
             write_xlsx(matching.matched_frame(s.con), out, sheet="matched")
         else:
-            matching.copy_matched(s.con, out, fmt)
-            if fmt == "csv":
+            has_bom = matching.copy_matched(s.con, out, fmt)
+            if fmt == "csv" and not has_bom:
                 prepend_bom(out)
     summary.output = str(out)
     if report:

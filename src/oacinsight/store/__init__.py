@@ -53,6 +53,8 @@ class Store:
         self.read_only = read_only
         self.memory_limit = memory_limit
         self._con: duckdb.DuckDBPyConnection | None = None
+        #: Work kept between calls on this store (e.g. the postcode lookup as Arrow).
+        self.cache: dict[str, Any] = {}
 
     # -- connection -------------------------------------------------------------------
     @property
@@ -87,6 +89,7 @@ class Store:
 
     def close(self) -> None:
         """Close the connection (safe to call twice)."""
+        self.cache.clear()
         if self._con is not None:
             self._con.close()
             self._con = None
@@ -115,13 +118,13 @@ class Store:
         row = self.con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
             [name],
-        ).fetchone()
-        if row and row[0]:
+        ).fetchall()
+        if row and row[0][0]:
             return True
         row = self.con.execute(
             "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT temporary", [name]
-        ).fetchone()
-        return bool(row and row[0])
+        ).fetchall()
+        return bool(row and row[0][0])
 
     def tables(self) -> list[str]:
         """Names of the tables in the store."""

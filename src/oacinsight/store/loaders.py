@@ -76,9 +76,9 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, file_name: str, select: str) -> int:
     con.execute(f"DELETE FROM {table} WHERE source_file = ?", [file_name])
-    before = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+    before = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     con.execute(f"INSERT INTO {table} BY NAME {select}")
-    after = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+    after = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return int(after - before)
 
 
@@ -207,7 +207,7 @@ def load_census(
         f"CREATE TABLE {table} AS SELECT CAST({_quote(oa_column)} AS VARCHAR) AS oa, {exprs} "
         f"FROM {src}"
     )
-    return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])  # type: ignore[index]
 
 
 def load_census_metadata(con: duckdb.DuckDBPyConnection, path: Path) -> int:

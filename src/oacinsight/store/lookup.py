@@ -102,4 +102,4 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> int:
     )
     con.execute(_BUILD.format(default_names=default_names, no_oac_note=_NO_OAC_NOTE))
     con.execute(_DISTRICTS)
-    return int(con.execute("SELECT count(*) FROM pc_lookup").fetchone()[0])  # type: ignore[index]
+    return int(con.execute("SELECT count(*) FROM pc_lookup").fetchall()[0][0])  # type: ignore[index]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from oacinsight.errors import InputFileError
 from oacinsight.postcodes import BFPO_REGEX, POSTCODE_KEY_REGEX, STRIP_REGEX
@@ -61,7 +64,7 @@ def _create_inp(con: duckdb.DuckDBPyConnection, src: InputSource) -> None:
 
 
 def row_count(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("SELECT count(*) FROM temp.inp").fetchone()[0])  # type: ignore[index]
+    return int(con.execute("SELECT count(*) FROM temp.inp").fetchall()[0][0])  # type: ignore[index]
 
 
 def postcode_shares(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict[str, float]:
@@ -73,8 +76,8 @@ def postcode_shares(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict[
             f"SELECT avg(CASE WHEN regexp_full_match({key}, '{POSTCODE_KEY_REGEX}') "
             f"THEN 1.0 ELSE 0.0 END) FROM (SELECT {q(c)} FROM temp.inp "
             f"WHERE trim(CAST({q(c)} AS VARCHAR)) <> '' LIMIT 2000)"
-        ).fetchone()
-        out[c] = float(row[0] or 0.0) if row else 0.0
+        ).fetchall()
+        out[c] = float(row[0][0] or 0.0) if row else 0.0
     return out
 
 
@@ -83,52 +86,96 @@ def _key_expr(col: str) -> str:
 
 
 _STATUS = """
-CASE WHEN trim(coalesce(CAST({pc} AS VARCHAR), '')) = '' THEN 'missing'
-     WHEN l.pc_key IS NOT NULL THEN l.status
-     WHEN regexp_full_match(k._key, '{bfpo}') THEN 'not_found'
-     WHEN NOT regexp_full_match(k._key, '{grammar}') THEN 'invalid_format'
+CASE WHEN _blank THEN 'missing'
+     WHEN _status IS NOT NULL THEN _status
+     WHEN _bfpo THEN 'not_found'
+     WHEN NOT _valid THEN 'invalid_format'
      ELSE 'not_found' END
 """
 _NOTE = """
-CASE WHEN trim(coalesce(CAST({pc} AS VARCHAR), '')) = '' THEN 'no postcode given'
-     WHEN l.pc_key IS NOT NULL THEN nullif(l.note, '')
-     WHEN regexp_full_match(k._key, '{bfpo}')
-       THEN 'BFPO (British Forces) address: not a geographic postcode'
-     WHEN NOT regexp_full_match(k._key, '{grammar}') THEN 'not a valid UK postcode format'
-     WHEN a.area IS NULL THEN 'postcode area ' || regexp_extract(k._key, '^[A-Z]+')
+CASE WHEN _blank THEN 'no postcode given'
+     WHEN _status IS NOT NULL THEN nullif(_note, '')
+     WHEN _bfpo THEN 'BFPO (British Forces) address: not a geographic postcode'
+     WHEN NOT _valid THEN 'not a valid UK postcode format'
+     WHEN NOT _area_known THEN 'postcode area ' || regexp_extract(_key, '^[A-Z]+')
        || ' is not in the loaded postcode directory'
-     WHEN d.district IS NULL THEN 'postcode district ' || left(k._key, length(k._key) - 3)
+     WHEN NOT _district_known THEN 'postcode district ' || left(_key, length(_key) - 3)
        || ' is not in the loaded postcode directory'
      ELSE 'not in the postcode directory ({edition}): new since that edition, or mistyped'
 END
 """
+LOOKUP_FIELDS = (*ADDED_COLUMNS[:-2], "status", "note", "laua_name")
 
 
-def create_matched_view(
-    con: duckdb.DuckDBPyConnection, columns: list[str], postcode_column: str, edition: str
+def lookup_arrow(con: duckdb.DuckDBPyConnection, cache: dict[str, Any]) -> dict[str, Any]:
+    """``pc_lookup`` as Arrow (repeated text dictionary-encoded), kept in ``cache``."""
+    if "lookup" not in cache:
+        sql = f"SELECT pc_key, {', '.join(LOOKUP_FIELDS)} FROM pc_lookup"
+        table = con.sql(sql).to_arrow_table()
+        table = pa.table({
+            c: pc.dictionary_encode(table[c]) if c != "pc_key" and pa.types.is_string(
+                table[c].type) else table[c] for c in table.column_names
+        })
+        cache["lookup"] = table
+        cache["areas"] = con.sql("SELECT DISTINCT area FROM pc_districts").to_arrow_table()[0]
+        cache["districts"] = con.sql("SELECT district FROM pc_districts").to_arrow_table()[0]
+    return cache
+
+
+def _lookup_rows(con: duckdb.DuckDBPyConnection, postcode_column: str,
+                 cache: dict[str, Any]) -> pa.Table:
+    """The lookup fields for every input row, in input order (Arrow gather, no sort)."""
+    ref = lookup_arrow(con, cache)
+    pcol = q(postcode_column)
+    keys = con.sql(
+        f"SELECT {_key_expr(pcol)} AS k, trim(coalesce(CAST({pcol} AS VARCHAR), '')) = '' AS b "
+        "FROM temp.inp"
+    ).to_arrow_table()
+    key = keys["k"]
+    rows = ref["lookup"].drop(["pc_key"]).take(pc.index_in(key, value_set=ref["lookup"]["pc_key"]))
+    district = pc.utf8_slice_codeunits(key, 0, -3)
+    area = pc.struct_field(pc.extract_regex(key, r"^(?P<a>[A-Z]*)"), [0])
+    extra = {
+        "_key": key, "_blank": keys["b"],
+        "_valid": pc.match_substring_regex(key, POSTCODE_KEY_REGEX),
+        "_bfpo": pc.match_substring_regex(key, BFPO_REGEX),
+        "_area_known": pc.is_in(area, value_set=ref["areas"]),
+        "_district_known": pc.is_in(district, value_set=ref["districts"]),
+    }
+    rows = rows.rename_columns([f"_{c}" if c in ("status", "note", "laua_name") else c
+                                for c in rows.column_names])
+    for name, values in extra.items():
+        rows = rows.append_column(name, values)
+    return rows
+
+
+def create_matched(
+    con: duckdb.DuckDBPyConnection,
+    columns: list[str],
+    postcode_column: str,
+    edition: str,
+    cache: dict[str, Any],
 ) -> None:
-    """Create the temporary view ``matched``: every input row, in order, with the fields."""
-    pc = f"k.{q(postcode_column)}"
-    fmt = dict(pc=pc, bfpo=BFPO_REGEX, grammar=POSTCODE_KEY_REGEX, edition=_sql_str(edition))
-    originals = ", ".join(f"k.{q(c)} AS {q(_renamed(c))}" for c in columns)
+    """Create the views ``res`` (added fields, one row per input row, in input order) and
+    ``matched`` (the input columns beside them, joined by position)."""
+    con.register("_rows", _lookup_rows(con, postcode_column, cache))
     con.execute(f"""
-CREATE OR REPLACE TEMP VIEW matched AS
-WITH k AS (SELECT rowid AS _row, *, {_key_expr(q(postcode_column))} AS _key FROM temp.inp),
-areas AS (SELECT DISTINCT area FROM pc_districts)
-SELECT k._row, {originals},
-  CASE WHEN l.pc_key IS NOT NULL THEN l.postcode_clean
-       WHEN regexp_full_match(k._key, '{POSTCODE_KEY_REGEX}')
-       THEN left(k._key, length(k._key) - 3) || ' ' || right(k._key, 3) END AS postcode_clean,
-  l.oa21, l.lsoa21, l.laua, l.ward, l.imd_rank, l.oac_supergroup, l.oac_group,
-  l.oac_subgroup, l.oac_supergroup_name, l.oac_group_name, l.oac_subgroup_name,
-  {_STATUS.format(**fmt)} AS match_status,
-  {_NOTE.format(**fmt)} AS match_note,
-  l.laua_name AS _laua_name
-FROM k
-LEFT JOIN pc_lookup l ON l.pc_key = k._key
-LEFT JOIN areas a ON l.pc_key IS NULL AND a.area = regexp_extract(k._key, '^[A-Z]+')
-LEFT JOIN pc_districts d ON l.pc_key IS NULL AND d.district = left(k._key, length(k._key) - 3)
+CREATE OR REPLACE TEMP VIEW res AS
+SELECT
+  CASE WHEN _status IS NOT NULL THEN postcode_clean
+       WHEN _valid THEN left(_key, length(_key) - 3) || ' ' || right(_key, 3)
+  END AS postcode_clean,
+  {", ".join(ADDED_COLUMNS[1:-2])},
+  {_STATUS} AS match_status,
+  {_NOTE.format(edition=_sql_str(edition))} AS match_note,
+  _laua_name
+FROM _rows
 """)
+    originals = ", ".join(f"i.{q(c)} AS {q(_renamed(c))}" for c in columns)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW matched AS SELECT {originals}, r.* "
+        "FROM temp.inp i POSITIONAL JOIN temp.res r"
+    )
 
 
 def _renamed(column: str) -> str:
@@ -140,43 +187,61 @@ def renamed_columns(columns: list[str]) -> dict[str, str]:
     return {c: _renamed(c) for c in columns if _renamed(c) != c}
 
 
-def _select_out(con: duckdb.DuckDBPyConnection, neutralise: bool) -> str:
+def _select_out(con: duckdb.DuckDBPyConnection, neutralise: bool, bom: bool = False) -> str:
+    """The output columns; text input cells made safe for Excel when ``neutralise``.
+
+    With ``bom`` the first column is renamed to start with a UTF-8 byte-order mark, so
+    DuckDB writes the BOM Excel needs as part of the header, at no cost.
+    """
     described = con.execute("DESCRIBE temp.matched").fetchall()
     types = {r[0]: r[1] for r in described if not r[0].startswith("_")}
-    if not neutralise:
-        return ", ".join(q(c) for c in types)
-    starts = _sql_str("".join("\\" + ch if ch in "-\\]^" else ch for ch in FORMULA_START))
+    starts = ", ".join(f"'{_sql_str(ch)}'" for ch in FORMULA_START)
+    risky = _formula_columns(con, [c for c, k in types.items()
+                                   if k == "VARCHAR" and c not in ADDED_COLUMNS], starts)
     exprs = []
-    for c, kind in types.items():
-        if kind != "VARCHAR":
-            exprs.append(q(c))
-            continue
-        v = q(c)
-        exprs.append(
-            f"CASE WHEN regexp_matches({v}, '^[{starts}]') AND TRY_CAST({v} AS DOUBLE) IS NULL "
-            f"THEN '''' || {v} ELSE {q(c)} END AS {q(c)}"
-        )
+    for i, c in enumerate(types):
+        alias = q("\ufeff" + c) if bom and i == 0 else q(c)
+        if neutralise and c in risky:
+            exprs.append(
+                f"CASE WHEN left({q(c)}, 1) IN ({starts}) AND TRY_CAST({q(c)} AS DOUBLE) IS NULL "
+                f"THEN '''' || {q(c)} ELSE {q(c)} END AS {alias}"
+            )
+        else:
+            exprs.append(f"{q(c)} AS {alias}")
     return ", ".join(exprs)
 
 
-def copy_matched(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> None:
-    """Write the ``matched`` view to CSV or Parquet, in input order."""
-    select = _select_out(con, neutralise=fmt == "csv")
+def _formula_columns(con: duckdb.DuckDBPyConnection, columns: list[str], starts: str) -> set[str]:
+    """The text columns holding at least one cell that starts like a formula."""
+    if not columns:
+        return set()
+    checks = ", ".join(f"bool_or(left({q(c)}, 1) IN ({starts}))" for c in columns)
+    flags = con.execute(f"SELECT {checks} FROM temp.matched").fetchall()[0]
+    return {c for c, flag in zip(columns, flags, strict=True) if flag}
+
+
+def copy_matched(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> bool:
+    """Write the ``matched`` view to CSV (UTF-8 with BOM) or Parquet, in input order.
+
+    Returns whether a BOM was written in the header (False: the caller must add it).
+    """
+    first = next(r[0] for r in con.execute("DESCRIBE temp.matched").fetchall()
+                 if not r[0].startswith("_"))
+    bom = fmt == "csv" and not any(ch in first for ch in ',"\r\n')
+    select = _select_out(con, neutralise=fmt == "csv", bom=bom)
     options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
-    con.execute(
-        f"COPY (SELECT {select} FROM temp.matched ORDER BY _row) TO '{_sql_str(path)}' "
-        f"({options})"
-    )
+    con.execute(f"COPY (SELECT {select} FROM temp.matched) TO '{_sql_str(path)}' ({options})")
+    return bom
 
 
 def matched_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The ``matched`` view as a DataFrame (values as they are, not neutralised)."""
     select = _select_out(con, neutralise=False)
-    return con.execute(f"SELECT {select} FROM temp.matched ORDER BY _row").df()
+    return con.execute(f"SELECT {select} FROM temp.matched").df()
 
 
 def status_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    rows = con.execute("SELECT match_status, count(*) FROM temp.matched GROUP BY 1").fetchall()
+    rows = con.execute("SELECT match_status, count(*) FROM temp.res GROUP BY 1").fetchall()
     counts = {s: 0 for s in STATUSES}
     counts.update({r[0]: int(r[1]) for r in rows})
     return counts
@@ -187,7 +252,7 @@ def authority_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "SELECT coalesce(laua, '(none)') AS laua, any_value(_laua_name) AS name, "
         "count(*) AS rows, count(*) FILTER (WHERE match_status IN ('matched', "
-        "'matched_terminated')) AS matched FROM temp.matched GROUP BY 1 ORDER BY rows DESC"
+        "'matched_terminated')) AS matched FROM temp.res GROUP BY 1 ORDER BY rows DESC"
     ).df()
 
 
