@@ -117,6 +117,61 @@ def match_cmd(
     typer.echo(f"wrote {output}" + (f" and {report}" if report else ""))
 
 
+@app.command("profile")
+@edge
+def profile_cmd(
+    input: Annotated[Path, typer.Argument(help="Customer file, raw or the output of match.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Output .csv/.xlsx/.json/.html/.png.")
+    ],
+    level: Annotated[str, typer.Option(help="supergroup, group, subgroup or all.")] = "supergroup",
+    base: Annotated[
+        str, typer.Option(help="residents, households, or a file of counts / records.")
+    ] = "residents",
+    area: Annotated[
+        str | None, typer.Option(help="Area GSS codes, comma-separated (default: the LAs "
+                                      "holding the customers).")
+    ] = None,
+    confidence: Annotated[float, typer.Option(help="Confidence level of the interval.")] = 0.95,
+    suppress_below: Annotated[
+        int, typer.Option(help="Hide counts from 1 to this minus 1 in outputs.")
+    ] = 10,
+    postcode_column: Annotated[str | None, typer.Option(help="Postcode column.")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Compare customers with the people who live in the area, group by group."""
+    from oacinsight.profile.run import profile_file
+
+    result = profile_file(
+        input, store=store, level=level, base=base,
+        areas=area.split(",") if area else None, confidence=confidence,
+        suppress_below=suppress_below, postcode_column=postcode_column,
+    )
+    written = result.write(output)
+    typer.echo(result.summary_text())
+    typer.echo(f"wrote {written}")
+
+
+@app.command("demo")
+@edge
+def demo_cmd(
+    out: Annotated[Path, typer.Option(help="Folder for the demo files and results.")] = Path(
+        "oacinsight-demo"),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 2021,
+) -> None:
+    """Build a synthetic council (Demoshire) and run match and profile on it, offline."""
+    from oacinsight.demo.run import run_demo
+
+    run = run_demo(out, seed=seed, progress=err)
+    if run.comparison is not None:
+        typer.echo("Demo customers by OAC supergroup: the index recovered against the truth")
+        typer.echo(run.comparison.round(1).to_string(index=False))
+    typer.echo("\nOutputs:")
+    for name, path in run.outputs.items():
+        typer.echo(f"  {name:<20} {path}")
+    typer.echo(f"Store: {run.store} (use --store {run.store} with any command)")
+
+
 @app.command("schema")
 @edge
 def schema_cmd(

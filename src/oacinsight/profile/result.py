@@ -234,6 +234,24 @@ class ProfileResult:
             "flags": dict(_FLAG_MEANINGS),
         })
 
+    def summary_text(self) -> str:
+        """A few lines for the terminal: coverage, base, and the published table."""
+        areas = ", ".join(f"{c} {n}" if n != c else c for c, n in self.areas)
+        lines = [
+            f"{self.n_input:,} records; {self.n_matched:,} matched to an OAC group "
+            f"({self.match_rate:.1%}); {self.n_in_area:,} in {areas}",
+            f"base: {self.base_name}; {self.confidence:.0%} intervals; counts 1-"
+            f"{self.suppress_below - 1} suppressed",
+        ]
+        if self.unmatched:
+            lines.append("not matched: " + ", ".join(
+                f"{k} {v:,}" for k, v in sorted(self.unmatched.items())))
+        cols = ["level", "code", "name", "customers", "index", "index_low", "index_high", "flag"]
+        frame = self.published_frame()[cols].copy()
+        frame["name"] = frame["name"].astype(str).str.slice(0, 40)
+        lines.append(frame.round(1).to_string(index=False))
+        return "\n".join(lines)
+
     def to_json(self) -> dict[str, Any]:
         """Metadata plus the published rows, ready for :func:`json.dumps`."""
         payload = self.metadata()

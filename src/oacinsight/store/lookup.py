@@ -102,4 +102,38 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> int:
     )
     con.execute(_BUILD.format(default_names=default_names, no_oac_note=_NO_OAC_NOTE))
     con.execute(_DISTRICTS)
+    rebuild_oa_areas(con)
     return int(con.execute("SELECT count(*) FROM pc_lookup").fetchall()[0][0])  # type: ignore[index]
+
+_OA_AREAS = """
+CREATE OR REPLACE TABLE oa_areas AS
+WITH maj AS (
+  SELECT oa21 AS oa,
+    coalesce(mode(laua) FILTER (WHERE doterm IS NULL), mode(laua)) AS lad,
+    coalesce(mode(ward) FILTER (WHERE doterm IS NULL), mode(ward)) AS ward,
+    coalesce(mode(rgn) FILTER (WHERE doterm IS NULL), mode(rgn)) AS region,
+    coalesce(mode(ctry) FILTER (WHERE doterm IS NULL), mode(ctry)) AS country,
+    count(*) AS postcodes
+  FROM pc_lookup WHERE oa21 IS NOT NULL GROUP BY oa21
+),
+official AS (
+  SELECT oa,
+    min(target_code) FILTER (WHERE target_type = 'lad') AS lad,
+    min(target_code) FILTER (WHERE target_type = 'ward') AS ward,
+    min(target_code) FILTER (WHERE target_type = 'region') AS region
+  FROM oa_links GROUP BY oa
+)
+SELECT m.oa, coalesce(o.lad, m.lad) AS lad, coalesce(o.ward, m.ward) AS ward,
+  coalesce(o.region, m.region) AS region, m.country,
+  CASE WHEN o.lad IS NOT NULL THEN 'official lookup'
+       ELSE 'postcode majority (' || m.postcodes || ' postcodes)' END AS lad_source,
+  CASE WHEN o.ward IS NOT NULL THEN 'official lookup'
+       ELSE 'postcode majority' END AS ward_source
+FROM maj m LEFT JOIN official o ON o.oa = m.oa
+"""
+
+
+def rebuild_oa_areas(con: duckdb.DuckDBPyConnection) -> None:
+    """OA → local authority, ward, region, country: official lookups where ingested,
+    else the area most of the OA's postcodes (live ones first) fall in."""
+    con.execute(_OA_AREAS)

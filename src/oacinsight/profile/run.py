@@ -1,0 +1,197 @@
+"""Customer profiles from files: match (or read a matched file), choose the area and
+the base, count per OAC group, and compute the profile.
+
+:func:`profile_file` is what ``oacinsight profile`` and the web app call.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from oacinsight.errors import InputFileError, OacInsightError, StoreError
+from oacinsight.match import MATCHED, _open_store, choose_postcode_column
+from oacinsight.profile.result import RESULT_LEVELS, ProfileResult
+from oacinsight.store import Store, matching, profiles
+from oacinsight.tabular import open_input
+
+CENSUS_BASES = {
+    "residents": ("census_ts001", "ts0010001", "usual residents (Census 2021 TS001)"),
+    "households": ("census_ts041", "ts0410001", "households (Census 2021 TS041)"),
+}
+_OA_COLUMNS = ("oa21", "oa", "oa21cd", "oa_code", "output_area", "geography_code")
+_COUNT_COLUMNS = ("base", "count", "n", "population", "residents", "households", "value",
+                  "total", "customers")
+
+
+def profile_file(
+    input_path: str | os.PathLike[str],
+    *,
+    store: Store | str | os.PathLike[str] | None = None,
+    level: str = "supergroup",
+    base: str = "residents",
+    areas: list[str] | None = None,
+    confidence: float = 0.95,
+    suppress_below: int = 10,
+    postcode_column: str | None = None,
+) -> ProfileResult:
+    """Profile a customer file (raw, or the output of ``match``) against a base.
+
+    Parameters
+    ----------
+    input_path : path
+        Customer records (CSV, XLSX, Parquet).  A file with ``match_status`` and ``oa21``
+        columns is used as matched; any other is matched on the fly.
+    store : Store or path, optional
+        The reference store.
+    level : {'supergroup', 'group', 'subgroup', 'all'}
+        OAC tier; ``all`` gives the three tiers nested.
+    base : 'residents', 'households' or a path
+        What customers are compared with: Census 2021 usual residents (TS001),
+        households (TS041), or a file of counts per OA or per postcode, or another
+        customer file (then the base is treated as a sample).
+    areas : list of str, optional
+        Local authority, region, ward or country codes.  Default: the local authorities
+        holding the matched customers.
+    confidence : float
+        Level of the confidence interval of the index.
+    suppress_below : int
+        Counts from 1 to ``suppress_below - 1`` are hidden in published outputs.
+    postcode_column : str, optional
+        The postcode column, when it cannot be found by name or content.
+
+    Returns
+    -------
+    ProfileResult
+    """
+    if level not in RESULT_LEVELS:
+        raise OacInsightError(f"unknown level {level!r}; use {', '.join(RESULT_LEVELS)}")
+    s = _open_store(store)
+    con = s.con
+    with open_input(input_path) as src:
+        n_input, statuses = _load_customers(s, src, postcode_column)
+    n_matched = sum(statuses.get(k, 0) for k in MATCHED)
+    if n_matched == 0:
+        raise InputFileError(
+            f"none of the {n_input:,} rows matched an OAC group "
+            f"({_describe(statuses)}); check the postcode column and the store"
+        )
+    codes = _choose_areas(con, areas)
+    profiles.set_area(con, codes)
+    n_in_area = profiles.in_area_total(con)
+    if n_in_area == 0:
+        raise InputFileError(
+            f"none of the {n_matched:,} matched customers live in {', '.join(codes)}"
+        )
+    base_name, is_sample = _set_base(s, base, postcode_column)
+    levels = ["supergroup", "group", "subgroup"] if level == "all" else [level]
+    counts = profiles.group_counts(con, levels)
+    names = profiles.area_names(con, codes)
+    return ProfileResult.from_counts(
+        counts, level=level, base_name=base_name,
+        areas=[(c, names.get(c, c)) for c in codes], n_input=n_input, n_matched=n_matched,
+        n_in_area=n_in_area, unmatched={k: v for k, v in statuses.items() if k not in MATCHED},
+        confidence=confidence, suppress_below=suppress_below, base_is_sample=is_sample,
+    )
+
+
+def _describe(statuses: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v:,}" for k, v in sorted(statuses.items(), key=lambda kv: -kv[1]))
+
+
+def _load_customers(s: Store, src, postcode_column: str | None) -> tuple[int, dict[str, int]]:
+    """Fill ``cust_oa``; return the number of input rows and rows per match status."""
+    con = s.con
+    columns = matching.load_input(con, src)
+    n = matching.row_count(con)
+    if n == 0:
+        raise InputFileError(f"{src.name}: has a header but no data rows")
+    if {"match_status", "oa21"} <= set(columns) and postcode_column is None:
+        view = "temp.inp"
+    else:
+        column = choose_postcode_column(columns, postcode_column,
+                                        lambda cols: matching.postcode_shares(con, cols))
+        editions = ", ".join(matching.editions(con)) or "loaded edition"
+        matching.create_matched(con, columns, column, editions, s.cache)
+        view = "temp.matched"
+    profiles.customers_from_view(con, view)
+    return n, profiles.status_counts_of(con, view)
+
+
+def _choose_areas(con, areas: list[str] | None) -> list[str]:
+    codes = [c.strip().upper() for c in (areas or []) if c.strip()]
+    if not codes:
+        codes = profiles.default_areas(con)
+        if not codes:
+            raise StoreError("cannot tell the local authority of the matched customers")
+        return codes
+    for code in codes:
+        kind, n = profiles.resolve_area(con, code)
+        if n == 0:
+            raise InputFileError(
+                f"area code {code} is not known to the store (use a local authority, region, "
+                "ward or country GSS code, e.g. E08000010)"
+            )
+    return codes
+
+
+def _set_base(s: Store, base: str, postcode_column: str | None) -> tuple[str, bool]:
+    """Fill ``base_oa``; return a description of the base and whether it is a sample."""
+    con = s.con
+    if base in CENSUS_BASES:
+        table, column, name = CENSUS_BASES[base]
+        if not s.has_table(table):
+            raise StoreError(
+                f"the store has no census table {table[7:]} for --base {base}: ingest "
+                f"{table[7:]}.parquet (or the Nomis CSV) with 'oacinsight data ingest'"
+            )
+        profiles.census_base(con, table, column)
+        _check_coverage(con, name)
+        return name, False
+    path = Path(base)
+    if not path.exists():
+        raise InputFileError(
+            f"--base {base!r}: use residents, households or the path of a file of counts"
+        )
+    return _file_base(s, path, postcode_column)
+
+
+def _check_coverage(con, name: str) -> None:
+    n_oas, with_base = profiles.base_coverage(con)
+    if with_base == 0:
+        raise StoreError(
+            f"no {name} counts for the {n_oas:,} output areas of the chosen area "
+            "(Census 2021 tables cover England and Wales only)"
+        )
+
+
+def _file_base(s: Store, path: Path, postcode_column: str | None) -> tuple[str, bool]:
+    """A base from a file: counts per OA, counts per postcode, or rows of records."""
+    con = s.con
+    with open_input(path) as src:
+        columns = matching.load_input(con, src)
+        lower = {c.lower(): c for c in columns}
+        oa = next((lower[c] for c in _OA_COLUMNS if c in lower), None)
+        count = next((lower[c] for c in _COUNT_COLUMNS if c in lower), None)
+        if oa and count:
+            frame = con.execute(
+                f"SELECT {matching.q(oa)} AS oa, TRY_CAST({matching.q(count)} AS DOUBLE) AS base "
+                "FROM temp.inp").df()
+            profiles.frame_base(con, frame)
+            return f"{path.name} (counts per output area)", False
+        column = choose_postcode_column(columns, postcode_column,
+                                        lambda cols: matching.postcode_shares(con, cols))
+        editions = ", ".join(matching.editions(con)) or "loaded edition"
+        matching.create_matched(con, columns, column, editions, s.cache)
+        amount = f"TRY_CAST({matching.q(count)} AS DOUBLE)" if count else "1"
+        frame = con.execute(
+            f"SELECT oa21 AS oa, {amount} AS base FROM temp.matched "
+            f"WHERE match_status IN {profiles.MATCHED_SQL}").df()
+    if frame.empty:
+        raise InputFileError(f"{path.name}: no row of the base file matched an output area")
+    profiles.frame_base(con, pd.DataFrame(frame))
+    if count:
+        return f"{path.name} (counts per postcode)", False
+    return f"{path.name} (records, treated as a sample)", True
