@@ -128,7 +128,7 @@ def _choose_areas(con, areas: list[str] | None) -> list[str]:
             raise StoreError("cannot tell the local authority of the matched customers")
         return codes
     for code in codes:
-        kind, n = profiles.resolve_area(con, code)
+        _kind, n = profiles.resolve_area(con, code)
         if n == 0:
             raise InputFileError(
                 f"area code {code} is not known to the store (use a local authority, region, "
