@@ -1,0 +1,10 @@
+"""The ``oacinsight`` command line: thin shells over the library.
+
+``app`` (in :mod:`.app`) holds the core commands; other modules add theirs by importing
+``app`` and decorating functions.  Importing this package registers them all.
+"""
+
+from oacinsight.cli import app as _core  # noqa: F401  (registers the core commands)
+from oacinsight.cli.app import app, edge, err, main
+
+__all__ = ["app", "edge", "err", "main"]
