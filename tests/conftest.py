@@ -56,3 +56,19 @@ def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with Store(path) as store:
         ingest(files, store)
     return path
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    """The synthetic Demoshire files, ingested into a store: (store path, DemoFiles)."""
+    from oacinsight.demo.run import write_area_names
+    from oacinsight.demo.synth import generate_demo
+    from oacinsight.ingest import ingest
+    from oacinsight.store import Store
+
+    root = tmp_path_factory.mktemp("demo")
+    files = generate_demo(root / "files")
+    path = root / "store.duckdb"
+    with Store(path) as store:
+        ingest([*files.reference_files, *write_area_names(files)], store)
+    return path, files

@@ -127,8 +127,9 @@ def choose_postcode_column(
     by_name = [c for c in columns if _NAME_HINTS.match(re.sub(r"[\s\-]", "_", c.lower()))
                or "postcode" in c.lower().replace(" ", "")]
     pool = by_name or columns
-    if len(by_name) == 1:
-        return by_name[0]
+    exact = [c for c in by_name if c.strip().lower() == "postcode"]
+    if len(by_name) == 1 or len(exact) == 1:
+        return (exact or by_name)[0]
     found = sorted(shares(pool).items(), key=lambda kv: -kv[1])
     good = [c for c, s in found if s >= 0.5]
     if len(good) == 1 or (good and found[0][1] >= 1.5 * found[1][1]):

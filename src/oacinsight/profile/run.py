@@ -181,13 +181,16 @@ def _file_base(s: Store, path: Path, postcode_column: str | None) -> tuple[str, 
                 "FROM temp.inp").df()
             profiles.frame_base(con, frame)
             return f"{path.name} (counts per output area)", False
-        column = choose_postcode_column(columns, postcode_column,
-                                        lambda cols: matching.postcode_shares(con, cols))
-        editions = ", ".join(matching.editions(con)) or "loaded edition"
-        matching.create_matched(con, columns, column, editions, s.cache)
+        view = "temp.inp"
+        if not {"match_status", "oa21"} <= set(columns):
+            column = choose_postcode_column(columns, postcode_column,
+                                            lambda cols: matching.postcode_shares(con, cols))
+            editions = ", ".join(matching.editions(con)) or "loaded edition"
+            matching.create_matched(con, columns, column, editions, s.cache)
+            view = "temp.matched"
         amount = f"TRY_CAST({matching.q(count)} AS DOUBLE)" if count else "1"
         frame = con.execute(
-            f"SELECT oa21 AS oa, {amount} AS base FROM temp.matched "
+            f"SELECT oa21 AS oa, {amount} AS base FROM {view} "
             f"WHERE match_status IN {profiles.MATCHED_SQL}").df()
     if frame.empty:
         raise InputFileError(f"{path.name}: no row of the base file matched an output area")
