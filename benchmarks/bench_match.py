@@ -43,9 +43,8 @@ def make_input(rows: int) -> Path:
     path = WORK / f"customers_{rows}.csv"
     if path.exists():
         return path
-    pcs = pd.concat(
-        pd.read_csv(f, dtype=str, usecols=["pcds"]) for f in sorted((DATA / "postcodes").glob("*.csv"))
-    )["pcds"].to_numpy()
+    files = sorted((DATA / "postcodes").glob("*.csv"))
+    pcs = pd.concat(pd.read_csv(f, dtype=str, usecols=["pcds"]) for f in files)["pcds"].to_numpy()
     rng = np.random.default_rng(42)
     pc = pcs[rng.integers(0, len(pcs), rows)].astype(object)
     style = rng.integers(0, 6, rows)
