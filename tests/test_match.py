@@ -160,3 +160,25 @@ def test_xlsx_input(tmp_path, tiny_store):
     pd.DataFrame({"Postcode": ["YY1 1AA", None], "n": [1, 2]}).to_excel(path, index=False)
     s = match_file(path, tmp_path / "o.csv", store=tiny_store)
     assert s.counts["matched"] == 1 and s.counts["missing"] == 1
+
+
+def test_out_of_core_path_gives_identical_output(customers, tiny_store, tmp_path, monkeypatch):
+    """Large files use the DuckDB join (spills to disk); it must equal the Arrow path."""
+    from oacinsight.store import matching
+
+    fast = tmp_path / "fast.csv"
+    match_file(customers, fast, store=tiny_store)
+    monkeypatch.setattr(matching, "IN_MEMORY_ROWS", 0)
+    slow = tmp_path / "slow.csv"
+    match_file(customers, slow, store=tiny_store)
+    assert fast.read_bytes() == slow.read_bytes()
+
+
+def test_both_paths_in_one_session(customers, tiny_store, tmp_path, monkeypatch):
+    from oacinsight.store import Store, matching
+
+    with Store(tiny_store, read_only=True) as s:
+        for limit in (0, 10**9, 0):
+            monkeypatch.setattr(matching, "IN_MEMORY_ROWS", limit)
+            summary = match_file(customers, tmp_path / "o.csv", store=s)
+            assert summary.counts["matched"] == 3

@@ -9,8 +9,10 @@ contents intact.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -65,7 +67,8 @@ class Store:
         return self._con
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        config = {"memory_limit": self.memory_limit}
+        spill = Path(tempfile.gettempdir()) / "oacinsight-spill"
+        config = {"memory_limit": self.memory_limit, "temp_directory": str(spill)}
         if self.read_only:
             if not self.path.exists():
                 raise StoreError(

@@ -149,6 +149,31 @@ def _lookup_rows(con: duckdb.DuckDBPyConnection, postcode_column: str,
     return rows
 
 
+#: Above this many rows the lookup runs inside DuckDB (join, then sort by row number),
+#: which spills to disk, so files larger than memory still work.
+IN_MEMORY_ROWS = 5_000_000
+
+
+def _lookup_rows_sql(con: duckdb.DuckDBPyConnection, postcode_column: str) -> None:
+    """The same columns as :func:`_lookup_rows`, as the temporary table ``_rows``."""
+    pcol = q(postcode_column)
+    fields = ", ".join(f"l.{c}" for c in LOOKUP_FIELDS[:-3])
+    con.execute(f"""
+CREATE OR REPLACE TEMP TABLE _rows AS
+WITH k AS (
+  SELECT rowid AS _r, {_key_expr(pcol)} AS _key,
+         trim(coalesce(CAST({pcol} AS VARCHAR), '')) = '' AS _blank FROM temp.inp
+)
+SELECT {fields}, l.status AS _status, l.note AS _note, l.laua_name AS _laua_name,
+  k._key, k._blank, regexp_full_match(k._key, '{POSTCODE_KEY_REGEX}') AS _valid,
+  regexp_full_match(k._key, '{BFPO_REGEX}') AS _bfpo,
+  regexp_extract(k._key, '^[A-Z]*') IN (SELECT area FROM pc_districts) AS _area_known,
+  left(k._key, length(k._key) - 3) IN (SELECT district FROM pc_districts) AS _district_known
+FROM k LEFT JOIN pc_lookup l ON l.pc_key = k._key
+ORDER BY k._r
+""")
+
+
 def create_matched(
     con: duckdb.DuckDBPyConnection,
     columns: list[str],
@@ -158,7 +183,15 @@ def create_matched(
 ) -> None:
     """Create the views ``res`` (added fields, one row per input row, in input order) and
     ``matched`` (the input columns beside them, joined by position)."""
-    con.register("_rows", _lookup_rows(con, postcode_column, cache))
+    kinds = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = '_rows'"
+    ).fetchall()
+    for (kind,) in kinds:
+        con.execute("DROP VIEW _rows" if "VIEW" in kind else "DROP TABLE temp._rows")
+    if row_count(con) > IN_MEMORY_ROWS:
+        _lookup_rows_sql(con, postcode_column)
+    else:
+        con.register("_rows", _lookup_rows(con, postcode_column, cache))
     con.execute(f"""
 CREATE OR REPLACE TEMP VIEW res AS
 SELECT
