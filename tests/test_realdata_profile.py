@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import need_shared
 
 from oacinsight.profile.run import profile_file
-from tests.conftest import need_shared
 
 WIGAN = "E08000010"
 RATES = {"1": 0.004, "2": 0.006, "3": 0.010, "4": 0.012, "5": 0.008, "6": 0.010,
