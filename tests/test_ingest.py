@@ -150,3 +150,22 @@ def test_census_and_metadata(tmp_path):
         assert got["ts0010001"].tolist() == [300.0, 200.0]
         meta_rows = s.query_df("SELECT variable_name FROM census_metadata")
         assert meta_rows["variable_name"][0] == "Total"
+
+
+def test_oa11_to_oa21_lookup_places_changed_areas(ref, tmp_path):
+    """Postcodes in a 2011 OA with no 2021 code are placed through the official lookup;
+    a split 2011 OA is placed in its first 2021 OA and the note says so."""
+    from oacinsight.match import match_records
+
+    lookup = tmp_path / "OA11_OA21_EW_LU.csv"
+    pd.DataFrame({"OA11CD": ["E00999999", "E00999998", "E00999998"],
+                  "OA21CD": ["E00000003", "E00000002", "E00000003"],
+                  "CHNGIND": ["M", "S", "S"]}).to_csv(lookup, index=False)
+    with Store(tmp_path / "s.duckdb") as s:
+        ingest(ref, s)
+        before = match_records(pd.DataFrame({"pc": ["YY2 1AB"]}), store=s).frame
+        assert before["match_status"][0] == "no_oac"
+        ingest([lookup], s)
+        after = match_records(pd.DataFrame({"pc": ["YY2 1AB"]}), store=s).frame
+    assert after["match_status"][0] == "matched"
+    assert after["oa21"][0] == "E00000003" and after["oac_subgroup"][0] == "8a1"

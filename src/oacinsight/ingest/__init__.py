@@ -95,6 +95,8 @@ def ingest(
                     report.postcodes = lookup.rebuild(con)
         except duckdb.Error as exc:
             raise IngestError(f"load failed, store left unchanged: {_first_line(exc)}") from exc
+        finally:
+            store.cache.clear()  # anything derived from the old contents is stale
     return report
 
 

@@ -24,13 +24,13 @@ from oacinsight.errors import OacInsightError
 from oacinsight.profile.chart import plot_profile, save_figure
 from oacinsight.profile.stats import OUTPUT_COLUMNS, compute_profile
 from oacinsight.profile.suppress import published_frame
+from oacinsight.tabular import neutralise as neutralise_formula
 
 __all__ = ["RESULT_LEVELS", "WRITE_SUFFIXES", "ProfileResult", "neutralise_formula"]
 
 RESULT_LEVELS: tuple[str, ...] = ("supergroup", "group", "subgroup", "all")
 WRITE_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".json", ".html", ".png", ".svg")
 JSON_FORMAT = "oacinsight.profile/1"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 _FLAG_MEANINGS: dict[str, str] = {
     "over": "customers over-represented: the whole interval is above 100",
@@ -39,24 +39,6 @@ _FLAG_MEANINGS: dict[str, str] = {
     "suppressed": "numbers hidden to protect small counts (see suppression)",
     "no_base": "the base is 0 in this group, so there is no index",
 }
-
-
-def neutralise_formula(value: Any) -> Any:
-    """Prefix text that a spreadsheet would run as a formula with an apostrophe.
-
-    Parameters
-    ----------
-    value : Any
-        A cell value.
-
-    Returns
-    -------
-    Any
-        ``"'" + value`` for text starting with ``= + - @`` (or tab/CR), else ``value``.
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
