@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -182,3 +183,30 @@ def test_both_paths_in_one_session(customers, tiny_store, tmp_path, monkeypatch)
             monkeypatch.setattr(matching, "IN_MEMORY_ROWS", limit)
             summary = match_file(customers, tmp_path / "o.csv", store=s)
             assert summary.counts["matched"] == 3
+
+
+def test_coordinates_place_rows_without_a_usable_postcode(tmp_path, demo):
+    store, files = demo
+    nspl = pd.read_csv(files.postcode_directory, dtype=str)
+    live = nspl[nspl["doterm"].isna() & nspl["oseast1m"].notna()].head(3)
+    e, n = live["oseast1m"].astype(float), live["osnrth1m"].astype(float)
+    frame = pd.DataFrame({
+        "postcode": ["", "NOT ONE", live["pcds"].iloc[2], ""],
+        "easting": [e.iloc[0] + 30, e.iloc[1], e.iloc[2] + 5000, 100.0],
+        "northing": [n.iloc[0] + 40, n.iloc[1], n.iloc[2], 100.0],
+    })
+    res = match_records(frame, store=store)
+    df = res.frame
+    assert list(df["match_status"][:3]) == ["matched", "matched", "matched"]
+    # brute force: the nearest live postcode with coordinates, and its distance
+    pool = nspl[nspl["doterm"].isna() & nspl["oseast1m"].notna()]
+    d = np.hypot(pool["oseast1m"].astype(float) - (e.iloc[0] + 30),
+                 pool["osnrth1m"].astype(float) - (n.iloc[0] + 40))
+    best = pool.iloc[int(np.argmin(d))]
+    assert df["match_note"][0] == (
+        f"placed by coordinates: nearest postcode {best['pcds']}, {d.min():.0f} m away")
+    assert df["oa21"][0] == best["oa11"]
+    assert pd.isna(df["postcode_clean"][0])
+    assert df["postcode_clean"][2] == live["pcds"].iloc[2]  # a good postcode wins
+    assert df["match_status"][3] == "missing"  # coordinates far from any postcode
+    assert res.summary.by_coordinates == 2

@@ -49,6 +49,7 @@ class MatchSummary:
     renamed: dict[str, str] = field(default_factory=dict)
     encoding: str = "utf-8"
     output: str | None = None
+    by_coordinates: int = 0
 
     @property
     def matched(self) -> int:
@@ -78,6 +79,7 @@ class MatchSummary:
                        for s, c, sh in self.to_frame().itertuples(index=False)},
             "by_local_authority": by_la.to_dict(orient="records"),
             "renamed_input_columns": self.renamed,
+            "placed_by_coordinates": self.by_coordinates,
         }
 
     def text(self) -> str:
@@ -96,6 +98,9 @@ class MatchSummary:
             lines.append("  by local authority (top 10): " + "; ".join(
                 f"{r.laua}{' ' + r.name if isinstance(r.name, str) else ''} {r.rows:,}"
                 for r in top.itertuples()))
+        if self.by_coordinates:
+            lines.append(f"  {self.by_coordinates:,} rows placed by their coordinates "
+                         "(nearest postcode; see match_note)")
         for old, new in self.renamed.items():
             lines.append(f"  note: input column '{old}' renamed '{new}' (clashes with an output)")
         return "\n".join(lines)
@@ -145,6 +150,18 @@ def choose_postcode_column(
     )
 
 
+def coordinate_columns(columns: list[str]) -> tuple[str, str, str] | None:
+    """Easting/northing or longitude/latitude columns, by the record standard's names."""
+    from oacinsight.records import map_columns
+
+    found = map_columns(columns)
+    if {"easting", "northing"} <= found.keys():
+        return found["easting"], found["northing"], "bng"
+    if {"latitude", "longitude"} <= found.keys():
+        return found["longitude"], found["latitude"], "latlong"
+    return None
+
+
 def _open_store(store: Store | str | os.PathLike[str] | None) -> Store:
     s = store if isinstance(store, Store) else Store(store, read_only=True)
     if not s.has_table("pc_lookup"):
@@ -164,12 +181,14 @@ def _prepare(store: Store, src: InputSource, postcode_column: str | None) -> Mat
     column = choose_postcode_column(columns, postcode_column,
                                     lambda cols: matching.postcode_shares(con, cols))
     editions = matching.editions(con)
+    coords = coordinate_columns(columns)
     matching.create_matched(con, columns, column, ", ".join(editions) or "loaded edition",
-                            store.cache)
+                            store.cache, coords)
     return MatchSummary(
         input_name=src.name, rows=n, postcode_column=column, editions=editions,
         counts=matching.status_counts(con), by_authority=matching.authority_counts(con),
         renamed=matching.renamed_columns(columns), encoding=src.encoding,
+        by_coordinates=matching.placed_by_coordinates(con),
     )
 
 

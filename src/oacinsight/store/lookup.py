@@ -76,7 +76,12 @@ SELECT
        WHEN r.doterm IS NOT NULL THEN 'postcode terminated ' || r.doterm
             || '; its output area is still known'
        ELSE '' END AS note,
-  r.oa11, r.oa_source, r.ctry, r.rgn, r.doterm, r.lat, r.long, r.edition
+  r.oa11, r.oa_source, r.ctry, r.rgn, r.doterm,
+  CASE WHEN r.lat BETWEEN 49 AND 61 THEN r.lat END AS lat,
+  CASE WHEN r.lat BETWEEN 49 AND 61 THEN r.long END AS long,
+  CASE WHEN r.lat BETWEEN 49 AND 61 THEN TRY_CAST(r.oseast1m AS DOUBLE) END AS easting,
+  CASE WHEN r.lat BETWEEN 49 AND 61 THEN TRY_CAST(r.osnrth1m AS DOUBLE) END AS northing,
+  r.edition
 FROM r CROSS JOIN flag
 LEFT JOIN oac o ON o.oa = r.oa21r
 LEFT JOIN lsoa ON lsoa.oa = r.oa21r

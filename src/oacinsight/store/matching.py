@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from oacinsight import coordinates
 from oacinsight.errors import InputFileError
 from oacinsight.postcodes import BFPO_REGEX, POSTCODE_KEY_REGEX, STRIP_REGEX
 from oacinsight.store import _sql_str
@@ -86,14 +88,16 @@ def _key_expr(col: str) -> str:
 
 
 _STATUS = """
-CASE WHEN _blank THEN 'missing'
+CASE WHEN _by_coords THEN _status
+     WHEN _blank THEN 'missing'
      WHEN _status IS NOT NULL THEN _status
      WHEN _bfpo THEN 'not_found'
      WHEN NOT _valid THEN 'invalid_format'
      ELSE 'not_found' END
 """
 _NOTE = """
-CASE WHEN _blank THEN 'no postcode given'
+CASE WHEN _by_coords THEN _coord_note || coalesce('; ' || nullif(_note, ''), '')
+     WHEN _blank THEN 'no postcode given'
      WHEN _status IS NOT NULL THEN nullif(_note, '')
      WHEN _bfpo THEN 'BFPO (British Forces) address: not a geographic postcode'
      WHEN NOT _valid THEN 'not a valid UK postcode format'
@@ -107,11 +111,19 @@ END
 LOOKUP_FIELDS = (*ADDED_COLUMNS[:-2], "status", "note", "laua_name")
 
 
+COORD_FIELDS = ("easting", "northing", "long", "lat")
+
+
 def lookup_arrow(con: duckdb.DuckDBPyConnection, cache: dict[str, Any]) -> dict[str, Any]:
-    """``pc_lookup`` as Arrow (repeated text dictionary-encoded), kept in ``cache``."""
+    """``pc_lookup`` as Arrow (repeated text dictionary-encoded), kept in ``cache``;
+    with the postcode centroids (``coords``) in the same row order."""
     if "lookup" not in cache:
-        sql = f"SELECT pc_key, {', '.join(LOOKUP_FIELDS)} FROM pc_lookup"
+        sql = (f"SELECT pc_key, {', '.join(LOOKUP_FIELDS)}, {', '.join(COORD_FIELDS)}, "
+               "doterm IS NULL AS live FROM pc_lookup")
         table = con.sql(sql).to_arrow_table()
+        cache["coords"] = {c: table[c].to_numpy(zero_copy_only=False)
+                           for c in (*COORD_FIELDS, "live")}
+        table = table.drop([*COORD_FIELDS, "live"])
         table = pa.table({
             c: pc.dictionary_encode(table[c]) if c != "pc_key" and pa.types.is_string(
                 table[c].type) else table[c] for c in table.column_names
@@ -122,8 +134,50 @@ def lookup_arrow(con: duckdb.DuckDBPyConnection, cache: dict[str, Any]) -> dict[
     return cache
 
 
+def _tree(cache: dict[str, Any], kind: str) -> tuple[Any, np.ndarray]:
+    """A k-d tree of live postcode centroids and the lookup row of each tree point."""
+    key = f"tree_{kind}"
+    if key not in cache:
+        c = cache["coords"]
+        x, y = (c["easting"], c["northing"]) if kind == "bng" else (c["long"], c["lat"])
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        keep = np.flatnonzero(np.isfinite(x) & np.isfinite(y) & np.asarray(c["live"], bool))
+        cache[key] = (coordinates.build_tree(x[keep], y[keep], kind), keep)
+    return cache[key]
+
+
+def _place_by_coordinates(
+    con: duckdb.DuckDBPyConnection, cache: dict[str, Any], idx: pa.Array,
+    coords: tuple[str, str, str],
+) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Fill lookup rows for records with no postcode match but usable coordinates.
+
+    Returns the new index, a flag per row (placed by coordinates) and the note.
+    """
+    xcol, ycol, kind = coords
+    xy = con.sql(f"SELECT TRY_CAST({q(xcol)} AS DOUBLE) AS x, TRY_CAST({q(ycol)} AS DOUBLE) AS y "
+                 "FROM temp.inp").to_arrow_table()
+    index = idx.to_numpy(zero_copy_only=False).astype(float)
+    need = np.isnan(index)
+    x = xy["x"].to_numpy(zero_copy_only=False).astype(float)
+    y = xy["y"].to_numpy(zero_copy_only=False).astype(float)
+    tree, rows = _tree(cache, kind)
+    hit, dist = coordinates.nearest(tree, coordinates.planar(x[need], y[need], kind))
+    placed = np.zeros(len(index), dtype=bool)
+    notes = np.full(len(index), None, dtype=object)
+    where = np.flatnonzero(need)[hit >= 0]
+    index[where] = rows[hit[hit >= 0]]
+    placed[where] = True
+    pcs = cache["lookup"]["postcode_clean"].to_pylist()
+    for i, d in zip(where, dist[hit >= 0], strict=True):
+        notes[i] = f"placed by coordinates: nearest postcode {pcs[int(index[i])]}, {d:.0f} m away"
+    new_idx = pa.array(np.where(np.isnan(index), 0, index).astype(np.int64),
+                       mask=np.isnan(index))
+    return new_idx, pa.array(placed), pa.array(notes, type=pa.string())
+
+
 def _lookup_rows(con: duckdb.DuckDBPyConnection, postcode_column: str,
-                 cache: dict[str, Any]) -> pa.Table:
+                 cache: dict[str, Any], coords: tuple[str, str, str] | None) -> pa.Table:
     """The lookup fields for every input row, in input order (Arrow gather, no sort)."""
     ref = lookup_arrow(con, cache)
     pcol = q(postcode_column)
@@ -132,11 +186,16 @@ def _lookup_rows(con: duckdb.DuckDBPyConnection, postcode_column: str,
         "FROM temp.inp"
     ).to_arrow_table()
     key = keys["k"]
-    rows = ref["lookup"].drop(["pc_key"]).take(pc.index_in(key, value_set=ref["lookup"]["pc_key"]))
+    idx = pc.index_in(key, value_set=ref["lookup"]["pc_key"])
+    placed = pa.array(np.zeros(len(key), dtype=bool))
+    note = pa.nulls(len(key), type=pa.string())
+    if coords is not None:
+        idx, placed, note = _place_by_coordinates(con, cache, idx, coords)
+    rows = ref["lookup"].drop(["pc_key"]).take(idx)
     district = pc.utf8_slice_codeunits(key, 0, -3)
     area = pc.struct_field(pc.extract_regex(key, r"^(?P<a>[A-Z]*)"), [0])
     extra = {
-        "_key": key, "_blank": keys["b"],
+        "_key": key, "_blank": keys["b"], "_by_coords": placed, "_coord_note": note,
         "_valid": pc.match_substring_regex(key, POSTCODE_KEY_REGEX),
         "_bfpo": pc.match_substring_regex(key, BFPO_REGEX),
         "_area_known": pc.is_in(area, value_set=ref["areas"]),
@@ -165,7 +224,8 @@ WITH k AS (
          trim(coalesce(CAST({pcol} AS VARCHAR), '')) = '' AS _blank FROM temp.inp
 )
 SELECT {fields}, l.status AS _status, l.note AS _note, l.laua_name AS _laua_name,
-  k._key, k._blank, regexp_full_match(k._key, '{POSTCODE_KEY_REGEX}') AS _valid,
+  k._key, k._blank, false AS _by_coords, CAST(NULL AS VARCHAR) AS _coord_note,
+  regexp_full_match(k._key, '{POSTCODE_KEY_REGEX}') AS _valid,
   regexp_full_match(k._key, '{BFPO_REGEX}') AS _bfpo,
   regexp_extract(k._key, '^[A-Z]*') IN (SELECT area FROM pc_districts) AS _area_known,
   left(k._key, length(k._key) - 3) IN (SELECT district FROM pc_districts) AS _district_known
@@ -180,6 +240,7 @@ def create_matched(
     postcode_column: str,
     edition: str,
     cache: dict[str, Any],
+    coords: tuple[str, str, str] | None = None,
 ) -> None:
     """Create the views ``res`` (added fields, one row per input row, in input order) and
     ``matched`` (the input columns beside them, joined by position)."""
@@ -191,11 +252,11 @@ def create_matched(
     if row_count(con) > IN_MEMORY_ROWS:
         _lookup_rows_sql(con, postcode_column)
     else:
-        con.register("_rows", _lookup_rows(con, postcode_column, cache))
+        con.register("_rows", _lookup_rows(con, postcode_column, cache, coords))
     con.execute(f"""
 CREATE OR REPLACE TEMP VIEW res AS
 SELECT
-  CASE WHEN _status IS NOT NULL THEN postcode_clean
+  CASE WHEN _status IS NOT NULL AND NOT _by_coords THEN postcode_clean
        WHEN _valid THEN left(_key, length(_key) - 3) || ' ' || right(_key, 3)
   END AS postcode_clean,
   {", ".join(ADDED_COLUMNS[1:-2])},
@@ -278,6 +339,11 @@ def status_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     counts = {s: 0 for s in STATUSES}
     counts.update({r[0]: int(r[1]) for r in rows})
     return counts
+
+
+def placed_by_coordinates(con: duckdb.DuckDBPyConnection) -> int:
+    """Rows placed by their coordinates rather than their postcode."""
+    return int(con.execute("SELECT count(*) FROM _rows WHERE _by_coords").fetchall()[0][0])
 
 
 def authority_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
