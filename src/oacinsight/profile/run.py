@@ -70,14 +70,7 @@ def profile_file(
         raise OacInsightError(f"unknown level {level!r}; use {', '.join(RESULT_LEVELS)}")
     s = _open_store(store)
     con = s.con
-    with open_input(input_path) as src:
-        n_input, statuses = _load_customers(s, src, postcode_column)
-    n_matched = sum(statuses.get(k, 0) for k in MATCHED)
-    if n_matched == 0:
-        raise InputFileError(
-            f"none of the {n_input:,} rows matched an OAC group "
-            f"({_describe(statuses)}); check the postcode column and the store"
-        )
+    n_input, statuses, n_matched = _customers(s, input_path, postcode_column)
     codes = _choose_areas(con, areas)
     profiles.set_area(con, codes)
     n_in_area = profiles.in_area_total(con)
@@ -95,6 +88,21 @@ def profile_file(
         n_in_area=n_in_area, unmatched={k: v for k, v in statuses.items() if k not in MATCHED},
         confidence=confidence, suppress_below=suppress_below, base_is_sample=is_sample,
     )
+
+
+def _customers(
+    s: Store, input_path: str | os.PathLike[str], postcode_column: str | None
+) -> tuple[int, dict[str, int], int]:
+    """Count customers per OA; return rows in, rows per status, rows matched."""
+    with open_input(input_path) as src:
+        n_input, statuses = _load_customers(s, src, postcode_column)
+    n_matched = sum(statuses.get(k, 0) for k in MATCHED)
+    if n_matched == 0:
+        raise InputFileError(
+            f"none of the {n_input:,} rows matched an OAC group "
+            f"({_describe(statuses)}); check the postcode column and the store"
+        )
+    return n_input, statuses, n_matched
 
 
 def _describe(statuses: dict[str, int]) -> str:
