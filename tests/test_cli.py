@@ -77,3 +77,22 @@ def test_schema_validate(tmp_path):
     assert "row 2, column weight: not a number between 0 and inf" in res.output
     schema = json.loads(runner.invoke(app, ["schema"]).output)
     assert "postcode" in schema["properties"]
+
+
+def test_old_store_asks_for_rebuild(tmp_path):
+    from oacinsight.ingest import ingest
+    from oacinsight.store import Store
+    from tests.tiny import write_tiny_reference
+
+    path = tmp_path / "s.duckdb"
+    with Store(path) as s:
+        ingest(write_tiny_reference(tmp_path / "ref"), s)
+        s.con.execute("UPDATE meta SET value = 'old' WHERE key = 'derived_version'")
+    inp = tmp_path / "in.csv"
+    inp.write_text("postcode\nYY1 1AA\n")
+    args = ["match", str(inp), "-o", str(tmp_path / "o.csv"), "--store", str(path)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2 and "run 'oacinsight data rebuild" in res.output
+    res = runner.invoke(app, ["data", "rebuild", "--store", str(path)])
+    assert res.exit_code == 0 and "8 postcodes" in res.output
+    assert runner.invoke(app, args).exit_code == 0

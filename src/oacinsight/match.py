@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from oacinsight.errors import InputFileError, StoreError
-from oacinsight.store import Store, matching
+from oacinsight.store import Store, lookup, matching
 from oacinsight.store.matching import ADDED_COLUMNS, STATUSES
 from oacinsight.tabular import (
     InputSource,
@@ -168,6 +168,11 @@ def _open_store(store: Store | str | os.PathLike[str] | None) -> Store:
         raise StoreError(
             f"the store {s.path} has no postcode directory: run "
             "'oacinsight data ingest' on the NSPL or ONSPD first"
+        )
+    if lookup.derived_version(s.con) != lookup.DERIVED_VERSION:
+        raise StoreError(
+            f"the store {s.path} was built by an older oacinsight: run "
+            f"'oacinsight data rebuild --store {s.path}' once"
         )
     return s
 

@@ -81,6 +81,18 @@ def data_ingest(
         typer.echo(f"store: {s.path}")
 
 
+@data_app.command("rebuild")
+@edge
+def data_rebuild(store: StoreOpt = None) -> None:
+    """Rebuild the store's derived lookups from what is loaded (after an upgrade)."""
+    from oacinsight.ingest import rebuild
+    from oacinsight.store import Store
+
+    with Store(store) as s:
+        n = rebuild(s)
+        typer.echo(f"postcode lookup rebuilt: {n:,} postcodes ({s.path})")
+
+
 @data_app.command("status")
 @edge
 def data_status(store: StoreOpt = None) -> None:

@@ -100,6 +100,18 @@ def ingest(
     return report
 
 
+def rebuild(store: Store) -> int:
+    """Rebuild the derived lookups of a writable store; returns the postcodes."""
+    if not store.has_table("postcodes"):
+        raise IngestError(f"the store {store.path} has no postcode directory to rebuild from")
+    try:
+        with store.transaction() as con:
+            loaders.ensure_tables(con)
+            return lookup.rebuild(con)
+    finally:
+        store.cache.clear()
+
+
 def _expand(paths: Iterable[str | Path], tmp: Path) -> list[tuple[Path, bool]]:
     """Files to consider, each with whether the user named it explicitly."""
     out: list[tuple[Path, bool]] = []
@@ -218,4 +230,4 @@ def _dispatch(con: duckdb.DuckDBPyConnection, path: Path, found: Detected) -> tu
     return "-", 0  # oac11_names: recognised, nothing in the store uses it yet
 
 
-__all__ = ["IngestItem", "IngestReport", "Peek", "ingest"]
+__all__ = ["IngestItem", "IngestReport", "Peek", "ingest", "rebuild"]

@@ -100,14 +100,32 @@ FROM postcodes
 """
 
 
+#: Version of the derived tables' layout; a store built with another version is rebuilt
+#: by ``oacinsight data rebuild`` before use.
+DERIVED_VERSION = "3"
+
+
+def derived_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The layout version of the store's derived tables (None when never built)."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta' AND NOT temporary"
+    ).fetchall()[0][0]
+    if not exists:
+        return None
+    rows = con.execute("SELECT value FROM meta WHERE key = 'derived_version'").fetchall()
+    return rows[0][0] if rows else None
+
+
 def rebuild(con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild ``pc_lookup`` and ``pc_districts``; returns the number of postcodes."""
+    """Rebuild ``pc_lookup``, ``pc_districts`` and ``oa_areas``; returns the postcodes."""
     default_names = ", ".join(
         f"('{code}', '{_sql_str(name)}')" for code, name in SUPERGROUP_NAMES.items()
     )
     con.execute(_BUILD.format(default_names=default_names, no_oac_note=_NO_OAC_NOTE))
     con.execute(_DISTRICTS)
     rebuild_oa_areas(con)
+    con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('derived_version', ?)", [DERIVED_VERSION])
     return int(con.execute("SELECT count(*) FROM pc_lookup").fetchall()[0][0])  # type: ignore[index]
 
 _OA_AREAS = """
