@@ -80,9 +80,10 @@ def test_schema_validate(tmp_path):
 
 
 def test_old_store_asks_for_rebuild(tmp_path):
+    from tests.tiny import write_tiny_reference
+
     from oacinsight.ingest import ingest
     from oacinsight.store import Store
-    from tests.tiny import write_tiny_reference
 
     path = tmp_path / "s.duckdb"
     with Store(path) as s:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,19 +163,26 @@ def coordinate_columns(columns: list[str]) -> tuple[str, str, str] | None:
     return None
 
 
-def _open_store(store: Store | str | os.PathLike[str] | None) -> Store:
-    s = store if isinstance(store, Store) else Store(store, read_only=True)
-    if not s.has_table("pc_lookup"):
-        raise StoreError(
-            f"the store {s.path} has no postcode directory: run "
-            "'oacinsight data ingest' on the NSPL or ONSPD first"
-        )
-    if lookup.derived_version(s.con) != lookup.DERIVED_VERSION:
-        raise StoreError(
-            f"the store {s.path} was built by an older oacinsight: run "
-            f"'oacinsight data rebuild --store {s.path}' once"
-        )
-    return s
+@contextmanager
+def reference_store(store: Store | str | os.PathLike[str] | None) -> Iterator[Store]:
+    """An open store checked for matching; closed afterwards if this function opened it."""
+    owned = not isinstance(store, Store)
+    s = Store(store, read_only=True) if owned else store
+    try:
+        if not s.has_table("pc_lookup"):
+            raise StoreError(
+                f"the store {s.path} has no postcode directory: run "
+                "'oacinsight data ingest' on the NSPL or ONSPD first"
+            )
+        if lookup.derived_version(s.con) != lookup.DERIVED_VERSION:
+            raise StoreError(
+                f"the store {s.path} was built by an older oacinsight: run "
+                f"'oacinsight data rebuild --store {s.path}' once"
+            )
+        yield s
+    finally:
+        if owned:
+            s.close()
 
 
 def _prepare(store: Store, src: InputSource, postcode_column: str | None) -> MatchSummary:
@@ -225,8 +233,7 @@ def match_file(
     """
     out = Path(output_path)
     fmt = output_format(out)
-    s = _open_store(store)
-    with open_input(input_path) as src:
+    with reference_store(store) as s, open_input(input_path) as src:
         summary = _prepare(s, src, postcode_column)
         out.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "xlsx":
@@ -253,6 +260,6 @@ def match_records(
         raise InputFileError(f"{name}: has no columns")
     frame = frame.copy()
     frame.columns = dedupe_columns([str(c) for c in frame.columns])
-    s = _open_store(store)
-    summary = _prepare(s, InputSource(name, "frame", frame=frame), postcode_column)
-    return MatchResult(matching.matched_frame(s.con), summary)
+    with reference_store(store) as s:
+        summary = _prepare(s, InputSource(name, "frame", frame=frame), postcode_column)
+        return MatchResult(matching.matched_frame(s.con), summary)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from oacinsight.errors import InputFileError, OacInsightError, StoreError
-from oacinsight.match import MATCHED, _open_store, choose_postcode_column
+from oacinsight.match import MATCHED, choose_postcode_column, reference_store
 from oacinsight.profile.result import RESULT_LEVELS, ProfileResult
 from oacinsight.store import Store, matching, profiles
 from oacinsight.tabular import open_input
@@ -68,7 +68,16 @@ def profile_file(
     """
     if level not in RESULT_LEVELS:
         raise OacInsightError(f"unknown level {level!r}; use {', '.join(RESULT_LEVELS)}")
-    s = _open_store(store)
+    with reference_store(store) as s:
+        return _profile(s, input_path, level, base, areas, confidence, suppress_below,
+                        postcode_column)
+
+
+def _profile(
+    s: Store, input_path: str | os.PathLike[str], level: str, base: str,
+    areas: list[str] | None, confidence: float, suppress_below: int,
+    postcode_column: str | None,
+) -> ProfileResult:
     con = s.con
     n_input, statuses, n_matched = _customers(s, input_path, postcode_column)
     codes = _choose_areas(con, areas)
