@@ -122,3 +122,18 @@ def test_suppressed_in_published_outputs(demo, tmp_path):
     shown = pub["customers"].dropna()
     assert ((shown == 0) | (shown >= 10)).all()
     assert (pub["flag"] == "suppressed").sum() >= 1
+
+
+def test_plain_language_summary(demo, matched):
+    from oacinsight.profile.words import summarise
+
+    store, _ = demo
+    result = profile_file(matched, store=store)
+    pub = result.published_frame()
+    words = summarise(pub, result.base_name)
+    top = pub[pub["flag"] == "over"].sort_values("index").iloc[-1]
+    assert words[0].startswith(f"Customers are most over-represented in {top['name']}: "
+                               f"index {top['index']:.0f}")
+    assert "Legacy Communities" in words[0] and "80% more than expected" in words[0]
+    html = result.to_html()
+    assert "What this shows" in html and "How to read it." in html

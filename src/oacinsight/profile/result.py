@@ -24,6 +24,7 @@ from oacinsight.errors import OacInsightError
 from oacinsight.profile.chart import plot_profile, save_figure
 from oacinsight.profile.stats import OUTPUT_COLUMNS, compute_profile
 from oacinsight.profile.suppress import published_frame
+from oacinsight.profile.words import HOW_TO_READ, summarise
 from oacinsight.tabular import neutralise as neutralise_formula
 
 __all__ = ["RESULT_LEVELS", "WRITE_SUFFIXES", "ProfileResult", "neutralise_formula"]
@@ -335,6 +336,8 @@ class ProfileResult:
             chart=Markup(self._chart_svg()),  # our own matplotlib output; text escaped
             decimals=_DECIMALS,
             text_columns=("level", "code", "name", "flag"),
+            sentences=summarise(frame, self.base_name),
+            how_to_read=HOW_TO_READ,
         )
 
     def _write_html(self, out: Path) -> None:
@@ -371,6 +374,8 @@ tr.suppressed td, tr.no_base td { color: #888; }
 dl { display: grid; grid-template-columns: max-content auto; gap: 0.2rem 1rem; }
 dt { font-weight: 600; }
 .chart svg { max-width: 100%; height: auto; }
+.scroll { overflow-x: auto; }
+.help { background: #f6f8fa; padding: 0.6rem 0.8rem; border-left: 4px solid #6fa8dc; }
 </style>
 </head>
 <body>
@@ -392,8 +397,12 @@ dt { font-weight: 600; }
 <dt>Interval</dt><dd>{{ "%g" % (100 * meta.confidence) }}% — {{ meta.ci_method }}</dd>
 <dt>Suppression</dt><dd>{{ meta.suppression }}</dd>
 </dl>
+<h2>What this shows</h2>
+{% for s in sentences %}<p>{{ s }}</p>
+{% endfor %}
+<p class="help"><strong>How to read it.</strong> {{ how_to_read }}</p>
 <div class="chart">{{ chart }}</div>
-<table>
+<div class="scroll"><table>
 <thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
 <tbody>
 {% for row in rows %}
@@ -404,7 +413,7 @@ dt { font-weight: 600; }
 </tr>
 {% endfor %}
 </tbody>
-</table>
+</table></div>
 <h2>Flags</h2>
 <dl>{% for k, v in meta.flags.items() %}<dt>{{ k }}</dt><dd>{{ v }}</dd>{% endfor %}</dl>
 <p><small>{{ meta.generator }}. Index = customer share ÷ base share × 100.</small></p>
