@@ -21,6 +21,7 @@ import pandas as pd
 from oacinsight.errors import IngestError
 from oacinsight.ingest.detect import Detected, detect
 from oacinsight.ingest.sniff import TABULAR_SUFFIXES, Peek, peek
+from oacinsight.maps import formats as geo
 from oacinsight.store import Store, _first_line, loaders, lookup
 
 Progress = Callable[[str], None]
@@ -93,6 +94,7 @@ def ingest(
                 if store.has_table("postcodes"):
                     say("building the postcode lookup")
                     report.postcodes = lookup.rebuild(con)
+                _link_boundaries(con)
         except duckdb.Error as exc:
             raise IngestError(f"load failed, store left unchanged: {_first_line(exc)}") from exc
         finally:
@@ -129,14 +131,16 @@ def _expand(paths: Iterable[str | Path], tmp: Path) -> list[tuple[Path, bool]]:
 
 
 def _tabular(p: Path) -> bool:
-    return p.is_file() and p.suffix.lower() in TABULAR_SUFFIXES and not p.name.startswith(".")
+    wanted = (*TABULAR_SUFFIXES, *geo.BOUNDARY_SUFFIXES)
+    return p.is_file() and p.suffix.lower() in wanted and not p.name.startswith(".")
 
 
 def _unzip(path: Path, tmp: Path) -> list[Path]:
     dest = tmp / path.stem
     try:
         with zipfile.ZipFile(path) as zf:
-            members = [m for m in zf.namelist() if Path(m).suffix.lower() in TABULAR_SUFFIXES]
+            wanted = (*TABULAR_SUFFIXES, *geo.BOUNDARY_SUFFIXES, *geo.SIDECAR_SUFFIXES)
+            members = [m for m in zf.namelist() if Path(m).suffix.lower() in wanted]
             for m in members:
                 zf.extract(m, dest)
     except zipfile.BadZipFile as exc:
@@ -149,6 +153,9 @@ def _plan(
 ) -> list[tuple[Path, Detected]]:
     plan: list[tuple[Path, Detected]] = []
     for path, explicit in files:
+        if geo.is_boundary_file(path) and kind in (None, "boundaries"):
+            plan.append((path, Detected("boundaries", {}, "boundary polygons")))
+            continue
         try:
             found = detect(peek(path), kind)
         except IngestError as exc:
@@ -182,6 +189,13 @@ def _is_full(path: Path) -> bool:
 def _edition(path: Path) -> str:
     m = re.search(r"(NSPL|ONSPD)\w*?_([A-Z]{3})_(\d{4})", path.name, re.IGNORECASE)
     return f"{m.group(1).upper()} {m.group(2).upper()} {m.group(3)}" if m else ""
+
+
+def _link_boundaries(con: duckdb.DuckDBPyConnection) -> None:
+    """Link boundary areas to output areas again (boundaries or lookups may have changed)."""
+    from oacinsight.maps.load import rebuild_members
+
+    rebuild_members(con)
 
 
 def _sha256(path: Path) -> str:
@@ -223,6 +237,11 @@ def _dispatch(con: duckdb.DuckDBPyConnection, path: Path, found: Detected) -> tu
         columns = peek(path, n_rows=0).columns
         return (f"census_{found.detail}",
                 loaders.load_census(con, path, cols["oa"], found.detail, columns))
+    if kind == "boundaries":
+        from oacinsight.maps.load import load_boundary_file
+
+        rows, found.detail = load_boundary_file(con, path)
+        return "boundary_layers", rows
     if kind == "census_metadata":
         return "census_metadata", loaders.load_census_metadata(con, path)
     if kind == "area_names":

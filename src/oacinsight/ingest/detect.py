@@ -24,6 +24,7 @@ KINDS = (
     "census",
     "census_metadata",
     "area_names",
+    "boundaries",
 )
 
 # Field -> accepted published column names (lower case; regex allowed), first wins.

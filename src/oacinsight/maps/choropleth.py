@@ -1,0 +1,242 @@
+"""What a map shows: one value and one colour per area, a legend, and hover text.
+
+The rules live here, in Python, so the web map, the static maps in reports and the
+tests all agree: the browser only paints the colours it is given.
+
+Measures
+--------
+``supergroup`` / ``group``
+    The OAC supergroup or group most residents of the area live in (an output area has
+    exactly one), in the supergroup's colour.
+``customers``
+    Matched customers living in the area.
+``rate``
+    Customers per 1,000 residents (Census 2021 usual residents).
+``index``
+    The area's share of all customers divided by its share of all residents, × 100:
+    100 means as many customers as the number of residents would suggest, 150 half as
+    many again, 50 half as many.
+
+Areas with 1 to ``suppress_below - 1`` customers are grey (hidden), as in profiles.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from oacinsight.errors import OacInsightError
+from oacinsight.oac import colour_for
+
+MEASURES: dict[str, str] = {
+    "supergroup": "OAC supergroup (most residents)",
+    "group": "OAC group (most residents)",
+    "index": "Customer index (100 = as many as residents suggest)",
+    "rate": "Customers per 1,000 residents",
+    "customers": "Customers",
+}
+CUSTOMER_MEASURES = ("index", "rate", "customers")
+GREY = "#d0d0d0"
+NO_DATA = "#f2f2f2"
+#: Index classes: upper bound, colour, label (blue below 100, red above; colour-blind safe).
+INDEX_CLASSES: tuple[tuple[float, str, str], ...] = (
+    (50, "#2166ac", "under 50: fewer than half the expected customers"),
+    (80, "#92c5de", "50 to 80"),
+    (120, "#f7f7f7", "80 to 120: about as expected"),
+    (150, "#f4a582", "120 to 150"),
+    (math.inf, "#b2182b", "150 and over: at least half as many again"),
+)
+SEQUENTIAL = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
+
+
+@dataclass
+class MapValues:
+    """Colours and texts for one measure on one layer.
+
+    Attributes
+    ----------
+    measure, label : str
+        The measure's key and its title.
+    legend : list of dict
+        ``{"colour", "label"}`` entries, in order.
+    areas : dict of str to dict
+        Per area code: ``value`` (number or code), ``colour`` and ``text`` (hover).
+    explanation : str
+        One or two plain sentences on how to read the map.
+    """
+
+    measure: str
+    label: str
+    legend: list[dict[str, str]] = field(default_factory=list)
+    areas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    explanation: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {"measure": self.measure, "label": self.label, "legend": self.legend,
+                "areas": self.areas, "explanation": self.explanation}
+
+
+def group_colour(code: str) -> str:
+    """Colour of an OAC group: its supergroup's hue, lighter for later letters."""
+    base = colour_for(code).lstrip("#")
+    if len(code) < 2:
+        return f"#{base}"
+    r, g, b = (int(base[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    h, lum, s = colorsys.rgb_to_hls(r, g, b)
+    step = "abcdefgh".find(code[1].lower())
+    lum = min(0.85, max(0.25, lum + 0.12 * (step - 1)))
+    r, g, b = colorsys.hls_to_rgb(h, lum, s)
+    return "#" + "".join(f"{round(v * 255):02x}" for v in (r, g, b))
+
+
+def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``rate`` (per 1,000 residents) and ``index`` to ``area_measures`` output."""
+    out = frame.copy()
+    res = pd.to_numeric(out["residents"], errors="coerce").astype(float)
+    cust = out["customers"].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["rate"] = np.where(res > 0, 1000 * cust / res, np.nan)
+        total_c, total_r = cust.sum(), res[res > 0].sum()
+        share_c = cust / total_c if total_c else np.nan
+        share_r = res / total_r if total_r else np.nan
+        out["index"] = np.where(res > 0, 100 * share_c / share_r, np.nan)
+    return out
+
+
+def map_values(
+    frame: pd.DataFrame,
+    measure: str,
+    names: dict[str, str],
+    *,
+    suppress_below: int = 10,
+) -> MapValues:
+    """Colours, legend and hover text of ``measure`` for every area of ``frame``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        :func:`oacinsight.store.boundaries.area_measures` output (or ``oa_points``).
+    measure : str
+        One of :data:`MEASURES`.
+    names : dict of str to str
+        OAC code → name.
+    suppress_below : int
+        Customer counts from 1 to this minus 1 are hidden (grey).
+
+    Returns
+    -------
+    MapValues
+    """
+    if measure not in MEASURES:
+        raise OacInsightError(f"unknown map measure {measure!r}; use {', '.join(MEASURES)}")
+    data = add_rates(frame)
+    if measure in ("supergroup", "group"):
+        return _categorical(data, measure, names)
+    return _numeric(data, measure, suppress_below)
+
+
+def _area_title(row: Any) -> str:
+    name = row.name if isinstance(row.name, str) and row.name else ""
+    return f"{row.code} {name}".strip()
+
+
+def _categorical(data: pd.DataFrame, measure: str, names: dict[str, str]) -> MapValues:
+    column = "supergroup" if measure == "supergroup" else "group_code"
+    out = MapValues(measure, MEASURES[measure], explanation=(
+        "Each area is coloured by the OAC " + measure + " most of its residents live in "
+        "(an output area belongs to exactly one). Grey: no OAC 2021 for this area's code "
+        "(for example a 2011 output area that was changed in 2021)."))
+    seen: set[str] = set()
+    for row in data.itertuples(index=False):
+        code = getattr(row, column)
+        if not isinstance(code, str) or not code:
+            out.areas[row.code] = {"value": None, "colour": GREY,
+                                   "text": f"{_area_title(row)}: no OAC 2021 for this code"}
+            continue
+        seen.add(code)
+        colour = colour_for(code) if measure == "supergroup" else group_colour(code)
+        share = getattr(row, "supergroup_share", None)
+        extra = (f" ({share:.0%} of residents)" if measure == "supergroup" and share is not None
+                 and not pd.isna(share) and row.oas > 1 else "")
+        out.areas[row.code] = {"value": code, "colour": colour,
+                               "text": f"{_area_title(row)}: {code} {names.get(code, '')}"
+                                       f"{extra}"}
+    out.legend = [{"colour": colour_for(c) if measure == "supergroup" else group_colour(c),
+                   "label": f"{c} {names.get(c, '')}".strip()} for c in sorted(seen)]
+    if any(a["value"] is None for a in out.areas.values()):
+        out.legend.append({"colour": GREY, "label": "no OAC 2021 for this code"})
+    return out
+
+
+def _numeric(data: pd.DataFrame, measure: str, suppress_below: int) -> MapValues:
+    out = MapValues(measure, MEASURES[measure])
+    cust = data["customers"].astype(float).to_numpy()
+    values = data[measure].astype(float).to_numpy()
+    hidden = (cust > 0) & (cust < suppress_below)
+    shown = np.isfinite(values) & ~hidden
+    if measure == "index":
+        classes = list(INDEX_CLASSES)
+        out.explanation = (
+            "Index = the area's share of all customers ÷ its share of all residents × 100. "
+            "100 means as many customers as the number of residents would suggest; 150 "
+            "means half as many again; 50 means half as many.")
+    else:
+        classes = _quantile_classes(values[shown], measure)
+        out.explanation = ("Darker areas have more customers" +
+                           (" for their number of residents." if measure == "rate" else "."))
+    for row, value, hide in zip(data.itertuples(index=False), values, hidden, strict=True):
+        out.areas[row.code] = _numeric_area(row, value, hide, measure, classes, suppress_below)
+    out.legend = [{"colour": c, "label": label} for _, c, label in classes]
+    out.legend.append({"colour": GREY, "label": f"hidden: 1 to {suppress_below - 1} customers"})
+    if (~np.isfinite(values)).any():
+        out.legend.append({"colour": NO_DATA, "label": "no residents' count for this area"})
+    out.explanation += (f" Grey areas have 1 to {suppress_below - 1} customers: too few to "
+                        "show without risk of identifying someone.")
+    return out
+
+
+def _numeric_area(row: Any, value: float, hide: bool, measure: str,
+                  classes: list[tuple[float, str, str]], suppress_below: int) -> dict[str, Any]:
+    title = _area_title(row)
+    if hide:
+        return {"value": None, "colour": GREY,
+                "text": f"{title}: fewer than {suppress_below} customers (hidden)"}
+    if not np.isfinite(value):
+        return {"value": None, "colour": NO_DATA, "text": f"{title}: no residents' count"}
+    colour = next(c for upper, c, _ in classes if value < upper)
+    shown = f"{value:,.0f}" if measure != "rate" else f"{value:,.1f}"
+    words = {"index": "index", "rate": "customers per 1,000 residents",
+             "customers": "customers"}[measure]
+    residents = "" if pd.isna(row.residents) else f"; {row.residents:,.0f} residents"
+    return {"value": round(float(value), 3), "colour": colour,
+            "text": f"{title}: {words} {shown} ({int(row.customers):,} customers{residents})"}
+
+
+def _quantile_classes(values: np.ndarray, measure: str) -> list[tuple[float, str, str]]:
+    """Five classes with (about) as many areas in each; labels in plain numbers."""
+    finite = values[np.isfinite(values)]
+    if len(finite) == 0:
+        return [(math.inf, SEQUENTIAL[2], "all areas")]
+    cuts = np.unique(np.quantile(finite, [0.2, 0.4, 0.6, 0.8]))
+    fmt = (lambda v: f"{v:,.1f}") if measure == "rate" else (lambda v: f"{v:,.0f}")
+    bounds = [*cuts.tolist(), math.inf]
+    colours = SEQUENTIAL[-len(bounds):] if len(bounds) < len(SEQUENTIAL) else SEQUENTIAL
+    out, low = [], None
+    for upper, colour in zip(bounds, colours, strict=True):
+        if low is None:
+            label = f"under {fmt(upper)}"
+        elif math.isinf(upper):
+            label = f"{fmt(low)} and over"
+        else:
+            label = f"{fmt(low)} to under {fmt(upper)}"
+        out.append((upper, colour, label))
+        low = upper
+    if len(out) == 1:
+        out = [(math.inf, SEQUENTIAL[2], f"all {fmt(finite[0])}")]
+    return out
