@@ -142,7 +142,8 @@ def map_values(
 
 
 def _area_title(row: Any) -> str:
-    name = row.name if isinstance(row.name, str) and row.name else ""
+    name = getattr(row, "name", None)
+    name = name if isinstance(name, str) else ""
     return f"{row.code} {name}".strip()
 
 

@@ -292,3 +292,23 @@ def search_areas(con: duckdb.DuckDBPyConnection, text: str, limit: int = 20) -> 
         f"SELECT code, any_value(name) AS name, any_value(kind) AS kind FROM "
         f"({' UNION ALL '.join(parts)}) WHERE lower(code) LIKE ? OR lower(name) LIKE ? "
         "GROUP BY code ORDER BY code LIMIT ?", [like, like, limit]).df()
+
+
+def layer_hits(con: duckdb.DuckDBPyConnection, oas: list[str]) -> dict[str, int]:
+    """Per layer, how many of the given 2021 OAs fall in one of its areas."""
+    if not has_boundaries(con) or not oas:
+        return {}
+    rows = con.execute(
+        "SELECT layer, count(DISTINCT oa) FROM boundary_members WHERE oa IN "
+        "(SELECT unnest(?)) GROUP BY 1", [list(oas)]).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def area_layers(con: duckdb.DuckDBPyConnection, code: str) -> pd.DataFrame:
+    """The layers holding an area ``code``: ``layer, area_type, name, lat, long``."""
+    if not has_boundaries(con):
+        return pd.DataFrame(columns=["layer", "area_type", "name", "lat", "long"])
+    return con.execute(
+        "SELECT f.layer, l.area_type, f.name, f.lat, f.long FROM boundary_features f "
+        "JOIN boundary_layers l USING (layer) WHERE f.code = ? ORDER BY l.features",
+        [code]).df()

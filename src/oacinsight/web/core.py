@@ -1,0 +1,196 @@
+"""The calls the pages and the API make: each parses nothing and formats nothing, it
+runs one library function on the shared store and caches the result per upload."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from oacinsight.errors import InputFileError, OacInsightError
+from oacinsight.match import MATCHED, MatchSummary, match_file
+from oacinsight.profile.result import RESULT_LEVELS, ProfileResult
+from oacinsight.profile.run import CENSUS_BASES, profile_file
+from oacinsight.store import boundaries as bsql
+from oacinsight.web.state import Upload, WebState
+
+POINTS = "points"
+
+
+@dataclass(frozen=True)
+class ProfileOptions:
+    """The options of ``oacinsight profile``, as the web forms and the API take them."""
+
+    level: str = "supergroup"
+    base: str = "residents"
+    areas: tuple[str, ...] = ()
+    confidence: float = 0.95
+    suppress_below: int = 10
+
+    @classmethod
+    def parse(cls, level: str | None = None, base: str | None = None,
+              area: str | None = None, confidence: float | None = None,
+              suppress_below: int | None = None) -> ProfileOptions:
+        """Check and normalise the options (one-line errors for bad values)."""
+        level = (level or "supergroup").strip().lower()
+        if level not in RESULT_LEVELS:
+            raise OacInsightError(f"unknown level {level!r}; use {', '.join(RESULT_LEVELS)}")
+        base = (base or "residents").strip().lower()
+        if base not in CENSUS_BASES:
+            raise OacInsightError(f"unknown base {base!r}; use {', '.join(CENSUS_BASES)} "
+                                  "(or send a base file)")
+        conf = 0.95 if confidence is None else float(confidence)
+        if not 0.5 <= conf < 1:
+            raise OacInsightError("confidence must be between 0.5 and 0.999 (e.g. 0.95)")
+        sup = 10 if suppress_below is None else int(suppress_below)
+        if not 1 <= sup <= 1000:
+            raise OacInsightError("suppress_below must be between 1 and 1000")
+        codes = tuple(c.strip().upper() for c in (area or "").replace(";", ",").split(",")
+                      if c.strip())
+        return cls(level, base, codes, conf, sup)
+
+    def query(self, **changes: Any) -> dict[str, Any]:
+        """URL query parameters of these options (with ``changes``)."""
+        values = {"level": self.level, "base": self.base, "area": ",".join(self.areas),
+                  "confidence": self.confidence, "suppress_below": self.suppress_below}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+def overview(state: WebState) -> dict[str, Any]:
+    """What the store holds: files and editions, postcode count, boundary layers."""
+    with state.job() as store:
+        status = store.status()
+        layers = bsql.layers(store.con)
+    files = status.drop(columns=[c for c in ("sha256", "columns_used") if c in status])
+    return {"path": str(state.store.path), "files": files, "layers": layers,
+            "kinds": sorted(set(files["kind"])) if len(files) else []}
+
+
+def match_upload(state: WebState, upload: Upload, postcode_column: str | None) -> MatchSummary:
+    """Match an upload (every row kept) into its Parquet; cache the summary."""
+    with state.job() as store:
+        summary = match_file(upload.raw, upload.matched, store=store,
+                             postcode_column=postcode_column or None)
+    summary.input_name = upload.name
+    summary.output = None
+    upload.summary, upload.postcode_column = summary, postcode_column or None
+    return summary
+
+
+def failed_rows(upload: Upload, limit: int | None = 200) -> tuple[pd.DataFrame, int]:
+    """Rows that did not match (row number, postcode given, status, reason) and their count."""
+    if upload.summary is None:
+        raise InputFileError("this upload has not been matched")
+    column = upload.summary.postcode_column
+    table = pq.read_table(upload.matched, columns=[column, "match_status", "match_note"])
+    bad = pc.fill_null(pc.invert(pc.is_in(table["match_status"],
+                                          value_set=pa.array(list(MATCHED)))), True)
+    rows = pc.indices_nonzero(bad)
+    total = len(rows)
+    if limit is not None:
+        rows = rows[:limit]
+    frame = table.take(rows).to_pandas()
+    frame.columns = ["postcode_given", "match_status", "match_note"]
+    frame.insert(0, "row", rows.to_numpy() + 2)  # spreadsheet row: header is row 1
+    return frame, total
+
+
+def customers_by_oa(upload: Upload) -> pd.DataFrame:
+    """``oa, customers``: matched customers per 2021 output area."""
+    table = pq.read_table(upload.matched, columns=["oa21", "match_status"])
+    frame = table.to_pandas()
+    frame = frame[frame["match_status"].isin(MATCHED) & frame["oa21"].notna()]
+    out = frame.groupby("oa21").size().rename("customers").reset_index()
+    return out.rename(columns={"oa21": "oa"})
+
+
+def profile_upload(state: WebState, upload: Upload, options: ProfileOptions) -> ProfileResult:
+    """The profile of an upload's matched records with these options (cached)."""
+    key = ("profile", options)
+    if key not in upload.results:
+        with state.job() as store:
+            upload.results[key] = profile_file(
+                upload.matched, store=store, level=options.level, base=options.base,
+                areas=list(options.areas) or None, confidence=options.confidence,
+                suppress_below=options.suppress_below)
+    return upload.results[key]
+
+
+def layer_list(state: WebState) -> pd.DataFrame:
+    """The boundary layers loaded."""
+    with state.job() as store:
+        return bsql.layers(store.con)
+
+
+def layer_geojson(state: WebState, layer: str) -> tuple[str, str]:
+    """``(geojson, etag)`` of a layer (kept in memory after the first request)."""
+    key = f"geojson:{layer}"
+    if key not in state.cache:
+        with state.job() as store:
+            found = bsql.layer_geojson(store.con, layer)
+        if found is None:
+            raise OacInsightError(f"no boundary layer {layer!r} is loaded")
+        state.cache[key] = found
+    return state.cache[key]
+
+
+def area_frame(state: WebState, upload: Upload | None, layer: str,
+               areas: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per area of ``layer`` (or per OA point): OAs, residents, customers, main group."""
+    cust = customers_by_oa(upload) if upload is not None else None
+    with state.job() as store:
+        if layer != POINTS:
+            return bsql.area_measures(store.con, layer, cust)
+        oas = _point_oas(store, cust, areas)
+        return bsql.oa_points(store.con, oas, cust)
+
+
+def _point_oas(store: Any, cust: pd.DataFrame | None, areas: tuple[str, ...]) -> list[str]:
+    """OAs to draw as points: those of the areas chosen, else those with customers."""
+    from oacinsight.store import profiles
+
+    if areas:
+        profiles.set_area(store.con, list(areas))
+        return [r[0] for r in store.con.execute("SELECT oa FROM area_oa").fetchall()]
+    if cust is None or cust.empty:
+        raise OacInsightError("no boundaries are loaded: upload a customer file to see "
+                              "its output areas as points, or ingest boundary files")
+    return cust["oa"].astype(str).tolist()
+
+
+def oac_names(state: WebState) -> dict[str, str]:
+    """OAC code → name."""
+    if "oac_names" not in state.cache:
+        with state.job() as store:
+            state.cache["oac_names"] = bsql.oac_names(store.con)
+    return state.cache["oac_names"]
+
+
+def search_areas(state: WebState, text: str) -> pd.DataFrame:
+    """Areas whose code or name contains ``text``."""
+    with state.job() as store:
+        return bsql.search_areas(store.con, text)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe scalar (NaN → None, numpy → Python)."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a DataFrame as JSON-safe dicts."""
+    cols = [str(c) for c in frame.columns]
+    return [{c: plain(v) for c, v in zip(cols, row, strict=True)}
+            for row in frame.astype(object).itertuples(index=False, name=None)]

@@ -1,0 +1,73 @@
+"""Formatting for the pages: numbers, plain-language status texts, charts as SVG."""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+from markupsafe import Markup
+
+from oacinsight.oac import colour_for
+from oacinsight.profile.chart import plot_profile
+
+#: What each match status means, for someone who has not read the docs.
+STATUS_TEXT: dict[str, str] = {
+    "matched": "the postcode is live and its output area has an OAC group",
+    "matched_terminated": "the postcode has been retired by Royal Mail, but its output "
+                          "area is still known, so it has an OAC group",
+    "not_found": "the postcode looks valid but is not in the loaded postcode directory "
+                 "(newer than the directory, mistyped, or from an area not loaded)",
+    "invalid_format": "the text is not a UK postcode (e.g. a typo or a partial postcode)",
+    "missing": "the postcode cell is blank",
+    "no_oac": "the postcode is known but its output area has no OAC 2021 group "
+              "(e.g. Channel Islands, Isle of Man, or Scottish 2011 areas)",
+}
+
+
+def num(value: Any, decimals: int = 0) -> str:
+    """``1,234`` / ``12.3``; blank for missing values."""
+    if value is None:
+        return ""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(x):
+        return ""
+    return f"{x:,.{decimals}f}"
+
+
+def pct(value: Any, decimals: int = 1) -> str:
+    """A share (0-1) as ``12.3%``."""
+    if value is None:
+        return ""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return "" if math.isnan(x) else f"{100 * x:.{decimals}f}%"
+
+
+def status_text(status: str) -> str:
+    """Plain-language meaning of a match status."""
+    return STATUS_TEXT.get(status, "")
+
+
+def oac_colour(code: Any) -> str:
+    """Colour of an OAC code (its supergroup's)."""
+    return colour_for(str(code))
+
+
+def chart_svg(result: Any) -> Markup:
+    """The profile's index chart as an inline ``<svg>`` (our own matplotlib output)."""
+    fig = plot_profile(result)
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    start, end = svg.find("<metadata>"), svg.find("</metadata>")
+    if start != -1 and end != -1:
+        svg = svg[:start] + svg[end + len("</metadata>"):]
+    svg = svg.replace("<svg ", '<svg role="img" aria-label="Index chart" ', 1)
+    return Markup(svg)  # text inside is escaped by matplotlib's SVG writer
