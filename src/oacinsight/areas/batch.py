@@ -1,0 +1,152 @@
+"""Batch mode: a profile for every ward of a district in one run, with an index page."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment
+
+from oacinsight.areas.codes import AreaRequest, parse_request
+from oacinsight.areas.comparators import majority_of
+from oacinsight.areas.indicators import Indicator
+from oacinsight.areas.profile import build_profile, open_context
+from oacinsight.areas.result import AreaProfile
+from oacinsight.errors import OacInsightError
+from oacinsight.store import Store
+from oacinsight.tabular import neutralise
+
+__all__ = ["INDEX_COLUMNS", "BatchResult", "profile_wards"]
+
+INDEX_COLUMNS: tuple[str, ...] = (
+    "code", "name", "kind", "residents", "households", "largest_supergroup",
+    "largest_supergroup_pct", "most_deprived_20_pct", "folder",
+)
+
+
+@dataclass
+class BatchResult:
+    """What a batch wrote: the district's profile, one per ward, and the index."""
+
+    out_dir: Path
+    district: AreaProfile
+    wards: list[AreaProfile] = field(default_factory=list)
+    index_csv: Path | None = None
+    index_html: Path | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """The index: one row per profile (the district first)."""
+        return pd.DataFrame([_index_row(p) for p in [self.district, *self.wards]],
+                            columns=list(INDEX_COLUMNS))
+
+
+def _index_row(p: AreaProfile) -> tuple[object, ...]:
+    top = p.oac_mix[p.oac_mix["level"] == "supergroup"].sort_values(
+        ["residents", "code"], ascending=[False, True]).iloc[0]
+    return (p.code, p.name, p.kind_label, p.residents, p.households,
+            f"{top['code']} {top['name']}", float(top["pct"]),
+            p.deprivation_summary.get("pct_deciles_1_2"), p.code)
+
+
+def profile_wards(
+    district: str,
+    out_dir: str | os.PathLike[str],
+    *,
+    store: Store | str | os.PathLike[str] | None = None,
+    comparators: int = 5,
+    within: str | None = None,
+    indicators: Sequence[str | Indicator] | None = None,
+    compare_by: str = "both",
+    pdf: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> BatchResult:
+    """Profile a local authority and every ward in it; write each to its own folder.
+
+    Parameters
+    ----------
+    district : str
+        Local authority code (E06-E09, W06).
+    out_dir : path
+        Folder for ``index.html``, ``index.csv`` and one sub-folder per area code.
+    store, comparators, within, indicators, compare_by
+        As for :func:`oacinsight.areas.profile_area`.
+    pdf : bool, default True
+        Write ``profile.pdf`` for every area.
+    progress : callable, optional
+        Called with one line per area.
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    OacInsightError
+        When ``district`` is not a local authority code known to the store.
+    """
+    request = parse_request(district)
+    if request.kind != "lad":
+        raise OacInsightError(
+            f"--batch needs a local authority code (E06-E09, W06), not {request.code}")
+    say = progress or (lambda _m: None)
+    ctx = open_context(store, indicators)
+    out = Path(out_dir)
+    try:
+        options = {"comparators": comparators, "within": within, "compare_by": compare_by}
+        lad = build_profile(ctx, request, **options)
+        lad.write(out / lad.code, pdf=pdf)
+        result = BatchResult(out, lad)
+        homes = majority_of(ctx.frame, "ward", "lad")
+        wards = sorted(homes.index[homes == request.code])
+        for i, ward in enumerate(wards, start=1):
+            say(f"[{i}/{len(wards)}] ward {ward}")
+            profile = build_profile(ctx, AreaRequest("ward", ward), **options)
+            profile.write(out / ward, pdf=pdf)
+            result.wards.append(profile)
+        _write_index(result)
+        return result
+    finally:
+        if not isinstance(store, Store):
+            ctx.store.close()
+
+
+def _write_index(result: BatchResult) -> None:
+    frame = result.to_frame()
+    result.index_csv = result.out_dir / "index.csv"
+    frame.map(neutralise).to_csv(result.index_csv, index=False, encoding="utf-8")
+    env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    html = env.from_string(_INDEX).render(
+        district=result.district, rows=frame.to_dict(orient="records"),
+        fmt=lambda v, d=0: "–" if v is None or pd.isna(v) else f"{v:,.{d}f}",
+    )
+    result.index_html = result.out_dir / "index.html"
+    result.index_html.write_text(html, encoding="utf-8")
+
+
+_INDEX = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Ward profiles: {{ district.title }}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
+table { border-collapse: collapse; font-size: 0.9rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: right; }
+td.t, th.t { text-align: left; }
+</style></head><body>
+<h1>Ward profiles: {{ district.title }}</h1>
+<p>{{ rows|length - 1 }} wards. Output areas: {{ district.membership }}.</p>
+<table><thead><tr><th class="t">area</th><th class="t">kind</th><th>residents</th>
+<th>households</th><th class="t">largest OAC supergroup</th><th>% of residents</th>
+<th>% in most deprived 20% of LSOAs</th><th class="t">profile</th></tr></thead><tbody>
+{% for r in rows %}<tr><td class="t">{{ r.name }}{% if r.name != r.code %} ({{ r.code }})
+{% endif %}</td><td class="t">{{ r.kind }}</td><td>{{ fmt(r.residents) }}</td>
+<td>{{ fmt(r.households) }}</td><td class="t">{{ r.largest_supergroup }}</td>
+<td>{{ fmt(r.largest_supergroup_pct) }}</td><td>{{ fmt(r.most_deprived_20_pct) }}</td>
+<td class="t"><a href="{{ r.folder }}/profile.pdf">PDF</a> ·
+<a href="{{ r.folder }}/profile.html">HTML</a></td></tr>
+{% endfor %}</tbody></table>
+<p><small>{{ district.disclosure }}</small></p>
+</body></html>
+"""

@@ -1,0 +1,206 @@
+"""Build an area profile: the public entry point :func:`profile_area`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from oacinsight.areas.codes import AreaRequest, parse_request
+from oacinsight.areas.comparators import COMPARE_BY, MIN_RESIDENTS, comparator_table, features_of
+from oacinsight.areas.comparators import feature_pool as _feature_pool
+from oacinsight.areas.context import KIND_COLUMNS, Area, AreaContext
+from oacinsight.areas.deprivation import deprivation_summary, deprivation_table, lsoa_table
+from oacinsight.areas.indicators import Indicator, indicator_totals, rate_of
+from oacinsight.areas.mix import oac_mix
+from oacinsight.areas.result import AreaProfile
+from oacinsight.areas.scale import scale_effect
+from oacinsight.areas.summary import plain_summary
+from oacinsight.errors import OacInsightError
+from oacinsight.store import Store
+
+__all__ = ["INDICATOR_COLUMNS", "build_profile", "open_context", "profile_area"]
+
+INDICATOR_COLUMNS: tuple[str, ...] = (
+    "indicator", "label", "unit", "value", "parent_value", "national_value",
+    "difference_vs_parent", "difference_vs_national", "numerator", "denominator", "table",
+    "definition", "cells",
+)
+DISCLOSURE = ("All counts are published Census 2021 counts, already protected by ONS's "
+              "disclosure control (cell-key perturbation); no further suppression is "
+              "needed, so none is applied.")
+
+
+def open_context(
+    store: Store | str | os.PathLike[str] | None,
+    indicators: Sequence[str | Indicator] | None = None,
+) -> AreaContext:
+    """An :class:`AreaContext` on a store object or a store path (opened read-only)."""
+    if not isinstance(store, Store):
+        store = Store(store, read_only=True)
+    return AreaContext(store, indicators)
+
+
+def _indicator_table(ctx: AreaContext, area: Area, parent: Area | None) -> pd.DataFrame:
+    national = ctx.national
+    records = []
+    for ind in ctx.indicators:
+        num, den = indicator_totals(area.rows, ind)
+        value = rate_of(num, den, ind)
+        par = rate_of(*indicator_totals(parent.rows, ind), ind) if parent else float("nan")
+        nat = rate_of(*indicator_totals(national, ind), ind)
+        cells = "; ".join(f"{c} {ctx.labels.get(c, '')}".strip()
+                          for c in (*ind.numerator, ind.denominator))
+        records.append((ind.key, ind.label, ind.unit, value, par, nat, value - par,
+                        value - nat, num, den, ind.table, ind.definition, cells))
+    return pd.DataFrame(records, columns=list(INDICATOR_COLUMNS))
+
+
+def _pool(ctx: AreaContext, kind: str) -> pd.DataFrame:
+    key = ("pool", kind, tuple(i.key for i in ctx.indicators))
+    if key not in ctx.cache:
+        ctx.cache[key] = _feature_pool(ctx.frame, KIND_COLUMNS[kind], ctx.indicators,
+                                       _groups(ctx))
+    return ctx.cache[key]
+
+
+def _groups(ctx: AreaContext) -> list[str]:
+    return sorted(ctx.national["group_code"].dropna().unique())
+
+
+def _comparators(ctx: AreaContext, area: Area, n: int, by: str,
+                 within: str | None) -> tuple[pd.DataFrame, str]:
+    kind = "ward" if area.kind == "patch" else area.kind
+    if kind == "country":
+        return pd.DataFrame(), "comparators are not made for countries"
+    if within is not None and not within.strip():
+        within = None
+    pool = _pool(ctx, kind)
+    feats = features_of(area.rows, pd.Series(area.code, index=area.rows.index),
+                        ctx.indicators, _groups(ctx)).iloc[0]
+    table, text = comparator_table(
+        area.code, feats, pool, ctx.indicators, n=n, by=by,
+        within=within.strip().upper() if within else None,
+        min_residents=MIN_RESIDENTS.get(kind, 0.0),
+    )
+    table["name"] = table["code"].map(ctx.names(list(table["code"])))
+    if area.kind == "patch":
+        table.loc[table["rank"] == 0, "name"] = area.name
+        text = "wards (a patch is compared with wards): " + text
+    table["largest_supergroup_name"] = [
+        ctx.oac_name("supergroup", str(c)) for c in table["largest_supergroup"]]
+    front = ["rank", "code", "name", "distance", "mix_difference_pct", "residents"]
+    front += [c for c in ("households", "most_deprived_20_pct", "largest_supergroup",
+                          "largest_supergroup_name", "largest_supergroup_pct", "in_lad",
+                          "in_region") if c in table.columns]
+    rest = [c for c in table.columns if c.startswith("ind_")]
+    return table.loc[:, front + rest].rename(columns={"in_lad": "lad", "in_region": "region"}), \
+        text
+
+
+def build_profile(ctx: AreaContext, request: AreaRequest, *, comparators: int = 5,
+                  within: str | None = None, compare_by: str = "both") -> AreaProfile:
+    """Compute the profile of one requested area with a ready context (see
+    :func:`profile_area` for the parameters)."""
+    if compare_by not in COMPARE_BY:
+        raise OacInsightError(f"unknown --compare-by {compare_by!r}; use "
+                              f"{', '.join(COMPARE_BY)}")
+    area = ctx.resolve(request)
+    parent = ctx.parent(area)
+    parent_rows = parent.rows if parent is not None else ctx.national
+    comp, comp_text = _comparators(ctx, area, comparators, compare_by, within)
+    rows = area.rows
+    profile = AreaProfile(
+        code=area.code, name=area.name, kind=area.kind,
+        parent_code=parent.code if parent else "K04000001",
+        parent_name=parent.name if parent else "England and Wales",
+        residents=float(rows["residents"].sum()),
+        household_residents=float(rows["household_residents"].sum()),
+        communal_residents=float(rows["communal_residents"].sum()),
+        households=float(rows["ts0410001"].sum()) if ctx.has_households else float("nan"),
+        output_areas=len(rows), lsoas=int(rows["lsoa21"].nunique()),
+        membership=area.membership,
+        oac_mix=oac_mix(rows, parent_rows, ctx.national, _oac_names(ctx)),
+        indicators=_indicator_table(ctx, area, parent),
+        deprivation=deprivation_table(rows, parent_rows if parent else None),
+        deprivation_lsoas=lsoa_table(rows),
+        deprivation_summary=deprivation_summary(rows),
+        parent_deprivation_summary=deprivation_summary(parent_rows),
+        comparators=comp, comparators_method=comp_text,
+        scale=scale_effect(rows, ctx.indicators),
+        notes=[*area.notes, *(f"parent area: {n}" for n in (parent.notes if parent else [])),
+               *ctx.skipped],
+        sources=_sources(ctx), disclosure=DISCLOSURE,
+    )
+    profile.summary = plain_summary(profile)
+    return profile
+
+
+def _oac_names(ctx: AreaContext) -> dict[tuple[str, str], str]:
+    names = dict(ctx.oac_names)
+    for code in ctx.national["supergroup"].dropna().unique():
+        names.setdefault(("supergroup", code), ctx.oac_name("supergroup", code))
+    return names
+
+
+def _sources(ctx: AreaContext) -> list[str]:
+    tables = sorted({"ts001", *(["ts041"] if ctx.has_households else []),
+                     *(t for i in ctx.indicators for t in i.cells)})
+    return [
+        "Output Area Classification 2021 (ONS)",
+        f"Census 2021 topic summaries {', '.join(t.upper() for t in tables)} (ONS)",
+        f"Postcode directory {ctx.edition or '(none loaded)'}: output area to ward and "
+        "local authority where no official lookup is loaded, and the IMD rank of each LSOA",
+        "Contains National Statistics data © Crown copyright and database right; "
+        "Open Government Licence v3.0",
+    ]
+
+
+def profile_area(
+    code: str | Path | list[str],
+    *,
+    store: Store | str | os.PathLike[str] | None = None,
+    comparators: int = 5,
+    within: str | None = None,
+    indicators: Sequence[str | Indicator] | None = None,
+    compare_by: str = "both",
+) -> AreaProfile:
+    """Profile a ward, LSOA, MSOA, local authority, region, country or patch of OAs.
+
+    Parameters
+    ----------
+    code : str, path or list of str
+        A GSS code (``E05000849``), a comma-separated list or file of output areas, or
+        a list of output area codes.
+    store : Store or path, optional
+        The reference store (default: ``$OACINSIGHT_STORE`` or the user data dir).
+    comparators : int, default 5
+        How many most similar areas of the same kind to list.
+    within : str, optional
+        Region, local authority or country code limiting the comparators.
+    indicators : sequence of str or Indicator, optional
+        Census indicators (keys of :data:`oacinsight.areas.INDICATORS` or custom
+        definitions); default all whose tables are in the store.
+    compare_by : {'both', 'mix', 'indicators'}
+        What the comparator distance uses.
+
+    Returns
+    -------
+    AreaProfile
+
+    Raises
+    ------
+    OacInsightError
+        For an unknown or unsupported code, an area without OAC or census counts, an
+        empty list of output areas, or a store missing what is needed.
+    """
+    request = parse_request(code)
+    ctx = open_context(store, indicators)
+    try:
+        return build_profile(ctx, request, comparators=comparators, within=within,
+                             compare_by=compare_by)
+    finally:
+        if not isinstance(store, Store):
+            ctx.store.close()

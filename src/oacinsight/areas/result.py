@@ -1,0 +1,194 @@
+"""The result of an area profile and the files it is written to."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from oacinsight import __version__
+from oacinsight.areas.codes import KIND_LABELS
+from oacinsight.tabular import neutralise
+
+__all__ = ["OUTPUT_FILES", "AreaProfile"]
+
+#: Files :meth:`AreaProfile.write` creates in the output folder.
+OUTPUT_FILES: tuple[str, ...] = (
+    "oac_mix.csv", "indicators.csv", "comparators.csv", "deprivation.csv", "scale_effect.csv",
+    "area_profile.xlsx", "profile.html", "profile.pdf",
+)
+
+
+@dataclass
+class AreaProfile:
+    """An area profile: population, OAC mix, deprivation, indicators, comparators.
+
+    Attributes
+    ----------
+    code, name, kind : str
+        The area (``kind`` as in :data:`oacinsight.areas.codes.AREA_KINDS`).
+    parent_code, parent_name : str
+        The area compared with (England and Wales, ``K04000001``, for a country).
+    residents, household_residents, communal_residents, households : float
+        Census 2021 TS001 usual residents and TS041 households (NaN when not loaded).
+    output_areas, lsoas : int
+        Output areas in the area and 2021 LSOAs they belong to.
+    membership : str
+        How the output areas of the area were found.
+    oac_mix, indicators, deprivation, deprivation_lsoas, comparators, scale :
+        pandas.DataFrame
+        The tables (see ``docs/areas.md``).
+    deprivation_summary, parent_deprivation_summary : dict
+        Headline IMD figures of the area and its parent.
+    comparators_method : str
+        What the comparators were chosen from and by.
+    notes : list of str
+        Caveats (incomplete coverage, indicators skipped).
+    sources : list of str
+        Data used, with attribution.
+    disclosure : str
+        The disclosure-control statement.
+    summary : list of str
+        Plain-language sentences generated from the numbers.
+    """
+
+    code: str
+    name: str
+    kind: str
+    parent_code: str
+    parent_name: str
+    residents: float
+    household_residents: float
+    communal_residents: float
+    households: float
+    output_areas: int
+    lsoas: int
+    membership: str
+    oac_mix: pd.DataFrame
+    indicators: pd.DataFrame
+    deprivation: pd.DataFrame
+    deprivation_lsoas: pd.DataFrame
+    deprivation_summary: dict[str, Any]
+    parent_deprivation_summary: dict[str, Any]
+    comparators: pd.DataFrame
+    comparators_method: str
+    scale: pd.DataFrame
+    notes: list[str]
+    sources: list[str]
+    disclosure: str
+    summary: list[str] = field(default_factory=list)
+
+    @property
+    def kind_label(self) -> str:
+        """Plain name of the kind of area (``ward``, ``local authority``...)."""
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def title(self) -> str:
+        """``Name (code)``, or the code when no name is known."""
+        return self.code if self.name == self.code else f"{self.name} ({self.code})"
+
+    @property
+    def parent_label(self) -> str:
+        """The parent area's name (its code when no name is known)."""
+        return self.parent_name
+
+    def to_frame(self) -> pd.DataFrame:
+        """The OAC mix at the three tiers (the columns of ``oac_mix.csv``)."""
+        return self.oac_mix.copy()
+
+    def overview(self) -> pd.DataFrame:
+        """Key facts as ``item, value`` rows (the first sheet of the workbook)."""
+        dep = self.deprivation_summary
+        rows: list[tuple[str, Any]] = [
+            ("area", self.title), ("kind", self.kind_label),
+            ("compared with", f"{self.parent_name} ({self.parent_code}) and England and Wales"),
+            ("usual residents (TS001)", self.residents),
+            ("in households", self.household_residents),
+            ("in communal establishments", self.communal_residents),
+            ("households (TS041)", self.households), ("output areas", self.output_areas),
+            ("2021 LSOAs", self.lsoas), ("output area membership", self.membership),
+            ("LSOAs ranked by the IMD", dep.get("lsoas")),
+            ("% residents in most deprived 20% of LSOAs", dep.get("pct_deciles_1_2")),
+            ("comparators", self.comparators_method), ("disclosure control", self.disclosure),
+            ("generator", f"oacinsight {__version__}"),
+        ]
+        rows += [("note", n) for n in self.notes]
+        rows += [("summary", s) for s in self.summary]
+        rows += [("source", s) for s in self.sources]
+        return pd.DataFrame(rows, columns=["item", "value"])
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by sheet name, in the order of the workbook."""
+        return {
+            "overview": self.overview(), "oac_mix": self.to_frame(),
+            "indicators": self.indicators, "deprivation": self.deprivation,
+            "deprivation_lsoas": self.deprivation_lsoas, "comparators": self.comparators,
+            "scale_effect": self.scale,
+        }
+
+    def write(self, out_dir: str | Path, *, pdf: bool = True, html: bool = True) -> dict[str,
+                                                                                        Path]:
+        """Write every output file of the profile into ``out_dir``.
+
+        Parameters
+        ----------
+        out_dir : str or pathlib.Path
+            Folder (created if missing).
+        pdf, html : bool, default True
+            Also write ``profile.pdf`` / ``profile.html``.
+
+        Returns
+        -------
+        dict of str to pathlib.Path
+            Output name to path.
+        """
+        from oacinsight.reports.area_profile import render_charts, write_html, write_pdf
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Path] = {}
+        csvs = {"oac_mix": self.to_frame(), "indicators": self.indicators,
+                "comparators": self.comparators, "deprivation": self.deprivation,
+                "scale_effect": self.scale}
+        for name, frame in csvs.items():
+            written[name] = out / f"{name}.csv"
+            _safe(frame).to_csv(written[name], index=False, encoding="utf-8")
+        written["xlsx"] = out / "area_profile.xlsx"
+        self.write_xlsx(written["xlsx"])
+        if pdf or html:
+            charts = render_charts(self)
+            if html:
+                written["html"] = write_html(self, out / "profile.html", charts)
+            if pdf:
+                written["pdf"] = write_pdf(self, out / "profile.pdf", charts)
+        return written
+
+    def write_xlsx(self, path: str | Path) -> Path:
+        """Every table as a sheet of one workbook."""
+        out = Path(path)
+        with pd.ExcelWriter(out, engine="openpyxl") as writer:
+            for sheet, frame in self.tables().items():
+                _safe(frame).to_excel(writer, sheet_name=sheet[:31], index=False)
+        return out
+
+
+def _safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with text cells neutralised against spreadsheet formulas, floats rounded."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(6)
+        elif not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].astype(object).map(
+                lambda v: neutralise(v) if isinstance(v, str) else _plain(v))
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
