@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from oacinsight.areas.codes import KIND_LABELS, AreaRequest
-from oacinsight.areas.indicators import Indicator, choose_indicators
+from oacinsight.areas.indicators import Indicator, choose_indicators, with_parts
 from oacinsight.errors import OacInsightError, StoreError
 from oacinsight.oac import SUPERGROUP_NAMES
 from oacinsight.store import Store
@@ -113,7 +113,7 @@ class AreaContext:
             for table, cols in ind.cells.items():
                 cells.setdefault(table, [])
                 cells[table] += [c for c in cols if c not in cells[table]]
-        self.frame = sql.oa_frame(store, cells)
+        self.frame = with_parts(sql.oa_frame(store, cells), self.indicators)
         self.has_households = "ts0410001" in self.frame.columns
         self.national = self.frame[self.frame["subgroup"].notna()]
         self.labels = sql.census_labels(store)

@@ -32,7 +32,10 @@ __all__ = [
     "Indicator",
     "choose_indicators",
     "indicator_parts",
+    "indicator_totals",
     "indicator_values",
+    "rate_of",
+    "with_parts",
 ]
 
 _CELL = re.compile(r"^ts\d{3}[a-z]?\d{4}$")
@@ -60,6 +63,8 @@ class Indicator:
         What the number is, e.g. ``% of households``.
     kind : {'rate', 'density'}, default 'rate'
         ``density``: persons per km² from TS006 (numerator residents, denominator km²).
+    short : str, optional
+        A label of at most about 26 characters for charts (default: ``label``).
     """
 
     key: str
@@ -69,6 +74,7 @@ class Indicator:
     denominator: str
     unit: str
     kind: str = RATE_KIND
+    short: str = ""
 
     def __post_init__(self) -> None:
         """Check the cells are census cells of the indicator's table."""
@@ -83,6 +89,11 @@ class Indicator:
             raise OacInsightError(
                 f"indicator {self.key}: numerator and denominator must come from {self.table}"
             )
+
+    @property
+    def chart_label(self) -> str:
+        """The short label, or the label."""
+        return self.short or self.label
 
     @property
     def cells(self) -> dict[str, list[str]]:
@@ -100,9 +111,10 @@ class Indicator:
         return f"100 × ({' + '.join(self.numerator)}) ÷ {self.denominator}"
 
 
-def _rate(key: str, label: str, table: str, num: Iterable[int], unit: str) -> Indicator:
+def _rate(key: str, label: str, table: str, num: Iterable[int], unit: str,
+          short: str) -> Indicator:
     cells = tuple(f"{table}{i:04d}" for i in num)
-    return Indicator(key, label, table, cells, f"{table}0001", unit)
+    return Indicator(key, label, table, cells, f"{table}0001", unit, RATE_KIND, short)
 
 
 #: Every indicator oacinsight knows, in the order they are shown.
@@ -110,32 +122,35 @@ INDICATORS: dict[str, Indicator] = {
     i.key: i
     for i in (
         Indicator("density", "Population density", "ts006", ("ts0060001",), "ts0010001",
-                  "persons per km²", DENSITY_KIND),
+                  "persons per km²", DENSITY_KIND, "Density"),
         _rate("owner_occupied", "Households owning their home", "ts054", [2],
-              "% of households"),
-        _rate("social_rented", "Households renting socially", "ts054", [7], "% of households"),
+              "% of households", "Owner occupied"),
+        _rate("social_rented", "Households renting from a social landlord", "ts054", [7],
+              "% of households", "Social renting"),
         _rate("private_rented", "Households renting privately", "ts054", [10],
-              "% of households"),
-        _rate("no_car", "Households with no car or van", "ts045", [2], "% of households"),
-        _rate("overcrowded", "Households with too few rooms", "ts053", [5, 6],
-              "% of households"),
-        _rate("deprived_2plus", "Households deprived in 2+ dimensions", "ts011", [4, 5, 6],
-              "% of households"),
+              "% of households", "Private renting"),
+        _rate("no_car", "Households with no car or van", "ts045", [2], "% of households",
+              "No car or van"),
+        _rate("overcrowded", "Households with fewer rooms than needed", "ts053", [5, 6],
+              "% of households", "Overcrowded (rooms)"),
+        _rate("deprived_2plus", "Households deprived in 2 or more dimensions", "ts011",
+              [4, 5, 6], "% of households", "Deprived in 2+ dimensions"),
         _rate("bad_health", "Residents in bad or very bad health", "ts037", [5, 6],
-              "% of residents"),
-        _rate("disabled", "Residents disabled (Equality Act)", "ts038", [2],
-              "% of residents"),
-        _rate("unpaid_care", "Residents giving unpaid care", "ts039", [3, 6, 9],
-              "% of residents aged 5+"),
+              "% of residents", "Bad or very bad health"),
+        _rate("disabled", "Residents disabled under the Equality Act", "ts038", [2],
+              "% of residents", "Disabled"),
+        _rate("unpaid_care", "Residents providing unpaid care", "ts039", [3, 6, 9],
+              "% of residents aged 5+", "Unpaid carers"),
         _rate("no_qualifications", "Residents with no qualifications", "ts067", [2],
-              "% of residents aged 16+"),
-        _rate("degree_level", "Residents with degree-level (level 4+) qualifications",
-              "ts067", [7], "% of residents aged 16+"),
-        _rate("students", "Full-time students", "ts062", [10], "% of residents aged 16+"),
+              "% of residents aged 16+", "No qualifications"),
+        _rate("degree_level", "Residents with level 4 qualifications or above (degree)",
+              "ts067", [7], "% of residents aged 16+", "Degree level (level 4+)"),
+        _rate("students", "Full-time students", "ts062", [10], "% of residents aged 16+",
+              "Full-time students"),
         _rate("managers_professionals", "Workers in managerial or professional jobs",
-              "ts063", [2, 3], "% of residents aged 16+ in work"),
+              "ts063", [2, 3], "% of residents aged 16+ in work", "Managers, professionals"),
         _rate("elementary_jobs", "Workers in elementary jobs", "ts063", [10],
-              "% of residents aged 16+ in work"),
+              "% of residents aged 16+ in work", "Elementary jobs"),
     )
 }
 
@@ -191,8 +206,11 @@ def indicator_parts(frame: pd.DataFrame, ind: Indicator) -> tuple[pd.Series, pd.
 
     For a rate the numerator is the sum of the numerator cells and the denominator the
     table total; for density, residents and land area in km².  Rows with a missing
-    cell get NaN in both (and are left out of every sum).
+    cell get NaN in both (and are left out of every sum).  Columns added by
+    :func:`with_parts` are used when present.
     """
+    if f"_n_{ind.key}" in frame.columns:
+        return frame[f"_n_{ind.key}"], frame[f"_d_{ind.key}"]
     if ind.kind == DENSITY_KIND:
         column = "residents" if "residents" in frame.columns else "ts0010001"
         residents = frame[column].astype(float)
@@ -205,6 +223,16 @@ def indicator_parts(frame: pd.DataFrame, ind: Indicator) -> tuple[pd.Series, pd.
     den = frame[ind.denominator].astype(float)
     ok = num.notna() & den.notna()
     return num.where(ok), den.where(ok)
+
+
+def with_parts(frame: pd.DataFrame, indicators: Sequence[Indicator]) -> pd.DataFrame:
+    """``frame`` with each indicator's numerator and denominator as ``_n_key``/``_d_key``
+    columns, so that many profiles of the same frame do not recompute them."""
+    parts = {}
+    for ind in indicators:
+        num, den = indicator_parts(frame, ind)
+        parts[f"_n_{ind.key}"], parts[f"_d_{ind.key}"] = num, den
+    return pd.concat([frame, pd.DataFrame(parts, index=frame.index)], axis=1)
 
 
 def _scale(ind: Indicator) -> float:
@@ -230,17 +258,22 @@ def indicator_values(
         One column per indicator key; one row per group (or one row ``all``).  A group
         whose denominator is 0 has NaN.
     """
+    if not indicators:
+        return pd.DataFrame(index=["all"] if by is None else None)
+    if not all(f"_n_{i.key}" in frame.columns for i in indicators):
+        frame = with_parts(frame, indicators)
+    cols = [c for i in indicators for c in (f"_n_{i.key}", f"_d_{i.key}")]
+    parts = frame[cols].astype(float)
+    if by is None:
+        sums = parts.sum().to_frame("all").T
+    else:
+        sums = parts.groupby(frame[by] if isinstance(by, str) else by).sum()
     out = {}
-    for ind in indicators:
-        num, den = indicator_parts(frame, ind)
-        if by is None:
-            n, d = pd.Series([num.sum()], index=["all"]), pd.Series([den.sum()], index=["all"])
-        else:
-            keys = frame[by] if isinstance(by, str) else by
-            n, d = num.groupby(keys).sum(), den.groupby(keys).sum()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[ind.key] = (_scale(ind) * n / d).where(d > 0)
-    return pd.DataFrame(out)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for ind in indicators:
+            den = sums[f"_d_{ind.key}"]
+            out[ind.key] = (_scale(ind) * sums[f"_n_{ind.key}"] / den).where(den > 0)
+    return pd.DataFrame(out, index=sums.index)
 
 
 def indicator_totals(frame: pd.DataFrame, ind: Indicator) -> tuple[float, float]:

@@ -9,7 +9,13 @@ from pathlib import Path
 import pandas as pd
 
 from oacinsight.areas.codes import AreaRequest, parse_request
-from oacinsight.areas.comparators import COMPARE_BY, MIN_RESIDENTS, comparator_table, features_of
+from oacinsight.areas.comparators import (
+    COMPARE_BY,
+    MIN_RESIDENTS,
+    comparator_table,
+    features_of,
+    majority_of,
+)
 from oacinsight.areas.comparators import feature_pool as _feature_pool
 from oacinsight.areas.context import KIND_COLUMNS, Area, AreaContext
 from oacinsight.areas.deprivation import deprivation_summary, deprivation_table, lsoa_table
@@ -24,7 +30,7 @@ from oacinsight.store import Store
 __all__ = ["INDICATOR_COLUMNS", "build_profile", "open_context", "profile_area"]
 
 INDICATOR_COLUMNS: tuple[str, ...] = (
-    "indicator", "label", "unit", "value", "parent_value", "national_value",
+    "indicator", "label", "short_label", "unit", "value", "parent_value", "national_value",
     "difference_vs_parent", "difference_vs_national", "numerator", "denominator", "table",
     "definition", "cells",
 )
@@ -50,10 +56,13 @@ def _indicator_table(ctx: AreaContext, area: Area, parent: Area | None) -> pd.Da
         num, den = indicator_totals(area.rows, ind)
         value = rate_of(num, den, ind)
         par = rate_of(*indicator_totals(parent.rows, ind), ind) if parent else float("nan")
-        nat = rate_of(*indicator_totals(national, ind), ind)
+        key = ("national", ind.key)
+        if key not in ctx.cache:
+            ctx.cache[key] = rate_of(*indicator_totals(national, ind), ind)
+        nat = ctx.cache[key]
         cells = "; ".join(f"{c} {ctx.labels.get(c, '')}".strip()
                           for c in (*ind.numerator, ind.denominator))
-        records.append((ind.key, ind.label, ind.unit, value, par, nat, value - par,
+        records.append((ind.key, ind.label, ind.chart_label, ind.unit, value, par, nat, value - par,
                         value - nat, num, den, ind.table, ind.definition, cells))
     return pd.DataFrame(records, columns=list(INDICATOR_COLUMNS))
 
@@ -78,8 +87,14 @@ def _comparators(ctx: AreaContext, area: Area, n: int, by: str,
     if within is not None and not within.strip():
         within = None
     pool = _pool(ctx, kind)
-    feats = features_of(area.rows, pd.Series(area.code, index=area.rows.index),
-                        ctx.indicators, _groups(ctx)).iloc[0]
+    if area.code in pool.index:
+        feats = pool.loc[area.code]
+    else:
+        feats = features_of(area.rows, pd.Series(area.code, index=area.rows.index),
+                            ctx.indicators, _groups(ctx)).iloc[0]
+        for other in ("lad", "region", "nation"):
+            feats[f"in_{other}"] = majority_of(
+                area.rows.assign(_all=area.code), "_all", other).get(area.code)
     table, text = comparator_table(
         area.code, feats, pool, ctx.indicators, n=n, by=by,
         within=within.strip().upper() if within else None,

@@ -30,6 +30,11 @@ def _pct(value: float) -> str:
     return f"{value:.0f}%" if value >= 1 or value == 0 else f"{value:.1f}%"
 
 
+def _lower(label: str) -> str:
+    """A label in running text: first letter lower-case unless it is an acronym."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
 def _ok(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
@@ -91,8 +96,8 @@ def _indicators(p: AreaProfile) -> list[str]:
     parts = []
     for _, r in rates.sort_values(["gap", "indicator"], ascending=[False, True]).head(3).iterrows():
         word = "higher" if r["value"] > r["parent_value"] else "lower"
-        parts.append(f"{r['label'].lower()} is {word} ({_pct(r['value'])} against "
-                     f"{_pct(r['parent_value'])})")
+        parts.append(f"the share of {_lower(r['label'])} is {word} ({_pct(r['value'])} "
+                     f"against {_pct(r['parent_value'])})")
     return [f"Compared with {p.parent_label}: " + "; ".join(parts) + "."]
 
 
@@ -106,9 +111,9 @@ def _scale(p: AreaProfile) -> list[str]:
     r = s.iloc[0]
     whole = p.scale[(p.scale["indicator"] == r["indicator"])
                     & (p.scale["level"] == "whole area")].iloc[0]
-    return [f"Averages hide differences: {r['label'].lower()} is {_pct(whole['min'])} for "
-            f"the whole {p.kind_label} but ranges from {_pct(r['min'])} to {_pct(r['max'])} "
-            f"across its {int(r['units'])} output areas."]
+    return [f"Averages hide differences: the share of {_lower(r['label'])} is "
+            f"{_pct(whole['min'])} for the whole {p.kind_label} but ranges from "
+            f"{_pct(r['min'])} to {_pct(r['max'])} across its {int(r['units'])} output areas."]
 
 
 def _comparators(p: AreaProfile) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from typing import TYPE_CHECKING
 
 import matplotlib as mpl
@@ -28,14 +27,35 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _legend(ax, area: str, parent: str) -> None:
-    handles = [
-        Line2D([], [], color=AREA, marker="s", linestyle="", markersize=5, label=area),
-        Line2D([], [], color=PARENT, marker="D", linestyle="", markersize=4, label=parent),
+def _handles(parent: str) -> list[Line2D]:
+    return [
+        Line2D([], [], color=AREA, marker="s", linestyle="", markersize=5, label="This area"),
+        Line2D([], [], color=PARENT, marker="D", linestyle="", markersize=4,
+               label=_short(parent, 26)),
         Line2D([], [], color=NATION, marker="|", linestyle="", markersize=8,
                markeredgewidth=1.6, label="England and Wales"),
     ]
-    ax.legend(handles=handles, loc="lower right", ncols=1, handletextpad=0.3)
+
+
+def _layout(fig: Figure, title: str, left: float, handles: list[Line2D] | None = None,
+            bottom: float = 0.15, right: float = 0.88) -> None:
+    """Title at the top left, legend in one row under it, fixed margins (fast, stable)."""
+    fig.suptitle(title, x=0.01, y=0.985, ha="left", va="top", fontsize=8,
+                 fontweight="bold")
+    top = 0.89
+    if handles:
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.93),
+                   ncols=len(handles), handletextpad=0.3, columnspacing=1.0, fontsize=6.3)
+        top = 0.82
+    fig.subplots_adjust(left=left, right=right, top=top, bottom=bottom)
+
+
+def _value_column(ax, y: np.ndarray, values: pd.Series, fmt: str = "{:.0f}%") -> None:
+    """The area's values as a column of text right of the plot."""
+    for yi, v in zip(y, values, strict=True):
+        if np.isfinite(v):
+            ax.text(1.02, yi, fmt.format(v), transform=ax.get_yaxis_transform(),
+                    va="center", fontsize=6.3, color=AREA, fontweight="bold")
 
 
 def mix_chart(p: AreaProfile, size: tuple[float, float] = (3.6, 2.7)) -> Figure:
@@ -49,16 +69,14 @@ def mix_chart(p: AreaProfile, size: tuple[float, float] = (3.6, 2.7)) -> Figure:
         ax.scatter(m["parent_pct"], y, marker="D", s=14, color=PARENT, zorder=3)
         ax.scatter(m["national_pct"], y, marker="|", s=90, linewidths=1.6, color=NATION,
                    zorder=3)
-        for yi, v in zip(y, m["pct"], strict=True):
-            ax.text(v + 0.8, yi, f"{v:.0f}%", va="center", fontsize=6, color="#333333")
-        ax.set_yticks(y, [_short(f"{c} {n}", 34) for c, n in zip(m["code"], m["name"],
+        _value_column(ax, y, m["pct"].astype(float))
+        ax.set_yticks(y, [_short(f"{c} {n}", 31) for c, n in zip(m["code"], m["name"],
                                                                   strict=True)])
         top = float(np.nanmax(m[["pct", "parent_pct", "national_pct"]].to_numpy()))
-        ax.set_xlim(0, top * 1.18 + 2)
+        ax.set_xlim(0, top * 1.05 + 1)
         ax.set_xlabel("% of usual residents")
-        ax.set_title("Kinds of neighbourhood (OAC supergroups)")
-        _legend(ax, "This area", _short(p.parent_label, 24))
-        fig.tight_layout(pad=0.4)
+        _layout(fig, "Kinds of neighbourhood: residents by OAC supergroup", 0.44,
+                _handles(p.parent_label), bottom=0.13)
     return fig
 
 
@@ -78,16 +96,16 @@ def deprivation_chart(p: AreaProfile, size: tuple[float, float] = (3.6, 2.2)) ->
         ax.bar(x, d["pct"], color=[_decile_colour(v) for v in x], width=0.75)
         if d["parent_pct"].notna().any() and p.parent_code != "K04000001":
             ax.plot(x, d["parent_pct"], marker="D", markersize=3.5, color=PARENT, lw=1,
-                    label=_short(p.parent_label, 24))
-            ax.legend(loc="upper right")
+                    label=_short(p.parent_label, 26))
+            ax.legend(loc="upper right", fontsize=6.3)
         ax.axhline(10, color=NATION, lw=0.8, ls="--")
         ax.text(10.45, 10, "10%:\nevenly\nspread", fontsize=5.5, color=NATION, va="center")
         ax.set_xticks(range(1, 11))
         ax.set_xlim(0.4, 11.4)
         ax.set_xlabel(f"IMD decile in {nation} (1 = most deprived 10% of LSOAs)")
         ax.set_ylabel("% of residents")
-        ax.set_title("Deprivation: residents by decile of the IMD")
-        fig.tight_layout(pad=0.4)
+        _layout(fig, "Deprivation: residents by IMD decile of their LSOA", 0.12,
+                bottom=0.2, right=0.9)
     return fig
 
 
@@ -108,21 +126,16 @@ def indicator_chart(p: AreaProfile, size: tuple[float, float] = (3.6, 3.0)) -> F
         ax = fig.add_subplot()
         r = _rates(p)
         y = np.arange(len(r))
-        ax.barh(y, r["value"], color=AREA, height=0.55, alpha=0.9)
+        ax.barh(y, r["value"], color=AREA, height=0.55, alpha=0.85)
         ax.scatter(r["parent_value"], y, marker="D", s=13, color=PARENT, zorder=3)
         ax.scatter(r["national_value"], y, marker="|", s=80, linewidths=1.6, color=NATION,
                    zorder=3)
-        for yi, v in zip(y, r["value"], strict=True):
-            if np.isfinite(v):
-                ax.text(v + 1, yi, f"{v:.0f}%", va="center", fontsize=5.8, color="#333333")
-        ax.set_yticks(y, ["\n".join(textwrap.wrap(t, 30))[:64] for t in r["label"]],
-                      fontsize=5.8)
-        top = np.nanmax(r[["value", "parent_value", "national_value"]].to_numpy())
-        ax.set_xlim(0, float(top) * 1.15 + 3 if np.isfinite(top) else 100)
-        ax.set_xlabel("% (of the population each question covers)")
-        ax.set_title("Census 2021 indicators")
-        _legend(ax, "This area", _short(p.parent_label, 24))
-        fig.tight_layout(pad=0.4)
+        _value_column(ax, y, r["value"].astype(float))
+        ax.set_yticks(y, [_short(str(t), 28) for t in r["short_label"]])
+        top = np.nanmax(r[["value", "parent_value", "national_value"]].to_numpy(dtype=float))
+        ax.set_xlim(0, float(top) * 1.05 + 1 if np.isfinite(top) else 100)
+        ax.set_xlabel("% of the people or households each question covers")
+        _layout(fig, "Census 2021 indicators", 0.36, _handles(p.parent_label), bottom=0.12)
     return fig
 
 
@@ -133,24 +146,21 @@ def scale_chart(p: AreaProfile, size: tuple[float, float] = (3.6, 3.0)) -> Figur
         ax = fig.add_subplot()
         s = p.scale[p.scale["unit"].str.startswith("%")]
         keys = list(dict.fromkeys(s["indicator"]))[::-1]
-        labels = []
+        shorts = dict(zip(p.indicators["indicator"], p.indicators["short_label"], strict=True))
         for yi, key in enumerate(keys):
             part = s[s["indicator"] == key].set_index("level")
-            labels.append(_short(str(part["label"].iloc[0]), 30))
             oa, ls, whole = (part.loc[lv] for lv in ("output area", "LSOA", "whole area"))
             ax.plot([oa["min"], oa["max"]], [yi, yi], color="#c6dbef", lw=5,
                     solid_capstyle="butt")
             ax.plot([ls["min"], ls["max"]], [yi, yi], color="#4292c6", lw=2.2,
                     solid_capstyle="butt")
             ax.scatter([whole["median"]], [yi], color=AREA, s=16, zorder=3)
-        ax.set_yticks(range(len(keys)), labels, fontsize=5.8)
+        ax.set_yticks(range(len(keys)), [_short(str(shorts.get(k, k)), 28) for k in keys])
         ax.set_xlim(0, 100)
         ax.set_xlabel("%")
-        ax.set_title("What the average hides: range across output areas and LSOAs")
-        ax.legend(handles=[
-            Line2D([], [], color="#c6dbef", lw=5, label="output areas (min-max)"),
-            Line2D([], [], color="#4292c6", lw=2.2, label="LSOAs (min-max)"),
+        _layout(fig, "What the average hides: range across small areas", 0.36, [
+            Line2D([], [], color="#c6dbef", lw=5, label="output areas"),
+            Line2D([], [], color="#4292c6", lw=2.2, label="LSOAs"),
             Line2D([], [], color=AREA, marker="o", ls="", markersize=4, label="whole area"),
-        ], loc="lower right")
-        fig.tight_layout(pad=0.4)
+        ], bottom=0.12, right=0.97)
     return fig

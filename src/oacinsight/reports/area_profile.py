@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["render_charts", "write_html", "write_pdf"]
 
-#: Relative heights of the page's rows: band, tiles, three content rows, footer.
-ROWS = (34, 44, 232, 214, 200, 50)
+#: Relative heights of the page's rows: band, tiles and three content rows.
+ROWS = (42, 44, 236, 214, 250)
 #: Chart sizes in inches, matching the half-width boxes of the page.
 CHART_SIZES: dict[str, tuple[float, float]] = {
     "mix": (3.75, 3.2), "indicators": (3.75, 2.95), "deprivation": (3.75, 2.05),
@@ -73,7 +73,8 @@ def _tiles(p: AreaProfile) -> list[tuple[str, str]]:
 def comparator_rows(p: AreaProfile, limit: int = MAX_PDF_COMPARATORS) -> list[list[str]]:
     """Header and rows of the comparators table as text (the area first)."""
     c = p.comparators
-    header = ["#", "Area", "Residents", "Distance", "Largest supergroup", "Most deprived 20%"]
+    header = ["#", "Area", "Residents", "Distance", "Largest supergroup",
+              "In most deprived 20%"]
     if c.empty:
         return [header]
     rows = [header]
@@ -89,10 +90,11 @@ def comparator_rows(p: AreaProfile, limit: int = MAX_PDF_COMPARATORS) -> list[li
 
 
 def _footer(p: AreaProfile) -> list[str]:
-    notes = "; ".join(p.notes)
-    lines = [f"Output areas: {p.membership}." + (f" Notes: {notes}." if notes else ""),
-             f"Comparators: {p.comparators_method}. Disclosure: {p.disclosure}",
-             " · ".join(p.sources) + f" · oacinsight {__version__}"]
+    lines = [f"Output areas: {p.membership}."]
+    lines += [f"Note: {n}." for n in p.notes]
+    lines += [f"Comparators: {p.comparators_method}. Distance 0 = identical; see "
+              "docs/areas.md.", p.disclosure,
+              "Sources: " + "; ".join(p.sources) + f". Made with oacinsight {__version__}."]
     return lines
 
 
@@ -115,7 +117,7 @@ def write_pdf(p: AreaProfile, path: str | Path, charts: dict[str, bytes] | None 
     kind = p.kind_label[:1].upper() + p.kind_label[1:]
     page = OnePage(path, title=f"{kind} profile: {p.title}",
                    subject="Area profile from the Output Area Classification and Census 2021")
-    band, tiles, row_a, row_b, row_c, foot = page.rows(ROWS, gap=7)
+    band, tiles, row_a, row_b, row_c = page.rows(ROWS, gap=7)
     page.band(band, f"{kind} profile: {p.title}",
               f"Compared with {p.parent_label} and England and Wales · Census 2021, "
               "Output Area Classification 2021, IMD ranks from the postcode directory")
@@ -131,10 +133,11 @@ def write_pdf(p: AreaProfile, path: str | Path, charts: dict[str, bytes] | None 
     page.text(note_box, [_deprivation_note(p)], style="small")
     left, right = row_c.split([1, 1], gap=10)
     _image(page, left, charts.get("scale"))
-    page.table(right, comparator_rows(p), heading="Most similar areas",
-               col_widths=[0.35, 2.3, 0.9, 0.75, 1.35, 0.95], font_size=6.5)
-    page.rule(foot.y + foot.height + 3)
-    page.text(foot, _footer(p), style="small")
+    table_box = Box(right.x, right.y + right.height * 0.47, right.width, right.height * 0.53)
+    about_box = Box(right.x, right.y, right.width, right.height * 0.45)
+    page.table(table_box, comparator_rows(p), heading="Most similar areas",
+               col_widths=[0.35, 2.0, 0.9, 0.85, 1.3, 1.05], font_size=6.5)
+    page.text(about_box, _footer(p), heading="About these figures", style="small")
     return page.save()
 
 

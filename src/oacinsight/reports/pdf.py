@@ -155,16 +155,16 @@ class OnePage:
         c.setFillColor(BAND)
         c.rect(box.x, box.y, box.width, box.height, stroke=0, fill=1)
         c.setFillColor(colors.white)
-        size = min(18.0, box.height * 0.42)
+        size = min(16.0, box.height * 0.36)
         c.setFont("Helvetica-Bold", size)
         title_text = pdf_text(title)
         while c.stringWidth(title_text, "Helvetica-Bold", size) > box.width - 20 and size > 9:
             size -= 0.5
             c.setFont("Helvetica-Bold", size)
-        c.drawString(box.x + 10, box.y + box.height - size - 6, title_text)
+        c.drawString(box.x + 10, box.y + box.height - size - 5, title_text)
         if subtitle:
-            c.setFont("Helvetica", 8)
-            c.drawString(box.x + 10, box.y + 7, pdf_text(subtitle)[:180])
+            c.setFont("Helvetica", 7.5)
+            c.drawString(box.x + 10, box.y + 6, pdf_text(subtitle)[:180])
 
     def tiles(self, box: Box, items: Sequence[tuple[str, str]]) -> None:
         """Key figures side by side: a big value over a small label in each tile."""

@@ -1,0 +1,52 @@
+"""``oacinsight area``: a profile of a ward, LSOA, district, region or patch of OAs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from oacinsight.cli.app import StoreOpt, app, edge, err
+
+
+@app.command("area")
+@edge
+def area_cmd(
+    code: Annotated[str, typer.Argument(
+        help="Ward (E05/W05), LSOA (E01/W01), MSOA, local authority (E06-E09/W06), region "
+             "(E12) or country code; or output areas as a comma-separated list or a file.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the outputs.")],
+    store: StoreOpt = None,
+    comparators: Annotated[int, typer.Option(
+        help="How many most similar areas of the same kind to list.")] = 5,
+    within: Annotated[str | None, typer.Option(
+        help="Choose comparators only within this region, local authority or country.")] = None,
+    batch: Annotated[bool, typer.Option(
+        "--batch", help="With a local authority code: profile it and every ward in it.")] = False,
+    indicators: Annotated[str | None, typer.Option(
+        help="Census indicators, comma-separated keys (default: all available).")] = None,
+    compare_by: Annotated[str, typer.Option(
+        help="Comparator distance: both, mix (OAC groups) or indicators.")] = "both",
+    pdf: Annotated[bool, typer.Option(help="Write profile.pdf.")] = True,
+) -> None:
+    """Profile an area: population, OAC mix, deprivation, census indicators, comparators
+    and the scale effect, as CSV, XLSX, HTML and a one-page PDF."""
+    from oacinsight.areas import profile_area, profile_wards
+
+    chosen = [k for k in (indicators or "").split(",") if k.strip()] or None
+    if batch:
+        result = profile_wards(code, output, store=store, comparators=comparators,
+                               within=within, indicators=chosen, compare_by=compare_by,
+                               pdf=pdf, progress=err)
+        typer.echo(f"{result.district.title}: {len(result.wards)} ward profiles")
+        typer.echo(f"wrote {result.index_html} and one folder per area in {output}")
+        return
+    profile = profile_area(code, store=store, comparators=comparators, within=within,
+                           indicators=chosen, compare_by=compare_by)
+    written = profile.write(output, pdf=pdf)
+    for line in profile.summary:
+        typer.echo(line)
+    for note in profile.notes:
+        typer.echo(f"note: {note}")
+    typer.echo(f"wrote {len(written)} files to {output}")
