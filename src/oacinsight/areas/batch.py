@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +64,7 @@ def profile_wards(
     indicators: Sequence[str | Indicator] | None = None,
     compare_by: str = "both",
     pdf: bool = True,
+    jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> BatchResult:
     """Profile a local authority and every ward in it; write each to its own folder.
@@ -75,6 +79,9 @@ def profile_wards(
         As for :func:`oacinsight.areas.profile_area`.
     pdf : bool, default True
         Write ``profile.pdf`` for every area.
+    jobs : int, optional
+        Processes writing the files (charts, PDF, XLSX) while the profiles are computed;
+        default: the number of CPUs, at most 4.  1 writes in this process.
     progress : callable, optional
         Called with one line per area.
 
@@ -97,20 +104,44 @@ def profile_wards(
     try:
         options = {"comparators": comparators, "within": within, "compare_by": compare_by}
         lad = build_profile(ctx, request, **options)
-        lad.write(out / lad.code, pdf=pdf)
         result = BatchResult(out, lad)
         homes = majority_of(ctx.frame, "ward", "lad")
         wards = sorted(homes.index[homes == request.code])
-        for i, ward in enumerate(wards, start=1):
-            say(f"[{i}/{len(wards)}] ward {ward}")
-            profile = build_profile(ctx, AreaRequest("ward", ward), **options)
-            profile.write(out / ward, pdf=pdf)
-            result.wards.append(profile)
+        with _writer(jobs) as submit:
+            submit(lad, out / lad.code, pdf)
+            for i, ward in enumerate(wards, start=1):
+                say(f"[{i}/{len(wards)}] ward {ward}")
+                profile = build_profile(ctx, AreaRequest("ward", ward), **options)
+                submit(profile, out / ward, pdf)
+                result.wards.append(profile)
         _write_index(result)
         return result
     finally:
         if not isinstance(store, Store):
             ctx.store.close()
+
+
+def _write_one(profile: AreaProfile, folder: Path, pdf: bool) -> None:
+    """Write one profile's files (run in a worker process)."""
+    profile.write(folder, pdf=pdf)
+
+
+@contextmanager
+def _writer(jobs: int | None) -> Iterator[Callable[[AreaProfile, Path, bool], None]]:
+    """A function that writes a profile's files, in worker processes when ``jobs`` > 1;
+    on leaving, every write has finished (a failed one raises here)."""
+    n = min(os.cpu_count() or 1, 4) if jobs is None else int(jobs)
+    if n < 1:
+        raise OacInsightError(f"jobs must be 1 or more, got {jobs}")
+    if n == 1:
+        yield _write_one
+        return
+    context = multiprocessing.get_context("spawn")  # safe beside DuckDB's threads
+    with ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
+        futures: list[Future[None]] = []
+        yield lambda p, folder, pdf: futures.append(pool.submit(_write_one, p, folder, pdf))
+        for future in futures:
+            future.result()
 
 
 def _write_index(result: BatchResult) -> None:

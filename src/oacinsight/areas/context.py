@@ -247,6 +247,16 @@ class AreaContext:
         return notes
 
     def parent(self, area: Area) -> Area | None:
+        """:meth:`find_parent`, remembered: the wards of a district share one parent."""
+        key = ("parent-of", area.kind, area.code)
+        if area.kind == "patch" or key not in self.cache:
+            found = self.find_parent(area)
+            if area.kind == "patch":
+                return found
+            self.cache[key] = found
+        return self.cache[key]
+
+    def find_parent(self, area: Area) -> Area | None:
         """The area to compare with: the local authority of a ward, LSOA, MSOA or patch
         (the one holding most of its residents), the region of an English local
         authority, the country of a Welsh one or of a region; None for a country."""
@@ -265,7 +275,10 @@ class AreaContext:
             code, kind = _majority(rows, "nation"), "country"
         if code is None:
             return None
-        return self.resolve(AreaRequest(kind, code))
+        key = ("area", kind, code)
+        if key not in self.cache:
+            self.cache[key] = self.resolve(AreaRequest(kind, code))
+        return self.cache[key]
 
     def national_area(self) -> Area:
         """England and Wales: every output area with an OAC group and census counts."""

@@ -44,17 +44,18 @@ def _counts(codes: pd.DataFrame, area: dict[str, pd.Series],
     return out
 
 
-def oac_mix(
-    rows: pd.DataFrame, parent_rows: pd.DataFrame, national_rows: pd.DataFrame,
-    names: dict[tuple[str, str], str],
-) -> pd.DataFrame:
+Counts = pd.DataFrame | dict[str, pd.Series]
+
+
+def oac_mix(rows: Counts, parent_rows: Counts, national_rows: Counts,
+            names: dict[tuple[str, str], str]) -> pd.DataFrame:
     """The OAC mix table of an area at the three tiers.
 
     Parameters
     ----------
-    rows, parent_rows, national_rows : pandas.DataFrame
+    rows, parent_rows, national_rows : pandas.DataFrame or dict
         Output areas (with ``residents`` and OAC codes) of the area, its parent and
-        England and Wales.
+        England and Wales, or their :func:`group_residents`.
     names : dict
         ``(level, code) -> name``.
 
@@ -65,7 +66,8 @@ def oac_mix(
         ``pct`` columns are percentages of the residents of each area (summing to 100
         within a level); an index is blank where the comparison share is 0.
     """
-    area, parent, national = (group_residents(r) for r in (rows, parent_rows, national_rows))
+    area, parent, national = (r if isinstance(r, dict) else group_residents(r)
+                              for r in (rows, parent_rows, national_rows))
     codes = pd.DataFrame(
         [(lv, code, names.get((lv, code), code), code[:-1] if lv != "supergroup" else None)
          for lv in LEVELS for code in sorted(national[lv].index)],

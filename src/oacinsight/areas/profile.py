@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -20,7 +21,7 @@ from oacinsight.areas.comparators import feature_pool as _feature_pool
 from oacinsight.areas.context import KIND_COLUMNS, Area, AreaContext
 from oacinsight.areas.deprivation import deprivation_summary, deprivation_table, lsoa_table
 from oacinsight.areas.indicators import Indicator, indicator_totals, rate_of
-from oacinsight.areas.mix import oac_mix
+from oacinsight.areas.mix import group_residents, oac_mix
 from oacinsight.areas.result import AreaProfile
 from oacinsight.areas.scale import scale_effect
 from oacinsight.areas.summary import plain_summary
@@ -34,6 +35,7 @@ INDICATOR_COLUMNS: tuple[str, ...] = (
     "difference_vs_parent", "difference_vs_national", "numerator", "denominator", "table",
     "definition", "cells",
 )
+T = TypeVar("T")
 DISCLOSURE = ("All counts are published Census 2021 counts, already protected by ONS's "
               "disclosure control (cell-key perturbation); no further suppression is "
               "needed, so none is applied.")
@@ -137,12 +139,13 @@ def build_profile(ctx: AreaContext, request: AreaRequest, *, comparators: int = 
         households=float(rows["ts0410001"].sum()) if ctx.has_households else float("nan"),
         output_areas=len(rows), lsoas=int(rows["lsoa21"].nunique()),
         membership=area.membership,
-        oac_mix=oac_mix(rows, parent_rows, ctx.national, _oac_names(ctx)),
+        oac_mix=oac_mix(rows, _counts(ctx, parent), _counts(ctx, None), _oac_names(ctx)),
         indicators=_indicator_table(ctx, area, parent),
         deprivation=deprivation_table(rows, parent_rows if parent else None),
         deprivation_lsoas=lsoa_table(rows),
         deprivation_summary=deprivation_summary(rows),
-        parent_deprivation_summary=deprivation_summary(parent_rows),
+        parent_deprivation_summary=_cached(ctx, ("dep", parent.code if parent else None),
+                                           lambda: deprivation_summary(parent_rows)),
         comparators=comp, comparators_method=comp_text,
         scale=scale_effect(rows, ctx.indicators),
         notes=[*area.notes, *(f"parent area: {n}" for n in (parent.notes if parent else [])),
@@ -151,6 +154,18 @@ def build_profile(ctx: AreaContext, request: AreaRequest, *, comparators: int = 
     )
     profile.summary = plain_summary(profile)
     return profile
+
+
+def _cached(ctx: AreaContext, key: tuple[object, ...], make: Callable[[], T]) -> T:
+    if key not in ctx.cache:
+        ctx.cache[key] = make()
+    return ctx.cache[key]
+
+
+def _counts(ctx: AreaContext, area: Area | None) -> dict[str, pd.Series]:
+    """Residents per OAC code of an area (None: England and Wales), remembered."""
+    rows = ctx.national if area is None else area.rows
+    return _cached(ctx, ("mix", area.code if area else None), lambda: group_residents(rows))
 
 
 def _oac_names(ctx: AreaContext) -> dict[tuple[str, str], str]:

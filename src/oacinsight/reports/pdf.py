@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -64,6 +66,18 @@ def styles(base_size: float = 8.0) -> dict[str, ParagraphStyle]:
         "bullet": ParagraphStyle("bullet", parent=body, leftIndent=8, bulletIndent=0,
                                  spaceAfter=2.5),
     }
+
+
+@contextmanager
+def _binary_streams() -> Iterator[None]:
+    """Write PDF streams as compressed binary, not ASCII85 (smaller and much faster);
+    ReportLab reads this from a module setting, restored afterwards."""
+    old = rl_config.useA85
+    rl_config.useA85 = 0
+    try:
+        yield
+    finally:
+        rl_config.useA85 = old
 
 
 @dataclass(frozen=True)
@@ -196,8 +210,9 @@ class OnePage:
         w, h = reader.getSize()
         scale = min(box.width / w, box.height / h)
         dw, dh = w * scale, h * scale
-        self.canvas.drawImage(reader, box.x + (box.width - dw) / 2,
-                              box.y + (box.height - dh), dw, dh, mask="auto")
+        with _binary_streams():
+            self.canvas.drawImage(reader, box.x + (box.width - dw) / 2,
+                                  box.y + (box.height - dh), dw, dh, mask="auto")
 
     def table(self, box: Box, rows: Sequence[Sequence[object]], *, heading: str | None = None,
               col_widths: Sequence[float] | None = None, font_size: float = 7.0) -> None:
@@ -230,6 +245,7 @@ class OnePage:
     def save(self) -> Path:
         """Finish the page and write the file."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.canvas.showPage()
-        self.canvas.save()
+        with _binary_streams():
+            self.canvas.showPage()
+            self.canvas.save()
         return self.path
