@@ -25,6 +25,9 @@ from oacinsight.store import areas as sql
 __all__ = ["NATIONAL_NAME", "Area", "AreaContext"]
 
 NATIONAL_NAME = "England and Wales"
+#: Output areas of England and Wales in Census 2021; a store with fewer (a demo, an
+#: extract) is compared with "all output areas in the store" instead.
+EW_OUTPUT_AREAS = 188_880
 #: Official names of the countries and English regions (stable GSS codes).
 KNOWN_NAMES: dict[str, str] = {
     "E92000001": "England", "W92000004": "Wales", "E12000001": "North East",
@@ -105,7 +108,9 @@ class AreaContext:
             )
         if not store.has_table("oac_oa"):
             raise StoreError("the store has no OAC 2021: ingest the OAC output-area file")
-        self.indicators, self.skipped = choose_indicators(indicators, available)
+        self.indicators, skipped = choose_indicators(indicators, available)
+        self.skipped = ([f"indicators left out as their census table is not in the store: "
+                         f"{'; '.join(skipped)}"] if skipped else [])
         cells: dict[str, list[str]] = {"ts001": ["ts0010001", "ts0010002", "ts0010003"]}
         if "ts0410001" in available.get("ts041", []):
             cells["ts041"] = ["ts0410001"]
@@ -116,6 +121,9 @@ class AreaContext:
         self.frame = with_parts(sql.oa_frame(store, cells), self.indicators)
         self.has_households = "ts0410001" in self.frame.columns
         self.national = self.frame[self.frame["subgroup"].notna()]
+        complete = len(self.national) >= 0.99 * EW_OUTPUT_AREAS
+        self.national_name = (NATIONAL_NAME if complete else
+                              f"all {len(self.national):,} output areas in the store")
         self.labels = sql.census_labels(store)
         self.oac_names = sql.oac_names(store)
         self.edition = sql.directory_edition(store)
@@ -242,8 +250,10 @@ class AreaContext:
                 notes.append(f"{gaps} output area(s) in the same LSOAs have no postcode in "
                              "the loaded directory, so the area may be incomplete")
         if 0 < len(self.postcode_areas) < FULL_DIRECTORY_AREAS:
-            notes.append(f"the loaded postcode directory covers {len(self.postcode_areas)} "
-                         "postcode areas only; any part of the area outside them is missing")
+            n = len(self.postcode_areas)
+            notes.append(f"the loaded postcode directory covers {n} postcode "
+                         f"area{'s' if n > 1 else ''} only; any part of the area outside "
+                         f"{'them' if n > 1 else 'it'} is missing")
         return notes
 
     def parent(self, area: Area) -> Area | None:
@@ -282,8 +292,8 @@ class AreaContext:
 
     def national_area(self) -> Area:
         """England and Wales: every output area with an OAC group and census counts."""
-        return Area("national", "K04000001", NATIONAL_NAME, self.national,
-                    "every output area of England and Wales in the Census 2021 tables")
+        return Area("national", "K04000001", self.national_name, self.national,
+                    "every output area with an OAC group in the Census 2021 tables")
 
 
 def _majority(rows: pd.DataFrame, column: str) -> str | None:

@@ -195,7 +195,7 @@ def choose_indicators(
         missing = [f"{t}.{c}" for t, cols in ind.cells.items() for c in cols
                    if c not in available.get(t, [])]
         if missing:
-            skipped.append(f"{ind.label}: census table {ind.table} is not in the store")
+            skipped.append(f"{ind.label} ({ind.table})")
         else:
             usable.append(ind)
     return usable, skipped

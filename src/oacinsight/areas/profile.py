@@ -19,7 +19,12 @@ from oacinsight.areas.comparators import (
 )
 from oacinsight.areas.comparators import feature_pool as _feature_pool
 from oacinsight.areas.context import KIND_COLUMNS, Area, AreaContext
-from oacinsight.areas.deprivation import deprivation_summary, deprivation_table, lsoa_table
+from oacinsight.areas.deprivation import (
+    deprivation_summary,
+    deprivation_table,
+    lsoa_table,
+    with_deciles,
+)
 from oacinsight.areas.indicators import Indicator, indicator_totals, rate_of
 from oacinsight.areas.mix import group_residents, oac_mix
 from oacinsight.areas.result import AreaProfile
@@ -132,7 +137,8 @@ def build_profile(ctx: AreaContext, request: AreaRequest, *, comparators: int = 
     profile = AreaProfile(
         code=area.code, name=area.name, kind=area.kind,
         parent_code=parent.code if parent else "K04000001",
-        parent_name=parent.name if parent else "England and Wales",
+        parent_name=parent.name if parent else ctx.national_name,
+        national_name=ctx.national_name,
         residents=float(rows["residents"].sum()),
         household_residents=float(rows["household_residents"].sum()),
         communal_residents=float(rows["communal_residents"].sum()),
@@ -148,6 +154,7 @@ def build_profile(ctx: AreaContext, request: AreaRequest, *, comparators: int = 
                                            lambda: deprivation_summary(parent_rows)),
         comparators=comp, comparators_method=comp_text,
         scale=scale_effect(rows, ctx.indicators),
+        output_area_table=_oa_table(area),
         notes=[*area.notes, *(f"parent area: {n}" for n in (parent.notes if parent else [])),
                *ctx.skipped],
         sources=_sources(ctx), disclosure=DISCLOSURE,
@@ -166,6 +173,27 @@ def _counts(ctx: AreaContext, area: Area | None) -> dict[str, pd.Series]:
     """Residents per OAC code of an area (None: England and Wales), remembered."""
     rows = ctx.national if area is None else area.rows
     return _cached(ctx, ("mix", area.code if area else None), lambda: group_residents(rows))
+
+
+def _oa_table(area: Area) -> pd.DataFrame:
+    """The area's output areas with their codes, residents, IMD and placement."""
+    rows = with_deciles(area.rows)
+    source = {"ward": "ward_source", "lad": "lad_source", "region": "region_source"}.get(
+        area.kind)
+    out = pd.DataFrame({
+        "oa": rows["oa"], "lsoa21": rows["lsoa21"], "ward": rows["ward"], "lad": rows["lad"],
+        "supergroup": rows["supergroup"], "group": rows["group_code"],
+        "subgroup": rows["subgroup"], "residents": rows["residents"],
+        "households": rows["ts0410001"] if "ts0410001" in rows.columns else float("nan"),
+        "lsoa11": rows["lsoa11"], "imd_rank": rows["imd_rank"],
+        "imd_decile": rows["imd_decile"], "postcodes": rows["postcodes"],
+        "placed_by": rows[source] if source else _PLACED_BY.get(area.kind, ""),
+    })
+    return out.reset_index(drop=True)
+
+
+_PLACED_BY = {"lsoa": "official lookup", "msoa": "official lookup", "patch": "listed",
+              "country": "output area code"}
 
 
 def _oac_names(ctx: AreaContext) -> dict[tuple[str, str], str]:

@@ -18,7 +18,7 @@ __all__ = ["OUTPUT_FILES", "AreaProfile"]
 #: Files :meth:`AreaProfile.write` creates in the output folder.
 OUTPUT_FILES: tuple[str, ...] = (
     "oac_mix.csv", "indicators.csv", "comparators.csv", "deprivation.csv", "scale_effect.csv",
-    "area_profile.xlsx", "profile.html", "profile.pdf",
+    "output_areas.csv", "area_profile.xlsx", "profile.html", "profile.pdf",
 )
 
 
@@ -32,6 +32,9 @@ class AreaProfile:
         The area (``kind`` as in :data:`oacinsight.areas.codes.AREA_KINDS`).
     parent_code, parent_name : str
         The area compared with (England and Wales, ``K04000001``, for a country).
+    national_name : str
+        What the national figures cover: ``England and Wales``, or all output areas in
+        the store when its census tables do not cover England and Wales.
     residents, household_residents, communal_residents, households : float
         Census 2021 TS001 usual residents and TS041 households (NaN when not loaded).
     output_areas, lsoas : int
@@ -41,6 +44,9 @@ class AreaProfile:
     oac_mix, indicators, deprivation, deprivation_lsoas, comparators, scale :
         pandas.DataFrame
         The tables (see ``docs/areas.md``).
+    output_area_table : pandas.DataFrame
+        The output areas of the area: codes, OAC, residents, IMD rank, and how each
+        was placed in the area.
     deprivation_summary, parent_deprivation_summary : dict
         Headline IMD figures of the area and its parent.
     comparators_method : str
@@ -60,6 +66,7 @@ class AreaProfile:
     kind: str
     parent_code: str
     parent_name: str
+    national_name: str
     residents: float
     household_residents: float
     communal_residents: float
@@ -76,6 +83,7 @@ class AreaProfile:
     comparators: pd.DataFrame
     comparators_method: str
     scale: pd.DataFrame
+    output_area_table: pd.DataFrame
     notes: list[str]
     sources: list[str]
     disclosure: str
@@ -105,7 +113,8 @@ class AreaProfile:
         dep = self.deprivation_summary
         rows: list[tuple[str, Any]] = [
             ("area", self.title), ("kind", self.kind_label),
-            ("compared with", f"{self.parent_name} ({self.parent_code}) and England and Wales"),
+            ("compared with", f"{self.parent_name} ({self.parent_code}) and "
+                              f"{self.national_name}"),
             ("usual residents (TS001)", self.residents),
             ("in households", self.household_residents),
             ("in communal establishments", self.communal_residents),
@@ -127,7 +136,7 @@ class AreaProfile:
             "overview": self.overview(), "oac_mix": self.to_frame(),
             "indicators": self.indicators, "deprivation": self.deprivation,
             "deprivation_lsoas": self.deprivation_lsoas, "comparators": self.comparators,
-            "scale_effect": self.scale,
+            "scale_effect": self.scale, "output_areas": self.output_area_table,
         }
 
     def write(self, out_dir: str | Path, *, pdf: bool = True, html: bool = True) -> dict[str,
@@ -153,7 +162,7 @@ class AreaProfile:
         written: dict[str, Path] = {}
         csvs = {"oac_mix": self.to_frame(), "indicators": self.indicators,
                 "comparators": self.comparators, "deprivation": self.deprivation,
-                "scale_effect": self.scale}
+                "scale_effect": self.scale, "output_areas": self.output_area_table}
         for name, frame in csvs.items():
             written[name] = out / f"{name}.csv"
             _safe(frame).to_csv(written[name], index=False, encoding="utf-8")

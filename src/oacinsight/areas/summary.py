@@ -52,14 +52,14 @@ def _mix(p: AreaProfile) -> list[str]:
     out.append(
         f"The most common kind of neighbourhood is '{top['name']}': {_pct(top['pct'])} of "
         f"residents live in such output areas, against {_pct(top['parent_pct'])} in "
-        f"{p.parent_label} and {_pct(top['national_pct'])} in England and Wales."
+        f"{p.parent_label} and {_pct(top['national_pct'])} in {p.national_name}."
     )
     over = most_over_represented(p.oac_mix, "group")
     if over is not None and over["index_vs_national"] >= 150:
         times = over["index_vs_national"] / 100.0
         out.append(
             f"'{over['name']}' neighbourhoods ({_pct(over['pct'])} of residents) are "
-            f"{times:.1f} times as common here as in England and Wales "
+            f"{times:.1f} times as common here as in {p.national_name} "
             f"({_pct(over['national_pct'])})."
         )
     return out

@@ -27,13 +27,13 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _handles(parent: str) -> list[Line2D]:
+def _handles(parent: str, national: str) -> list[Line2D]:
     return [
         Line2D([], [], color=AREA, marker="s", linestyle="", markersize=5, label="This area"),
         Line2D([], [], color=PARENT, marker="D", linestyle="", markersize=4,
                label=_short(parent, 26)),
         Line2D([], [], color=NATION, marker="|", linestyle="", markersize=8,
-               markeredgewidth=1.6, label="England and Wales"),
+               markeredgewidth=1.6, label=_short(national, 26)),
     ]
 
 
@@ -76,7 +76,7 @@ def mix_chart(p: AreaProfile, size: tuple[float, float] = (3.6, 2.7)) -> Figure:
         ax.set_xlim(0, top * 1.05 + 1)
         ax.set_xlabel("% of usual residents")
         _layout(fig, "Kinds of neighbourhood: residents by OAC supergroup", 0.44,
-                _handles(p.parent_label), bottom=0.13)
+                _handles(p.parent_label, p.national_name), bottom=0.13)
     return fig
 
 
@@ -135,7 +135,8 @@ def indicator_chart(p: AreaProfile, size: tuple[float, float] = (3.6, 3.0)) -> F
         top = np.nanmax(r[["value", "parent_value", "national_value"]].to_numpy(dtype=float))
         ax.set_xlim(0, float(top) * 1.05 + 1 if np.isfinite(top) else 100)
         ax.set_xlabel("% of the people or households each question covers")
-        _layout(fig, "Census 2021 indicators", 0.36, _handles(p.parent_label), bottom=0.12)
+        _layout(fig, "Census 2021 indicators", 0.36,
+                _handles(p.parent_label, p.national_name), bottom=0.12)
     return fig
 
 

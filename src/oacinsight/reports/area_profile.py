@@ -119,7 +119,7 @@ def write_pdf(p: AreaProfile, path: str | Path, charts: dict[str, bytes] | None 
                    subject="Area profile from the Output Area Classification and Census 2021")
     band, tiles, row_a, row_b, row_c = page.rows(ROWS, gap=7)
     page.band(band, f"{kind} profile: {p.title}",
-              f"Compared with {p.parent_label} and England and Wales · Census 2021, "
+              f"Compared with {p.parent_label} and {p.national_name} · Census 2021, "
               "Output Area Classification 2021, IMD ranks from the postcode directory")
     page.tiles(tiles, _tiles(p))
     left, right = row_a.split([1, 1], gap=10)
@@ -200,7 +200,7 @@ small, .small { color: #555; font-size: 0.8rem; }
 </head>
 <body>
 <header><h1>{{ kind }} profile: {{ p.title }}</h1>
-<div>Compared with {{ p.parent_label }} ({{ p.parent_code }}) and England and Wales</div>
+<div>Compared with {{ p.parent_label }} ({{ p.parent_code }}) and {{ p.national_name }}</div>
 </header>
 <div class="tiles">{% for label, value in tiles %}
 <div class="tile"><b>{{ value }}</b>{{ label }}</div>{% endfor %}
@@ -222,8 +222,9 @@ small, .small { color: #555; font-size: 0.8rem; }
 <td class="t">{{ v }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>
 <h2>OAC mix (supergroups and groups)</h2>
 <table><thead><tr><th class="t">level</th><th class="t">code</th><th class="t">name</th>
-<th>residents</th><th>%</th><th>{{ p.parent_label }} %</th><th>E&amp;W %</th>
-<th>index vs {{ p.parent_label }}</th><th>index vs E&amp;W</th></tr></thead><tbody>
+<th>residents</th><th>%</th><th>{{ p.parent_label }} %</th><th>{{ p.national_name }} %</th>
+<th>index vs {{ p.parent_label }}</th><th>index vs {{ p.national_name }}</th></tr></thead>
+<tbody>
 {% for r in mix %}<tr><td class="t">{{ r.level }}</td><td class="t">{{ r.code }}</td>
 <td class="t">{{ r.name }}</td><td>{{ r.residents|num }}</td><td>{{ r.pct|num(1) }}</td>
 <td>{{ r.parent_pct|num(1) }}</td><td>{{ r.national_pct|num(1) }}</td>
@@ -231,7 +232,7 @@ small, .small { color: #555; font-size: 0.8rem; }
 {% endfor %}</tbody></table>
 <h2>Census indicators</h2>
 <table><thead><tr><th class="t">indicator</th><th class="t">unit</th><th>this area</th>
-<th>{{ p.parent_label }}</th><th>England and Wales</th><th class="t">definition</th></tr>
+<th>{{ p.parent_label }}</th><th>{{ p.national_name }}</th><th class="t">definition</th></tr>
 </thead><tbody>{% for r in indicators %}<tr><td class="t">{{ r.label }}</td>
 <td class="t">{{ r.unit }}</td><td>{{ r.value|num(1) }}</td><td>{{ r.parent_value|num(1) }}</td>
 <td>{{ r.national_value|num(1) }}</td><td class="t small">{{ r.definition }}</td></tr>
