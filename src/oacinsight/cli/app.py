@@ -170,6 +170,7 @@ def demo_cmd(
     out: Annotated[Path, typer.Option(help="Folder for the demo files and results.")] = Path(
         "oacinsight-demo"),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 2021,
+    serve: Annotated[bool, typer.Option("--serve", help="Then open it in the web app.")] = False,
 ) -> None:
     """Build a synthetic council (Demoshire) and run match and profile on it, offline."""
     from oacinsight.demo.run import run_demo
@@ -182,6 +183,11 @@ def demo_cmd(
     for name, path in run.outputs.items():
         typer.echo(f"  {name:<20} {path}")
     typer.echo(f"Store: {run.store} (use --store {run.store} with any command)")
+    if serve:
+        from oacinsight.cli.serve import serve_app
+
+        typer.echo(f"Upload {run.files.customers} in the app to try it.")
+        serve_app(run.store, open_browser=True)
 
 
 @app.command("schema")

@@ -47,6 +47,14 @@ def write_area_names(files: DemoFiles) -> list[Path]:
     return [la, wd]
 
 
+def _boundaries(files: DemoFiles, ward_names: Path) -> list[Path]:
+    """Demoshire's invented OA and ward boundaries (for the maps)."""
+    from oacinsight.maps.demo import write_demo_boundaries
+
+    names = dict(pd.read_csv(ward_names, dtype=str).itertuples(index=False, name=None))
+    return write_demo_boundaries(files, names)
+
+
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -78,6 +86,7 @@ def run_demo(
     say(f"writing the synthetic Demoshire files to {out}/")
     files = generate_demo(out, seed=seed, n_customers=n_customers)
     names = write_area_names(files)
+    names += _boundaries(files, names[1])
     store_path = out / "store.duckdb"
     store_path.unlink(missing_ok=True)
     say("loading them into the store (as a council would load the ONS downloads)")

@@ -100,7 +100,9 @@ def _templates() -> Jinja2Templates:
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.filters.update(num=fmt.num, pct=fmt.pct, status_text=fmt.status_text)
-    env.globals.update(version=__version__, oac_colour=fmt.oac_colour)
+    from oacinsight.maps.boundaries import AREA_LABELS
+
+    env.globals.update(version=__version__, oac_colour=fmt.oac_colour, area_labels=AREA_LABELS)
     return templates
 
 

@@ -97,6 +97,8 @@ def failed_rows(upload: Upload, limit: int | None = 200) -> tuple[pd.DataFrame, 
         rows = rows[:limit]
     frame = table.take(rows).to_pandas()
     frame.columns = ["postcode_given", "match_status", "match_note"]
+    frame["postcode_given"] = frame["postcode_given"].astype(object).where(
+        frame["postcode_given"].notna(), "")
     frame.insert(0, "row", rows.to_numpy() + 2)  # spreadsheet row: header is row 1
     return frame, total
 

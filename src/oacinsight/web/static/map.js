@@ -9,7 +9,7 @@
   var renderer = canvas ? L.canvas({ padding: 0.3 }) : L.svg({ padding: 0.3 });
   var map = L.map(el, { renderer: renderer, preferCanvas: canvas, zoomSnap: 0.25 });
   map.attributionControl.setPrefix(false);
-  map.attributionControl.addAttribution("Boundaries: ONS, © Crown copyright");
+  map.attributionControl.addAttribution(el.dataset.source + ", © Crown copyright");
   var hover = document.getElementById("map-hover");
   var status = document.getElementById("map-status");
   var hoverDefault = hover.textContent;

@@ -1,0 +1,32 @@
+"""Shared set-up for the web, map and browser tests: Demoshire with its boundaries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+
+def build_demo_store(root: Path, *, boundaries: bool = True) -> tuple[Path, Path]:
+    """Generate Demoshire under ``root`` and ingest it (with boundaries unless told not).
+
+    Returns
+    -------
+    tuple of Path
+        The store and the demo's customer file.
+    """
+    from oacinsight.demo.run import write_area_names
+    from oacinsight.demo.synth import generate_demo
+    from oacinsight.ingest import ingest
+    from oacinsight.maps.demo import write_demo_boundaries
+    from oacinsight.store import Store
+
+    files = generate_demo(root / "files")
+    paths = [*files.reference_files, *write_area_names(files)]
+    if boundaries:
+        names = dict(pd.read_csv(paths[-1], dtype=str).itertuples(index=False, name=None))
+        paths += write_demo_boundaries(files, names)
+    store = root / "store.duckdb"
+    with Store(store) as s:
+        ingest(paths, s)
+    return store, files.customers
