@@ -56,6 +56,9 @@ def lsoa_table(rows: pd.DataFrame) -> pd.DataFrame:
 def _distribution(rows: pd.DataFrame) -> pd.DataFrame:
     d = with_deciles(rows)
     d = d[d["imd_decile"].notna()]
+    if d.empty:
+        return pd.DataFrame(columns=["lsoas", "residents", "pct"],
+                            index=pd.MultiIndex.from_tuples([], names=["nation", "imd_decile"]))
     g = d.groupby(["nation", "imd_decile"])
     out = pd.DataFrame({"lsoas": g["imd_rank"].nunique(), "residents": g["residents"].sum()})
     total = d.groupby("nation")["residents"].sum()
