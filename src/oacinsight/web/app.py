@@ -10,6 +10,7 @@ tiles); uploads stay in a private temporary folder deleted when the app stops.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -69,6 +70,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=_warm, args=(state,), daemon=True).start()
         yield
         state.close()
 
@@ -91,6 +93,17 @@ def create_app(
     app.include_router(geo.router)
     app.include_router(downloads.router)
     return app
+
+
+def _warm(state: WebState) -> None:
+    """Compress every layer's GeoJSON once in the background, so first maps are fast."""
+    from oacinsight.web import core
+
+    try:
+        for layer in core.layer_list(state)["layer"]:
+            core.layer_geojson_gzip(state, str(layer))
+    except Exception:
+        return
 
 
 def _templates() -> Jinja2Templates:
@@ -117,7 +130,7 @@ def _mount_static(app: FastAPI) -> None:
 
 
 def _add_middleware(app: FastAPI) -> None:
-    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=1)
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:

@@ -3,6 +3,7 @@ runs one library function on the shared store and caches the result per upload."
 
 from __future__ import annotations
 
+import gzip
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -139,6 +140,15 @@ def layer_geojson(state: WebState, layer: str) -> tuple[str, str]:
         if found is None:
             raise OacInsightError(f"no boundary layer {layer!r} is loaded")
         state.cache[key] = found
+    return state.cache[key]
+
+
+def layer_geojson_gzip(state: WebState, layer: str) -> tuple[bytes, str]:
+    """The layer's GeoJSON gzip-compressed once (then served as is), and its ETag."""
+    key = f"geojson.gz:{layer}"
+    if key not in state.cache:
+        text, etag = layer_geojson(state, layer)
+        state.cache[key] = (gzip.compress(text.encode("utf-8"), compresslevel=6), etag)
     return state.cache[key]
 
 

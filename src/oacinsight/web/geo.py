@@ -27,13 +27,19 @@ def _state(request: Request) -> WebState:
 
 @router.get("/maps/layers/{layer}.geojson", summary="A boundary layer as GeoJSON")
 def layer_geojson(request: Request, layer: str, v: str | None = None) -> Response:
-    """The simplified boundaries of one layer (WGS84), cacheable by ETag."""
-    text, etag = core.layer_geojson(_state(request), layer)
+    """The simplified boundaries of one layer (WGS84), cacheable by ETag; compressed once
+    and kept, since a large layer is tens of megabytes."""
+    state = _state(request)
+    zipped, etag = core.layer_geojson_gzip(state, layer)
     tag = f'"{etag}"'
     cache = "public, max-age=31536000, immutable" if v == etag else "no-cache"
-    headers = {"ETag": tag, "Cache-Control": cache}
+    headers = {"ETag": tag, "Cache-Control": cache, "Vary": "Accept-Encoding"}
     if request.headers.get("if-none-match") == tag:
         return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(zipped, media_type="application/geo+json", headers=headers)
+    text, _ = core.layer_geojson(state, layer)
     return Response(text, media_type="application/geo+json", headers=headers)
 
 

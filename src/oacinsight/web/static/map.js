@@ -83,14 +83,18 @@
   var geoUrl = el.dataset.geojson;
   Promise.all([getJSON(el.dataset.values), geoUrl ? getJSON(geoUrl) : Promise.resolve(null)])
     .then(function (res) {
+      var fetched = performance.now();
       var values = res[0];
       legend(values);
       var n = res[1] ? polygons(res[1], values) : points(values);
+      var built = performance.now();
       requestAnimationFrame(function () {
         requestAnimationFrame(function () {
           var ms = Math.round(performance.now() - started);
           el.dataset.features = String(n);
           el.dataset.drawnMs = String(ms);
+          el.dataset.timings = JSON.stringify({ script: Math.round(started), fetched: Math.round(fetched - started),
+                                                built: Math.round(built - fetched), painted: Math.round(performance.now() - built) });
           el.dataset.drawn = "true";
           status.textContent = n.toLocaleString() + (res[1] ? " areas" : " output areas") + " drawn.";
         });
