@@ -217,7 +217,17 @@ def test_area_search_and_page(client, demo_web):
     info = client.get("/api/areas/E05999001").json()
     assert info["kind"] == "wards" and {m["layer"] for m in info["measures"]} == {WARDS}
     assert info["measures"][0]["oas"] == 27
+    # the area profile of `oacinsight area`, through the web
+    mix = pd.DataFrame(info["profile"]["oac_mix"])
+    sg = mix[mix["level"] == "supergroup"]
+    assert sg["pct"].sum() == pytest.approx(100.0)
+    assert sg["residents"].sum() == info["measures"][0]["residents"]
+    assert info["summary"][0].startswith("Abbey (E05999001) is a ward of")
     token = _upload(client, demo_web[1])
     page = client.get(f"/area/E05999001?u={token}").text
     assert "Your customers here" in page and "354 of your matched customers live in Abbey" in page
+    assert "What kind of place it is" in page and "Most similar wards" in page
+    pdf = client.get("/area/E05999001/download/area_profile.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert client.get("/area/E05999001/download/evil.sh").status_code == 422
     assert client.get("/api/areas/E05000000").status_code == 400

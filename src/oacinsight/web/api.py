@@ -137,15 +137,20 @@ def area(request: Request, code: str) -> dict[str, Any]:
     state = _state(request)
     code = code.strip().upper()
     info = views.area_context(state, code, None, None)
-    if info["name"] is None and info["layers"].empty:
+    if info["name"] is None and info["layers"].empty and info["profile"] is None:
         raise OacInsightError(f"area {code} is not known to the store")
     measures = []
     for layer in info["layers"]["layer"]:
         frame = core.area_frame(state, None, layer)
         measures += [dict(r, layer=layer) for r in core.records(frame[frame["code"] == code])]
+    profile = info["profile"]
+    tables = None if profile is None else {
+        name: core.records(frame) for name, frame in profile.tables().items()
+        if name != "output_areas"}
     return {"code": code, "name": info["name"], "kind": info["kind"],
             "layers": core.records(info["layers"]), "measures": measures,
-            "area_profile_command": info["area_profile"]}
+            "summary": [] if profile is None else profile.summary, "profile": tables,
+            "profile_error": info["profile_error"]}
 
 
 def _csv(frame: pd.DataFrame, name: str) -> Response:

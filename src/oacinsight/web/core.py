@@ -176,6 +176,17 @@ def _point_oas(store: Any, cust: pd.DataFrame | None, areas: tuple[str, ...]) ->
     return cust["oa"].astype(str).tolist()
 
 
+def area_profile(state: WebState, code: str) -> Any:
+    """Issue 4's area profile of ``code`` (:class:`oacinsight.areas.AreaProfile`), cached."""
+    from oacinsight.areas import profile_area
+
+    key = f"area:{code}"
+    if key not in state.cache:
+        with state.job() as store:
+            state.cache[key] = profile_area(code, store=store)
+    return state.cache[key]
+
+
 def oac_names(state: WebState) -> dict[str, str]:
     """OAC code → name."""
     if "oac_names" not in state.cache:

@@ -82,6 +82,33 @@ def profile(
     return FileResponse(out, media_type=MEDIA[fmt], filename=name)
 
 
+@router.get("/area/{code}/download/{name}", summary="An area profile")
+def area_download(request: Request, code: str,
+                  name: Annotated[str, Path(pattern="^(area_profile\\.(pdf|xlsx)|oac_mix\\.csv)$")]
+                  ) -> Response:
+    """The area profile of ``oacinsight area``: one-page PDF, workbook or OAC mix CSV."""
+    from oacinsight.reports.area_profile import write_pdf
+    from oacinsight.tabular import neutralise
+
+    state = _state(request)
+    code = code.strip().upper()
+    profile = core.area_profile(state, code)
+    headers = {"Content-Disposition": f'attachment; filename="{code}_{name}"'}
+    if name == "oac_mix.csv":
+        text = profile.to_frame().astype(object).map(neutralise).to_csv(index=False)
+        return Response(text.encode("utf-8-sig"), media_type=MEDIA["csv"], headers=headers)
+    out = state.tmp / f"area-{code}-{name}"
+    try:
+        if name.endswith(".pdf"):
+            write_pdf(profile, out)
+        else:
+            profile.write_xlsx(out)
+        data = out.read_bytes()
+    finally:
+        out.unlink(missing_ok=True)
+    return Response(data, media_type=MEDIA[name.rsplit(".", 1)[1]], headers=headers)
+
+
 def _map_figure(state: WebState, up: Upload, options: core.ProfileOptions):
     """A static map of the customer index for the PDF (boundaries, else points)."""
     from oacinsight.maps import static

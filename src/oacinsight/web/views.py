@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import pandas as pd
@@ -78,7 +77,8 @@ def layer_options(layers: pd.DataFrame) -> list[tuple[str, str]]:
 
 def area_context(state: WebState, code: str, up: Upload | None,
                  level: str | None) -> dict[str, Any]:
-    """What the area page shows: name, kind, layers, and the customers' profile there."""
+    """What the area page shows: name, kind, layers, the area profile (population, OAC
+    mix, indicators, similar areas) and the customers' profile there."""
     found = core.search_areas(state, code)
     exact = found[found["code"] == code]
     name = exact["name"].iloc[0] if len(exact) else None
@@ -87,9 +87,14 @@ def area_context(state: WebState, code: str, up: Upload | None,
     context: dict[str, Any] = {
         "name": name if isinstance(name, str) else None, "layers": layers,
         "kind": AREA_LABELS.get(layers["area_type"].iloc[0], "areas") if len(layers) else None,
-        "area_profile": area_profile_link(code), "result": None, "error": None,
+        "profile": None, "profile_error": None, "result": None, "error": None,
         "level": level or "supergroup",
     }
+    try:
+        context["profile"] = core.area_profile(state, code)
+        context["name"] = context["name"] or context["profile"].name
+    except OacInsightError as exc:
+        context["profile_error"] = str(exc)
     if up is not None:
         try:
             options = core.ProfileOptions.parse(level, None, code, None, None)
@@ -97,10 +102,3 @@ def area_context(state: WebState, code: str, up: Upload | None,
         except OacInsightError as exc:
             context["error"] = str(exc)
     return context
-
-
-def area_profile_link(code: str) -> str | None:
-    """The command that builds a full area profile, when that feature is installed."""
-    if importlib.util.find_spec("oacinsight.areas") is None:
-        return None
-    return f"oacinsight area {code} -o area_{code}"
