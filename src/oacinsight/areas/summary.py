@@ -40,7 +40,8 @@ def _ok(value: Any) -> bool:
 
 
 def _population(p: AreaProfile) -> str:
-    text = f"{p.title} is a {p.kind_label} of {p.residents:,.0f} usual residents"
+    article = "an" if p.kind in ("lsoa", "msoa") else "a"
+    text = f"{p.title} is {article} {p.kind_label} of {p.residents:,.0f} usual residents"
     if _ok(p.households):
         text += f" in {p.households:,.0f} households"
     return text + f" (Census 2021), in {p.output_areas:,} output areas."
