@@ -304,3 +304,15 @@ def test_cli_bad_input_exit_2(demo_store, tmp_path, args, message) -> None:
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert lines[-1].startswith(message)
     assert len([ln for ln in lines if ln.startswith("error:")]) == 1
+
+
+def test_demo_writes_a_ward_profile(tmp_path) -> None:
+    from oacinsight.demo.run import DEMO_WARD, run_demo
+
+    run = run_demo(tmp_path / "demo", n_customers=500)
+    pdf = run.outputs["ward_profile_pdf"]
+    assert pdf.parent.name == "ward_profile"
+    text = " ".join(PdfReader(pdf).pages[0].extract_text().split())
+    assert f"Ward profile: Abbey ({DEMO_WARD})" in text
+    assert len(PdfReader(pdf).pages) == 1
+    assert run.outputs["ward_profile_xlsx"].exists()

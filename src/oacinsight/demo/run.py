@@ -13,6 +13,8 @@ import pandas as pd
 from oacinsight.demo._world import LAD_CODE, LAD_NAME
 from oacinsight.demo.synth import DemoFiles, generate_demo
 
+#: The ward profiled by the demo (named "Abbey" in the demo's ward names file).
+DEMO_WARD = "E05999001"
 WARD_NAMES = ("Abbey", "Bridgefield", "Castle", "Dalebank", "Eastmoor", "Fairview", "Greenhill",
               "Highgate", "Kingsway", "Lowmoor", "Millbrook", "Northgate", "Oakwood", "Parkside")
 
@@ -107,7 +109,18 @@ def run_demo(
     run.outputs["profile_all_levels"] = profile_file(
         run.outputs["matched"], store=store_path, level="all").write(results / "profile_all.csv")
     run.comparison = _compare(prof.table, files.truth)
+    say("profiling a demo ward: OAC mix, deprivation, indicators, comparators (one-page PDF)")
+    run.outputs.update(_ward_profile(store_path, results))
     return run
+
+
+def _ward_profile(store_path: Path, results: Path) -> dict[str, Path]:
+    """The area profile of Demoshire's first ward, as ``oacinsight area`` writes it."""
+    from oacinsight.areas import profile_area
+
+    written = profile_area(DEMO_WARD, store=store_path).write(results / "ward_profile")
+    return {"ward_profile_pdf": written["pdf"], "ward_profile_html": written["html"],
+            "ward_profile_xlsx": written["xlsx"]}
 
 
 def _compare(table: pd.DataFrame, truth_path: Path) -> pd.DataFrame:
