@@ -194,3 +194,24 @@ def test_static_map_draws_every_polygon():
     fig = polygon_map(codes, geoms, map_values(frame, "customers", {}))
     (collection,) = fig.axes[0].collections
     assert len(collection.get_paths()) == 9
+
+
+def test_reingest_replaces_the_layer_and_wards_link_by_code(tmp_path):
+    from tests.test_web_support import build_demo_store
+
+    store, _ = build_demo_store(tmp_path)
+    ward_file = next((tmp_path / "files" / "boundaries").glob("Wards*.geojson"))
+    with Store(store) as s:
+        before = bsql.layers(s.con)
+        ingest([ward_file], s)
+        after = bsql.layers(s.con)
+        members = s.query_df("SELECT layer, how, count(*) AS n FROM boundary_members "
+                             "GROUP BY ALL ORDER BY 1")
+    assert len(after) == len(before) == 2
+    assert after["features"].tolist() == before["features"].tolist() == [290, 12]
+    assert after["etag"].tolist() == before["etag"].tolist()
+    # Demoshire's wards are known to the postcode directory, so OAs link by code
+    assert members.to_dict("records") == [
+        {"layer": "output_areas_dec_2021_boundaries_ew_bgc_demoshire", "how": "code", "n": 290},
+        {"layer": "wards_may_2021_boundaries_uk_bgc_demoshire", "how": "area code",
+         "n": 290}]

@@ -231,3 +231,19 @@ def test_area_search_and_page(client, demo_web):
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert client.get("/area/E05999001/download/evil.sh").status_code == 422
     assert client.get("/api/areas/E05000000").status_code == 400
+
+
+def test_serve_command_errors_are_one_line(demo_web, tmp_path):
+    import socket
+
+    missing = CliRunner().invoke(cli, ["serve", "--store", str(tmp_path / "none.duckdb")])
+    assert missing.exit_code == 2
+    assert missing.output.strip().startswith("error: no store at")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = CliRunner().invoke(cli, ["serve", "--store", str(demo_web[0]), "--port", str(port)])
+    assert r.exit_code == 2
+    assert f"error: cannot listen on 127.0.0.1:{port}" in r.output
+    assert "choose another --port" in r.output

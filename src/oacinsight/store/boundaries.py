@@ -147,7 +147,7 @@ def members_by_code(con: duckdb.DuckDBPyConnection, layer: str, area_type: str) 
     elif area_type in OA_AREA_COLUMNS and _exists(con, "oa_areas"):
         col = OA_AREA_COLUMNS[area_type]
         con.execute(
-            "INSERT INTO boundary_members SELECT f.layer, f.code, a.oa, 'official code' "
+            "INSERT INTO boundary_members SELECT f.layer, f.code, a.oa, 'area code' "
             f"FROM boundary_features f JOIN oa_areas a ON a.{col} = f.code WHERE f.layer = ?",
             [layer])
     return int(con.execute("SELECT count(*) FROM boundary_members WHERE layer = ?",
