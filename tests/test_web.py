@@ -247,3 +247,17 @@ def test_serve_command_errors_are_one_line(demo_web, tmp_path):
     assert r.exit_code == 2
     assert f"error: cannot listen on 127.0.0.1:{port}" in r.output
     assert "choose another --port" in r.output
+
+
+def test_xlsx_upload_matches_like_the_csv(client, demo_web, tmp_path):
+    frame = pd.read_csv(demo_web[1], dtype=str, keep_default_na=False).head(500)
+    xlsx = tmp_path / "customers.xlsx"
+    frame.to_excel(xlsx, index=False)
+    with open(xlsx, "rb") as fh:
+        body = client.post("/api/match", files={"file": ("customers.xlsx", fh)}).json()
+    assert len(body["records"]) == 500
+    csv = tmp_path / "customers.csv"
+    frame.to_csv(csv, index=False)
+    with open(csv, "rb") as fh:
+        again = client.post("/api/match", files={"file": ("customers.csv", fh)}).json()
+    assert body["summary"]["status"] == again["summary"]["status"]
