@@ -9,12 +9,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from jinja2 import Environment
 
 from oacinsight.areas.codes import AreaRequest, parse_request
 from oacinsight.areas.comparators import majority_of
+from oacinsight.areas.context import AreaContext
 from oacinsight.areas.indicators import Indicator
 from oacinsight.areas.profile import build_profile, open_context
 from oacinsight.areas.result import AreaProfile
@@ -98,27 +100,33 @@ def profile_wards(
     if request.kind != "lad":
         raise OacInsightError(
             f"--batch needs a local authority code (E06-E09, W06), not {request.code}")
-    say = progress or (lambda _m: None)
     ctx = open_context(store, indicators)
-    out = Path(out_dir)
     try:
         options = {"comparators": comparators, "within": within, "compare_by": compare_by}
-        lad = build_profile(ctx, request, **options)
-        result = BatchResult(out, lad)
-        homes = majority_of(ctx.frame, "ward", "lad")
-        wards = sorted(homes.index[homes == request.code])
-        with _writer(jobs) as submit:
-            submit(lad, out / lad.code, pdf)
-            for i, ward in enumerate(wards, start=1):
-                say(f"[{i}/{len(wards)}] ward {ward}")
-                profile = build_profile(ctx, AreaRequest("ward", ward), **options)
-                submit(profile, out / ward, pdf)
-                result.wards.append(profile)
+        result = _run(ctx, request, Path(out_dir), options, pdf, jobs,
+                      progress or (lambda _m: None))
         _write_index(result)
         return result
     finally:
         if not isinstance(store, Store):
             ctx.store.close()
+
+
+def _run(ctx: AreaContext, request: AreaRequest, out: Path, options: dict[str, Any],
+         pdf: bool, jobs: int | None, say: Callable[[str], None]) -> BatchResult:
+    """Profile the district and its wards; files are written as profiles are made."""
+    lad = build_profile(ctx, request, **options)
+    result = BatchResult(out, lad)
+    homes = majority_of(ctx.frame, "ward", "lad")
+    wards = sorted(homes.index[homes == request.code])
+    with _writer(jobs) as submit:
+        submit(lad, out / lad.code, pdf)
+        for i, ward in enumerate(wards, start=1):
+            say(f"[{i}/{len(wards)}] ward {ward}")
+            profile = build_profile(ctx, AreaRequest("ward", ward), **options)
+            submit(profile, out / ward, pdf)
+            result.wards.append(profile)
+    return result
 
 
 def _write_one(profile: AreaProfile, folder: Path, pdf: bool) -> None:
