@@ -174,15 +174,13 @@ def test_output_area_map_and_points(browser, app_url):
     page.close()
 
 
-def test_real_leeds_output_areas_drawn(tmp_path):
+def test_real_leeds_output_areas_drawn(browser, tmp_path):
     """The 2,543 real Leeds output areas (BNG, no CRS declared) drawn in the browser."""
-    from playwright.sync_api import sync_playwright
     from tests.conftest import need_shared
 
     from oacinsight.ingest import ingest
     from oacinsight.store import Store
 
-    need_chromium()
     paths = [need_shared("boundaries", "leeds_oa11_oac11.geojson"),
              need_shared("oac", "oac2021_uk_oa.parquet"),
              need_shared("oac", "oac2021_names.csv")]
@@ -192,17 +190,13 @@ def test_real_leeds_output_areas_drawn(tmp_path):
     port = free_port()
     proc = start_server(store, port)
     try:
-        with sync_playwright() as p:
-            b = Browser(p, f"http://127.0.0.1:{port}")
-            try:
-                page = b.context.new_page()
-                page.goto(f"{b.base}/map?layer=leeds_oa11_oac11&measure=supergroup")
-                page.wait_for_selector("#map[data-drawn=true]", timeout=20_000)
-                assert page.locator("#map path.leaflet-interactive").count() == 2543
-                assert page.locator("#legend li").count() == 9  # 8 supergroups + no OAC
-                assert b.outside == [], b.outside
-            finally:
-                b.close()
+        page = browser.context.new_page()
+        page.goto(f"http://127.0.0.1:{port}/map?layer=leeds_oa11_oac11&measure=supergroup")
+        page.wait_for_selector("#map[data-drawn=true]", timeout=20_000)
+        assert page.locator("#map path.leaflet-interactive").count() == 2543
+        assert page.locator("#legend li").count() == 9  # 8 supergroups + no OAC 2021
+        assert browser.outside == [], browser.outside
+        page.close()
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -142,6 +142,9 @@ def test_upload_limit_host_check_and_escaping(demo_web, tmp_path):
             r = c.post("/api/match", files={"file": ("big.csv", fh)})
         assert r.status_code == 413 and "upload limit of 0 MB" in r.json()["detail"]
         assert c.get("/", headers={"host": "attacker.example"}).status_code == 400
+        cross = c.post("/api/match", headers={"origin": "https://attacker.example"},
+                       files={"file": ("a.csv", b"postcode\nDM1 1AA\n")})
+        assert cross.status_code == 403
         small = tmp_path / "small.csv"
         small.write_text("postcode\nDM1 1AA\n")
         token = _upload(c, small, name="<img src=x onerror=alert(1)>.csv")

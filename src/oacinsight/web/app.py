@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
@@ -139,6 +140,8 @@ def _add_middleware(app: FastAPI) -> None:
         allowed = app.state.allowed_hosts
         if "*" not in allowed and name not in allowed:
             return PlainTextResponse("unknown host: open the app at 127.0.0.1", 400)
+        if request.method == "POST" and "*" not in allowed and _cross_site(request, allowed):
+            return _error(request, 403, "requests from other web sites are refused")
         length = request.headers.get("content-length")
         limit = app.state.web.max_upload_bytes
         if length and length.isdigit() and int(length) > limit + 100_000:
@@ -149,6 +152,16 @@ def _add_middleware(app: FastAPI) -> None:
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
+
+
+def _cross_site(request: Request, allowed: set[str]) -> bool:
+    """Whether a request comes from another web site (a forged form post)."""
+    if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+        return True
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":  # same-origin posts under no-referrer send "null"
+        return False
+    return (urlsplit(origin).hostname or "") not in allowed | {"::1"}
 
 
 def _add_error_handlers(app: FastAPI) -> None:
