@@ -26,7 +26,7 @@ END = "<!-- END schema-fields -->"
 
 #: Pages linked from docs/README.md that colleagues are still writing.  A link to one of
 #: these may point at nothing until it lands; remove a name once its page exists.
-PLANNED_PAGES = {"areas.md", "web.md", "maps.md"}
+PLANNED_PAGES: set[str] = set()  # pages linked before they exist (none now)
 
 
 # -- helpers --------------------------------------------------------------------------

@@ -169,3 +169,25 @@ def test_oa11_to_oa21_lookup_places_changed_areas(ref, tmp_path):
         after = match_records(pd.DataFrame({"pc": ["YY2 1AB"]}), store=s).frame
     assert after["match_status"][0] == "matched"
     assert after["oa21"][0] == "E00000003" and after["oac_subgroup"][0] == "8a1"
+
+
+def test_xlsx_official_file_and_other_geography_census(tmp_path):
+    names = tmp_path / "LAD21_names.xlsx"
+    pd.DataFrame({"LAD21CD": ["E06000001"], "LAD21NM": ["Hartlepool"]}).to_excel(
+        names, index=False)
+    rgn = tmp_path / "census2021-ts001-rgn.csv"
+    pd.DataFrame({"date": [2021], "geography": ["North East"], "geography code": ["E12000001"],
+                  "Residence type: Total; measures: Value": [2647013]}).to_csv(rgn, index=False)
+    with Store(tmp_path / "s.duckdb") as s:
+        ingest([names], s)
+        assert s.query_df("SELECT code, name FROM area_names").values.tolist() == [
+            ["E06000001", "Hartlepool"]]
+        with pytest.raises(IngestError, match="not output areas: load the output-area file"):
+            ingest([rgn], s)
+        folder = tmp_path / "nomis"
+        folder.mkdir()
+        rgn.rename(folder / rgn.name)
+        with pytest.raises(IngestError, match=r"nothing to load.*not output areas"):
+            ingest([folder], s)
+        with pytest.raises(IngestError, match="unknown --kind"):
+            ingest([folder], s, kind="nonsense")

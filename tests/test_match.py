@@ -210,3 +210,20 @@ def test_coordinates_place_rows_without_a_usable_postcode(tmp_path, demo):
     assert df["postcode_clean"][2] == live["pcds"].iloc[2]  # a good postcode wins
     assert df["match_status"][3] == "missing"  # coordinates far from any postcode
     assert res.summary.by_coordinates == 2
+
+
+def test_coordinates_only_file(tmp_path, demo):
+    store, files = demo
+    nspl = pd.read_csv(files.postcode_directory, dtype=str)
+    live = nspl[nspl["doterm"].isna() & nspl["oseast1m"].notna()].iloc[0]
+    path = tmp_path / "xy.csv"
+    pd.DataFrame({"id": [1, 2], "easting": [float(live["oseast1m"]), 1.0],
+                  "northing": [float(live["osnrth1m"]), 1.0]}).to_csv(path, index=False)
+    out = tmp_path / "o.csv"
+    summary = match_file(path, out, store=store)
+    res = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    assert list(res.columns[:3]) == ["id", "easting", "northing"]
+    assert list(res["match_status"]) == ["matched", "missing"]
+    want = f"placed by coordinates: nearest postcode {live['pcds']}"
+    assert res["match_note"][0].startswith(want)
+    assert summary.by_coordinates == 1

@@ -86,7 +86,8 @@ class MatchSummary:
     def text(self) -> str:
         """Human-readable lines for the terminal."""
         lines = [
-            f"{self.input_name}: {self.rows:,} rows; postcode column '{self.postcode_column}'; "
+            f"{self.input_name}: {self.rows:,} row{'' if self.rows == 1 else 's'}; "
+            f"postcode column '{self.postcode_column}'; "
             f"directory {', '.join(self.editions) or '(unknown edition)'}",
         ]
         for status, count, share in self.to_frame().itertuples(index=False):
@@ -169,7 +170,8 @@ def reference_store(store: Store | str | os.PathLike[str] | None) -> Iterator[St
     owned = not isinstance(store, Store)
     s = Store(store, read_only=True) if owned else store
     try:
-        if not s.has_table("pc_lookup"):
+        if not s.has_table("pc_lookup") or not s.con.execute(
+            "SELECT count(*) FROM pc_lookup").fetchall()[0][0]:
             raise StoreError(
                 f"the store {s.path} has no postcode directory: run "
                 "'oacinsight data ingest' on the NSPL or ONSPD first"
@@ -191,10 +193,15 @@ def _prepare(store: Store, src: InputSource, postcode_column: str | None) -> Mat
     n = matching.row_count(con)
     if n == 0:
         raise InputFileError(f"{src.name}: has a header but no data rows")
-    column = choose_postcode_column(columns, postcode_column,
-                                    lambda cols: matching.postcode_shares(con, cols))
-    editions = matching.editions(con)
     coords = coordinate_columns(columns)
+    try:
+        column = choose_postcode_column(columns, postcode_column,
+                                        lambda cols: matching.postcode_shares(con, cols))
+    except InputFileError:
+        if coords is None or postcode_column:
+            raise
+        column = matching.add_blank_postcode(con)  # coordinates only
+    editions = matching.editions(con)
     matching.create_matched(con, columns, column, ", ".join(editions) or "loaded edition",
                             store.cache, coords)
     return MatchSummary(

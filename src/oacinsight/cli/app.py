@@ -97,8 +97,13 @@ def data_rebuild(store: StoreOpt = None) -> None:
 @edge
 def data_status(store: StoreOpt = None) -> None:
     """List what is loaded in the store: file, kind, edition, rows, date."""
+    from oacinsight.paths import resolve_store_path
     from oacinsight.store import Store
 
+    if not resolve_store_path(store).exists():
+        typer.echo(f"store: {resolve_store_path(store)}")
+        typer.echo("nothing loaded yet: run 'oacinsight data ingest PATH'")
+        return
     with Store(store, read_only=True) as s:
         df = s.status()
         typer.echo(f"store: {s.path}")
@@ -207,7 +212,8 @@ def schema_cmd(
     for p in problems[:50]:
         typer.echo(p)
     if problems:
-        err(f"{len(problems)} problem(s) in {validate.name}")
+        shown = " (first 50 shown)" if len(problems) > 50 else ""
+        err(f"{validate.name} does not follow the customer record standard{shown}")
         raise typer.Exit(1)
     typer.echo(f"{validate.name}: follows the customer record standard")
 

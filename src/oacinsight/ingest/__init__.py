@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from oacinsight.errors import IngestError
-from oacinsight.ingest.detect import Detected, detect
+from oacinsight.ingest.detect import KINDS, Detected, detect
 from oacinsight.ingest.sniff import TABULAR_SUFFIXES, Peek, peek
 from oacinsight.maps import formats as geo
 from oacinsight.store import Store, _first_line, loaders, lookup
@@ -82,16 +82,20 @@ def ingest(
     say = progress or (lambda _msg: None)
     report = IngestReport()
     with tempfile.TemporaryDirectory(prefix="oacinsight-ingest-") as tmp:
+        if kind is not None and kind not in KINDS:
+            raise IngestError(f"unknown --kind {kind!r}; choose one of {', '.join(KINDS)}")
         plan = _plan(_expand(paths, Path(tmp)), kind, report)
         if not plan:
-            raise IngestError("nothing to load: no recognised official file among the inputs")
+            reasons = "; ".join(i.detail for i in report.items[:3])
+            raise IngestError("nothing to load: no recognised official file among the inputs"
+                              + (f" ({reasons})" if reasons else ""))
         try:
             with store.transaction() as con:
                 loaders.ensure_tables(con)
                 for path, found in plan:
                     say(f"loading {path.name} as {found.describe()}")
                     report.items.append(_load_one(store, con, path, found))
-                if store.has_table("postcodes"):
+                if _has_rows(con, "postcodes"):
                     say("building the postcode lookup")
                     report.postcodes = lookup.rebuild(con)
                 _link_boundaries(con)
@@ -100,6 +104,10 @@ def ingest(
         finally:
             store.cache.clear()  # anything derived from the old contents is stale
     return report
+
+
+def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.execute(f"SELECT count(*) > 0 FROM {table}").fetchall()[0][0])
 
 
 def rebuild(store: Store) -> int:
@@ -209,7 +217,9 @@ def _sha256(path: Path) -> str:
 def _load_one(
     store: Store, con: duckdb.DuckDBPyConnection, path: Path, found: Detected
 ) -> IngestItem:
-    target, rows = _dispatch(con, path, found)
+    with tempfile.TemporaryDirectory(prefix="oacinsight-xlsx-") as tmp:
+        load_path = _xlsx_as_csv(path, Path(tmp)) if path.suffix.lower() == ".xlsx" else path
+        target, rows = _dispatch(con, load_path, found)
     edition = _edition(path) or found.detail
     used = "; ".join(f"{k}={v}" for k, v in found.columns.items())
     store.record_provenance(con, {
@@ -217,6 +227,16 @@ def _load_one(
         "edition": edition, "row_count": rows, "sha256": _sha256(path), "columns_used": used,
     })
     return IngestItem(path.name, found.kind, found.detail, rows, used)
+
+
+def _xlsx_as_csv(path: Path, tmp: Path) -> Path:
+    """The first sheet of a workbook as CSV text, under the workbook's own file name
+    (so the store records where the rows came from)."""
+    from oacinsight.tabular import read_xlsx
+
+    out = tmp / path.name
+    read_xlsx(path).to_csv(out, index=False)
+    return out
 
 
 def _dispatch(con: duckdb.DuckDBPyConnection, path: Path, found: Detected) -> tuple[str, int]:

@@ -136,14 +136,19 @@ def _census(peek: Peek) -> Detected | None:
         return Detected("census_metadata", {"table_id": lower["table_id"]}, "census table metadata")
     code = find_column(peek, ("oa", "geography code", "geography_code", "oa21cd"))
     cells = [c for c in peek.columns if re.fullmatch(r"ts\d{3}[a-z]?\d{4}", c.lower())]
-    if code and cells:
-        table = re.match(r"ts\d{3}[a-z]?", cells[0].lower()).group(0)  # type: ignore[union-attr]
-        return Detected("census", {"oa": code}, table)
     nomis = [c for c in peek.columns if "; measures:" in c.lower()]
     m = re.search(r"(ts\d{3}[a-z]?)", peek.path.name.lower())
-    if code and nomis and m:
-        return Detected("census", {"oa": code}, m.group(1))
-    return None
+    if not code or not (cells or (nomis and m)):
+        return None
+    first = re.match(r"ts\d{3}[a-z]?", cells[0].lower()) if cells else m
+    table = first.group(first.lastindex or 0) if first else ""
+    values = peek.values(code)
+    if values and _share(values, OA_PREFIX) < 0.5:
+        raise IngestError(
+            f"{peek.path.name}: census table {table} for areas like {values[0]}, not output "
+            "areas: load the output-area file (e.g. census2021-" + table + "-oa.csv)"
+        )
+    return Detected("census", {"oa": code}, table)
 
 
 def _lookups(peek: Peek) -> Detected | None:

@@ -23,6 +23,8 @@ CASE
        || ': OAC 2021 uses 2021 data zones, which this directory edition lacks'
   WHEN r.oa21r IS NULL AND r.oa11 IS NULL THEN 'the postcode directory gives no output area'
   WHEN r.oa21r IS NULL AND NOT has_known THEN 'no OAC loaded: ingest the OAC 2021 file'
+  WHEN r.oa21r IS NULL AND has_oa11_lookup THEN '2011 output area ' || r.oa11
+       || ' is neither a 2021 output area nor in the OA11 to OA21 lookup'
   WHEN r.oa21r IS NULL THEN '2011 output area ' || r.oa11 || ' has no 2021 equivalent in the '
        || 'store (ingest the official OA11 to OA21 lookup)'
   ELSE 'output area ' || r.oa21r || ' has no OAC in the store'
@@ -32,11 +34,13 @@ END
 _BUILD = """
 CREATE OR REPLACE TABLE pc_lookup AS
 WITH known21 AS (SELECT oa FROM oac_oa UNION SELECT oa FROM oa_links),
-flag AS (SELECT count(*) > 0 AS has_known FROM known21),
+flag AS (SELECT (SELECT count(*) > 0 FROM known21) AS has_known,
+                (SELECT count(*) > 0 FROM oa11_oa21) AS has_oa11_lookup),
 p AS (
   SELECT * FROM postcodes
   QUALIFY row_number() OVER (PARTITION BY pc_key
-                             ORDER BY (doterm IS NULL) DESC, source_file DESC) = 1
+                             ORDER BY (doterm IS NULL) DESC, {edition_order} DESC,
+                                      source_file DESC) = 1
 ),
 split AS (SELECT oa11, min(oa21) AS oa21, count(*) AS n FROM oa11_oa21 GROUP BY oa11),
 r AS (
@@ -92,6 +96,13 @@ LEFT JOIN names n2 ON n2.level = 'group' AND n2.code = o.group_code
 LEFT JOIN names n3 ON n3.level = 'subgroup' AND n3.code = o.subgroup
 """
 
+#: Sortable edition from names like ``NSPL NOV 2021``: year * 100 + month (0 if unknown).
+EDITION_ORDER = (
+    "coalesce(TRY_CAST(regexp_extract(edition, '(\\d{4})$', 1) AS INTEGER) * 100 "
+    "+ (strpos('JANFEBMARAPRMAYJUNJULAUGSEPOCTNOVDEC', "
+    "regexp_extract(edition, ' ([A-Z]{3}) \\d{4}$', 1)) + 2) // 3, 0)"
+)
+
 _DISTRICTS = """
 CREATE OR REPLACE TABLE pc_districts AS
 SELECT DISTINCT left(pc_key, length(pc_key) - 3) AS district,
@@ -102,7 +113,7 @@ FROM postcodes
 
 #: Version of the derived tables' layout; a store built with another version is rebuilt
 #: by ``oacinsight data rebuild`` before use.
-DERIVED_VERSION = "3"
+DERIVED_VERSION = "4"
 
 
 def derived_version(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -121,7 +132,8 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> int:
     default_names = ", ".join(
         f"('{code}', '{_sql_str(name)}')" for code, name in SUPERGROUP_NAMES.items()
     )
-    con.execute(_BUILD.format(default_names=default_names, no_oac_note=_NO_OAC_NOTE))
+    con.execute(_BUILD.format(default_names=default_names, no_oac_note=_NO_OAC_NOTE,
+                              edition_order=EDITION_ORDER))
     con.execute(_DISTRICTS)
     rebuild_oa_areas(con)
     con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")

@@ -65,6 +65,15 @@ def _create_inp(con: duckdb.DuckDBPyConnection, src: InputSource) -> None:
             )
 
 
+NO_POSTCODE = "(no postcode column)"
+
+
+def add_blank_postcode(con: duckdb.DuckDBPyConnection) -> str:
+    """Give a coordinates-only input an empty postcode column (not written out)."""
+    con.execute(f"ALTER TABLE temp.inp ADD COLUMN {q(NO_POSTCODE)} VARCHAR")
+    return NO_POSTCODE
+
+
 def row_count(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT count(*) FROM temp.inp").fetchall()[0][0])  # type: ignore[index]
 
