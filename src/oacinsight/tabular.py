@@ -119,8 +119,8 @@ def sniff_delimiter(path: Path) -> str:
 def read_xlsx(path: Path) -> pd.DataFrame:
     """The first sheet of a workbook, every cell as text (blank cells as missing)."""
     try:
-        frame = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many types for broken workbooks
+        frame = pd.read_excel(path, sheet_name=0, dtype=str, engine="calamine")
+    except Exception as exc:  # the readers raise many types for broken workbooks
         raise InputFileError(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
     frame.columns = dedupe_columns([str(c) for c in frame.columns])
     return frame
@@ -164,19 +164,32 @@ def output_format(path: str | os.PathLike[str]) -> str:
 
 
 def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str = "data") -> None:
-    """Write a frame to XLSX with formula cells neutralised."""
+    """Write a frame to XLSX (streamed, constant memory) with formula cells neutralised."""
     if len(frame) > XLSX_MAX_ROWS:
         raise InputFileError(
             f"{path.name}: {len(frame):,} rows do not fit in one Excel sheet; write .csv"
         )
-    from openpyxl import Workbook
+    import xlsxwriter
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet[:31])
-    ws.append([str(c) for c in frame.columns])
-    for row in frame.itertuples(index=False, name=None):
-        ws.append([None if _isna(v) else neutralise(v) for v in row])
-    wb.save(path)
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                         "strings_to_urls": False, "nan_inf_to_errors": False})
+    try:
+        ws = wb.add_worksheet(sheet[:31])
+        ws.write_row(0, 0, [str(c) for c in frame.columns])
+        columns = [_xlsx_values(frame[c]) for c in frame.columns]
+        for i, row in enumerate(zip(*columns, strict=True), start=1):
+            ws.write_row(i, 0, row)
+    finally:
+        wb.close()
+
+
+def _xlsx_values(values: pd.Series) -> list[object]:
+    """A column as cell values: missing → blank, text neutralised, numbers as numbers."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        floats = values.astype("float64")
+        return [None if v != v else v for v in floats.tolist()]
+    return [None if _isna(v) else neutralise(v if isinstance(v, str) else str(v))
+            for v in values.tolist()]
 
 
 def _isna(value: object) -> bool:

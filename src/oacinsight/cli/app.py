@@ -75,7 +75,8 @@ def data_ingest(
             if item.action == "loaded":
                 typer.echo(f"{item.file}: {item.kind} ({item.detail}) {item.rows:,} rows")
             else:
-                typer.echo(f"{item.file}: skipped: {item.detail}")
+                detail = item.detail.removeprefix(f"{item.file}: ")
+                typer.echo(f"{item.file}: skipped: {detail}")
         if report.postcodes:
             typer.echo(f"postcode lookup: {report.postcodes:,} postcodes")
         typer.echo(f"store: {s.path}")

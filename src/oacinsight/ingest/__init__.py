@@ -171,6 +171,11 @@ def _plan(
                 raise
             report.items.append(IngestItem(path.name, "-", str(exc), action="skipped"))
             continue
+        if found.kind == "oac11_names":
+            report.items.append(IngestItem(path.name, found.kind, "2011 OAC names: recognised "
+                                           "but not needed (oacinsight uses the 2021 OAC)",
+                                           action="skipped"))
+            continue
         plan.append((path, found))
     return _drop_duplicate_directory_parts(plan, report)
 
@@ -266,7 +271,7 @@ def _dispatch(con: duckdb.DuckDBPyConnection, path: Path, found: Detected) -> tu
         return "census_metadata", loaders.load_census_metadata(con, path)
     if kind == "area_names":
         return "area_names", loaders.load_area_names(con, path, cols)
-    return "-", 0  # oac11_names: recognised, nothing in the store uses it yet
+    raise IngestError(f"{path.name}: {kind} files are not loaded")
 
 
 __all__ = ["IngestItem", "IngestReport", "Peek", "ingest", "rebuild"]
