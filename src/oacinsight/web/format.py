@@ -25,28 +25,27 @@ STATUS_TEXT: dict[str, str] = {
 }
 
 
-def num(value: Any, decimals: int = 0) -> str:
-    """``1,234`` / ``12.3``; blank for missing values."""
+def _number(value: Any) -> float | str | None:
+    """A float, the text itself when not numeric, or None for missing values."""
     if value is None:
-        return ""
+        return None
     try:
         x = float(value)
     except (TypeError, ValueError):
         return str(value)
-    if math.isnan(x):
-        return ""
-    return f"{x:,.{decimals}f}"
+    return None if math.isnan(x) else x
+
+
+def num(value: Any, decimals: int = 0) -> str:
+    """``1,234`` / ``12.3``; blank for missing values."""
+    x = _number(value)
+    return "" if x is None else x if isinstance(x, str) else f"{x:,.{decimals}f}"
 
 
 def pct(value: Any, decimals: int = 1) -> str:
     """A share (0-1) as ``12.3%``."""
-    if value is None:
-        return ""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return "" if math.isnan(x) else f"{100 * x:.{decimals}f}%"
+    x = _number(value)
+    return "" if x is None else x if isinstance(x, str) else f"{100 * x:.{decimals}f}%"
 
 
 def status_text(status: str) -> str:
