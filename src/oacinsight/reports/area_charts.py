@@ -14,6 +14,8 @@ from oacinsight.oac import colour_for
 from oacinsight.reports.charts import CHART_STYLE, new_figure
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from oacinsight.areas.result import AreaProfile
 
 __all__ = ["deprivation_chart", "indicator_chart", "mix_chart", "scale_chart"]
@@ -58,6 +60,18 @@ def _value_column(ax, y: np.ndarray, values: pd.Series, fmt: str = "{:.0f}%") ->
                     va="center", fontsize=6.3, color=AREA, fontweight="bold")
 
 
+def _comparisons(
+    ax: Axes, y: np.ndarray, value: pd.Series, parent: pd.Series, national: pd.Series,
+    sizes: tuple[int, int],
+) -> None:
+    """Parent diamonds, England and Wales ticks, the value column and the x range."""
+    ax.scatter(parent, y, marker="D", s=sizes[0], color=PARENT, zorder=3)
+    ax.scatter(national, y, marker="|", s=sizes[1], linewidths=1.6, color=NATION, zorder=3)
+    _value_column(ax, y, value.astype(float))
+    top = np.nanmax(pd.concat([value, parent, national]).to_numpy(dtype=float))
+    ax.set_xlim(0, float(top) * 1.05 + 1 if np.isfinite(top) else 100)
+
+
 def mix_chart(p: AreaProfile, size: tuple[float, float] = (3.6, 2.7)) -> Figure:
     """Residents by OAC supergroup: area bars, parent diamonds, England and Wales ticks."""
     with mpl.rc_context(CHART_STYLE):
@@ -66,14 +80,9 @@ def mix_chart(p: AreaProfile, size: tuple[float, float] = (3.6, 2.7)) -> Figure:
         m = p.oac_mix[p.oac_mix["level"] == "supergroup"].iloc[::-1]
         y = np.arange(len(m))
         ax.barh(y, m["pct"], color=[colour_for(c) for c in m["code"]], height=0.7)
-        ax.scatter(m["parent_pct"], y, marker="D", s=14, color=PARENT, zorder=3)
-        ax.scatter(m["national_pct"], y, marker="|", s=90, linewidths=1.6, color=NATION,
-                   zorder=3)
-        _value_column(ax, y, m["pct"].astype(float))
+        _comparisons(ax, y, m["pct"], m["parent_pct"], m["national_pct"], sizes=(14, 90))
         ax.set_yticks(y, [_short(f"{c} {n}", 31) for c, n in zip(m["code"], m["name"],
                                                                   strict=True)])
-        top = float(np.nanmax(m[["pct", "parent_pct", "national_pct"]].to_numpy()))
-        ax.set_xlim(0, top * 1.05 + 1)
         ax.set_xlabel("% of usual residents")
         _layout(fig, "Kinds of neighbourhood: residents by OAC supergroup", 0.44,
                 _handles(p.parent_label, p.national_name), bottom=0.13)
@@ -127,13 +136,8 @@ def indicator_chart(p: AreaProfile, size: tuple[float, float] = (3.6, 3.0)) -> F
         r = _rates(p)
         y = np.arange(len(r))
         ax.barh(y, r["value"], color=AREA, height=0.55, alpha=0.85)
-        ax.scatter(r["parent_value"], y, marker="D", s=13, color=PARENT, zorder=3)
-        ax.scatter(r["national_value"], y, marker="|", s=80, linewidths=1.6, color=NATION,
-                   zorder=3)
-        _value_column(ax, y, r["value"].astype(float))
+        _comparisons(ax, y, r["value"], r["parent_value"], r["national_value"], sizes=(13, 80))
         ax.set_yticks(y, [_short(str(t), 28) for t in r["short_label"]])
-        top = np.nanmax(r[["value", "parent_value", "national_value"]].to_numpy(dtype=float))
-        ax.set_xlim(0, float(top) * 1.05 + 1 if np.isfinite(top) else 100)
         ax.set_xlabel("% of the people or households each question covers")
         _layout(fig, "Census 2021 indicators", 0.36,
                 _handles(p.parent_label, p.national_name), bottom=0.12)
