@@ -65,7 +65,7 @@ def test_oac_lower_cased_and_oa21_edition_used(tmp_path):
     pd.DataFrame({"pcds": ["YY1 1AA"], "doterm": [""], "oslaua": ["E06000001"],
                   "oa11": ["E00000001"], "oa21": ["E00000009"]}).to_csv(onspd, index=False)
     with Store(tmp_path / "s.duckdb") as s:
-        ingest([oac, onspd], s)
+        ingest([oac, onspd], s, force=True)  # a one-row "whole UK" file needs --force
         row = s.query_df("SELECT oa21, oac_subgroup, status FROM pc_lookup").iloc[0]
     assert tuple(row) == ("E00000009", "1a1", "matched")
 
@@ -107,7 +107,7 @@ def test_zip_and_folder_and_duplicate_parts(ref, tmp_path):
         zf.write(nspl, "Data/multi_csv/NSPL_NOV_2021_UK_YY.csv")
         zf.writestr("Documents/readme.txt", "not a table")
     with Store(tmp_path / "s.duckdb") as s:
-        report = ingest([z, tmp_path / "ref"], s)
+        report = ingest([z, tmp_path / "ref"], s, force=True)  # an 8-row "whole UK" file
         assert _count(s, "postcodes") == 8
     actions = report.to_frame().set_index("file")["action"].to_dict()
     assert actions["NSPL_NOV_2021_UK_YY.csv"] == "skipped"

@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from oacinsight.errors import IngestError
+from oacinsight.ingest import validate
 from oacinsight.ingest.detect import KINDS, Detected, detect
 from oacinsight.ingest.sniff import TABULAR_SUFFIXES, Peek, peek
 from oacinsight.maps import formats as geo
@@ -60,6 +61,7 @@ def ingest(
     store: Store,
     *,
     kind: str | None = None,
+    force: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:
     """Recognise and load official files into ``store`` in one transaction.
@@ -72,6 +74,10 @@ def ingest(
         An open, writable store.
     kind : str, optional
         Force every file to be read as this kind (see ``detect.KINDS``).
+    force : bool, default False
+        Load files the checks find plausible but suspicious (see :mod:`.validate`):
+        one that would shrink what the store holds for an area, a few malformed rows.
+        Files the checks refuse outright are never loaded.
     progress : callable, optional
         Called with one line of text per file.
 
@@ -89,12 +95,14 @@ def ingest(
             reasons = "; ".join(i.detail for i in report.items[:3])
             raise IngestError("nothing to load: no recognised official file among the inputs"
                               + (f" ({reasons})" if reasons else ""))
+        sources = {path: _readable(path, Path(tmp)) for path, _found in plan}
+        _check(store, [(p, sources[p], found) for p, found in plan], force, say)
         try:
             with store.transaction() as con:
                 loaders.ensure_tables(con)
                 for path, found in plan:
                     say(f"loading {path.name} as {found.describe()}")
-                    report.items.append(_load_one(store, con, path, found))
+                    report.items.append(_load_one(store, con, path, sources[path], found))
                 if _has_rows(con, "postcodes"):
                     say("building the postcode lookup")
                     report.postcodes = lookup.rebuild(con)
@@ -104,6 +112,27 @@ def ingest(
         finally:
             store.cache.clear()  # anything derived from the old contents is stale
     return report
+
+
+def _check(store: Store, plan: list[tuple[Path, Path, Detected]], force: bool,
+           say: Progress) -> None:
+    """Refuse (raise) before anything is replaced when a file fails its checks."""
+    say(f"checking {len(plan)} file{'s' if len(plan) != 1 else ''}")
+    try:
+        problems = validate.check_plan(store.con, plan)
+    except duckdb.Error as exc:
+        raise IngestError(f"cannot check the files, store left unchanged: {_first_line(exc)}"
+                          ) from exc
+    validate.enforce(problems, force, say)
+
+
+def _readable(path: Path, tmp: Path) -> Path:
+    """The file to read: a workbook's first sheet as CSV, other files as they are."""
+    if path.suffix.lower() != ".xlsx":
+        return path
+    out = tmp / "xlsx" / str(abs(hash(str(path))))
+    out.mkdir(parents=True, exist_ok=True)
+    return _xlsx_as_csv(path, out)
 
 
 def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -220,11 +249,9 @@ def _sha256(path: Path) -> str:
 
 
 def _load_one(
-    store: Store, con: duckdb.DuckDBPyConnection, path: Path, found: Detected
+    store: Store, con: duckdb.DuckDBPyConnection, path: Path, source: Path, found: Detected
 ) -> IngestItem:
-    with tempfile.TemporaryDirectory(prefix="oacinsight-xlsx-") as tmp:
-        load_path = _xlsx_as_csv(path, Path(tmp)) if path.suffix.lower() == ".xlsx" else path
-        target, rows = _dispatch(con, load_path, found)
+    target, rows = _dispatch(con, source, found)
     edition = _edition(path) or found.detail
     used = "; ".join(f"{k}={v}" for k, v in found.columns.items())
     store.record_provenance(con, {

@@ -9,6 +9,7 @@ contents intact.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,10 @@ CREATE TABLE IF NOT EXISTS provenance (
     row_count BIGINT, sha256 VARCHAR, columns_used VARCHAR, loaded_at TIMESTAMP
 )
 """
+META_DDL = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
+#: Layout of the store's own tables.  A store stamped with a higher layout was made by a
+#: newer oacinsight and is refused rather than misread.
+STORE_LAYOUT = 1
 
 
 class Store:
@@ -69,25 +74,36 @@ class Store:
     def _connect(self) -> duckdb.DuckDBPyConnection:
         spill = Path(tempfile.gettempdir()) / "oacinsight-spill"
         config = {"memory_limit": self.memory_limit, "temp_directory": str(spill)}
-        if self.read_only:
-            if not self.path.exists():
-                raise StoreError(
-                    f"no store at {self.path}: load the official files first with "
-                    "'oacinsight data ingest PATH' (or run 'oacinsight demo')"
-                )
-            con = duckdb.connect(":memory:", config=config)
-            try:
-                con.execute(f"ATTACH '{_sql_str(self.path)}' AS ref (READ_ONLY)")
-            except duckdb.Error as exc:
-                raise StoreError(f"cannot open the store {self.path}: {_first_line(exc)}") from exc
-            con.execute("USE ref")
-            return con
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.read_only and not self.path.exists():
+            raise StoreError(
+                f"no store at {self.path}: load the official files first with "
+                "'oacinsight data ingest PATH' (or run 'oacinsight demo')"
+            )
+        if self.path.is_dir():
+            raise StoreError(f"the store {self.path} is a folder, not a store file: give "
+                             "--store a file name such as store.duckdb")
+        if not self.read_only and self.path.exists() and not os.access(self.path, os.W_OK):
+            raise StoreError(f"the store {self.path} is read-only (no permission to write "
+                             "it): loading needs a store you can write; copy it or give "
+                             "another --store")
+        con: duckdb.DuckDBPyConnection | None = None
         try:
-            con = duckdb.connect(str(self.path), config=config)
-        except duckdb.Error as exc:
-            raise StoreError(f"cannot open the store {self.path}: {_first_line(exc)}") from exc
-        con.execute(PROVENANCE_DDL)
+            if self.read_only:
+                con = duckdb.connect(":memory:", config=config)
+                con.execute(f"ATTACH '{_sql_str(self.path)}' AS ref (READ_ONLY)")
+                con.execute("USE ref")
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                con = duckdb.connect(str(self.path), config=config)
+            _check_layout(con, self.path, stamp=not self.read_only)
+            if not self.read_only:
+                con.execute(PROVENANCE_DDL)
+        except (duckdb.Error, OSError, StoreError) as exc:
+            if con is not None:
+                con.close()
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(explain_open_error(self.path, exc)) from exc
         return con
 
     def close(self) -> None:
@@ -165,6 +181,49 @@ class Store:
                 row.get("columns_used"),
             ],
         )
+
+
+def _check_layout(con: duckdb.DuckDBPyConnection, path: Path, stamp: bool) -> None:
+    """Refuse a store made by a newer oacinsight; stamp a writable one with this layout."""
+    has_meta = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta' AND NOT temporary"
+    ).fetchall()[0][0]
+    rows = (con.execute("SELECT value FROM meta WHERE key = 'store_layout'").fetchall()
+            if has_meta else [])
+    found = rows[0][0] if rows else None
+    if found is not None and not (str(found).isdigit() and int(found) <= STORE_LAYOUT):
+        raise StoreError(
+            f"the store {path} was made by a newer version of oacinsight (store layout "
+            f"{found}; this version reads layout {STORE_LAYOUT} and older): upgrade "
+            "oacinsight, or build a new store with 'oacinsight data ingest'"
+        )
+    if stamp and found is None:
+        con.execute(META_DDL)
+        con.execute("INSERT OR IGNORE INTO meta VALUES ('store_layout', ?)", [str(STORE_LAYOUT)])
+
+
+def explain_open_error(path: Path, exc: BaseException) -> str:
+    """One line saying why a store could not be opened, and what to do."""
+    text = str(exc)
+    if "Could not set lock" in text or "Conflicting lock" in text:
+        m = re.search(r"held in (.+?) \(PID (\d+)\)", text)
+        who = f" ({Path(m.group(1)).name}, process {m.group(2)})" if m else ""
+        return (f"the store {path} is in use by another program{who}: close it (another "
+                "ingest, the web app, a Python session) and try again")
+    if "not a valid DuckDB database" in text or "not a DuckDB database" in text:
+        return (f"the store {path} is not an oacinsight store (not a DuckDB database, or "
+                "damaged beyond reading): give the right --store, or move it away and "
+                "ingest the official files again")
+    if re.search(r"version number|newer version|serializ|storage version", text, re.I):
+        return (f"the store {path} was written by a newer version of oacinsight or DuckDB: "
+                "upgrade oacinsight, or build a new store with 'oacinsight data ingest'")
+    if re.search(r"read enough bytes|checksum|corrupt|truncat", text, re.I):
+        return (f"the store {path} is damaged (cut short or corrupt): move it away and "
+                "ingest the official files again, or restore a backup")
+    if re.search(r"permission denied|read-only file system|read.only", text, re.I):
+        return (f"the store {path} cannot be written (read-only file or folder): loading "
+                "needs a store you can write; give another --store")
+    return f"cannot open the store {path}: {_first_line(exc)}"
 
 
 def _sql_str(value: object) -> str:
