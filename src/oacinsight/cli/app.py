@@ -64,13 +64,16 @@ def data_ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or zips of official data.")],
     store: StoreOpt = None,
     kind: Annotated[str | None, typer.Option(help="Force the kind of every file.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Load files the checks find suspicious (e.g. that would shrink an "
+        "area); files they refuse are never loaded.")] = False,
 ) -> None:
     """Recognise official ONS files by their columns and load them as published."""
     from oacinsight.ingest import ingest
     from oacinsight.store import Store
 
     with Store(store) as s:
-        report = ingest(paths, s, kind=kind, progress=err)
+        report = ingest(paths, s, kind=kind, force=force, progress=err)
         for item in report.items:
             if item.action == "loaded":
                 typer.echo(f"{item.file}: {item.kind} ({item.detail}) {item.rows:,} rows")

@@ -57,13 +57,13 @@ def postcode_facts(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str, s
     oa = f"coalesce({_txt(cols.get('oa21'))}, {_txt(cols.get('oa11'))})"
     nation = (f"left(coalesce({_txt(cols.get('ctry'))}, {oa}, {_txt(cols.get('laua'))}), 1)")
     imd = _txt(cols.get("imd"))
-    imd_n = f"TRY_CAST({imd} AS BIGINT)"
+    imd_n = f"CASE WHEN regexp_matches({imd}, '^[0-9]+$') THEN TRY_CAST({imd} AS BIGINT) END"
     imd_max = "CASE " + " ".join(f"WHEN nation = '{k}' THEN {v}" for k, v in IMD_MAX.items()) + \
         " END"
     checks = {
         "postcode": (f"NOT regexp_matches(pc_key, '{POSTCODE_RE}')", "pc_raw"),
         "oa": (f"oa IS NOT NULL AND NOT regexp_matches(oa, '{GSS_RE}')", "oa"),
-        "imd_text": ("imd IS NOT NULL AND imd_n IS NULL", "imd"),
+        "imd_text": ("imd IS NOT NULL AND NOT regexp_matches(imd, '^[0-9]+$')", "imd"),
         "imd_range": (f"imd_n IS NOT NULL AND {imd_max} IS NOT NULL AND "
                       f"(imd_n < 1 OR imd_n > {imd_max})", "nation || ':' || imd"),
         "latlong": ("(lat IS NOT NULL AND TRY_CAST(lat AS DOUBLE) IS NULL) OR "
