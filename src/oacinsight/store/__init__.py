@@ -82,7 +82,7 @@ class Store:
         if self.path.is_dir():
             raise StoreError(f"the store {self.path} is a folder, not a store file: give "
                              "--store a file name such as store.duckdb")
-        if not self.read_only and self.path.exists() and not os.access(self.path, os.W_OK):
+        if not self.read_only and self.path.exists() and not _writable(self.path):
             raise StoreError(f"the store {self.path} is read-only (no permission to write "
                              "it): loading needs a store you can write; copy it or give "
                              "another --store")
@@ -95,6 +95,7 @@ class Store:
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 con = duckdb.connect(str(self.path), config=config)
+            _check_size(con, self.path)
             _check_layout(con, self.path, stamp=not self.read_only)
             if not self.read_only:
                 con.execute(PROVENANCE_DDL)
@@ -181,6 +182,32 @@ class Store:
                 row.get("columns_used"),
             ],
         )
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK)
+
+
+def _check_size(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A store file shorter than its own blocks say was cut short (a copy that stopped
+    part-way, a full disk): refuse it now rather than fail on the first query."""
+    if Path(f"{path}.wal").exists():
+        return  # blocks still to be replayed from the write-ahead log: sizes differ
+    row = con.execute(
+        "SELECT block_size, total_blocks FROM pragma_database_size() "
+        "WHERE database_name = current_database()"
+    ).fetchall()
+    if row and path.stat().st_size < _HEADERS + int(row[0][0]) * int(row[0][1]):
+        raise StoreError(
+            f"the store {path} is damaged (cut short or corrupt): it has "
+            f"{path.stat().st_size:,} bytes where its blocks need "
+            f"{_HEADERS + int(row[0][0]) * int(row[0][1]):,}; move it away and ingest the "
+            "official files again, or restore a backup"
+        )
+
+
+#: DuckDB's file starts with three 4 KiB headers, then its blocks.
+_HEADERS = 3 * 4096
 
 
 def _check_layout(con: duckdb.DuckDBPyConnection, path: Path, stamp: bool) -> None:
