@@ -114,6 +114,17 @@ def ingest(
     return report
 
 
+def check_files(
+    paths: Iterable[str | Path], store: Store, *, kind: str | None = None
+) -> list[validate.Problem]:
+    """What ingest would refuse or ask ``--force`` for, without loading anything."""
+    report = IngestReport()
+    with tempfile.TemporaryDirectory(prefix="oacinsight-check-") as tmp:
+        plan = _plan(_expand(paths, Path(tmp)), kind, report)
+        sources = [(p, _readable(p, Path(tmp)), found) for p, found in plan]
+        return validate.check_plan(store.con, sources)
+
+
 def _check(store: Store, plan: list[tuple[Path, Path, Detected]], force: bool,
            say: Progress) -> None:
     """Refuse (raise) before anything is replaced when a file fails its checks."""
@@ -301,4 +312,4 @@ def _dispatch(con: duckdb.DuckDBPyConnection, path: Path, found: Detected) -> tu
     raise IngestError(f"{path.name}: {kind} files are not loaded")
 
 
-__all__ = ["IngestItem", "IngestReport", "Peek", "ingest", "rebuild"]
+__all__ = ["IngestItem", "IngestReport", "Peek", "check_files", "ingest", "rebuild"]
