@@ -189,12 +189,13 @@ def _writable(path: Path) -> bool:
 
 
 def _check_size(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """A store file shorter than its own blocks say was cut short (a copy that stopped
-    part-way, a full disk): refuse it now rather than fail on the first query."""
+    """A store file shorter than the blocks it uses was cut short (a copy that stopped
+    part-way, a full disk): refuse it now rather than fail on the first query.  (Free
+    blocks at the end may be trimmed from the file, so only used blocks are counted.)"""
     if Path(f"{path}.wal").exists():
         return  # blocks still to be replayed from the write-ahead log: sizes differ
     row = con.execute(
-        "SELECT block_size, total_blocks FROM pragma_database_size() "
+        "SELECT block_size, used_blocks FROM pragma_database_size() "
         "WHERE database_name = current_database()"
     ).fetchall()
     if row and path.stat().st_size < _HEADERS + int(row[0][0]) * int(row[0][1]):
