@@ -272,3 +272,31 @@ def test_refusal_is_one_line_with_exit_2_and_force_option(held, tmp_path):
 
 def test_refusals_are_ingest_errors():
     assert issubclass(IngestRefused, IngestError)
+
+
+def test_2011_names_are_loaded_apart_and_checked(tmp_path):
+    names = tmp_path / "oac2011_names.csv"
+    names.write_text("OAC11,Supergroup,Group,Subgroup\n"
+                     "4A2,Multicultural metropolitans,Rented family living,Private renting\n"
+                     "4A3,Multicultural metropolitans,Rented family living,Social renting\n"
+                     '9Z9,"(pseudo) CI, IoM","(pseudo) CI, IoM","(pseudo) CI, IoM"')
+    ref = write_tiny_reference(tmp_path / "ref")
+    store = tmp_path / "s.duckdb"
+    with Store(store) as s:
+        report = ingest([*ref, names], s)
+        rows = s.con.execute("SELECT level, code, name, parent FROM oac11_names "
+                             "ORDER BY level, code").fetchall()
+        sup3 = s.con.execute("SELECT name FROM oac_names WHERE level = 'supergroup' "
+                             "AND code = '3'").fetchall()
+    assert [i.action for i in report.items] == ["loaded"] * 5
+    assert rows == [("group", "4A", "Rented family living", "4"),
+                    ("group", "9Z", "(pseudo) CI, IoM", "9"),
+                    ("subgroup", "4A2", "Private renting", "4A"),
+                    ("subgroup", "4A3", "Social renting", "4A"),
+                    ("subgroup", "9Z9", "(pseudo) CI, IoM", "9Z"),
+                    ("supergroup", "4", "Multicultural metropolitans", None),
+                    ("supergroup", "9", "(pseudo) CI, IoM", None)]
+    assert sup3 == [("Multicultural and Educated Urbanites",)]  # the 2021 names untouched
+    names.write_text("OAC11,Supergroup,Group,Subgroup\n4A2,M,R,P\nzz9,M,R,Q\n")
+    _refused(store, [names], r"oac2011_names.csv: 1 of 2 rows have a code that is not a 2011 "
+             r"OAC subgroup code .* \(e.g. 'ZZ9'\)")

@@ -126,7 +126,9 @@ def _oac_names(peek: Peek) -> Detected | None:
     if {"subgroup", "subgroup_name"} <= cols.keys():
         return Detected("oac_names", cols, "OAC names")
     if find_column(peek, ("oac11",)) and find_column(peek, ("subgroup",)):
-        return Detected("oac11_names", {"code": find_column(peek, ("oac11",)) or ""})
+        names = map_fields(peek, {t: (t,) for t in ("supergroup", "group", "subgroup")})
+        return Detected("oac11_names", {"code": find_column(peek, ("oac11",)) or "", **names},
+                        "2011 OAC names")
     return None
 
 

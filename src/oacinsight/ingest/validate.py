@@ -123,6 +123,8 @@ def _facts(con: duckdb.DuckDBPyConnection, source: Path, found: Detected) -> dic
         return checks.oac_facts(con, source, cols, area=kind == "oac_lsoa")
     if kind == "oac_names":
         return checks.names_facts(con, source, cols)
+    if kind == "oac11_names":
+        return checks.oac11_names_facts(con, source, cols)
     if kind in ("geo_lookup", "oa11_oa21"):
         return checks.lookup_facts(con, source, cols)
     if kind == "census":
@@ -177,6 +179,8 @@ BAD_WORDS = {
     "text": "a census count that is not a number",
     "negative": "a negative census count",
     "blank": "a blank code or name",
+    "code11": "a code that is not a 2011 OAC subgroup code (a digit 1-8, a letter, a digit "
+              "1-4, like 4A2; or the pseudo code 9Z9)",
 }
 
 
@@ -285,6 +289,7 @@ def _unit(kind: str, key: str, table: str | None) -> str:
         "oac": f"output areas of {place} in the classification",
         "oac_lsoa": f"areas of {place} in the classification by LSOA",
         "oac_names": "subgroup names",
+        "oac11_names": "2011 subgroup names",
         "geo_lookup": f"output areas of {place} in the lookups",
         "oa11_oa21": f"2011 output areas of {place} in the OA 2011 to 2021 lookup",
         "census": f"output areas of {place} in {table}",

@@ -123,6 +123,24 @@ def names_facts(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str, str]
             "by_key": {"subgroup": len(codes)}}
 
 
+def oac11_names_facts(con: duckdb.DuckDBPyConnection, path: Path,
+                      cols: dict[str, str]) -> dict:
+    """Rows, malformed 2011 codes (like ``4A2``) and blank names of the 2011 OAC names."""
+    src = source_sql([path])
+    code = f"upper({_txt(cols['code'])})"
+    names = [_txt(cols.get(t)) for t in ("supergroup", "group", "subgroup") if cols.get(t)]
+    blank = " OR ".join(f"{n} IS NULL" for n in names) or "false"
+    checks = {
+        "code11": (f"{code} IS NULL OR NOT regexp_matches({code}, '^([1-8][A-H][1-4]|9Z9)$')",
+                   f"coalesce({code}, '(blank)')"),
+        "blank": (blank, f"coalesce({code}, '')"),
+    }
+    row = _one(con, "SELECT count(*), " + ", ".join(_bad(c, v) for c, v in checks.values())
+               + f", count(DISTINCT {code}) FROM {src}")
+    return {"rows": int(row[0]), "bad": _pairs(list(checks), row[1:5]),
+            "by_key": {"subgroup": int(row[5])}}
+
+
 def lookup_facts(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str, str]) -> dict:
     """Rows, malformed codes and output areas per country of an OA lookup."""
     src = source_sql([path])
@@ -187,6 +205,7 @@ HELD = {
     "oac": ("oac_oa", "left(oa, 1)", "*", "TRUE"),
     "oac_lsoa": ("oac_area", "left(area, 1)", "*", "TRUE"),
     "oac_names": ("oac_names", "'subgroup'", "*", "level = 'subgroup'"),
+    "oac11_names": ("oac11_names", "'subgroup'", "*", "level = 'subgroup'"),
     "geo_lookup": ("oa_links", "left(oa, 1)", "DISTINCT oa", "TRUE"),
     "oa11_oa21": ("oa11_oa21", "left(oa11, 1)", "DISTINCT oa11", "TRUE"),
     "area_names": ("area_names", "'all'", "DISTINCT code", "TRUE"),

@@ -31,6 +31,8 @@ DDL = {
     "group_code VARCHAR, subgroup VARCHAR, source_file VARCHAR)",
     "oac_names": "CREATE TABLE IF NOT EXISTS oac_names (level VARCHAR, code VARCHAR, "
     "name VARCHAR, parent VARCHAR, source_file VARCHAR)",
+    "oac11_names": "CREATE TABLE IF NOT EXISTS oac11_names (level VARCHAR, code VARCHAR, "
+    "name VARCHAR, parent VARCHAR, source_file VARCHAR)",
     "oa_links": "CREATE TABLE IF NOT EXISTS oa_links (oa VARCHAR, target_type VARCHAR, "
     "target_code VARCHAR, source_file VARCHAR)",
     "oa11_oa21": "CREATE TABLE IF NOT EXISTS oa11_oa21 (oa11 VARCHAR, oa21 VARCHAR, "
@@ -142,6 +144,28 @@ def load_oac_names(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str, s
     union = " UNION ALL ".join(parts)
     select = f"SELECT *, '{_sql_str(path.name)}' AS source_file FROM ({union})"
     return _replace(con, "oac_names", path.name, select)
+
+
+def load_oac11_names(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str, str]) -> int:
+    """Load the official 2011 OAC names (``OAC11, Supergroup, Group, Subgroup``, one row
+    per subgroup, codes like ``4A2``) into ``oac11_names``, codes as published.
+
+    They are kept apart from the 2021 names (``oac_names``): the two editions reuse codes
+    (supergroup ``4``, and ``4a2`` in lower case) for different classes.
+    """
+    src = source_sql([path])
+    code = f"upper({_col(cols['code'])})"
+    parts = [f"SELECT DISTINCT 'subgroup' AS level, {code} AS code, "
+             f"{_col(cols.get('subgroup'))} AS name, left({code}, 2) AS parent FROM {src}"]
+    if "group" in cols:
+        parts.append(f"SELECT DISTINCT 'group', left({code}, 2), {_col(cols['group'])}, "
+                     f"left({code}, 1) FROM {src}")
+    if "supergroup" in cols:
+        parts.append(f"SELECT DISTINCT 'supergroup', left({code}, 1), "
+                     f"{_col(cols['supergroup'])}, NULL FROM {src}")
+    select = (f"SELECT *, '{_sql_str(path.name)}' AS source_file FROM "
+              f"({' UNION ALL '.join(parts)}) WHERE code IS NOT NULL")
+    return _replace(con, "oac11_names", path.name, select)
 
 
 def load_links(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str, str]) -> int:
