@@ -81,8 +81,11 @@ def test_shorter_directory_for_an_area_needs_force(held, tmp_path):
     assert _count(held, "postcodes") == 1985
     _nspl(short, 1200)
     with Store(held) as s:
-        ingest([short], s, force=True)
+        report = ingest([short], s, force=True)
     assert _count(held, "postcodes") == 1200
+    assert report.warnings == ["NSPL_NOV_2021_UK_DG.csv: would remove 785 of the 1,985 "
+                               "postcodes in postcode area DG the store holds (the file has "
+                               "1,200 where the store has 1,985 from it)"]
     # a new edition under another name adds rows and removes none
     with Store(held) as s:
         ingest([_nspl(tmp_path / "NSPL_FEB_2022_UK_DG.csv", 10)], s)
@@ -111,8 +114,8 @@ def test_whole_uk_file_far_too_small_needs_force(tmp_path):
     ("imd", "message"),
     [({5: "abc", 9: "12.5", 11: "-"}, r"3 of 2,000 rows have an IMD rank that is not a whole "
                                        r"number \(e.g. '-'\)"),
-     ({5: "40000", 9: "0", 11: "32845"}, "3 of 2,000 rows have an IMD rank outside its "
-                                         r"nation's range \(England 1-32,844.*\(e.g. 'E:0'\)")],
+     ({5: "40000", 9: "0", 11: "33756"}, "3 of 2,000 rows have an IMD rank outside its "
+                                         r"nation's range \(England 1-33,755.*\(e.g. 'E:0'\)")],
 )
 def test_junk_imd_is_refused(tmp_path, imd, message):
     ranks = {i: imd.get(i, 1 + i) for i in range(2000)}
@@ -300,3 +303,10 @@ def test_2011_names_are_loaded_apart_and_checked(tmp_path):
     names.write_text("OAC11,Supergroup,Group,Subgroup\n4A2,M,R,P\nzz9,M,R,Q\n")
     _refused(store, [names], r"oac2011_names.csv: 1 of 2 rows have a code that is not a 2011 "
              r"OAC subgroup code .* \(e.g. 'ZZ9'\)")
+
+
+def test_census_metadata_without_its_columns_is_refused(tmp_path):
+    meta = tmp_path / "Table_Metadata.csv"
+    meta.write_text("Table_Name,Type,new_names,Table_ID\nResidence type,Value,ts0010001,ts001\n")
+    _refused(tmp_path / "s.duckdb", [meta], "Table_Metadata.csv: lacks the column "
+             "Variable_Name of Table_Metadata.csv")

@@ -46,6 +46,8 @@ class IngestReport:
 
     items: list[IngestItem] = field(default_factory=list)
     postcodes: int = 0
+    #: Findings of the checks loaded anyway with ``force`` (one line each).
+    warnings: list[str] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per file: file, kind, detail, rows, columns_used, action."""
@@ -88,15 +90,10 @@ def ingest(
     say = progress or (lambda _msg: None)
     report = IngestReport()
     with tempfile.TemporaryDirectory(prefix="oacinsight-ingest-") as tmp:
-        if kind is not None and kind not in KINDS:
-            raise IngestError(f"unknown --kind {kind!r}; choose one of {', '.join(KINDS)}")
-        plan = _plan(_expand(paths, Path(tmp)), kind, report)
-        if not plan:
-            reasons = "; ".join(i.detail for i in report.items[:3])
-            raise IngestError("nothing to load: no recognised official file among the inputs"
-                              + (f" ({reasons})" if reasons else ""))
+        plan = _plan_some(paths, Path(tmp), kind, report)
         sources = {path: _readable(path, Path(tmp)) for path, _found in plan}
-        _check(store, [(p, sources[p], found) for p, found in plan], force, say)
+        report.warnings = _check(store, [(p, sources[p], found) for p, found in plan],
+                                 force, say)
         try:
             with store.transaction() as con:
                 loaders.ensure_tables(con)
@@ -114,20 +111,34 @@ def ingest(
     return report
 
 
+def _plan_some(paths: Iterable[str | Path], tmp: Path, kind: str | None,
+               report: IngestReport) -> list[tuple[Path, Detected]]:
+    """The files to load; an error when there is none."""
+    if kind is not None and kind not in KINDS:
+        raise IngestError(f"unknown --kind {kind!r}; choose one of {', '.join(KINDS)}")
+    plan = _plan(_expand(paths, tmp), kind, report)
+    if not plan:
+        reasons = "; ".join(i.detail for i in report.items[:3])
+        raise IngestError("nothing to load: no recognised official file among the inputs"
+                          + (f" ({reasons})" if reasons else ""))
+    return plan
+
+
 def check_files(
     paths: Iterable[str | Path], store: Store, *, kind: str | None = None
 ) -> list[validate.Problem]:
     """What ingest would refuse or ask ``--force`` for, without loading anything."""
     report = IngestReport()
     with tempfile.TemporaryDirectory(prefix="oacinsight-check-") as tmp:
-        plan = _plan(_expand(paths, Path(tmp)), kind, report)
+        plan = _plan_some(paths, Path(tmp), kind, report)
         sources = [(p, _readable(p, Path(tmp)), found) for p, found in plan]
         return validate.check_plan(store.con, sources)
 
 
 def _check(store: Store, plan: list[tuple[Path, Path, Detected]], force: bool,
-           say: Progress) -> None:
-    """Refuse (raise) before anything is replaced when a file fails its checks."""
+           say: Progress) -> list[str]:
+    """Refuse (raise) before anything is replaced when a file fails its checks; the
+    findings let through by ``force``."""
     say(f"checking {len(plan)} file{'s' if len(plan) != 1 else ''}")
     try:
         problems = validate.check_plan(store.con, plan)
@@ -135,6 +146,7 @@ def _check(store: Store, plan: list[tuple[Path, Path, Detected]], force: bool,
         raise IngestError(f"cannot check the files, store left unchanged: {_first_line(exc)}"
                           ) from exc
     validate.enforce(problems, force, say)
+    return [p.line() for p in problems]
 
 
 def _readable(path: Path, tmp: Path) -> Path:

@@ -42,6 +42,8 @@ OAC2021_SUBGROUPS = frozenset(f"{g}{i + 1}" for g, n in OAC2021_GROUP_SIZES.item
                               for i in range(n))
 #: The 2011 OAC's codes (e.g. 4A2): 8 supergroups, 26 groups A-D, 76 subgroups 1-4.
 OAC2011_LIKE = re.compile(r"^[1-8][a-d][1-4]$")
+#: The columns of the census ``Table_Metadata.csv`` that are loaded.
+METADATA_COLUMNS = ("Table_Name", "Variable_Name", "new_names", "Table_ID")
 COUNTRIES = {"E": "England", "W": "Wales", "S": "Scotland", "N": "Northern Ireland",
              "L": "the Channel Islands", "M": "the Isle of Man", "K": "Great Britain"}
 
@@ -168,8 +170,8 @@ BAD_WORDS = {
     "postcode": "a postcode that is not a UK postcode",
     "oa": "an output area code that is not an area code",
     "imd_text": "an IMD rank that is not a whole number",
-    "imd_range": "an IMD rank outside its nation's range (England 1-32,844, Wales 1-1,909, "
-                 "Scotland 1-6,976, Northern Ireland 1-890)",
+    "imd_range": "an IMD rank outside its nation's range (England 1-33,755, Wales 1-1,917, "
+                 "Scotland 1-7,392, Northern Ireland 1-890)",
     "latlong": "a latitude or longitude that is not a number",
     "code": "an area code that is not of the expected kind (e.g. E00 and six digits for an "
             "output area)",
@@ -201,6 +203,12 @@ def _check_file(con: duckdb.DuckDBPyConnection, f: _File, named: set[str],
         out += _names(name, facts["subgroups"], used)
     if kind == "census":
         out += _census(con, f)
+    if kind == "census_metadata":
+        have = {c.lower() for c in peek(f.source, n_rows=0).columns}
+        missing = [c for c in METADATA_COLUMNS if c.lower() not in have]
+        if missing:
+            out.append(Problem(name, f"lacks the column{'s' if len(missing) > 1 else ''} "
+                               f"{', '.join(missing)} of Table_Metadata.csv"))
     out += _shrink(con, f)
     return out
 

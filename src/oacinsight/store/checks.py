@@ -20,8 +20,11 @@ POSTCODE_RE = "^([A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}|GIR0AA)$"
 GSS_RE = "^[A-Z][0-9]{8}$"
 #: Output areas (England, Wales, Scotland), NI small areas and data zones, Channel Islands.
 OA_RE = "^(E00|W00|S00|N00|N20|K04)[0-9]{6}$"
-#: Highest IMD rank of each nation's index, by the first letter of its codes.
-IMD_MAX = {"E": 32_844, "W": 1_909, "S": 6_976, "N": 890}
+#: Highest IMD rank of each nation's index, by the first letter of its codes: the number
+#: of small areas it ranks, in the largest of its editions (England: 32,844 LSOAs 2011 for
+#: IMD 2019, 33,755 LSOAs 2021 for IMD 2025; Wales 1,909 / 1,917; Scotland 6,976 data
+#: zones 2011 / 7,392 of 2022; Northern Ireland 890 super output areas, MDM 2017).
+IMD_MAX = {"E": 33_755, "W": 1_917, "S": 7_392, "N": 890}
 
 
 def _q(name: str) -> str:
