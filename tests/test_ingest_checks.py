@@ -64,6 +64,7 @@ def test_header_only_directory_is_refused_even_with_force(held, tmp_path):
                        r"\(loading it would remove the 2,000 rows the store holds from it\)",
                        force=force)
         assert not err.problems[0].forceable
+        assert str(err).endswith("(--force does not load a file with these problems)") == force
     assert _count(held, "postcodes") == 2000
 
 

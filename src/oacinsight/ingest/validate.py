@@ -109,8 +109,8 @@ def enforce(problems: list[Problem], force: bool, say: Callable[[str], None]) ->
         shown = hard or soft
         more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
         what = "; ".join(p.line() for p in shown[:3]) + more
-        advice = ("" if hard else ": check the file, or run again with --force to load it "
-                  "anyway")
+        advice = (": check the file, or run again with --force to load it anyway" if not hard
+                  else " (--force does not load a file with these problems)" if force else "")
         raise IngestRefused(f"refused, store left unchanged: {what}{advice}", shown)
     for p in soft:
         say(f"warning: {p.line()} (loaded anyway: --force)")
