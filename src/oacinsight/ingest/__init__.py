@@ -171,11 +171,6 @@ def _plan(
                 raise
             report.items.append(IngestItem(path.name, "-", str(exc), action="skipped"))
             continue
-        if found.kind == "oac11_names":
-            report.items.append(IngestItem(path.name, found.kind, "2011 OAC names: recognised "
-                                           "but not needed (oacinsight uses the 2021 OAC)",
-                                           action="skipped"))
-            continue
         plan.append((path, found))
     return _drop_duplicate_directory_parts(plan, report)
 
@@ -254,6 +249,10 @@ def _dispatch(con: duckdb.DuckDBPyConnection, path: Path, found: Detected) -> tu
                 loaders.load_oac(con, path, cols, area=kind == "oac_lsoa"))
     if kind == "oac_names":
         return "oac_names", loaders.load_oac_names(con, path, cols)
+    if kind == "oac11_names":  # for survey analysis by 2011 group
+        from oacinsight.store.oac11 import load_oac11_names
+
+        return "oac11_names", load_oac11_names(con, path, cols)
     if kind == "geo_lookup":
         return "oa_links", loaders.load_links(con, path, cols)
     if kind == "oa11_oa21":

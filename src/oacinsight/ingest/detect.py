@@ -44,6 +44,7 @@ POSTCODE_FIELDS: dict[str, tuple[str, ...]] = {
     "ctry": ("ctry", r"ctry\d\dcd"),
     "rgn": ("rgn", r"rgn\d\dcd"),
     "imd": ("imd", r"imd\d\dind"),
+    "oac11": ("oac11",),
     "lat": ("lat",),
     "long": ("long", "lon"),
 }
@@ -126,7 +127,11 @@ def _oac_names(peek: Peek) -> Detected | None:
     if {"subgroup", "subgroup_name"} <= cols.keys():
         return Detected("oac_names", cols, "OAC names")
     if find_column(peek, ("oac11",)) and find_column(peek, ("subgroup",)):
-        return Detected("oac11_names", {"code": find_column(peek, ("oac11",)) or ""})
+        found = {"code": find_column(peek, ("oac11",)) or "",
+                 "supergroup_name": find_column(peek, ("supergroup",)) or "",
+                 "group_name": find_column(peek, ("group",)) or "",
+                 "subgroup_name": find_column(peek, ("subgroup",)) or ""}
+        return Detected("oac11_names", {k: v for k, v in found.items() if v}, "2011 OAC names")
     return None
 
 
