@@ -122,3 +122,20 @@ def write_demo_survey(postcode_directory: Path, oac_assignment: Path, ts001: Pat
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False)
     return truth
+
+
+def run_demo_survey(files, store: Path, results: Path, *, seed: int = 2021) -> dict[str, Path]:
+    """Write Demoshire's survey and analyse it as ``oacinsight survey`` would (by
+    postcode, weighted, two questions); return the paths written."""
+    from oacinsight.survey import SurveyOptions, survey_file
+
+    survey = files.root / "survey" / "demoshire_resident_survey.csv"
+    write_demo_survey(files.postcode_directory, files.oac_assignment,
+                      files.census_dir / "ts001.parquet", survey, seed=seed)
+    options = SurveyOptions(questions=("q1_satisfaction", "q2_safety"), positive=POSITIVE,
+                            weight="weight")
+    result = survey_file(survey, options, store=store)
+    out = {"survey_input": survey}
+    for suffix in ("csv", "html", "png"):
+        out[f"survey_{suffix}"] = result.write(results / f"survey_supergroup.{suffix}")
+    return out

@@ -124,14 +124,22 @@ def _overall_rows(q: Answers, codes: np.ndarray, w: np.ndarray, valid: np.ndarra
     row = _row(q.question, "all", "All respondents (weighted)", s, "overall")
     row["share_low"], row["share_high"] = interval(s, cfg.confidence, cfg.method)
     test = rao_scott(codes[valid], w[valid], y[valid])
-    row.update(p_value=test.f_p, flag="overall",
-               note="p_value: Rao-Scott test that the share is the same in every group")
+    row.update(p_value=test.f_p, flag="overall", note=_rao_scott_note(test))
     rows = [row]
     ps = _poststratified(q, codes, w, valid, pop, cfg)
     if ps is not None:
         ps["diff_from_overall"] = ps["share"] - s.share
         rows.append(ps)
     return rows
+
+
+def _rao_scott_note(test) -> str:
+    if not np.isfinite(test.f):
+        return "p_value: Rao-Scott test not possible (one group, or every answer alike)"
+    return (f"p_value: Rao-Scott test that the share is the same in every group: "
+            f"F = {test.f:.2f} on {test.f_df[0]:.2f} and {test.f_df[1]:.0f} df; first-order "
+            f"chi-square {test.chisq:.2f} on {test.df} df, p = {test.chisq_p:.3g}; mean "
+            f"design effect {test.mean_deff:.2f}")
 
 
 def poststratify_weights(codes: np.ndarray, w: np.ndarray,

@@ -135,6 +135,9 @@ def _survey(s: Store | None, frame: pd.DataFrame, opt: SurveyOptions,
                                 opt.weight) if opt.weight else np.ones(len(frame)))
     placement = _place(s, frame, columns, opt, name)
     level_names = _names(s, opt)
+    if opt.edition == "2011" and not level_names:
+        placement.notes.append("2011 OAC names are not in the store: ingest the official "
+                               "oac2011_names.csv to see them (codes shown instead)")
     pop, areas = _population(s, placement, opt)
     cfg = Settings(level=opt.level, confidence=opt.confidence, min_n=opt.min_n)
     table = analyse(placement.codes, weights, answers, level_names, pop, cfg)
