@@ -244,3 +244,15 @@ def test_2011_names_are_loaded_by_ingest(tmp_path) -> None:
     assert len(got) == 6
     assert got.set_index("code").loc["7D", "name"] == "Ageing city dwellers"
     assert got.set_index("code").loc["1", "name"] == "Rural residents"
+
+
+def test_demo_writes_the_survey_outputs(demo, tmp_path) -> None:
+    from oacinsight.demo._survey import run_demo_survey
+
+    store, files = demo
+    out = run_demo_survey(files, store, tmp_path)
+    assert {"survey_input", "survey_csv", "survey_html", "survey_png"} <= out.keys()
+    table = pd.read_csv(out["survey_csv"])
+    assert len(table) == 2 * 10 and set(table["question"]) == {"q1_satisfaction", "q2_safety"}
+    ps = table[table["code"] == "all_poststratified"]
+    assert ps["note"].str.contains("100.0% of the residents").all()

@@ -52,18 +52,26 @@ def by_postcode(s: Store, frame: pd.DataFrame, column: str, edition: str,
     if edition == "2021":
         codes = matched["oac_subgroup"].where(ok, None)
         return Placement(_level(codes, level, edition), oas, status, "postcode")
+    return _by_postcode_2011(s, matched, oas, level)
+
+
+def _by_postcode_2011(s: Store, matched: pd.DataFrame, oas: pd.Series, level: str) -> Placement:
+    """The directory's ``oac11`` of each postcode ``match`` found (also where it has no
+    2021 OAC, e.g. Scotland), else the 2011 group of its output area."""
     _need_oac11(s)
-    keys = matched["postcode_clean"].astype(object).map(
+    found_pc = matched["match_status"].isin([*MATCHED, "no_oac"]).to_numpy()
+    keys = matched["postcode_clean"].astype(object).where(found_pc, None).map(
         lambda v: v.replace(" ", "").upper() if isinstance(v, str) else None)
     by_pc = oac11.postcode_subgroups(s.con, sorted({k for k in keys if k}))
-    found = keys.map(dict(zip(by_pc["pc_key"], by_pc["oac11"], strict=True)))
+    codes = keys.map(dict(zip(by_pc["pc_key"], by_pc["oac11"], strict=True)))
     by_oa = oac11.oa_subgroups(s.con, sorted({o for o in oas if isinstance(o, str)}),
                                by="oa21")
-    found = found.where(found.notna(), oas.map(dict(zip(by_oa["oa"], by_oa["oac11"],
+    codes = codes.where(codes.notna(), oas.map(dict(zip(by_oa["oa"], by_oa["oac11"],
                                                         strict=True))))
-    codes = found.where(ok & found.notna().to_numpy(), None)
-    status = status.where(~(ok & codes.isna().to_numpy()), "no_oac11")
-    return Placement(_level(codes, level, edition), oas, status, "postcode")
+    status = matched["match_status"].astype(str).where(codes.isna(), "placed")
+    status = status.where(~(found_pc & codes.isna().to_numpy()), "no_oac11")
+    return Placement(_level(codes.where(codes.notna(), None), level, "2011"), oas, status,
+                     "postcode")
 
 
 def _level(codes: pd.Series, level: str, edition: str) -> pd.Series:
