@@ -158,8 +158,10 @@ def test_unknown_question_names_close_matches(survey) -> None:
     store, path, _ = survey
     with pytest.raises(InputFileError, match="close matches: q1_satisfaction"):
         survey_file(path, _opts(questions=("q1_satisfacton",)), store=store)
-    with pytest.raises(InputFileError, match=r"'4_excelent' is not among.*4_good"):
-        survey_file(path, _opts(positive="4_excelent"), store=store)
+    with pytest.raises(InputFileError, match=r"'4_goood' is not among.*close answers: 4_good"):
+        survey_file(path, _opts(positive="4_goood,5_very good"), store=store)
+    with pytest.raises(InputFileError, match=r"none of the --positive answers \(excellent\)"):
+        survey_file(path, _opts(positive="excellent"), store=store)
     with pytest.raises(OacInsightError, match="--edition"):
         survey_file(path, _opts(edition="2001"), store=store)
 
@@ -256,3 +258,11 @@ def test_demo_writes_the_survey_outputs(demo, tmp_path) -> None:
     assert len(table) == 2 * 10 and set(table["question"]) == {"q1_satisfaction", "q2_safety"}
     ps = table[table["code"] == "all_poststratified"]
     assert ps["note"].str.contains("100.0% of the residents").all()
+
+
+def test_a_question_few_people_answered_is_hidden_whole(survey) -> None:
+    store, path, _ = survey
+    frame = pd.read_csv(path, dtype=str).head(8)
+    pub = survey_frame(frame, _opts(), store=store).to_frame()
+    assert pub["respondents"].isna().sum() + (pub["respondents"] == 0).sum() == len(pub)
+    assert (pub.loc[pub["code"] == "all", "flag"] == "suppressed").all()

@@ -142,8 +142,8 @@ def _leading_number(label: str) -> float:
 
 
 def check_labels(answers: list[Answers], rule: PositiveRule, values: dict[str, pd.Series]) -> None:
-    """Refuse a positive label that no question's answers contain (a typo would make
-    every answer negative), naming the close answers that do occur."""
+    """Refuse positive labels that look mistyped (no respondent gave them, but a close
+    answer exists) or that nobody gave at all (every answer would be negative)."""
     if rule.numeric or not answers:
         return
     never = set.intersection(*(set(a.labels_absent) for a in answers))
@@ -151,11 +151,15 @@ def check_labels(answers: list[Answers], rule: PositiveRule, values: dict[str, p
         return
     seen = sorted({norm_label(v) for s in values.values() for v in s.dropna().unique()}
                   - {""})
-    label = sorted(never)[0]
-    close = difflib.get_close_matches(label, seen, n=3, cutoff=0.5)
-    hint = f"close answers: {', '.join(close)}" if close else (
-        f"the answers are: {', '.join(seen[:12])}" + (" ..." if len(seen) > 12 else ""))
-    raise InputFileError(f"--positive answer {label!r} is not among the answers; {hint}")
+    for label in sorted(never):
+        close = difflib.get_close_matches(label, seen, n=3, cutoff=0.8)
+        if close:
+            raise InputFileError(f"--positive answer {label!r} is not among the answers; "
+                                 f"close answers: {', '.join(close)}")
+    if never == rule.labels:
+        raise InputFileError(
+            f"none of the --positive answers ({', '.join(sorted(never))}) is among the "
+            f"answers: {', '.join(seen[:12])}" + (" ..." if len(seen) > 12 else ""))
 
 
 def read_weights(values: pd.Series, column: str) -> np.ndarray:

@@ -36,6 +36,8 @@ def published(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     hide = pd.Series(False, index=out.index)
     for _question, block in out[groups].groupby("question", sort=False):
         hide.loc[block.index] = hidden_counts(block["respondents"], threshold).to_numpy()
+    small_total = (~groups) & (out["respondents"] > 0) & (out["respondents"] < threshold)
+    hide |= small_total  # a whole question answered by fewer than the threshold
     for column in HIDDEN_COLUMNS:
         out[column] = out[column].astype(float)
         out.loc[hide, column] = np.nan
