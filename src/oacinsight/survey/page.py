@@ -55,6 +55,8 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
 def _cell(value: Any, column: str) -> str:
     if value is None:
         return ""
+    if column == "p_value" and isinstance(value, float) and value < 0.0001:
+        return "<0.0001"
     if column in _DECIMALS and isinstance(value, (int, float)):
         return f"{value:,.{_DECIMALS[column]}f}"
     if isinstance(value, int):
@@ -82,7 +84,8 @@ table { border-collapse: collapse; font-size: 0.8rem; margin-bottom: 1.5rem; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.2rem 0.45rem; text-align: right; }
 th { background: #f4f4f4; } td.text { text-align: left; }
 tr.suppressed td { color: #888; } tr.overall td { font-weight: 600; }
-td.under { color: #b00020; }
+td.under { color: #b00020; } td.name { min-width: 16rem; }
+td.note { min-width: 30rem; font-size: 0.72rem; color: #555; }
 dl { display: grid; grid-template-columns: max-content auto; gap: 0.2rem 1rem; }
 dt { font-weight: 600; } img { max-width: 100%; } .scroll { overflow-x: auto; }
 </style>
@@ -108,7 +111,8 @@ dt { font-weight: 600; } img { max-width: 100%; } .scroll { overflow-x: auto; }
 <tbody>
 {% for r in rows %}
 <tr class="{{ r.flag }}">{% for c in columns if c != "question" %}
-<td class="{{ 'text' if c in text }}{{ ' under' if c == 'flag' and 'under' in (r.flag or '') }}">
+<td class="{{ c }}{{ ' text' if c in text }}
+{{- ' under' if c == 'flag' and 'under' in (r.flag or '') }}">
 {{ r[c] | cell(c) }}</td>{% endfor %}</tr>
 {% endfor %}
 </tbody></table></div>
