@@ -91,3 +91,25 @@ def test_real_2011_names_are_refused_as_2021(wigan, real_store_path) -> None:
     ok = survey_frame(frame, _opts(group_column="supergroup", edition="2011",
                                    areas=(WIGAN,)), store=real_store_path)
     assert set(ok.table.loc[ok.table["level"] == "supergroup", "code"]) >= {"8", "6", "5"}
+
+
+def test_stray_respondents_do_not_widen_the_area(wigan, real_store_path, tmp_path) -> None:
+    """20 respondents in West Lancashire (0.25%) keep the area Wigan; they count in the
+    shares, not in the representation index."""
+    path, _, _, _ = wigan
+    nspl = pd.read_csv(need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"), dtype=str,
+                       usecols=["pcds", "doterm", "laua"])
+    west_lancs = nspl[nspl["doterm"].isna() & (nspl["laua"] == "E07000127")]["pcds"]
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    extra = frame.head(20).assign(postcode=west_lancs.head(20).to_numpy(),
+                                  q1_satisfaction="4_good")
+    both = pd.concat([frame, extra], ignore_index=True)
+    result = survey_frame(both, _opts(), store=real_store_path)
+    assert [c for c, _ in result.areas] == [WIGAN]
+    t = result.table[result.table["level"] == "supergroup"]
+    alone = survey_file(path, _opts(), store=real_store_path).table
+    alone = alone[alone["level"] == "supergroup"]
+    assert t["respondents"].sum() == alone["respondents"].sum() + 20
+    assert t["respondent_share"].sum() == pytest.approx(1.0)
+    pd.testing.assert_series_equal(t["respondent_share"].reset_index(drop=True),
+                                   alone["respondent_share"].reset_index(drop=True))
