@@ -111,6 +111,10 @@ def run_demo(
     run.comparison = _compare(prof.table, files.truth)
     say("profiling a demo ward: OAC mix, deprivation, indicators, comparators (one-page PDF)")
     run.outputs.update(_ward_profile(store_path, results))
+    say("analysing a synthetic resident survey by OAC supergroup (weighted)")
+    from oacinsight.demo._survey import run_demo_survey
+
+    run.outputs.update(run_demo_survey(files, store_path, results, seed=seed))
     return run
 
 

@@ -44,6 +44,7 @@ POSTCODE_FIELDS: dict[str, tuple[str, ...]] = {
     "ctry": ("ctry", r"ctry\d\dcd"),
     "rgn": ("rgn", r"rgn\d\dcd"),
     "imd": ("imd", r"imd\d\dind"),
+    "oac11": ("oac11",),
     "lat": ("lat",),
     "long": ("long", "lon"),
 }

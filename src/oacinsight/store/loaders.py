@@ -16,15 +16,15 @@ from oacinsight.store import _sql_str
 
 POSTCODE_COLUMNS = (
     "pc_key", "pcds", "dointr", "doterm", "usertype", "oseast1m", "osnrth1m", "oa11", "oa21",
-    "lsoa11", "lsoa21", "laua", "ward", "ctry", "rgn", "imd", "lat", "long",
+    "lsoa11", "lsoa21", "laua", "ward", "ctry", "rgn", "imd", "lat", "long", "oac11",
     "edition", "source_file",
 )
 DDL = {
     "postcodes": "CREATE TABLE IF NOT EXISTS postcodes (pc_key VARCHAR, pcds VARCHAR, "
     "dointr VARCHAR, doterm VARCHAR, usertype VARCHAR, oseast1m VARCHAR, osnrth1m VARCHAR, "
     "oa11 VARCHAR, oa21 VARCHAR, lsoa11 VARCHAR, lsoa21 VARCHAR, laua VARCHAR, ward VARCHAR, "
-    "ctry VARCHAR, rgn VARCHAR, imd INTEGER, lat DOUBLE, long DOUBLE, edition VARCHAR, "
-    "source_file VARCHAR)",
+    "ctry VARCHAR, rgn VARCHAR, imd INTEGER, lat DOUBLE, long DOUBLE, oac11 VARCHAR, "
+    "edition VARCHAR, source_file VARCHAR)",
     "oac_oa": "CREATE TABLE IF NOT EXISTS oac_oa (oa VARCHAR, supergroup VARCHAR, "
     "group_code VARCHAR, subgroup VARCHAR, source_file VARCHAR)",
     "oac_area": "CREATE TABLE IF NOT EXISTS oac_area (area VARCHAR, supergroup VARCHAR, "
@@ -74,6 +74,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the store's tables where missing."""
     for ddl in DDL.values():
         con.execute(ddl)
+    # stores made before the 2011 OAC was kept (survey analysis by 2011 group)
+    con.execute("ALTER TABLE postcodes ADD COLUMN IF NOT EXISTS oac11 VARCHAR")
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, file_name: str, select: str) -> int:

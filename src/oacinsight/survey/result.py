@@ -1,0 +1,175 @@
+"""A survey analysis result and its writers (CSV, XLSX, JSON, HTML, PNG).
+
+Every writer goes through :meth:`SurveyResult.to_frame`, which applies disclosure
+control, so hidden counts never leave the process.  Text cells bound for spreadsheets
+are neutralised against formula injection (question names come from users' files).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from oacinsight import __version__
+from oacinsight.errors import OacInsightError
+from oacinsight.reports.charts import png_bytes, png_data_uri
+from oacinsight.survey import disclose
+from oacinsight.survey.chart import plot_survey
+from oacinsight.survey.page import neutralised, plain, records, render
+
+if TYPE_CHECKING:
+    from oacinsight.survey.run import SurveyOptions
+
+__all__ = ["FLAGS", "WRITE_SUFFIXES", "SurveyResult"]
+
+WRITE_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".json", ".html", ".png")
+JSON_FORMAT = "oacinsight.survey/1"
+FLAGS: dict[str, str] = {
+    "under_represented": "the group's share of respondents is below 0.8 of its share of "
+                         "the area's residents",
+    "low_n": "fewer respondents than --min-n: read with caution",
+    "no_respondents": "nobody in this group answered the question",
+    "suppressed": "numbers hidden to protect small counts",
+    "overall": "a row for all respondents",
+}
+ACCOUNT_COLUMNS = ("answered_placed", "answered_not_placed", "missing", "dont_know")
+
+
+@dataclass
+class SurveyResult:
+    """Survey answers by OAC group, with what is needed to publish them honestly."""
+
+    table: pd.DataFrame  # unsuppressed: do not publish; use to_frame()
+    input_name: str
+    n_rows: int
+    options: SurveyOptions
+    placement: dict[str, int]
+    placed_by: str
+    accounting: pd.DataFrame
+    areas: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The published table: one row per question and group, small counts hidden."""
+        return disclose.published(self.table, self.options.suppress_below)
+
+    def published_accounting(self) -> pd.DataFrame:
+        """Per question, how the rows were used; counts below the threshold hidden."""
+        out = self.accounting.copy()
+        for col in ACCOUNT_COLUMNS:
+            out[col] = out[col].astype("Int64")
+        for i, row in self.accounting.iterrows():
+            counts = pd.Series([row[c] for c in ACCOUNT_COLUMNS], index=list(ACCOUNT_COLUMNS))
+            hide = disclose.hidden_counts(counts, self.options.suppress_below)
+            for col in hide[hide].index:
+                out.at[i, col] = pd.NA
+        return out
+
+    def metadata(self) -> dict[str, Any]:
+        """How the result was made, as JSON-safe values (no rows)."""
+        o = self.options
+        return plain({
+            "format": JSON_FORMAT, "generator": f"oacinsight {__version__}",
+            "input": self.input_name, "rows": self.n_rows, "questions": list(o.questions),
+            "positive": o.positive, "edition": o.edition, "level": o.level,
+            "placed_by": self.placed_by, "weight": o.weight,
+            "placement": self._published_placement(),
+            "areas": [{"code": c, "name": n} for c, n in self.areas],
+            "confidence": o.confidence, "min_n": o.min_n,
+            "interval": "Wilson score interval on the Kish effective sample size",
+            "suppress_below": o.suppress_below,
+            "suppression": (f"respondent counts from 1 to {o.suppress_below - 1} are hidden, "
+                            "plus secondary suppression so a hidden count cannot be "
+                            "recovered from the question's total"),
+            "answers": records(self.published_accounting()),
+            "flags": dict(FLAGS), "notes": list(self.notes),
+        })
+
+    def _published_placement(self) -> dict[str, int | None]:
+        counts = pd.Series(self.placement, dtype="int64")
+        if counts.empty:
+            return {}
+        hide = disclose.hidden_counts(counts, self.options.suppress_below)
+        return {k: (None if hide[k] else int(v)) for k, v in counts.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Metadata plus the published rows, ready for :func:`json.dumps`."""
+        frame = self.to_frame()
+        return {**self.metadata(), "columns": list(frame.columns), "rows": records(frame)}
+
+    def text(self) -> str:
+        """A few lines for the terminal."""
+        placed = self.placement.get("placed", 0)
+        lines = [f"{self.input_name}: {self.n_rows:,} rows; {placed:,} placed in an OAC "
+                 f"{self.options.edition} {self.options.level} by {self.placed_by}"]
+        others = {k: v for k, v in self._published_placement().items() if k != "placed"}
+        if others:
+            lines.append("  not placed: " + ", ".join(
+                f"{k} {'<' + str(self.options.suppress_below) if v is None else f'{v:,}'}"
+                for k, v in others.items()))
+        if self.areas:
+            lines.append("  area: " + "; ".join(f"{c} {n}" if n != c else c
+                                                for c, n in self.areas))
+        frame = self.to_frame()
+        cols = ["code", "name", "respondents", "share", "share_low", "share_high",
+                "representation_index", "flag"]
+        for q, block in frame.groupby("question", sort=False):
+            lines.append(f"\n{q}")
+            shown = block[cols].copy()
+            shown["name"] = shown["name"].astype(str).str.slice(0, 32)
+            lines.append(shown.round(3).to_string(index=False))
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def write(self, path: str | Path) -> Path:
+        """Write the published result; the format follows the suffix (.csv, .xlsx,
+        .json, .html, .png)."""
+        out = Path(path)
+        writers = {".csv": self._csv, ".xlsx": self._xlsx, ".json": self._json,
+                   ".html": self._html, ".png": self._png}
+        writer = writers.get(out.suffix.lower())
+        if writer is None:
+            raise OacInsightError(f"cannot write a survey result as "
+                                  f"{out.suffix or 'a file without suffix'!r}; use one of "
+                                  f"{', '.join(WRITE_SUFFIXES)}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        writer(out)
+        return out
+
+    def _csv(self, out: Path) -> None:
+        neutralised(self.to_frame()).to_csv(out, index=False, encoding="utf-8-sig")
+
+    def _xlsx(self, out: Path) -> None:
+        about = pd.DataFrame([(k, json.dumps(v) if isinstance(v, (list, dict)) else v)
+                              for k, v in self.metadata().items()], columns=["item", "value"])
+        with pd.ExcelWriter(out, engine="openpyxl") as writer:
+            neutralised(self.to_frame()).to_excel(writer, sheet_name="survey", index=False)
+            neutralised(self.published_accounting()).to_excel(writer, sheet_name="answers",
+                                                               index=False)
+            neutralised(about.astype(object)).to_excel(writer, sheet_name="about",
+                                                        index=False)
+
+    def _json(self, out: Path) -> None:
+        out.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False,
+                                  allow_nan=False) + "\n", encoding="utf-8")
+
+    def figure(self):
+        """The chart (matplotlib Figure) of the published numbers."""
+        title = (f"Share of positive answers by OAC {self.options.edition} "
+                 f"{self.options.level}")
+        return plot_survey(self.to_frame(), title=title, confidence=self.options.confidence)
+
+    def _png(self, out: Path) -> None:
+        out.write_bytes(png_bytes(self.figure(), dpi=150))
+
+    def to_html(self) -> str:
+        """A standalone HTML page: how it was made, the chart, the table, the notes."""
+        return render(self.metadata(), self.to_frame(),
+                      png_data_uri(png_bytes(self.figure(), dpi=110)))
+
+    def _html(self, out: Path) -> None:
+        out.write_text(self.to_html(), encoding="utf-8")
