@@ -213,9 +213,9 @@ def _prepare(store: Store, src: InputSource, postcode_column: str | None) -> Mat
     try:
         column = choose_postcode_column(columns, postcode_column,
                                         lambda cols: matching.postcode_shares(con, cols))
-    except InputFileError:
+    except InputFileError as exc:
         if coords is None or postcode_column:
-            raise
+            raise InputFileError(f"{src.name}: {exc}") from None
         column = matching.add_blank_postcode(con)  # coordinates only
     editions = matching.editions(con)
     matching.create_matched(con, columns, column, ", ".join(editions) or "loaded edition",

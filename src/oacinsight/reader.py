@@ -90,6 +90,7 @@ class ReadReport:
     sheet: str | None = None
     sheets: int = 0
     merged_cells: int = 0
+    title_rows: int = 0
 
     def notes(self) -> list[str]:
         """One line per thing the user should know about how the file was read."""
@@ -112,6 +113,9 @@ class ReadReport:
         if self.sheets > 1:
             out.append(f"the workbook has {self.sheets} sheets; read the first, "
                        f"'{self.sheet}'")
+        if self.title_rows:
+            out.append(f"{self.title_rows} title row{_s(self.title_rows)} (merged cells) above "
+                       "the header skipped")
         if self.merged_cells:
             out.append(f"{self.merged_cells} merged cell range{_s(self.merged_cells)}: "
                        "values sit in the first cell of each")
@@ -130,7 +134,8 @@ def _s(n: int) -> str:
 
 # -- encoding -----------------------------------------------------------------------------
 class _Counter(threading.local):
-    n = 0
+    n = 0  # bad bytes
+    calls = 0  # replacement characters written
 
 
 _COUNTER = _Counter()
@@ -140,6 +145,7 @@ def _count_replace(exc: UnicodeError) -> tuple[str, int]:
     if not isinstance(exc, UnicodeDecodeError):
         raise exc
     _COUNTER.n += exc.end - exc.start
+    _COUNTER.calls += 1
     return "\ufffd", exc.end
 
 
@@ -194,8 +200,19 @@ def sniff_bytes(path: Path, name: str) -> tuple[str, str] | None:
         if head.startswith(magic):
             raise InputFileError(f"{name}: this is {what}")
     zeros = head.count(0)
-    if not zeros:
-        return None
+    if zeros:
+        found = _wide_text(head)
+        if found:
+            return found
+    controls = sum(head.count(bytes([b])) for b in (*range(0, 9), *range(14, 32)))
+    if zeros > max(8, len(head) // 100) or controls > max(16, len(head) // 10):
+        raise InputFileError(f"{name}: holds binary data, not text; save it from its program "
+                             "as CSV (or XLSX) and try again")
+    return None
+
+
+def _wide_text(head: bytes) -> tuple[str, str] | None:
+    """UTF-16 or UTF-32 without a byte-order mark, told by where the zero bytes fall."""
     quads = [head[i::4].count(0) / max(1, len(head[i::4])) for i in range(4)]
     pairs = [head[i::2].count(0) / max(1, len(head[i::2])) for i in range(2)]
     if quads[1] > 0.9 and quads[2] > 0.9 and quads[3] > 0.9 and quads[0] < 0.5:
@@ -206,9 +223,6 @@ def sniff_bytes(path: Path, name: str) -> tuple[str, str] | None:
         return "utf-16-le", "UTF-16"
     if pairs[0] > 0.6 and pairs[1] < 0.2:
         return "utf-16-be", "UTF-16"
-    if zeros > max(8, len(head) // 100):
-        raise InputFileError(f"{name}: holds binary data, not text; save it from its program "
-                             "as CSV (or XLSX) and try again")
     return None
 
 
@@ -219,15 +233,15 @@ def scan_text(path: Path, name: str) -> Scan:
         return Scan(*sniffed)
     scan = Scan(sniffed[0] if sniffed else "utf-8", "utf-8")
     decoder = codecs.getincrementaldecoder("utf-8")(errors=replace_handler())
-    _COUNTER.n = 0
+    _COUNTER.n = _COUNTER.calls = 0
     extra = 0  # bytes beyond one per character: > 0 when valid multi-byte UTF-8 exists
     tail = b""
     with open(path, "rb") as fh:
         first = True
         for chunk in iter(lambda: fh.read(CHUNK), b""):
-            before = _COUNTER.n
+            bad, calls = _COUNTER.n, _COUNTER.calls
             text = decoder.decode(chunk)
-            extra += len(chunk) - (_COUNTER.n - before) - len(text)
+            extra += (len(chunk) - (_COUNTER.n - bad)) - (len(text) - (_COUNTER.calls - calls))
             _count_lines(scan, tail + chunk, len(tail), first)
             first = False
             tail = chunk[-3:]

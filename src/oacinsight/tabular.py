@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -197,11 +198,23 @@ def read_xlsx(path: Path, *, name: str | None = None, limits: ReadLimits | None 
                              "or not a workbook); open it in Excel and save it again") from exc
     if not rows:
         raise InputFileError(f"{label}: the first sheet is empty")
+    first = (sheet.start or (0, 0))[0]
+    while len(rows) > report.title_rows + 1 and _is_title(
+            rows[report.title_rows], first + report.title_rows, sheet.merged_cell_ranges or []):
+        report.title_rows += 1
+    rows = rows[report.title_rows:]
     header = dedupe_columns([_cell_text(v) or "" for v in rows[0]])
     data = [[_cell_text(v) for v in r] for r in rows[1:]]
     kept = [r for r in data if any(v is not None for v in r)]
     report.blank_lines, report.records = len(data) - len(kept), len(kept)
     return pd.DataFrame(kept, columns=header, dtype=object)
+
+
+def _is_title(row: list[object], r: int, merged: list[Any]) -> bool:
+    """A title above the header: one value, in cells merged across several columns."""
+    filled = [v for v in row if v not in (None, "")]
+    return len(row) > 1 and len(filled) == 1 and any(
+        a[0] <= r <= b[0] and b[1] > a[1] for a, b in merged)
 
 
 def _cell_text(value: object) -> str | None:

@@ -37,6 +37,8 @@ def create_inp(con: duckdb.DuckDBPyConnection, src: InputSource) -> InputSource:
             con.unregister("_frame_in")
     else:
         src = _create_csv(con, src)
+    if src.report.records is None:
+        src.report.records = _count(con)
     return src
 
 
@@ -56,8 +58,6 @@ def _create_csv(con: duckdb.DuckDBPyConnection, src: InputSource) -> InputSource
     if src.normalised and _count(con) != src.expected_rows:
         raise InputFileError(f"{src.name}: {src.expected_rows:,} records were found but "
                              f"{_count(con):,} could be loaded; please report this file")
-    if src.report.records is None:
-        src.report.records = _count(con)
     return src
 
 
