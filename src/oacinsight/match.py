@@ -260,8 +260,9 @@ def match_file(
     -------
     MatchSummary
     """
-    out, fmt = Path(output_path), output_format(output_path)
+    out = Path(output_path)
     check_outputs(input_path, out, report)
+    fmt = output_format(out)
     with reference_store(store) as s, open_input(input_path, name=input_name) as src:
         summary = _prepare(s, src, postcode_column)
         with atomic_output(out) as tmp:

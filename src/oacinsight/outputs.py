@@ -37,6 +37,7 @@ _ADVICE = {
     errno.EISDIR: "it is a folder; give a file name such as results.csv",
     errno.EFBIG: "the file is too large for this disk; write to another folder",
     errno.EIO: "the disk reported an input/output error; write to another folder",
+    errno.EEXIST: "part of the path is a file, not a folder; choose another path",
 }
 
 
@@ -108,13 +109,29 @@ def atomic_output(path: str | os.PathLike[str], *, what: str = "output") -> Iter
         if not tmp.exists():
             raise OutputError(f"{what} {out.name} was not written")
         os.replace(tmp, out)
-    except (OSError, duckdb.IOException) as exc:
+    except BaseException as exc:
         _remove(tmp)
+        cause = os_error_in(exc)
+        if cause is None:
+            raise
         raise OutputError(f"cannot write {what} {out.name} in {out.parent}: "
-                          f"{describe_os_error(exc)}") from exc
-    except BaseException:
-        _remove(tmp)
-        raise
+                          f"{describe_os_error(cause)}") from exc
+
+
+def os_error_in(exc: BaseException) -> BaseException | None:
+    """The operating-system error behind ``exc`` (itself, a wrapped one, or its cause):
+    writers such as xlsxwriter wrap ``OSError`` in their own exception types."""
+    seen: list[BaseException] = []
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or any(item is s for s in seen):
+            continue
+        if isinstance(item, OSError | duckdb.IOException):
+            return item
+        seen.append(item)
+        todo += [item.__cause__, item.__context__, *item.args]
+    return None
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, what: str = "output") -> Path:

@@ -114,16 +114,30 @@ def edge(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def interrupted(exc: BaseException | None) -> bool:
+    """Whether Ctrl-C is behind ``exc`` (DuckDB reports it in several ways)."""
+    import duckdb
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException) or (
+                isinstance(exc, RuntimeError | duckdb.Error)
+                and "interrupt" in str(exc).lower()):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def failure(exc: BaseException, command: str) -> tuple[int, str | None]:
     """Exit code and one-line message for an exception (None: let it through)."""
     import duckdb
 
     from oacinsight.outputs import describe_os_error
 
+    if interrupted(exc):
+        return EXIT_INTERRUPTED, "interrupted; no output was written or changed"
     if isinstance(exc, OacInsightError):
         return EXIT_ERROR, one_line(exc)
-    if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException):
-        return EXIT_INTERRUPTED, "interrupted; no output was written or changed"
     if isinstance(exc, SystemExit | GeneratorExit):
         return 0, None
     if isinstance(exc, MemoryError | duckdb.OutOfMemoryException):
@@ -134,9 +148,9 @@ def failure(exc: BaseException, command: str) -> tuple[int, str | None]:
         return EXIT_ERROR, one_line(f"{where + ': ' if where else ''}{describe_os_error(exc)}")
     if os.environ.get("OACINSIGHT_DEBUG"):
         return 1, None
-    return EXIT_ERROR, (f"'{command}' stopped on an unexpected problem "
-                        f"({type(exc).__name__}); please report it with the command you ran "
-                        "(OACINSIGHT_DEBUG=1 shows the details)")
+    return EXIT_ERROR, (f"'{command}' stopped on an unexpected internal problem; please "
+                        "report it with the command you ran (OACINSIGHT_DEBUG=1 shows the "
+                        "details)")
 
 
 @data_app.command("ingest")
