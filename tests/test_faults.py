@@ -337,3 +337,17 @@ def test_kill_while_writing_output(tmp_path, tiny_store, sig):
         assert proc.returncode == 130, log.read_text()
         assert one_clean_line(log.read_text()).startswith("error: interrupted")
         assert not leftovers(tmp_path)
+
+
+def test_area_output_folder_checked_before_work(tmp_path, tiny_store):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for target, message in ((afile, "is a file"), (tmp_path / ("y" * 300), "over 255")):
+        res = runner.invoke(app, ["area", "E06000001", "-o", str(target), "--store",
+                                  str(tiny_store)])
+        assert res.exit_code == 2 and message in one_clean_line(res.output), res.output
+
+
+def test_input_name_too_long(tmp_path, tiny_store):
+    res = match(tmp_path / ("z" * 300 + ".csv"), tmp_path / "o.csv", tiny_store)
+    assert res.exit_code == 2 and "the name is too long" in one_clean_line(res.output)

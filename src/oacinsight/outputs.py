@@ -83,6 +83,26 @@ def check_output_path(path: str | os.PathLike[str], *, what: str = "output") -> 
     return out
 
 
+def check_output_folder(path: str | os.PathLike[str], *, what: str = "output folder") -> Path:
+    """Check a folder for outputs before any work: not a file, names not too long,
+    creatable and writable (it is created when missing)."""
+    out = Path(path)
+    for part in out.parts:
+        if len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+            raise OutputError(f"{what} {str(part)[:60]}…: the name is over {MAX_NAME_BYTES} "
+                              "characters; choose a shorter name")
+    try:
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"{what} {out}: is a file; give a folder name (it is created "
+                              "when missing)")
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {what} {out}: {describe_os_error(exc)}") from exc
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write in {what} {out}: {_ADVICE[errno.EACCES]}")
+    return out
+
+
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     """Whether two paths name the same file (existing or not)."""
     pa, pb = Path(a), Path(b)
