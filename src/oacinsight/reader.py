@@ -25,7 +25,6 @@ import csv
 import functools
 import io
 import os
-import sys
 import threading
 import zipfile
 from dataclasses import dataclass, field
@@ -297,7 +296,7 @@ def normalise_csv(path: Path, name: str, scan: Scan, delimiter: str, out: Path,
                   report: ReadReport) -> tuple[list[str], int, int]:
     """Rewrite a CSV as clean UTF-8 (``,``, ``\\n``, no header); return the column names,
     the number of records and the longest record in bytes."""
-    csv.field_size_limit(sys.maxsize)
+    csv.field_size_limit(2**31 - 1)  # cells of any size (a C long on every platform)
     for strict in (True, False):
         try:
             return _normalise(path, name, scan, delimiter, out, report, strict)
