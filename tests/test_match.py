@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import numpy as np
@@ -227,3 +228,78 @@ def test_coordinates_only_file(tmp_path, demo):
     want = f"placed by coordinates: nearest postcode {live['pcds']}"
     assert res["match_note"][0].startswith(want)
     assert summary.by_coordinates == 1
+
+
+def test_header_and_cells_neutralised_for_excel(tmp_path, tiny_store):
+    path = tmp_path / "in.csv"
+    path.write_text('=HYPERLINK("http://x"),postcode,-inf\n-inf,YY1 1AA,-1_000\n'
+                    "-1.5,YY2 1AA,+2e3\n")
+    match_file(path, tmp_path / "o.csv", store=tiny_store)
+    with open(tmp_path / "o.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][:3] == ["'=HYPERLINK(\"http://x\")", "postcode", "'-inf"]
+    assert [r[0] for r in rows[1:]] == ["'-inf", "-1.5"]  # plain numbers stay numbers
+    assert [r[2] for r in rows[1:]] == ["'-1_000", "+2e3"]
+    match_file(path, tmp_path / "o.xlsx", store=tiny_store)
+    sheet = pd.read_excel(tmp_path / "o.xlsx", dtype=str, engine="calamine")
+    assert list(sheet.columns[:3]) == ["'=HYPERLINK(\"http://x\")", "postcode", "'-inf"]
+    match_file(path, tmp_path / "o.parquet", store=tiny_store)
+    assert pd.read_parquet(tmp_path / "o.parquet").columns[0] == '=HYPERLINK("http://x")'
+
+
+def test_columns_starting_with_underscore_are_kept(tmp_path, tiny_store):
+    path = tmp_path / "in.csv"
+    path.write_text("_id,postcode,_laua_name\n7,YY1 1AA,mine\n")
+    summary = match_file(path, tmp_path / "o.parquet", store=tiny_store)
+    res = pd.read_parquet(tmp_path / "o.parquet")
+    assert list(res.columns[:3]) == ["_id", "postcode", "_laua_name_input"]
+    assert res["_id"].tolist() == ["7"] and res["_laua_name_input"].tolist() == ["mine"]
+    assert summary.renamed == {"_laua_name": "_laua_name_input"}
+
+
+def test_long_cells_whole_in_csv_cut_with_a_note_in_xlsx(tmp_path, tiny_store):
+    long = "é" * 40_000
+    path = tmp_path / "in.csv"
+    path.write_text(f"id,postcode,notes,after\n1,YY1 1AA,{long},kept\n", encoding="utf-8")
+    match_file(path, tmp_path / "o.csv", store=tiny_store)
+    res = pd.read_csv(tmp_path / "o.csv", dtype=str, encoding="utf-8-sig")
+    assert res["notes"][0] == long
+    summary = match_file(path, tmp_path / "o.xlsx", store=tiny_store)
+    sheet = pd.read_excel(tmp_path / "o.xlsx", dtype=str, engine="calamine")
+    assert len(sheet["notes"][0]) == 32_767 and sheet["notes"][0].endswith("…[cut]")
+    assert sheet["after"][0] == "kept" and sheet["match_status"][0] == "matched"
+    assert any("1 cell longer than Excel's 32,767 characters cut in o.xlsx" in n
+               for n in summary.notes)
+    assert "cut in o.xlsx" in summary.text()
+
+
+def test_nan_and_infinity_to_xlsx(tmp_path, tiny_store):
+    path = tmp_path / "in.parquet"
+    pd.DataFrame({"postcode": ["YY1 1AA", "YY2 1AA", "x"],
+                  "v": [float("nan"), float("inf"), float("-inf")]}).to_parquet(path)
+    match_file(path, tmp_path / "o.xlsx", store=tiny_store)
+    sheet = pd.read_excel(tmp_path / "o.xlsx", dtype=str, engine="calamine")
+    assert sheet["v"].tolist()[1:] == ["inf", "'-inf"] and pd.isna(sheet["v"][0])
+
+
+def test_row_account_reconciles_and_reading_notes(tmp_path, tiny_store):
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"id,postcode\r\n1,YY1 1AA\n\n2,YY2 1AA,extra\r\n3\n")
+    summary = match_file(path, tmp_path / "o.csv", store=tiny_store,
+                         report=tmp_path / "r.json", input_name="customers.csv")
+    account = json.loads((tmp_path / "r.json").read_text())["row_account"]
+    assert account == {"records_read": 3, "rows_written": 3, "blank_lines_skipped": 1,
+                       "by_status": {"matched": 2, "matched_terminated": 0, "not_found": 0,
+                                     "invalid_format": 0, "missing": 1, "no_oac": 0},
+                       "reconciles": True}
+    assert summary.input_name == "customers.csv"
+    text = summary.text()
+    assert "1 blank line skipped" in text and "with fewer fields than the header" in text
+    assert "extra values kept in field_3" in text
+
+
+def test_input_name_in_errors(tmp_path, tiny_store):
+    path = tmp_path / "upload.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(InputFileError, match=r"^my customers\.csv: no postcode column"):
+        match_file(path, tmp_path / "o.csv", store=tiny_store, input_name="my customers.csv")

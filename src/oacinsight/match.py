@@ -18,7 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from oacinsight.errors import InputFileError, StoreError
+from oacinsight.errors import InputFileError, OutputError, StoreError
+from oacinsight.outputs import atomic_output, check_output_path, same_file, write_text_atomic
 from oacinsight.store import Store, lookup, matching
 from oacinsight.store.matching import ADDED_COLUMNS, STATUSES
 from oacinsight.tabular import (
@@ -51,6 +52,8 @@ class MatchSummary:
     encoding: str = "utf-8"
     output: str | None = None
     by_coordinates: int = 0
+    reading: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def matched(self) -> int:
@@ -81,7 +84,19 @@ class MatchSummary:
             "by_local_authority": by_la.to_dict(orient="records"),
             "renamed_input_columns": self.renamed,
             "placed_by_coordinates": self.by_coordinates,
+            "row_account": self.row_account(),
+            "reading": self.reading,
+            "notes": self.reading.get("notes", []) + self.notes,
         }
+
+    def row_account(self) -> dict[str, Any]:
+        """Records read, rows written and rows per status: they reconcile exactly."""
+        return {"records_read": self.reading.get("records", self.rows),
+                "rows_written": self.rows,
+                "blank_lines_skipped": self.reading.get("blank_lines_skipped", 0),
+                "by_status": {s: int(self.counts.get(s, 0)) for s in STATUSES},
+                "reconciles": self.reading.get("records", self.rows) == self.rows == sum(
+                    self.counts.get(s, 0) for s in STATUSES)}
 
     def text(self) -> str:
         """Human-readable lines for the terminal."""
@@ -105,6 +120,7 @@ class MatchSummary:
                          "(nearest postcode; see match_note)")
         for old, new in self.renamed.items():
             lines.append(f"  note: input column '{old}' renamed '{new}' (clashes with an output)")
+        lines += [f"  note: {n}" for n in [*self.reading.get("notes", []), *self.notes]]
         return "\n".join(lines)
 
 
@@ -197,9 +213,9 @@ def _prepare(store: Store, src: InputSource, postcode_column: str | None) -> Mat
     try:
         column = choose_postcode_column(columns, postcode_column,
                                         lambda cols: matching.postcode_shares(con, cols))
-    except InputFileError:
+    except InputFileError as exc:
         if coords is None or postcode_column:
-            raise
+            raise InputFileError(f"{src.name}: {exc}") from None
         column = matching.add_blank_postcode(con)  # coordinates only
     editions = matching.editions(con)
     matching.create_matched(con, columns, column, ", ".join(editions) or "loaded edition",
@@ -207,8 +223,8 @@ def _prepare(store: Store, src: InputSource, postcode_column: str | None) -> Mat
     return MatchSummary(
         input_name=src.name, rows=n, postcode_column=column, editions=editions,
         counts=matching.status_counts(con), by_authority=matching.authority_counts(con),
-        renamed=matching.renamed_columns(columns), encoding=src.encoding,
-        by_coordinates=matching.placed_by_coordinates(con),
+        renamed=matching.renamed_columns(columns), encoding=src.report.encoding,
+        by_coordinates=matching.placed_by_coordinates(con), reading=src.report.to_dict(),
     )
 
 
@@ -219,6 +235,7 @@ def match_file(
     store: Store | str | os.PathLike[str] | None = None,
     postcode_column: str | None = None,
     report: str | os.PathLike[str] | None = None,
+    input_name: str | None = None,
 ) -> MatchSummary:
     """Match a CSV/XLSX/Parquet file and write every row, enriched, to ``output_path``.
 
@@ -233,26 +250,55 @@ def match_file(
         The column holding the postcode; found by name or content when omitted.
     report : path, optional
         Also write the summary as JSON here.
+    input_name : str, optional
+        The input's name in messages and the summary (e.g. an upload's original name).
+
+    Outputs are written to a temporary file and renamed into place: a failed or
+    interrupted run leaves no partial file.
 
     Returns
     -------
     MatchSummary
     """
     out = Path(output_path)
+    check_outputs(input_path, out, report)
     fmt = output_format(out)
-    with reference_store(store) as s, open_input(input_path) as src:
+    with reference_store(store) as s, open_input(input_path, name=input_name) as src:
         summary = _prepare(s, src, postcode_column)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "xlsx":
-            write_xlsx(matching.matched_frame(s.con), out, sheet="matched")
-        else:
-            has_bom = matching.copy_matched(s.con, out, fmt)
-            if fmt == "csv" and not has_bom:
-                prepend_bom(out)
+        with atomic_output(out) as tmp:
+            summary.notes += _write_matched(s, tmp, fmt, out.name)
     summary.output = str(out)
     if report:
-        Path(report).write_text(json.dumps(summary.to_json(), indent=2, default=str))
+        write_text_atomic(report, json.dumps(summary.to_json(), indent=2, default=str),
+                          what="report")
     return summary
+
+
+def check_outputs(input_path: str | os.PathLike[str], out: Path,
+                  report: str | os.PathLike[str] | None) -> None:
+    """Refuse outputs that would overwrite the input or each other, before any work."""
+    check_output_path(out)
+    if same_file(input_path, out):
+        raise OutputError(f"the output {out.name} is the input file; choose another name")
+    if report is not None:
+        check_output_path(report, what="report")
+        if same_file(report, out):
+            raise OutputError(f"--report {Path(report).name} is the same file as the output; "
+                              "choose another name")
+        if same_file(report, input_path):
+            raise OutputError(f"--report {Path(report).name} is the input file; choose "
+                              "another name")
+
+
+def _write_matched(s: Store, tmp: Path, fmt: str, name: str) -> list[str]:
+    """Write the matched rows to ``tmp``; return notes (cells cut for Excel)."""
+    if fmt == "xlsx":
+        return [n.replace(tmp.name, name) for n in write_xlsx(
+            matching.matched_frame(s.con), tmp, sheet="matched")]
+    has_bom = matching.copy_matched(s.con, tmp, fmt)
+    if fmt == "csv" and not has_bom:
+        prepend_bom(tmp)
+    return []
 
 
 def match_records(

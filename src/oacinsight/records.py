@@ -90,18 +90,19 @@ def _check_column(values: pd.Series, col: str, field: str, spec: dict[str, Any])
     return out
 
 
-def validate_file(path: str | Path) -> list[str]:
-    """Validate a CSV/XLSX/Parquet file against the standard (see :func:`validate_frame`)."""
+def validate_file(path: str | Path, *, name: str | None = None) -> list[str]:
+    """Validate a CSV/XLSX/Parquet file against the standard (see :func:`validate_frame`).
+
+    The file is read by the same reader as ``match`` (every record a row); how it was read
+    (encoding, padded rows, skipped blank lines) is listed first, as ``note: …`` lines.
+    """
+    from oacinsight.store.inputs import read_text_frame
     from oacinsight.tabular import open_input
 
-    with open_input(path) as src:
-        if src.format == "frame" and src.frame is not None:
-            frame = src.frame
-        elif src.format == "parquet":
-            frame = pd.read_parquet(src.path).astype("string")
-        else:
-            frame = pd.read_csv(src.path, sep=src.delimiter, dtype=str, keep_default_na=False,
-                                encoding="utf-8-sig")
+    with open_input(path, name=name) as src:
+        frame = read_text_frame(src)
+        notes = [f"note: {n}" for n in src.report.notes()]
     if frame.empty:
-        raise InputFileError(f"{Path(path).name}: has a header but no data rows")
-    return validate_frame(frame)
+        raise InputFileError(f"{name or Path(path).name}: has a header but no data rows")
+    problems = validate_frame(frame)
+    return [*notes, *problems] if problems else []

@@ -21,6 +21,7 @@ from oacinsight.areas.indicators import Indicator
 from oacinsight.areas.profile import build_profile, open_context
 from oacinsight.areas.result import AreaProfile
 from oacinsight.errors import OacInsightError
+from oacinsight.outputs import atomic_output, write_text_atomic
 from oacinsight.store import Store
 from oacinsight.tabular import neutralise
 
@@ -155,14 +156,15 @@ def _writer(jobs: int | None) -> Iterator[Callable[[AreaProfile, Path, bool], No
 def _write_index(result: BatchResult) -> None:
     frame = result.to_frame()
     result.index_csv = result.out_dir / "index.csv"
-    frame.map(neutralise).to_csv(result.index_csv, index=False, encoding="utf-8")
+    with atomic_output(result.index_csv) as tmp:
+        frame.map(neutralise).to_csv(tmp, index=False, encoding="utf-8")
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     html = env.from_string(_INDEX).render(
         district=result.district, rows=frame.to_dict(orient="records"),
         fmt=lambda v, d=0: "–" if v is None or pd.isna(v) else f"{v:,.{d}f}",
     )
     result.index_html = result.out_dir / "index.html"
-    result.index_html.write_text(html, encoding="utf-8")
+    write_text_atomic(result.index_html, html)
 
 
 _INDEX = """<!DOCTYPE html>

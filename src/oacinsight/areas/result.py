@@ -11,6 +11,7 @@ import pandas as pd
 
 from oacinsight import __version__
 from oacinsight.areas.codes import KIND_LABELS
+from oacinsight.outputs import atomic_output
 from oacinsight.tabular import neutralise
 
 __all__ = ["OUTPUT_FILES", "AreaProfile"]
@@ -165,21 +166,23 @@ class AreaProfile:
                 "scale_effect": self.scale, "output_areas": self.output_area_table}
         for name, frame in csvs.items():
             written[name] = out / f"{name}.csv"
-            _safe(frame).to_csv(written[name], index=False, encoding="utf-8")
+            with atomic_output(written[name]) as tmp:
+                _safe(frame).to_csv(tmp, index=False, encoding="utf-8")
         written["xlsx"] = out / "area_profile.xlsx"
         self.write_xlsx(written["xlsx"])
         if pdf or html:
             charts = render_charts(self)
-            if html:
-                written["html"] = write_html(self, out / "profile.html", charts)
-            if pdf:
-                written["pdf"] = write_pdf(self, out / "profile.pdf", charts)
+            for name, wanted, writer in (("html", html, write_html), ("pdf", pdf, write_pdf)):
+                if wanted:
+                    written[name] = out / f"profile.{name}"
+                    with atomic_output(written[name]) as tmp:
+                        writer(self, tmp, charts)
         return written
 
     def write_xlsx(self, path: str | Path) -> Path:
         """Every table as a sheet of one workbook."""
         out = Path(path)
-        with pd.ExcelWriter(out, engine="openpyxl") as writer:
+        with atomic_output(out) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             for sheet, frame in self.tables().items():
                 _safe(frame).to_excel(writer, sheet_name=sheet[:31], index=False)
         return out

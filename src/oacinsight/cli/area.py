@@ -33,7 +33,9 @@ def area_cmd(
     """Profile an area: population, OAC mix, deprivation, census indicators, comparators
     and the scale effect, as CSV, XLSX, HTML and a one-page PDF."""
     from oacinsight.areas import profile_area, profile_wards
+    from oacinsight.outputs import check_output_folder
 
+    check_output_folder(output)  # before any work: a file, a bad name, no permission
     chosen = [k for k in (indicators or "").split(",") if k.strip()] or None
     if batch:
         result = profile_wards(code, output, store=store, comparators=comparators,

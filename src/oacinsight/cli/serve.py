@@ -56,16 +56,17 @@ def _check_port(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
         try:
             sock.bind((host, port))
-        except OSError as exc:
-            raise OacInsightError(f"cannot listen on {host}:{port} ({exc.strerror}); "
-                                  "choose another --port") from exc
+        except (OSError, OverflowError) as exc:
+            reason = getattr(exc, "strerror", None) or "not a usable address or port"
+            raise OacInsightError(f"cannot listen on {host}:{port} ({reason}); "
+                                  "choose another --port or --host") from exc
 
 
 @app.command("serve")
 @edge
 def serve_cmd(
     store: StoreOpt = None,
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8765,
     host: Annotated[str, typer.Option(
         help="Address to listen on. The default keeps the app on this computer.")] = LOOPBACK,
     max_upload_mb: Annotated[float, typer.Option(help="Largest upload accepted (MB).")] = 200,

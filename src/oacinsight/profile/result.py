@@ -277,8 +277,10 @@ class ProfileResult:
                 f"cannot write a profile as {out.suffix or 'a file without suffix'!r}; "
                 f"use one of {', '.join(WRITE_SUFFIXES)}"
             )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        writer(out)
+        from oacinsight.outputs import atomic_output
+
+        with atomic_output(out) as tmp:  # no partial file if this fails or is interrupted
+            writer(tmp)
         return out
 
     def _about_rows(self) -> list[tuple[str, Any]]:

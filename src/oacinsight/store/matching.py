@@ -15,7 +15,8 @@ from oacinsight import coordinates
 from oacinsight.errors import InputFileError
 from oacinsight.postcodes import BFPO_REGEX, POSTCODE_KEY_REGEX, STRIP_REGEX
 from oacinsight.store import _sql_str
-from oacinsight.tabular import FORMULA_START, InputSource
+from oacinsight.tabular import FORMULA_START, PLAIN_NUMBER_REGEX, InputSource
+from oacinsight.tabular import neutralise as neutralise_cell
 
 #: Columns ``match`` adds, in this order (a public contract).
 ADDED_COLUMNS = (
@@ -23,6 +24,8 @@ ADDED_COLUMNS = (
     "oac_group", "oac_subgroup", "oac_supergroup_name", "oac_group_name",
     "oac_subgroup_name", "match_status", "match_note",
 )
+#: Working columns of the ``matched`` view that are not written out.
+INTERNAL_COLUMNS = ("_laua_name",)
 STATUSES = ("matched", "matched_terminated", "not_found", "invalid_format", "missing", "no_oac")
 
 
@@ -32,37 +35,43 @@ def q(name: str) -> str:
 
 
 def load_input(con: duckdb.DuckDBPyConnection, src: InputSource) -> list[str]:
-    """Create the temporary table ``inp`` from a user file; return its columns."""
+    """Create the temporary table ``inp`` from a user file; return its columns.
+
+    Every record becomes a row or the load fails (see :mod:`oacinsight.store.inputs`);
+    ``src.report`` holds the row account.
+    """
+    from oacinsight.store.inputs import create_inp
+
     con.execute("DROP TABLE IF EXISTS temp.inp")
     try:
-        _create_inp(con, src)
+        create_inp(con, src)
+    except duckdb.InterruptException:
+        raise KeyboardInterrupt from None
+    except duckdb.OutOfMemoryException as exc:
+        raise InputFileError(f"{src.name}: not enough memory to read it; close other "
+                             "programs or split the file") from exc
     except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputFileError(f"{src.name}: cannot be read as {src.format}: {first}") from exc
+        raise InputFileError(f"{src.name}: cannot be read as {_KIND.get(src.format, 'a table')}"
+                             f" ({_reason(exc)}); check it opens in a spreadsheet, save it "
+                             "again as CSV (UTF-8) and try again") from exc
     return [r[0] for r in con.execute("DESCRIBE temp.inp").fetchall()]
 
 
-def _create_inp(con: duckdb.DuckDBPyConnection, src: InputSource) -> None:
-    if src.format == "parquet":
-        con.execute(f"CREATE TEMP TABLE inp AS SELECT * FROM read_parquet('{_sql_str(src.path)}')")
-    elif src.format == "frame":
-        con.register("_frame_in", src.frame)
-        con.execute("CREATE TEMP TABLE inp AS SELECT * FROM _frame_in")
-        con.unregister("_frame_in")
-    else:
-        base = (
-            f"read_csv('{_sql_str(src.path)}', header=true, all_varchar=true, "
-            f"delim='{_sql_str(src.delimiter)}', quote='\"', escape='\"', "
-            "normalize_names=false, sample_size=20480"
-        )
-        try:
-            con.execute(f"CREATE TEMP TABLE inp AS SELECT * FROM {base})")
-        except duckdb.InvalidInputException:
-            # rows with fewer fields than the header: pad them (single-threaded reader)
-            con.execute(
-                f"CREATE TEMP TABLE inp AS SELECT * FROM {base}, null_padding=true, "
-                "parallel=false)"
-            )
+_KIND = {"csv": "CSV", "parquet": "Parquet", "frame": "a table"}
+
+
+def _reason(exc: duckdb.Error) -> str:
+    """A short, internals-free reason for a DuckDB read error."""
+    text = str(exc).lower()
+    if "line size" in text or "maximum line" in text:
+        return "a line is too long"
+    if "unicode" in text or "utf" in text:
+        return "text that is not valid UTF-8"
+    if "parquet" in text or "magic" in text:
+        return "damaged Parquet"
+    if "conversion" in text or "could not convert" in text:
+        return "a value of an unexpected type"
+    return "its rows do not line up with the header"
 
 
 NO_POSTCODE = "(no postcode column)"
@@ -282,7 +291,8 @@ FROM _rows
 
 
 def _renamed(column: str) -> str:
-    return f"{column}_input" if column in ADDED_COLUMNS else column
+    clash = column in ADDED_COLUMNS or column in INTERNAL_COLUMNS
+    return f"{column}_input" if clash else column
 
 
 def renamed_columns(columns: list[str]) -> dict[str, str]:
@@ -297,16 +307,18 @@ def _select_out(con: duckdb.DuckDBPyConnection, neutralise: bool, bom: bool = Fa
     DuckDB writes the BOM Excel needs as part of the header, at no cost.
     """
     described = con.execute("DESCRIBE temp.matched").fetchall()
-    types = {r[0]: r[1] for r in described if not r[0].startswith("_")}
+    types = {r[0]: r[1] for r in described if r[0] not in INTERNAL_COLUMNS}
     starts = ", ".join(f"'{_sql_str(ch)}'" for ch in FORMULA_START)
     risky = _formula_columns(con, [c for c, k in types.items()
                                    if k == "VARCHAR" and c not in ADDED_COLUMNS], starts)
     exprs = []
     for i, c in enumerate(types):
-        alias = q("\ufeff" + c) if bom and i == 0 else q(c)
+        name = str(neutralise_cell(c)) if neutralise else c
+        alias = q("\ufeff" + name) if bom and i == 0 else q(name)
         if neutralise and c in risky:
             exprs.append(
-                f"CASE WHEN left({q(c)}, 1) IN ({starts}) AND TRY_CAST({q(c)} AS DOUBLE) IS NULL "
+                f"CASE WHEN left({q(c)}, 1) IN ({starts}) AND NOT regexp_full_match({q(c)}, "
+                f"'{PLAIN_NUMBER_REGEX}') "
                 f"THEN '''' || {q(c)} ELSE {q(c)} END AS {alias}"
             )
         else:
@@ -329,7 +341,7 @@ def copy_matched(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> bool:
     Returns whether a BOM was written in the header (False: the caller must add it).
     """
     first = next(r[0] for r in con.execute("DESCRIBE temp.matched").fetchall()
-                 if not r[0].startswith("_"))
+                 if r[0] not in INTERNAL_COLUMNS)
     bom = fmt == "csv" and not any(ch in first for ch in ',"\r\n')
     select = _select_out(con, neutralise=fmt == "csv", bom=bom)
     options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
