@@ -176,6 +176,10 @@ def _n(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def _oas(n: int) -> str:
+    return f"{n:,} output area{'' if n == 1 else 's'}"
+
+
 def _counted(kind: str, code: str, rows: pd.DataFrame, est: pd.DataFrame) -> Coverage:
     """Coverage of a district or ward from its row of the estimates."""
     r = est.loc[code]
@@ -193,9 +197,9 @@ def _district(code: str, frame: pd.DataFrame, est: pd.DataFrame) -> Coverage:
     if c.is_whole:
         return c
     lost = 100 * (1 - c.share)
-    headline = (f"{c.status}: {c.output_areas:,} output areas loaded "
+    headline = (f"{c.status}: {_oas(c.output_areas)} loaded "
                 f"({_n(c.residents)} residents); the census holds "
-                f"{c.estimated_output_areas:,} output areas ({_n(c.estimated_residents)} "
+                f"{_oas(c.estimated_output_areas)} ({_n(c.estimated_residents)} "
                 f"residents) in this district's LSOAs, so about {lost:.0f}% of its "
                 "residents are missing from the loaded postcode directory")
     return Coverage(c.code, c.kind, c.status, c.output_areas, c.residents,
@@ -211,9 +215,9 @@ def _ward(code: str, frame: pd.DataFrame, est: pd.DataFrame,
         return c
     reasons = []
     if r["missing_output_areas"] > 0:
-        reasons.append(f"{int(r['missing_output_areas']):,} output areas "
-                       f"({_n(r['missing_residents'])} residents) in its LSOAs have no "
-                       "postcode in the loaded directory and may belong to it")
+        reasons.append(f"{_oas(int(r['missing_output_areas']))} "
+                       f"({_n(r['missing_residents'])} residents) in its LSOAs with no "
+                       "postcode in the loaded directory may belong to it")
     small = (district is not None and not district.is_whole
              and c.residents < FRAGMENT_OF_MEDIAN * float(r["median_ward_residents"]))
     if district is not None and not district.is_whole:
@@ -231,7 +235,7 @@ def _ward(code: str, frame: pd.DataFrame, est: pd.DataFrame,
     if not reasons or (c.is_whole and not small and c.output_areas > 2):
         return c
     status = c.status if c.status != "whole" else "partial"
-    headline = (f"{status}: {c.output_areas:,} output areas ({_n(c.residents)} residents) "
+    headline = (f"{status}: {_oas(c.output_areas)} ({_n(c.residents)} residents) "
                 "placed in this ward from the loaded postcode directory; "
                 + "; ".join(reasons))
     return Coverage(c.code, c.kind, status, c.output_areas, c.residents,
@@ -252,7 +256,7 @@ def _region(code: str, rows: pd.DataFrame, directory_areas: list[str],
     where = ", ".join(region_areas) or "none"
     missing = float(districts.loc[partial_lads, "missing_residents"].sum())
     headline = (f"partial: this region here is only what lies in the loaded postcode "
-                f"areas ({where}): {n:,} output areas ({_n(res)} residents) in parts of "
+                f"areas ({where}): {_oas(n)} ({_n(res)} residents) in parts of "
                 f"{len(lads)} local authorit{'y' if len(lads) == 1 else 'ies'}")
     if partial_lads:
         headline += (f"; {len(partial_lads)} of them are partial (at least "
