@@ -120,13 +120,22 @@ def _comparators(ctx: AreaContext, area: Area, n: int, by: str,
         text = "wards (a patch is compared with wards): " + text
     table["largest_supergroup_name"] = [
         ctx.oac_name("supergroup", str(c)) for c in table["largest_supergroup"]]
-    front = ["rank", "code", "name", "distance", "mix_difference_pct", "residents"]
+    table["coverage"] = [_status(ctx.coverage(kind, str(c))) for c in table["code"]]
+    if area.kind == "patch":
+        table.loc[table["rank"] == 0, "coverage"] = "as listed"
+    front = ["rank", "code", "name", "coverage", "distance", "mix_difference_pct",
+             "residents"]
     front += [c for c in ("households", "most_deprived_20_pct", "largest_supergroup",
                           "largest_supergroup_name", "largest_supergroup_pct", "in_lad",
                           "in_region") if c in table.columns]
     rest = [c for c in table.columns if c.startswith("ind_")]
     return table.loc[:, front + rest].rename(columns={"in_lad": "lad", "in_region": "region"}), \
         text
+
+
+def _status(cov: object) -> str:
+    """``whole``, ``partial``... of a comparator (``whole`` for kinds always whole)."""
+    return str(getattr(cov, "status", "whole")) if cov is not None else "whole"
 
 
 def build_profile(ctx: AreaContext, request: AreaRequest, *, comparators: int = 5,

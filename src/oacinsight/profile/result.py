@@ -234,7 +234,7 @@ class ProfileResult:
     def summary_text(self) -> str:
         """A few lines for the terminal: coverage, base, and the published table."""
         areas = ", ".join(f"{c} {n}" if n != c else c for c, n in self.areas)
-        lines = [*self.coverage_notes, *self._excluded_lines()]
+        lines = [*self.coverage_notes, *self.excluded_lines()]
         lines += [
             f"{self.n_input:,} records; {self.n_matched:,} matched to an OAC group "
             f"({self.match_rate:.1%}); {self.n_in_area:,} in {areas}",
@@ -250,7 +250,7 @@ class ProfileResult:
         lines.append(frame.round(1).to_string(index=False))
         return "\n".join(lines)
 
-    def _excluded_lines(self) -> list[str]:
+    def excluded_lines(self) -> list[str]:
         if not self.excluded_areas:
             return []
         shown = "; ".join(f"{c} {n}: {k:,}" if n != c and c else f"{c or n}: {k:,}"

@@ -84,6 +84,8 @@ def comparator_rows(p: AreaProfile, limit: int = MAX_PDF_COMPARATORS) -> list[li
     rows = [header]
     for _, r in c.head(limit + 1).iterrows():
         name = str(r["name"]) if r["name"] != r["code"] else str(r["code"])
+        if r.get("coverage", "whole") not in ("whole", "as listed"):
+            name += f" ({r['coverage']})"
         rows.append([
             "this" if r["rank"] == 0 else str(int(r["rank"])), name,
             _fmt(r["residents"]), "–" if r["rank"] == 0 else _fmt(r["distance"], 2),
