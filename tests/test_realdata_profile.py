@@ -141,3 +141,21 @@ def test_partial_district_is_said_first_everywhere(wigan, real_store_path, tmp_p
                for n in result.coverage_notes)
     html = result.write(tmp_path / "p.html").read_text(encoding="utf-8")
     assert html.index("partial: E08000010") < html.index("<dt>Base</dt>")
+
+
+def test_web_page_gives_the_same_area_and_exclusions(with_stray, real_store_path):
+    from fastapi.testclient import TestClient
+
+    from oacinsight.web import create_app
+
+    lib = profile_file(with_stray, store=real_store_path)
+    app = create_app(real_store_path)
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client, \
+            open(with_stray, "rb") as fh:
+        r = client.post("/upload", files={"file": ("c.csv", fh, "text/csv")},
+                        follow_redirects=False)
+        token = r.headers["location"].split("/")[2]
+        page = client.get(f"/u/{token}/profile").text
+    first = lib.coverage_notes[0].replace("'", "&#39;")
+    assert page.index(first) < page.index('class="lead"')
+    assert "E07000127: 1 customer." in page

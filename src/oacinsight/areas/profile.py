@@ -208,9 +208,9 @@ def _coverage_lines(ctx: AreaContext, area: Area, parent: Area | None) -> list[s
         status, _, rest = parent.coverage.headline.partition(": ")
         lines.append(f"comparator {parent.label} is {status}: {rest}")
     if ctx.national_name != NATIONAL_NAME:
-        lines.append(f"comparator {ctx.national_name} is not England and Wales: the census "
-                     f"tables in the store hold {len(ctx.national):,} of the "
-                     f"{EW_OUTPUT_AREAS:,} output areas")
+        lines.append(f"the national comparator is {ctx.national_name}, not England and "
+                     f"Wales: the census tables in the store hold {len(ctx.national):,} of "
+                     f"its {EW_OUTPUT_AREAS:,} output areas")
     coded = [a for a in (area, parent) if a is not None and a.kind != "patch"]
     names = names_line([a.code for a in coded], {a.code: a.name for a in coded})
     return [*lines, *([names] if names else [])]

@@ -41,20 +41,28 @@ def set_membership(store: Store) -> None:
     store.con.execute(f"CREATE OR REPLACE TEMP TABLE oa_member AS {membership_sql(store)}")
 
 
+class _Tables:
+    """What :func:`~oacinsight.store.areas.membership_sql` asks of a store, on a bare
+    connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.present = {r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+
+    def has_table(self, name: str) -> bool:
+        return name in self.present
+
+
 def _ensure_membership(con: duckdb.DuckDBPyConnection) -> None:
+    """``oa_member`` when a caller (e.g. the web map) has not built it on this connection."""
+    from oacinsight.store.areas import membership_sql
+
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'oa_member' AND temporary"
     ).fetchall()[0][0]
-    if exists:
-        return
-    present = {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
-    if "oa_areas" in present:
-        source = "SELECT oa, lad, ward, region FROM oa_areas"
-    else:
-        source = ("SELECT NULL::VARCHAR AS oa, NULL::VARCHAR AS lad, NULL::VARCHAR AS ward, "
-                  "NULL::VARCHAR AS region WHERE false")
-    con.execute(f"CREATE TEMP TABLE oa_member AS {source}")
+    if not exists:
+        sql = membership_sql(_Tables(con))  # type: ignore[arg-type]
+        con.execute(f"CREATE TEMP TABLE oa_member AS {sql}")
 
 
 def customers_by_district(con: duckdb.DuckDBPyConnection) -> list[tuple[str | None, int]]:
