@@ -433,3 +433,20 @@ def test_customer_profile_base_is_the_official_district(official_store, tmp_path
     assert result.areas == [("E08000010", "Wigan")]
     assert result.table[result.table["level"] == "supergroup"]["base"].sum() == 329_317
     assert not any(n.startswith("partial") for n in result.coverage_notes)
+
+
+def test_batch_lists_mostly_missing_wards_as_not_profiled(area_store_path, tmp_path,
+                                                          monkeypatch) -> None:
+    from oacinsight.areas import batch, profile_wards
+
+    monkeypatch.setattr(batch, "_write_one", lambda *_args: None)  # numbers only
+    (tmp_path / "wigan").mkdir()
+    result = profile_wards("E08000010", tmp_path / "wigan", store=area_store_path,
+                           comparators=2, pdf=False, jobs=1)
+    skipped = dict(result.skipped)
+    assert {"E05000843", "E05000848"} <= set(skipped)
+    assert all("mostly missing from the store" in why for why in skipped.values())
+    assert not {p.code for p in result.wards} & set(skipped)
+    assert all(p.coverage_status != "mostly missing" for p in result.wards)
+    html = result.index_html.read_text(encoding="utf-8")
+    assert "Wards not profiled" in html and html.index("partial: 804") < html.index("<table>")

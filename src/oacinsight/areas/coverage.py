@@ -265,6 +265,19 @@ def _region(code: str, rows: pd.DataFrame, directory_areas: list[str],
                     f"{where} only" if region_areas else "loaded part")
 
 
+def _without_lsoas(code: str, kind: str, rows: pd.DataFrame, source: pd.Series,
+                   directory: list[str]) -> Coverage:
+    """No OA to LSOA lookup: whole only by an official lookup or a full directory."""
+    n, res = len(rows), float(rows["residents"].sum())
+    official = source.fillna("").astype(str).str.startswith("official").all()
+    if official or len(directory) >= FULL_DIRECTORY_AREAS:
+        return Coverage(code, kind, "whole", n, res, n, res)
+    return Coverage(code, kind, "unknown", n, res, n, res,
+                    f"may be partial: the loaded postcode directory covers {len(directory)} "
+                    "postcode areas only and no OA to LSOA lookup is loaded to check what is "
+                    "missing", "loaded part")
+
+
 def area_coverage(frame: pd.DataFrame, kind: str, code: str, *,
                   directory_areas: list[str] | None = None,
                   region_areas: list[str] | None = None,
@@ -298,17 +311,9 @@ def area_coverage(frame: pd.DataFrame, kind: str, code: str, *,
     rows = frame[frame[column] == code]
     if rows.empty:
         return Coverage(code, kind, "unknown", 0, 0.0, 0, 0.0)
-    has_lsoas = bool(frame["lsoa21"].notna().any())
     directory = list(directory_areas or [])
-    if not has_lsoas:
-        n, res = len(rows), float(rows["residents"].sum())
-        source = rows[f"{column}_source"].fillna("").astype(str)
-        if source.str.startswith("official").all() or len(directory) >= FULL_DIRECTORY_AREAS:
-            return Coverage(code, kind, "whole", n, res, n, res)
-        return Coverage(code, kind, "unknown", n, res, n, res,
-                        f"may be partial: the loaded postcode directory covers "
-                        f"{len(directory)} postcode areas only and no OA to LSOA lookup is "
-                        "loaded to check what is missing", "loaded part")
+    if not frame["lsoa21"].notna().any():
+        return _without_lsoas(code, kind, rows, rows[f"{column}_source"], directory)
     if "coverage.lad" not in store:
         store["coverage.lad"] = district_estimates(frame)
     districts: pd.DataFrame = store["coverage.lad"]  # type: ignore[assignment]
