@@ -419,6 +419,10 @@ def test_official_lookup_makes_wigan_whole(official_store) -> None:
     assert p.membership == "1,073 output areas from the official OA to local authority lookup"
     assert not any(line.startswith("partial") for line in p.coverage)
     assert not any(line.startswith("names:") for line in p.coverage[:1])
+    # the 269 OAs with no WN postcode have no IMD rank from the directory: said so
+    assert any(n.startswith("269 output area(s)") and "no deprivation rank" in n
+               for n in p.notes)
+    assert p.deprivation["residents"].sum() == 245_903
 
 
 def test_customer_profile_base_is_the_official_district(official_store, tmp_path) -> None:

@@ -173,7 +173,7 @@ def build_profile(ctx: AreaContext, request: AreaRequest, *, comparators: int = 
         scale=scale_effect(rows, ctx.indicators),
         output_area_table=_oa_table(area),
         notes=[*area.notes, *(f"parent area: {n}" for n in (parent.notes if parent else [])),
-               *ctx.skipped],
+               *ctx.skipped, *_unranked(rows)],
         sources=_sources(ctx), disclosure=DISCLOSURE,
         coverage=_coverage_lines(ctx, area, parent),
         coverage_status=area.coverage.status if area.coverage else "whole",
@@ -214,6 +214,17 @@ def _coverage_lines(ctx: AreaContext, area: Area, parent: Area | None) -> list[s
     coded = [a for a in (area, parent) if a is not None and a.kind != "patch"]
     names = names_line([a.code for a in coded], {a.code: a.name for a in coded})
     return [*lines, *([names] if names else [])]
+
+
+def _unranked(rows: pd.DataFrame) -> list[str]:
+    """A note when some residents have no deprivation rank (OAs with no postcode loaded,
+    placed by an official lookup)."""
+    missing = rows["imd_rank"].isna()
+    if not missing.any():
+        return []
+    return [f"{int(missing.sum()):,} output area(s) ({rows.loc[missing, 'residents'].sum():,.0f} "
+            "residents) have no deprivation rank (none of their postcodes is in the loaded "
+            "directory); the deprivation figures are of the other residents"]
 
 
 def _cached(ctx: AreaContext, key: tuple[object, ...], make: Callable[[], T]) -> T:
