@@ -309,7 +309,9 @@ def test_profile_pdf_one_page_with_text(profiles, tmp_path) -> None:
     reader = PdfReader(written["pdf"])
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
-    for want in ("Ward profile", WARDS["wigan"][0], "In brief", "Most similar areas",
+    # only WN is loaded: 8 OAs with no postcode share this ward's LSOAs, so it is partial
+    for want in ("Ward (partial) profile", "partial: 49 output areas (15,428 residents)",
+                 WARDS["wigan"][0], "In brief", "Most similar areas",
                  "About these figures", "Averages hide differences"):
         assert want in text
     assert f"{p.residents:,.0f}" in text
