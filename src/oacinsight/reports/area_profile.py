@@ -131,7 +131,7 @@ def write_pdf(p: AreaProfile, path: str | Path, charts: dict[str, bytes] | None 
               f"Compared with {p.parent_label} and {p.national_name} · Census 2021, "
               "Output Area Classification 2021, IMD ranks from the postcode directory")
     if p.coverage:
-        page.text(cover, p.coverage, style="small")
+        page.text(cover, p.coverage, style="body")
     page.tiles(tiles, _tiles(p))
     left, right = row_a.split([1, 1], gap=10)
     page.text(left, p.summary, heading="In brief", bullets=True)
