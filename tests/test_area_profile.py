@@ -316,3 +316,14 @@ def test_demo_writes_a_ward_profile(tmp_path) -> None:
     assert f"Ward profile: Abbey ({DEMO_WARD})" in text
     assert len(PdfReader(pdf).pages) == 1
     assert run.outputs["ward_profile_xlsx"].exists()
+
+
+def test_whole_ward_in_a_small_store_says_what_national_covers(abbey, demo_census) -> None:
+    n = len(demo_census["ts001"])
+    assert abbey.is_whole and abbey.coverage_status == "whole"
+    assert abbey.coverage == [
+        f"the national comparator is all {n:,} output areas in the store, not England and "
+        f"Wales: the census tables in the store hold {n:,} of its 188,880 output areas"]
+    assert abbey.parent_label == abbey.parent_name == "Demoshire"
+    assert set(abbey.comparators["coverage"]) == {"whole"}
+    assert abbey.to_dict()["coverage"] == abbey.coverage

@@ -309,8 +309,150 @@ def test_profile_pdf_one_page_with_text(profiles, tmp_path) -> None:
     reader = PdfReader(written["pdf"])
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
-    for want in ("Ward profile", WARDS["wigan"][0], "In brief", "Most similar areas",
+    # only WN is loaded: 8 OAs with no postcode share this ward's LSOAs, so it is partial
+    for want in ("Ward (partial) profile", "partial: 49 output areas (15,428 residents)",
+                 WARDS["wigan"][0], "In brief", "Most similar areas",
                  "About these figures", "Averages hide differences"):
         assert want in text
     assert f"{p.residents:,.0f}" in text
     assert not math.isnan(p.residents)
+
+
+def test_calderdale_is_headlined_as_partial(area_store_path, tmp_path) -> None:
+    """Only HX is loaded: Calderdale's headline says so, with the census evidence, and the
+    estimate is within 1% of ONS's published Census 2021 population (206,600)."""
+    import json
+
+    p = profile_area("E08000033", store=area_store_path, comparators=3)
+    assert p.coverage_status == "partial" and p.residents == 160_368
+    first = p.coverage[0]
+    assert first.startswith("partial: 516 output areas loaded (160,368 residents); the census "
+                            "holds ")
+    estimate = float(first.split("output areas (")[1].split(" residents")[0].replace(",", ""))
+    assert estimate == pytest.approx(206_600, rel=0.01)
+    assert p.parent_label == "Yorkshire and The Humber (HG, HX only)"
+    assert p.coverage[1].startswith("comparator Yorkshire and The Humber (E12000003) is "
+                                    "partial: this region here is only what lies in the "
+                                    "loaded postcode areas (HG, HX)")
+    assert p.summary[0].startswith("The part of E08000033 (local authority) held in the store")
+    written = p.write(tmp_path / "calderdale")
+    assert json.loads(written["json"].read_text(encoding="utf-8"))["coverage"][0] == first
+    overview = pd.read_excel(written["xlsx"], sheet_name="overview")
+    assert overview.iloc[0].tolist() == ["coverage", first]
+    html = written["html"].read_text(encoding="utf-8")
+    assert html.index(first[:60]) < html.index("In brief")
+    from pypdf import PdfReader
+
+    text = " ".join(PdfReader(written["pdf"]).pages[0].extract_text().split())
+    assert "Local authority (partial) profile: E08000033" in text
+    assert "partial: 516 output areas loaded" in text
+    assert text.index("partial: 516") < text.index("In brief")
+
+
+def test_wigan_estimate_is_its_lsoa_code_block(area_store_path, census) -> None:
+    """Wigan's 2021 LSOAs are numbered E01006212-E01006411: the 1,073 output areas in
+    them hold 329,317 residents (ONS publishes 329,300), which is what the profile says
+    the census holds while the WN directory places only 804 of them."""
+    lookup = pd.read_csv(need_shared("geography", "oa21_to_lsoa21_ew.csv"), dtype=str)
+    number = lookup["geography_code"].str[3:].astype(int)
+    block = lookup[lookup["geography_code"].str.startswith("E01")
+                   & number.between(6212, 6411)]
+    assert block["geography_code"].nunique() == 200
+    residents = census["ts001"].loc[block["OA"], "ts0010001"].sum()
+    assert (len(block), residents) == (1_073, 329_317)
+    p = profile_area("E08000010", store=area_store_path, comparators=3)
+    assert p.coverage[0].startswith(
+        "partial: 804 output areas loaded (245,903 residents); the census holds 1,073 output "
+        "areas (329,317 residents) in this district's LSOAs")
+
+
+@pytest.mark.parametrize(("code", "why"), [
+    ("E07000163", "1 output area loaded (206 residents); the census holds 7 output areas"),
+    ("E05000843", "1 output area (247 residents) placed in this ward"),
+])
+def test_mostly_missing_areas_are_not_profiled(area_store_path, code, why) -> None:
+    from oacinsight.areas.profile import MostlyMissingError
+
+    with pytest.raises(MostlyMissingError, match="mostly missing from the store") as info:
+        profile_area(code, store=area_store_path)
+    assert why in str(info.value) and "as a patch" in str(info.value)
+
+
+def test_fragment_ward_is_said_to_be_partial(area_store_path) -> None:
+    p = profile_area("E05000855", store=area_store_path, comparators=3)  # 7 OAs of a ward
+    assert p.coverage_status == "partial"
+    assert "probably only a fragment of a ward" in p.coverage[0]
+    assert p.parent_label == "E08000010 (loaded part, about 75%)"
+
+
+@pytest.fixture(scope="module")
+def official_store(tmp_path_factory) -> Path:
+    """WN postcodes, the OAC, the OA->LSOA lookup, TS001 and an OA21 to LSOA21 to MSOA21
+    to LAD22 lookup in the official layout for Wigan's LSOA block (names made up)."""
+    from oacinsight.ingest import ingest
+    from oacinsight.store import Store
+
+    root = tmp_path_factory.mktemp("official")
+    lookup = pd.read_csv(need_shared("geography", "oa21_to_lsoa21_ew.csv"), dtype=str)
+    number = lookup["geography_code"].str[3:].astype(int)
+    block = lookup[lookup["geography_code"].str.startswith("E01")
+                   & number.between(6212, 6411)].reset_index(drop=True)
+    official = pd.DataFrame({
+        "OA21CD": block["OA"], "LSOA21CD": block["geography_code"],
+        "LSOA21NM": "Wigan " + block["geography_code"].str[-3:], "LSOA21NMW": "",
+        "MSOA21CD": "E02009999", "MSOA21NM": "Wigan 999", "MSOA21NMW": "",
+        "LAD22CD": "E08000010", "LAD22NM": "Wigan", "LAD22NMW": "",
+        "ObjectId": range(1, len(block) + 1)})
+    path = root / "OA21_LSOA21_MSOA21_LAD22_EW_LU.csv"
+    official.to_csv(path, index=False)
+    census = need_shared("census2021_oa")
+    store_path = root / "store.duckdb"
+    with Store(store_path) as store:
+        ingest([need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"), need_shared("oac"),
+                need_shared("geography", "oa21_to_lsoa21_ew.csv"), census / "ts001.parquet",
+                path], store)
+    return store_path
+
+
+def test_official_lookup_makes_wigan_whole(official_store) -> None:
+    p = profile_area("E08000010", store=official_store, comparators=3)
+    assert (p.output_areas, p.residents) == (1_073, 329_317)
+    assert p.name == "Wigan" and p.is_whole
+    assert p.membership == "1,073 output areas from the official OA to local authority lookup"
+    assert not any(line.startswith("partial") for line in p.coverage)
+    assert not any(line.startswith("names:") for line in p.coverage[:1])
+    # the 269 OAs with no WN postcode have no IMD rank from the directory: said so
+    assert any(n.startswith("269 output area(s)") and "no deprivation rank" in n
+               for n in p.notes)
+    assert p.deprivation["residents"].sum() == 245_903
+
+
+def test_customer_profile_base_is_the_official_district(official_store, tmp_path) -> None:
+    from oacinsight.profile.run import profile_file
+
+    nspl = pd.read_csv(need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"), dtype=str,
+                       usecols=["pcds", "doterm", "laua"])
+    live = nspl[nspl["doterm"].isna() & (nspl["laua"] == "E08000010")]
+    path = tmp_path / "customers.csv"
+    live[["pcds"]].iloc[::7].rename(columns={"pcds": "postcode"}).to_csv(path, index=False)
+    result = profile_file(path, store=official_store)
+    assert result.areas == [("E08000010", "Wigan")]
+    assert result.table[result.table["level"] == "supergroup"]["base"].sum() == 329_317
+    assert not any(n.startswith("partial") for n in result.coverage_notes)
+
+
+def test_batch_lists_mostly_missing_wards_as_not_profiled(area_store_path, tmp_path,
+                                                          monkeypatch) -> None:
+    from oacinsight.areas import batch, profile_wards
+
+    monkeypatch.setattr(batch, "_write_one", lambda *_args: None)  # numbers only
+    (tmp_path / "wigan").mkdir()
+    result = profile_wards("E08000010", tmp_path / "wigan", store=area_store_path,
+                           comparators=2, pdf=False, jobs=1)
+    skipped = dict(result.skipped)
+    assert {"E05000843", "E05000848"} <= set(skipped)
+    assert all("mostly missing from the store" in why for why in skipped.values())
+    assert not {p.code for p in result.wards} & set(skipped)
+    assert all(p.coverage_status != "mostly missing" for p in result.wards)
+    html = result.index_html.read_text(encoding="utf-8")
+    assert "Wards not profiled" in html and html.index("partial: 804") < html.index("<table>")

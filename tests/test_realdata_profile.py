@@ -64,3 +64,98 @@ def test_area_that_holds_no_customers(wigan, real_store_path):
     path, _, _ = wigan
     with pytest.raises(InputFileError, match="live in E08000024"):
         profile_file(path, store=real_store_path, areas=["E08000024"])  # Sunderland
+
+
+WEST_LANCS = "E07000127"
+
+
+@pytest.fixture(scope="module")
+def with_stray(wigan, tmp_path_factory):
+    """The Wigan customers plus one customer living in West Lancashire (a WN8 postcode)."""
+    path, _, _ = wigan
+    nspl = pd.read_csv(need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"), dtype=str,
+                       usecols=["pcds", "doterm", "laua"])
+    stray = nspl[(nspl["laua"] == WEST_LANCS) & nspl["doterm"].isna()]["pcds"].iloc[0]
+    customers = pd.read_csv(path, dtype=str)
+    customers.loc[len(customers)] = ["stray", stray]
+    out = tmp_path_factory.mktemp("stray") / "customers.csv"
+    customers.to_csv(out, index=False)
+    return out
+
+
+def test_one_stray_customer_does_not_change_the_default_area(wigan, with_stray,
+                                                             real_store_path):
+    alone = profile_file(wigan[0], store=real_store_path)
+    both = profile_file(with_stray, store=real_store_path)
+    assert [c for c, _ in both.areas] == [WIGAN] == [c for c, _ in alone.areas]
+    assert both.excluded_areas == [(WEST_LANCS, WEST_LANCS, 1)]  # no names in this store
+    assert alone.excluded_areas == []
+    # the same base (Wigan as the loaded postcode directory places it) and numbers
+    base = both.table[both.table["level"] == "supergroup"]["base"].sum()
+    assert base == 245_903
+    pd.testing.assert_frame_equal(both.table, alone.table)
+    meta = both.to_json()
+    assert meta["excluded_areas"] == [{"code": WEST_LANCS, "name": WEST_LANCS,
+                                       "customers": 1}]
+    assert "excluded (outside the area): E07000127: 1" in both.summary_text()
+    # forcing the stray's district in is what the old default did: the base grows by
+    # West Lancashire's loaded part and the index of supergroup 8 falls
+    forced = profile_file(with_stray, store=real_store_path, areas=[WIGAN, WEST_LANCS])
+    assert forced.table[forced.table["level"] == "supergroup"]["base"].sum() == 296_637
+    t_default, t_forced = both.table.set_index("code"), forced.table.set_index("code")
+    assert t_forced.loc["8", "index"] < t_default.loc["8", "index"]
+    assert forced.excluded_areas == [] and forced.area_rule == "chosen with --area"
+
+
+def test_default_area_index_recomputed_by_hand(wigan, with_stray, real_store_path):
+    """Index of each supergroup = customer share / resident share over Wigan's OAs
+    (placed by the postcode majority, live postcodes first, recomputed here from the NSPL
+    files)."""
+    nspl = pd.concat(pd.read_csv(f, dtype=str, usecols=["pcds", "doterm", "oa11", "laua"])
+                     for f in sorted(need_shared("postcodes").glob("NSPL_*.csv")))
+    live = nspl[nspl["doterm"].isna()]
+    use = pd.concat([live, nspl[~nspl["oa11"].isin(set(live["oa11"]))]])
+    home = use.groupby("oa11")["laua"].agg(lambda s: s.mode().sort_values().iloc[0])
+    oac = pd.read_parquet(need_shared("oac", "oac2021_uk_oa.parquet")).set_index(
+        "Geography_Code")
+    res = pd.read_parquet(need_shared("census2021_oa", "ts001.parquet")).set_index("OA")
+    oas = home.index[home == WIGAN].intersection(res.index).intersection(oac.index)
+    base = res.loc[oas, "ts0010001"].groupby(oac.loc[oas, "Supergroup"].astype(str)).sum()
+    cust = pd.read_csv(with_stray, dtype=str).merge(nspl, left_on="postcode", right_on="pcds")
+    cust = cust[cust["oa11"].isin(oas)]
+    counts = cust["oa11"].map(oac["Supergroup"].astype(str)).value_counts()
+    index = 100 * (counts / counts.sum()) / (base / base.sum())
+    t = profile_file(with_stray, store=real_store_path).table.set_index("code")
+    for code, value in index.items():
+        assert t.loc[code, "index"] == pytest.approx(value, rel=1e-9)
+
+
+def test_partial_district_is_said_first_everywhere(wigan, real_store_path, tmp_path):
+    result = profile_file(wigan[0], store=real_store_path)
+    first = result.coverage_notes[0]
+    assert first.startswith(f"partial: {WIGAN}: 804 output areas loaded (245,903 residents); "
+                            "the census holds 1,073 output areas (329,317 residents)")
+    assert result.summary_text().splitlines()[0] == first
+    assert result.to_json()["coverage"][0] == first
+    assert any(n.startswith("names: no area names loaded for E08000010 (codes shown)")
+               for n in result.coverage_notes)
+    html = result.write(tmp_path / "p.html").read_text(encoding="utf-8")
+    assert html.index("partial: E08000010") < html.index("<dt>Base</dt>")
+
+
+def test_web_page_gives_the_same_area_and_exclusions(with_stray, real_store_path):
+    from fastapi.testclient import TestClient
+
+    from oacinsight.web import create_app
+
+    lib = profile_file(with_stray, store=real_store_path)
+    app = create_app(real_store_path)
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client, \
+            open(with_stray, "rb") as fh:
+        r = client.post("/upload", files={"file": ("c.csv", fh, "text/csv")},
+                        follow_redirects=False)
+        token = r.headers["location"].split("/")[2]
+        page = client.get(f"/u/{token}/profile").text
+    first = lib.coverage_notes[0].replace("'", "&#39;")
+    assert page.index(first) < page.index('class="lead"')
+    assert "E07000127: 1 customer." in page

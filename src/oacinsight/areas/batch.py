@@ -18,7 +18,7 @@ from oacinsight.areas.codes import AreaRequest, parse_request
 from oacinsight.areas.comparators import majority_of
 from oacinsight.areas.context import AreaContext
 from oacinsight.areas.indicators import Indicator
-from oacinsight.areas.profile import build_profile, open_context
+from oacinsight.areas.profile import MostlyMissingError, build_profile, open_context
 from oacinsight.areas.result import AreaProfile
 from oacinsight.errors import OacInsightError
 from oacinsight.outputs import atomic_output, write_text_atomic
@@ -42,6 +42,8 @@ class BatchResult:
     wards: list[AreaProfile] = field(default_factory=list)
     index_csv: Path | None = None
     index_html: Path | None = None
+    #: Wards not profiled because the store holds less than half of them, with the reason.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         """The index: one row per profile (the district first)."""
@@ -124,7 +126,12 @@ def _run(ctx: AreaContext, request: AreaRequest, out: Path, options: dict[str, A
         submit(lad, out / lad.code, pdf)
         for i, ward in enumerate(wards, start=1):
             say(f"[{i}/{len(wards)}] ward {ward}")
-            profile = build_profile(ctx, AreaRequest("ward", ward), **options)
+            try:
+                profile = build_profile(ctx, AreaRequest("ward", ward), **options)
+            except MostlyMissingError as exc:
+                say(f"  not profiled: {exc}")
+                result.skipped.append((ward, str(exc)))
+                continue
             submit(profile, out / ward, pdf)
             result.wards.append(profile)
     return result
@@ -161,6 +168,7 @@ def _write_index(result: BatchResult) -> None:
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     html = env.from_string(_INDEX).render(
         district=result.district, rows=frame.to_dict(orient="records"),
+        skipped=result.skipped,
         fmt=lambda v, d=0: "–" if v is None or pd.isna(v) else f"{v:,.{d}f}",
     )
     result.index_html = result.out_dir / "index.html"
@@ -177,6 +185,8 @@ th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: righ
 td.t, th.t { text-align: left; }
 </style></head><body>
 <h1>Ward profiles: {{ district.title }}</h1>
+{% for line in district.coverage %}<p><strong>{{ line }}</strong></p>
+{% endfor %}
 <p>{{ rows|length - 1 }} wards. Output areas: {{ district.membership }}.</p>
 <table><thead><tr><th class="t">area</th><th class="t">kind</th><th>residents</th>
 <th>households</th><th class="t">largest OAC supergroup</th><th>% of residents</th>
@@ -188,6 +198,8 @@ td.t, th.t { text-align: left; }
 <td class="t"><a href="{{ r.folder }}/profile.pdf">PDF</a> ·
 <a href="{{ r.folder }}/profile.html">HTML</a></td></tr>
 {% endfor %}</tbody></table>
+{% if skipped %}<h2>Wards not profiled</h2><ul>
+{% for code, reason in skipped %}<li>{{ reason }}</li>{% endfor %}</ul>{% endif %}
 <p><small>{{ district.disclosure }}</small></p>
 </body></html>
 """

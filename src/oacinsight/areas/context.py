@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from oacinsight.areas.codes import KIND_LABELS, AreaRequest
+from oacinsight.areas.coverage import FULL_DIRECTORY_AREAS, Coverage, area_coverage
 from oacinsight.areas.indicators import Indicator, choose_indicators, with_parts
 from oacinsight.errors import OacInsightError, StoreError
 from oacinsight.oac import SUPERGROUP_NAMES
@@ -43,8 +44,6 @@ KIND_COLUMNS: dict[str, str] = {
 }
 _FACT_COLUMNS = {"ward": "postcodes.ward", "lad": "postcodes.laua", "region": "postcodes.rgn",
                  "lsoa": "postcodes.lsoa11", "msoa": "oa_links.target_code"}
-#: A directory with fewer postcode areas than this is a partial extract.
-FULL_DIRECTORY_AREAS = 100
 
 
 @dataclass
@@ -61,6 +60,8 @@ class Area:
         How the output areas were chosen, in one sentence.
     notes : list of str
         Caveats about completeness.
+    coverage : Coverage, optional
+        How completely the store holds the area (districts, wards, regions).
     """
 
     kind: str
@@ -69,6 +70,12 @@ class Area:
     rows: pd.DataFrame
     membership: str
     notes: list[str] = field(default_factory=list)
+    coverage: Coverage | None = None
+
+    @property
+    def is_whole(self) -> bool:
+        """False when the store is known or suspected to hold only part of the area."""
+        return self.coverage is None or self.coverage.is_whole
 
     @property
     def label(self) -> str:
@@ -184,7 +191,23 @@ class AreaContext:
         area = Area(request.kind, request.code, name, with_oac,
                     self._membership(request.kind, with_oac), notes)
         area.notes += self._coverage_notes(area)
+        area.coverage = self.coverage(request.kind, request.code)
         return area
+
+    def coverage(self, kind: str, code: str) -> Coverage | None:
+        """How completely the store holds a district, ward or region (None otherwise)."""
+        if kind not in ("lad", "ward", "region"):
+            return None
+        key = ("coverage", kind, code)
+        if key not in self.cache:
+            region_areas = None
+            if kind == "region":
+                oas = self.frame.loc[self.frame["region"] == code, "oa"]
+                region_areas = sql.postcode_areas_of(self.store, list(oas))
+            self.cache[key] = area_coverage(
+                self.frame, kind, code, directory_areas=self.postcode_areas,
+                region_areas=region_areas, cache=self.cache)
+        return self.cache[key]
 
     def _patch_rows(self, request: AreaRequest) -> pd.DataFrame:
         wanted = pd.Index(request.oas)

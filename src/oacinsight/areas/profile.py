@@ -18,7 +18,14 @@ from oacinsight.areas.comparators import (
     majority_of,
 )
 from oacinsight.areas.comparators import feature_pool as _feature_pool
-from oacinsight.areas.context import KIND_COLUMNS, Area, AreaContext
+from oacinsight.areas.context import (
+    EW_OUTPUT_AREAS,
+    KIND_COLUMNS,
+    NATIONAL_NAME,
+    Area,
+    AreaContext,
+)
+from oacinsight.areas.coverage_notes import names_line
 from oacinsight.areas.deprivation import (
     deprivation_summary,
     deprivation_table,
@@ -113,13 +120,22 @@ def _comparators(ctx: AreaContext, area: Area, n: int, by: str,
         text = "wards (a patch is compared with wards): " + text
     table["largest_supergroup_name"] = [
         ctx.oac_name("supergroup", str(c)) for c in table["largest_supergroup"]]
-    front = ["rank", "code", "name", "distance", "mix_difference_pct", "residents"]
+    table["coverage"] = [_status(ctx.coverage(kind, str(c))) for c in table["code"]]
+    if area.kind == "patch":
+        table.loc[table["rank"] == 0, "coverage"] = "as listed"
+    front = ["rank", "code", "name", "coverage", "distance", "mix_difference_pct",
+             "residents"]
     front += [c for c in ("households", "most_deprived_20_pct", "largest_supergroup",
                           "largest_supergroup_name", "largest_supergroup_pct", "in_lad",
                           "in_region") if c in table.columns]
     rest = [c for c in table.columns if c.startswith("ind_")]
     return table.loc[:, front + rest].rename(columns={"in_lad": "lad", "in_region": "region"}), \
         text
+
+
+def _status(cov: object) -> str:
+    """``whole``, ``partial``... of a comparator (``whole`` for kinds always whole)."""
+    return str(getattr(cov, "status", "whole")) if cov is not None else "whole"
 
 
 def build_profile(ctx: AreaContext, request: AreaRequest, *, comparators: int = 5,
@@ -130,6 +146,7 @@ def build_profile(ctx: AreaContext, request: AreaRequest, *, comparators: int = 
         raise OacInsightError(f"unknown --compare-by {compare_by!r}; use "
                               f"{', '.join(COMPARE_BY)}")
     area = ctx.resolve(request)
+    _refuse_mostly_missing(area)
     parent = ctx.parent(area)
     parent_rows = parent.rows if parent is not None else ctx.national
     comp, comp_text = _comparators(ctx, area, comparators, compare_by, within)
@@ -156,11 +173,58 @@ def build_profile(ctx: AreaContext, request: AreaRequest, *, comparators: int = 
         scale=scale_effect(rows, ctx.indicators),
         output_area_table=_oa_table(area),
         notes=[*area.notes, *(f"parent area: {n}" for n in (parent.notes if parent else [])),
-               *ctx.skipped],
+               *ctx.skipped, *_unranked(rows)],
         sources=_sources(ctx), disclosure=DISCLOSURE,
+        coverage=_coverage_lines(ctx, area, parent),
+        coverage_status=area.coverage.status if area.coverage else "whole",
+        parent_short=parent.coverage.short if parent and parent.coverage else "",
     )
     profile.summary = plain_summary(profile)
     return profile
+
+
+class MostlyMissingError(OacInsightError):
+    """The store holds less than half of a district or ward: it is not profiled."""
+
+
+def _refuse_mostly_missing(area: Area) -> None:
+    cov = area.coverage
+    if cov is None or cov.status != "mostly missing":
+        return
+    _, _, evidence = cov.headline.partition(": ")
+    raise MostlyMissingError(
+        f"{area.label} is mostly missing from the store, so it is not profiled as if whole: "
+        f"{evidence}; load the postcode directory that covers it or the official OA lookup "
+        "(ONS best fit), or profile the loaded output areas as a patch"
+    )
+
+
+def _coverage_lines(ctx: AreaContext, area: Area, parent: Area | None) -> list[str]:
+    """What the outputs say first: the area or a comparator only partly held, names."""
+    lines = []
+    if area.coverage is not None and area.coverage.headline:
+        lines.append(area.coverage.headline)
+    if parent is not None and parent.coverage is not None and parent.coverage.headline:
+        status, _, rest = parent.coverage.headline.partition(": ")
+        lines.append(f"comparator {parent.label} is {status}: {rest}")
+    if ctx.national_name != NATIONAL_NAME:
+        lines.append(f"the national comparator is {ctx.national_name}, not England and "
+                     f"Wales: the census tables in the store hold {len(ctx.national):,} of "
+                     f"its {EW_OUTPUT_AREAS:,} output areas")
+    coded = [a for a in (area, parent) if a is not None and a.kind != "patch"]
+    names = names_line([a.code for a in coded], {a.code: a.name for a in coded})
+    return [*lines, *([names] if names else [])]
+
+
+def _unranked(rows: pd.DataFrame) -> list[str]:
+    """A note when some residents have no deprivation rank (OAs with no postcode loaded,
+    placed by an official lookup)."""
+    missing = rows["imd_rank"].isna()
+    if not missing.any():
+        return []
+    return [f"{int(missing.sum()):,} output area(s) ({rows.loc[missing, 'residents'].sum():,.0f} "
+            "residents) have no deprivation rank (none of their postcodes is in the loaded "
+            "directory); the deprivation figures are of the other residents"]
 
 
 def _cached(ctx: AreaContext, key: tuple[object, ...], make: Callable[[], T]) -> T:

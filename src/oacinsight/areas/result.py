@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ __all__ = ["OUTPUT_FILES", "AreaProfile"]
 #: Files :meth:`AreaProfile.write` creates in the output folder.
 OUTPUT_FILES: tuple[str, ...] = (
     "oac_mix.csv", "indicators.csv", "comparators.csv", "deprivation.csv", "scale_effect.csv",
-    "output_areas.csv", "area_profile.xlsx", "profile.html", "profile.pdf",
+    "output_areas.csv", "area_profile.xlsx", "profile.json", "profile.html", "profile.pdf",
 )
 
 
@@ -60,6 +61,13 @@ class AreaProfile:
         The disclosure-control statement.
     summary : list of str
         Plain-language sentences generated from the numbers.
+    coverage : list of str
+        What every output says first: the area or a comparator only partly held by the
+        store (``partial: ...``), names missing.
+    coverage_status : str
+        ``whole``, ``partial`` or ``unknown`` (see :mod:`oacinsight.areas.coverage`).
+    parent_short : str
+        What the parent comparator covers when it is not whole (``HG, HX only``).
     """
 
     code: str
@@ -89,6 +97,14 @@ class AreaProfile:
     sources: list[str]
     disclosure: str
     summary: list[str] = field(default_factory=list)
+    coverage: list[str] = field(default_factory=list)
+    coverage_status: str = "whole"
+    parent_short: str = ""
+
+    @property
+    def is_whole(self) -> bool:
+        """False when the store holds, or may hold, only part of the area."""
+        return self.coverage_status == "whole"
 
     @property
     def kind_label(self) -> str:
@@ -102,8 +118,23 @@ class AreaProfile:
 
     @property
     def parent_label(self) -> str:
-        """The parent area's name (its code when no name is known)."""
-        return self.parent_name
+        """The parent area's name (its code when no name is known), with what it covers
+        when that is not the whole area (``Yorkshire and The Humber (HG, HX only)``)."""
+        return f"{self.parent_name} ({self.parent_short})" if self.parent_short else \
+            self.parent_name
+
+    def to_dict(self) -> dict[str, Any]:
+        """Key facts as JSON-safe values, coverage first."""
+        return {
+            "coverage": list(self.coverage), "coverage_status": self.coverage_status,
+            "code": self.code, "name": self.name, "kind": self.kind,
+            "parent": {"code": self.parent_code, "name": self.parent_name,
+                       "label": self.parent_label},
+            "national": self.national_name, "residents": _plain(self.residents),
+            "households": _plain(self.households), "output_areas": self.output_areas,
+            "lsoas": self.lsoas, "membership": self.membership, "notes": list(self.notes),
+            "summary": list(self.summary),
+        }
 
     def to_frame(self) -> pd.DataFrame:
         """The OAC mix at the three tiers (the columns of ``oac_mix.csv``)."""
@@ -113,8 +144,9 @@ class AreaProfile:
         """Key facts as ``item, value`` rows (the first sheet of the workbook)."""
         dep = self.deprivation_summary
         rows: list[tuple[str, Any]] = [
+            *(("coverage", line) for line in self.coverage),
             ("area", self.title), ("kind", self.kind_label),
-            ("compared with", f"{self.parent_name} ({self.parent_code}) and "
+            ("compared with", f"{self.parent_label} ({self.parent_code}) and "
                               f"{self.national_name}"),
             ("usual residents (TS001)", self.residents),
             ("in households", self.household_residents),
@@ -170,6 +202,9 @@ class AreaProfile:
                 _safe(frame).to_csv(tmp, index=False, encoding="utf-8")
         written["xlsx"] = out / "area_profile.xlsx"
         self.write_xlsx(written["xlsx"])
+        written["json"] = out / "profile.json"
+        written["json"].write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+                                   + "\n", encoding="utf-8")
         if pdf or html:
             charts = render_charts(self)
             for name, wanted, writer in (("html", html, write_html), ("pdf", pdf, write_pdf)):

@@ -41,7 +41,11 @@ def _ok(value: Any) -> bool:
 
 def _population(p: AreaProfile) -> str:
     article = "an" if p.kind in ("lsoa", "msoa") else "a"
-    text = f"{p.title} is {article} {p.kind_label} of {p.residents:,.0f} usual residents"
+    if not p.is_whole:
+        text = (f"The part of {p.title} ({p.kind_label}) held in the store, not the whole "
+                f"{p.kind_label}, has {p.residents:,.0f} usual residents")
+    else:
+        text = f"{p.title} is {article} {p.kind_label} of {p.residents:,.0f} usual residents"
     if _ok(p.households):
         text += f" in {p.households:,.0f} households"
     return text + f" (Census 2021), in {p.output_areas:,} output areas."

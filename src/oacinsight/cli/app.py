@@ -246,7 +246,8 @@ def profile_cmd(
     ] = "residents",
     area: Annotated[
         str | None, typer.Option(help="Area GSS codes, comma-separated (default: the LAs "
-                                      "holding the customers).")
+                                      "holding at least 5% or 20 of the matched "
+                                      "customers; the others are listed as excluded).")
     ] = None,
     confidence: Annotated[float, typer.Option(help="Confidence level of the interval.")] = 0.95,
     suppress_below: Annotated[

@@ -172,6 +172,40 @@ def _lookups(peek: Peek) -> Detected | None:
     return Detected("geo_lookup", cols, "OA lookup") if len(cols) > 1 else None
 
 
+#: Code columns of the ONS OA 2021 best-fit lookups ("OA21 to LSOA21 to MSOA21 to LAD",
+#: "OA21 to ward to LAD"...) -> the store's field; the name column is the same with NM.
+OFFICIAL_LOOKUP_CODES: tuple[tuple[str, str, str], ...] = (
+    (r"lsoa21cd", "lsoa", "LSOA21"), (r"msoa21cd", "msoa", "MSOA21"),
+    (r"wd\d\dcd", "ward", "ward"), (r"lad\d\dcd", "lad", "LAD"),
+    (r"rgn\d\dcd", "region", "region"),
+)
+
+
+def _official_oa_lookup(peek: Peek) -> Detected | None:
+    """The ONS OA 2021 best-fit lookups, by their published columns (``OA21CD``,
+    ``LSOA21CD``, ``LSOA21NM``, ``MSOA21CD``, ``WD22CD``, ``LAD22CD``, ``LAD22NM``...,
+    ``ObjectId``): codes go to the OA links, names (``..NM``, not the Welsh ``..NMW``) to
+    the area names."""
+    lower = peek.lower()
+    oa = lower.get("oa21cd")
+    if oa is None or _share(peek.values(oa), OA_PREFIX) < 0.5:
+        return None
+    cols: dict[str, str] = {"oa": oa}
+    labels = []
+    for pattern, fld, label in OFFICIAL_LOOKUP_CODES:
+        code = next((lower[c] for c in lower if re.fullmatch(pattern, c)), None)
+        if code is None:
+            continue
+        cols[fld] = code
+        name = lower.get(code.lower()[:-2] + "nm")
+        if name is not None:
+            cols[f"{fld}_name"] = name
+        labels.append(label if label != "LAD" else code.upper()[:-2])
+    if len(cols) == 1:
+        return None
+    return Detected("geo_lookup", cols, "ONS OA21 to " + " to ".join(labels) + " lookup")
+
+
 def _area_names(peek: Peek) -> Detected | None:
     cds = [c for c in peek.columns if re.fullmatch(r"[a-z0-9]+cd|ru11ind", c.lower())]
     nms = [c for c in peek.columns if re.fullmatch(r"[a-z0-9]+nm", c.lower())]
@@ -181,7 +215,8 @@ def _area_names(peek: Peek) -> Detected | None:
 
 
 RECOGNISERS: tuple[Callable[[Peek], Detected | None], ...] = (
-    _postcode_directory, _census, _oac_names, _oac, _lookups, _area_names,
+    _postcode_directory, _census, _oac_names, _oac, _official_oa_lookup, _lookups,
+    _area_names,
 )
 
 

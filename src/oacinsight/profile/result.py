@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,13 @@ class ProfileResult:
         Suppression threshold used.
     base_is_sample : bool, default False
         True when the base is a sample (Katz interval), False for Census counts.
+    coverage_notes : list of str
+        First lines of every output: areas the store holds only in part, missing names.
+    excluded_areas : list of (str, str, int)
+        ``(code, name, customers)`` of districts holding matched customers that the
+        default area left out.
+    area_rule : str
+        How the areas were chosen.
     """
 
     table: pd.DataFrame
@@ -116,6 +123,9 @@ class ProfileResult:
     confidence: float
     suppress_below: int
     base_is_sample: bool = False
+    coverage_notes: list[str] = field(default_factory=list)
+    excluded_areas: list[tuple[str, str, int]] = field(default_factory=list)
+    area_rule: str = ""
 
     def __post_init__(self) -> None:
         """Check the level and the table's columns."""
@@ -200,6 +210,10 @@ class ProfileResult:
             "level": self.level,
             "base_name": self.base_name,
             "areas": [{"code": str(c), "name": str(n)} for c, n in self.areas],
+            "coverage": list(self.coverage_notes),
+            "area_rule": self.area_rule,
+            "excluded_areas": [{"code": c, "name": n, "customers": k}
+                               for c, n, k in self.excluded_areas],
             "n_input": self.n_input,
             "n_matched": self.n_matched,
             "n_in_area": self.n_in_area,
@@ -220,7 +234,8 @@ class ProfileResult:
     def summary_text(self) -> str:
         """A few lines for the terminal: coverage, base, and the published table."""
         areas = ", ".join(f"{c} {n}" if n != c else c for c, n in self.areas)
-        lines = [
+        lines = [*self.coverage_notes, *self.excluded_lines()]
+        lines += [
             f"{self.n_input:,} records; {self.n_matched:,} matched to an OAC group "
             f"({self.match_rate:.1%}); {self.n_in_area:,} in {areas}",
             f"base: {self.base_name}; {self.confidence:.0%} intervals; counts 1-"
@@ -234,6 +249,13 @@ class ProfileResult:
         frame["name"] = frame["name"].astype(str).str.slice(0, 40)
         lines.append(frame.round(1).to_string(index=False))
         return "\n".join(lines)
+
+    def excluded_lines(self) -> list[str]:
+        if not self.excluded_areas:
+            return []
+        shown = "; ".join(f"{c} {n}: {k:,}" if n != c and c else f"{c or n}: {k:,}"
+                          for c, n, k in self.excluded_areas)
+        return [f"excluded (outside the area): {shown}"]
 
     def to_json(self) -> dict[str, Any]:
         """Metadata plus the published rows, ready for :func:`json.dumps`."""
@@ -293,6 +315,10 @@ class ProfileResult:
             )
         ]
         rows += [(f"area {a['code']}", a["name"]) for a in meta["areas"]]
+        rows = [*(("coverage", n) for n in meta["coverage"]), *rows,
+                ("areas chosen", self.area_rule)]
+        rows += [(f"excluded {e['code']}", f"{e['name']}: {e['customers']} customers")
+                 for e in meta["excluded_areas"]]
         rows += [(f"unmatched: {k}", v) for k, v in meta["unmatched"].items()]
         rows += [(f"flag {k}", v) for k, v in meta["flags"].items()]
         return rows
@@ -382,11 +408,16 @@ dt { font-weight: 600; }
 </head>
 <body>
 <h1>Customer profile: OAC 2021 {{ meta.level }}</h1>
+{% for n in meta.coverage %}<p class="coverage"><strong>{{ n }}</strong></p>
+{% endfor %}
 <dl>
 <dt>Base</dt><dd>{{ meta.base_name }}</dd>
 <dt>Areas</dt>
 <dd>{% for a in meta.areas %}{{ a.code }} {{ a.name }}{{ "; " if not loop.last }}
-{% endfor %}</dd>
+{% endfor %}{% if meta.area_rule %} ({{ meta.area_rule }}){% endif %}</dd>
+{% if meta.excluded_areas %}<dt>Excluded</dt>
+<dd>{% for e in meta.excluded_areas %}{{ e.code }} {{ e.name }}: {{ e.customers }}
+customers{{ "; " if not loop.last }}{% endfor %}</dd>{% endif %}
 <dt>Records</dt>
 <dd>{{ meta.n_input }} read, {{ meta.n_matched }} matched
 {% if meta.match_rate is not none %} ({{ "%.1f" % (100 * meta.match_rate) }}%){% endif %},

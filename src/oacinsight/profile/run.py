@@ -21,6 +21,10 @@ CENSUS_BASES = {
     "residents": ("census_ts001", "ts0010001", "usual residents (Census 2021 TS001)"),
     "households": ("census_ts041", "ts0410001", "households (Census 2021 TS041)"),
 }
+#: The default area: the local authorities holding at least this share of the matched
+#: customers, or at least ``DEFAULT_MIN_CUSTOMERS`` of them (docs/profile.md).
+DEFAULT_SHARE = 0.05
+DEFAULT_MIN_CUSTOMERS = 20
 _OA_COLUMNS = ("oa21", "oa", "oa21cd", "oa_code", "output_area", "geography_code")
 _COUNT_COLUMNS = ("base", "count", "n", "population", "residents", "households", "value",
                   "total", "customers")
@@ -54,7 +58,8 @@ def profile_file(
         customer file (then the base is treated as a sample).
     areas : list of str, optional
         Local authority, region, ward or country codes.  Default: the local authorities
-        holding the matched customers.
+        holding at least 5% of the matched customers or at least 20 of them; the others
+        are listed in the result as excluded, with their counts.
     confidence : float
         Level of the confidence interval of the index.
     suppress_below : int
@@ -80,7 +85,8 @@ def _profile(
 ) -> ProfileResult:
     con = s.con
     n_input, statuses, n_matched = _customers(s, input_path, postcode_column)
-    codes = _choose_areas(con, areas)
+    profiles.set_membership(s)
+    codes, excluded, rule = _choose_areas(con, areas, n_matched)
     profiles.set_area(con, codes)
     n_in_area = profiles.in_area_total(con)
     if n_in_area == 0:
@@ -90,13 +96,25 @@ def _profile(
     base_name, is_sample = _set_base(s, base, postcode_column)
     levels = ["supergroup", "group", "subgroup"] if level == "all" else [level]
     counts = profiles.group_counts(con, levels)
-    names = profiles.area_names(con, codes)
-    return ProfileResult.from_counts(
+    names = profiles.area_names(con, [*codes, *(c for c, _ in excluded if c)])
+    result = ProfileResult.from_counts(
         counts, level=level, base_name=base_name,
         areas=[(c, names.get(c, c)) for c in codes], n_input=n_input, n_matched=n_matched,
         n_in_area=n_in_area, unmatched={k: v for k, v in statuses.items() if k not in MATCHED},
         confidence=confidence, suppress_below=suppress_below, base_is_sample=is_sample,
     )
+    result.area_rule = rule
+    result.excluded_areas = [(c or "", names.get(c, c) if c else "no local authority known",
+                              n) for c, n in excluded]
+    result.coverage_notes = _coverage_notes(s, codes, names)
+    return result
+
+
+def _coverage_notes(s: Store, codes: list[str], names: dict[str, str]) -> list[str]:
+    """First lines of every output: areas only partly held by the store, missing names."""
+    from oacinsight.areas.coverage_notes import profile_coverage_lines
+
+    return profile_coverage_lines(s, codes, names)
 
 
 def _customers(
@@ -137,13 +155,13 @@ def _load_customers(s: Store, src, postcode_column: str | None) -> tuple[int, di
     return n, profiles.status_counts_of(con, view)
 
 
-def _choose_areas(con, areas: list[str] | None) -> list[str]:
+def _choose_areas(
+    con, areas: list[str] | None, n_matched: int
+) -> tuple[list[str], list[tuple[str | None, int]], str]:
+    """The area codes, the districts left out with their customers, and the rule used."""
     codes = [c.strip().upper() for c in (areas or []) if c.strip()]
     if not codes:
-        codes = profiles.default_areas(con)
-        if not codes:
-            raise StoreError("cannot tell the local authority of the matched customers")
-        return codes
+        return default_areas(profiles.customers_by_district(con), n_matched)
     for code in codes:
         _kind, n = profiles.resolve_area(con, code)
         if n == 0:
@@ -151,7 +169,32 @@ def _choose_areas(con, areas: list[str] | None) -> list[str]:
                 f"area code {code} is not known to the store (use a local authority, region, "
                 "ward or country GSS code, e.g. E08000010)"
             )
-    return codes
+    return codes, [], "chosen with --area"
+
+
+def default_areas(
+    counts: list[tuple[str | None, int]], n_matched: int
+) -> tuple[list[str], list[tuple[str | None, int]], str]:
+    """The default area from matched customers per district (``None``: no district).
+
+    A district is in when it holds at least 5% of the matched customers or at least 20
+    of them; when none does, the district(s) holding the most.  Returns the codes (most
+    customers first), the districts left out with their customers, and the rule in words.
+    """
+    known = [(c, n) for c, n in counts if c is not None]
+    if not known:
+        raise StoreError("cannot tell the local authority of the matched customers")
+    need = DEFAULT_SHARE * n_matched
+    chosen = [c for c, n in known if n >= need or n >= DEFAULT_MIN_CUSTOMERS]
+    rule = (f"default: the local authorities holding at least {DEFAULT_SHARE:.0%} of the "
+            f"{n_matched:,} matched customers or at least {DEFAULT_MIN_CUSTOMERS} of them "
+            "(--area to choose)")
+    if not chosen:
+        top = max(n for _, n in known)
+        chosen = [c for c, n in known if n == top]
+        rule += "; none does, so the one(s) holding the most"
+    excluded = [(c, n) for c, n in counts if c not in chosen]
+    return chosen, excluded, rule
 
 
 def _set_base(s: Store, base: str, postcode_column: str | None) -> tuple[str, bool]:

@@ -27,6 +27,8 @@ __all__ = ["render_charts", "write_html", "write_pdf"]
 
 #: Relative heights of the page's rows: band, tiles and three content rows.
 ROWS = (42, 44, 236, 214, 250)
+#: The same with a coverage row under the band, for areas the store holds only in part.
+ROWS_WITH_COVERAGE = (42, 34, 44, 226, 204, 240)
 #: Chart sizes in inches, matching the half-width boxes of the page.
 CHART_SIZES: dict[str, tuple[float, float]] = {
     "mix": (3.75, 3.2), "indicators": (3.75, 2.95), "deprivation": (3.75, 2.05),
@@ -59,7 +61,9 @@ def _tiles(p: AreaProfile) -> list[tuple[str, str]]:
     dep = p.deprivation_summary
     density = p.indicators[p.indicators["indicator"] == "density"]
     tiles = [
-        ("usual residents (Census 2021)", _fmt(p.residents)),
+        ("usual residents (Census 2021)" if p.is_whole else
+         "usual residents (Census 2021) in the part held, not the whole area",
+         _fmt(p.residents)),
         ("households", _fmt(p.households)),
         (f"output areas in {p.lsoas} LSOAs", _fmt(p.output_areas)),
         ("of residents live in the most deprived 20% of LSOAs",
@@ -80,6 +84,8 @@ def comparator_rows(p: AreaProfile, limit: int = MAX_PDF_COMPARATORS) -> list[li
     rows = [header]
     for _, r in c.head(limit + 1).iterrows():
         name = str(r["name"]) if r["name"] != r["code"] else str(r["code"])
+        if r.get("coverage", "whole") not in ("whole", "as listed"):
+            name += f" ({r['coverage']})"
         rows.append([
             "this" if r["rank"] == 0 else str(int(r["rank"])), name,
             _fmt(r["residents"]), "–" if r["rank"] == 0 else _fmt(r["distance"], 2),
@@ -114,13 +120,18 @@ def write_pdf(p: AreaProfile, path: str | Path, charts: dict[str, bytes] | None 
     pathlib.Path
     """
     charts = charts if charts is not None else render_charts(p)
-    kind = p.kind_label[:1].upper() + p.kind_label[1:]
+    kind = _kind_title(p)
     page = OnePage(path, title=f"{kind} profile: {p.title}",
                    subject="Area profile from the Output Area Classification and Census 2021")
-    band, tiles, row_a, row_b, row_c = page.rows(ROWS, gap=7)
+    if p.coverage:
+        band, cover, tiles, row_a, row_b, row_c = page.rows(ROWS_WITH_COVERAGE, gap=7)
+    else:
+        band, tiles, row_a, row_b, row_c = page.rows(ROWS, gap=7)
     page.band(band, f"{kind} profile: {p.title}",
               f"Compared with {p.parent_label} and {p.national_name} · Census 2021, "
               "Output Area Classification 2021, IMD ranks from the postcode directory")
+    if p.coverage:
+        page.text(cover, p.coverage, style="body")
     page.tiles(tiles, _tiles(p))
     left, right = row_a.split([1, 1], gap=10)
     page.text(left, p.summary, heading="In brief", bullets=True)
@@ -139,6 +150,12 @@ def write_pdf(p: AreaProfile, path: str | Path, charts: dict[str, bytes] | None 
                col_widths=[0.35, 2.0, 0.9, 0.85, 1.3, 1.05], font_size=6.5)
     page.text(about_box, _footer(p), heading="About these figures", style="small")
     return page.save()
+
+
+def _kind_title(p: AreaProfile) -> str:
+    """``Ward``, or ``Ward (partial)`` when the store holds only part of it."""
+    kind = p.kind_label[:1].upper() + p.kind_label[1:]
+    return kind if p.is_whole else f"{kind} ({p.coverage_status})"
 
 
 def _image(page: OnePage, box: Box, png: bytes | None) -> None:
@@ -161,7 +178,7 @@ def write_html(p: AreaProfile, path: str | Path, charts: dict[str, bytes] | None
     env.filters["num"] = _fmt
     mix = p.oac_mix[p.oac_mix["level"].isin(["supergroup", "group"])]
     html = env.from_string(_TEMPLATE).render(
-        p=p, kind=p.kind_label[:1].upper() + p.kind_label[1:], tiles=_tiles(p),
+        p=p, kind=_kind_title(p), tiles=_tiles(p),
         charts={k: Markup(png_data_uri(v)) for k, v in charts.items()},  # our own PNG data
         mix=_records(mix), indicators=_records(p.indicators),
         deprivation=_records(p.deprivation), comparators=comparator_rows(p, 50),
@@ -202,6 +219,8 @@ small, .small { color: #555; font-size: 0.8rem; }
 <header><h1>{{ kind }} profile: {{ p.title }}</h1>
 <div>Compared with {{ p.parent_label }} ({{ p.parent_code }}) and {{ p.national_name }}</div>
 </header>
+{% for line in p.coverage %}<p class="coverage"><strong>{{ line }}</strong></p>
+{% endfor %}
 <div class="tiles">{% for label, value in tiles %}
 <div class="tile"><b>{{ value }}</b>{{ label }}</div>{% endfor %}
 </div>

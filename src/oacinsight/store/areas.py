@@ -29,8 +29,11 @@ __all__ = [
     "census_labels",
     "code_facts",
     "loaded_postcode_areas",
+    "membership_frame",
+    "membership_sql",
     "oa_frame",
     "oac_names",
+    "postcode_areas_of",
 ]
 
 
@@ -106,11 +109,10 @@ links AS (SELECT NULL::VARCHAR AS oa, NULL::VARCHAR AS lsoa21, NULL::VARCHAR AS 
   NULL::BOOLEAN AS region_official WHERE false),
 """
 
-_AREAS = "areas AS (SELECT * FROM oa_areas),"
 _NO_AREAS = """
 areas AS (SELECT NULL::VARCHAR AS oa, NULL::VARCHAR AS lad, NULL::VARCHAR AS ward,
   NULL::VARCHAR AS region, NULL::VARCHAR AS country, NULL::VARCHAR AS lad_source,
-  NULL::VARCHAR AS ward_source WHERE false),
+  NULL::VARCHAR AS ward_source, NULL::VARCHAR AS region_source WHERE false),
 """
 
 _FRAME = """
@@ -126,9 +128,7 @@ SELECT c.oa,
   CASE WHEN c.oa LIKE 'E%' THEN 'E92000001' WHEN c.oa LIKE 'W%' THEN 'W92000004' END
     AS nation,
   o.supergroup, o.group_code, o.subgroup,
-  a.ward, a.lad, a.region, a.ward_source, a.lad_source,
-  CASE WHEN links.region_official THEN 'official lookup'
-       WHEN a.region IS NOT NULL THEN 'postcode majority' END AS region_source,
+  a.ward, a.lad, a.region, a.ward_source, a.lad_source, a.region_source,
   links.lsoa21, links.msoa21,
   split_part(dep.lsoa11_imd, '|', 1) AS lsoa11,
   TRY_CAST(split_part(dep.lsoa11_imd, '|', 2) AS INTEGER) AS imd_rank,
@@ -143,6 +143,93 @@ LEFT JOIN dep ON dep.oa = c.oa
 {joins}
 ORDER BY c.oa
 """
+
+
+_OFFICIAL = """
+SELECT oa,
+  min(target_code) FILTER (WHERE target_type = 'lad') AS lad,
+  min(target_code) FILTER (WHERE target_type = 'ward') AS ward,
+  min(target_code) FILTER (WHERE target_type = 'region') AS region
+FROM oa_links WHERE target_type IN ('lad', 'ward', 'region') GROUP BY oa
+"""
+_NO_OFFICIAL = ("SELECT NULL::VARCHAR AS oa, NULL::VARCHAR AS lad, NULL::VARCHAR AS ward, "
+                "NULL::VARCHAR AS region WHERE false")
+_MAJORITY_NONE = ("SELECT NULL::VARCHAR AS oa, NULL::VARCHAR AS lad, NULL::VARCHAR AS ward, "
+                  "NULL::VARCHAR AS region, NULL::VARCHAR AS country, "
+                  "NULL::VARCHAR AS lad_source, NULL::VARCHAR AS ward_source WHERE false")
+_LAD_REGION = ("SELECT laua AS lad, mode(rgn) AS region FROM postcodes "
+               "WHERE laua IS NOT NULL AND rgn IS NOT NULL GROUP BY 1")
+_NO_LAD_REGION = "SELECT NULL::VARCHAR AS lad, NULL::VARCHAR AS region WHERE false"
+_MEMBERSHIP = """
+WITH o AS ({official}), m AS ({majority}), lr AS ({lad_region})
+SELECT coalesce(o.oa, m.oa) AS oa,
+  coalesce(o.lad, m.lad) AS lad, coalesce(o.ward, m.ward) AS ward,
+  coalesce(o.region, lr.region, m.region) AS region,
+  coalesce(m.country, CASE WHEN coalesce(o.oa, m.oa) LIKE 'E%' THEN 'E92000001'
+                           WHEN coalesce(o.oa, m.oa) LIKE 'W%' THEN 'W92000004' END) AS country,
+  CASE WHEN o.lad IS NOT NULL THEN 'official lookup' ELSE m.lad_source END AS lad_source,
+  CASE WHEN o.ward IS NOT NULL THEN 'official lookup' ELSE m.ward_source END AS ward_source,
+  CASE WHEN o.region IS NOT NULL THEN 'official lookup'
+       WHEN lr.region IS NOT NULL THEN 'official lookup (district), region of the district'
+       WHEN m.region IS NOT NULL THEN 'postcode majority' END AS region_source
+FROM o FULL JOIN m ON m.oa = o.oa
+LEFT JOIN lr ON lr.lad = o.lad
+"""
+
+
+def membership_sql(store: Store) -> str:
+    """SQL giving each output area's local authority, ward, region and country, and how
+    each was decided: ``oa, lad, ward, region, country, lad_source, ward_source,
+    region_source``.
+
+    An official OA lookup (``oa_links``) wins wherever it names the area, for every OA it
+    holds, with or without postcodes in the loaded directory; otherwise the postcode
+    majority of ``oa_areas``.  An OA placed in a district by the official lookup takes
+    the region of that district from the postcode directory (districts nest in regions).
+    """
+    links = store.has_table("oa_links")
+    has_pc = store.has_table("postcodes")
+    return _MEMBERSHIP.format(
+        official=_OFFICIAL if links else _NO_OFFICIAL,
+        majority="SELECT * FROM oa_areas" if store.has_table("oa_areas") else _MAJORITY_NONE,
+        lad_region=_LAD_REGION if links and has_pc else _NO_LAD_REGION,
+    )
+
+
+_MEMBERS = """
+WITH c AS (SELECT oa, ts0010001 AS residents FROM census_ts001
+           QUALIFY row_number() OVER (PARTITION BY oa) = 1),
+links AS ({links}),
+pc AS ({postcodes}),
+a AS ({membership})
+SELECT c.oa, CASE WHEN c.oa LIKE 'E%' THEN 'E92000001' WHEN c.oa LIKE 'W%' THEN 'W92000004'
+  END AS nation, links.lsoa21, a.lad, a.ward, a.region, a.lad_source, a.ward_source,
+  a.region_source, coalesce(pc.postcodes, 0) AS postcodes, c.residents
+FROM c LEFT JOIN links ON links.oa = c.oa LEFT JOIN a ON a.oa = c.oa
+LEFT JOIN pc ON pc.oa = c.oa ORDER BY c.oa
+"""
+
+
+def membership_frame(store: Store) -> pd.DataFrame:
+    """Every England and Wales output area with census residents: its 2021 LSOA,
+    district, ward and region (see :func:`membership_sql`) and its postcodes in the
+    loaded directory.  What :mod:`oacinsight.areas.coverage` needs; cached until the
+    next ingest."""
+    cached = store.cache.get("areas.membership_frame")
+    if cached is not None:
+        return cached
+    links = ("SELECT oa, min(target_code) AS lsoa21 FROM oa_links WHERE target_type = 'lsoa' "
+             "GROUP BY 1" if store.has_table("oa_links")
+             else "SELECT NULL::VARCHAR AS oa, NULL::VARCHAR AS lsoa21 WHERE false")
+    postcodes = ("SELECT oa21 AS oa, count(*) AS postcodes FROM pc_lookup "
+                 "WHERE oa21 IS NOT NULL GROUP BY 1" if store.has_table("pc_lookup")
+                 else "SELECT NULL::VARCHAR AS oa, 0 AS postcodes WHERE false")
+    membership = (membership_sql(store) if store.has_table("oa_areas")
+                  or store.has_table("oa_links") else _NO_AREAS.strip()[len("areas AS ("):-2])
+    frame = store.con.execute(_MEMBERS.format(links=links, postcodes=postcodes,
+                                              membership=membership)).df()
+    store.cache["areas.membership_frame"] = frame
+    return frame
 
 
 def oa_frame(store: Store, cells: dict[str, list[str]]) -> pd.DataFrame:
@@ -174,7 +261,8 @@ def oa_frame(store: Store, cells: dict[str, list[str]]) -> pd.DataFrame:
     sql = _FRAME.format(
         links=_LINKS if store.has_table("oa_links") else _NO_LINKS,
         deprivation=_DEPRIVATION if has_lookup else _NO_DEPRIVATION,
-        areas=_AREAS if store.has_table("oa_areas") else _NO_AREAS,
+        areas=(f"areas AS ({membership_sql(store)}),"
+               if store.has_table("oa_areas") or store.has_table("oa_links") else _NO_AREAS),
         cells="".join(f",\n  {s}" for s in selects),
         joins="\n".join(joins),
     )
@@ -247,3 +335,14 @@ def directory_edition(store: Store) -> str:
         "SELECT DISTINCT edition FROM postcodes WHERE edition IS NOT NULL ORDER BY 1"
     ).fetchall()
     return ", ".join(r[0] for r in rows)
+
+
+def postcode_areas_of(store: Store, oas: list[str]) -> list[str]:
+    """Postcode areas (``HG``, ``HX``...) of the loaded postcodes in these output areas."""
+    if not oas or not store.has_table("pc_lookup"):
+        return []
+    rows = store.con.execute(
+        "SELECT DISTINCT regexp_extract(pc_key, '^[A-Z]+') AS area FROM pc_lookup "
+        "WHERE oa21 IN (SELECT unnest(?)) ORDER BY 1", [list(oas)]
+    ).fetchall()
+    return [r[0] for r in rows if r[0]]

@@ -171,7 +171,14 @@ def load_oac11_names(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str,
 
 
 def load_links(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str, str]) -> int:
-    """Load an OA lookup (OA → LSOA, ward, LAD, ...) in long form, typed by code prefix."""
+    """Load an OA lookup (OA → LSOA, ward, LAD, ...) in long form, typed by code prefix.
+
+    Fields named ``*_name`` are name columns: their code → name pairs go to
+    ``area_names`` (see :func:`load_lookup_names`)."""
+    names = {k: v for k, v in cols.items() if k.endswith("_name")}
+    cols = {k: v for k, v in cols.items() if not k.endswith("_name")}
+    if names:
+        load_lookup_names(con, path, cols, names)
     oa = cols["oa"]
     src = source_sql([path])
     cases = " ".join(
@@ -179,7 +186,8 @@ def load_links(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str, str])
         for name, prefixes in TARGET_TYPES
     )
     unions = " UNION ALL ".join(
-        f"SELECT {_col(oa)} AS oa, {_col(c)} AS code FROM {src}" for c in cols if c != "oa"
+        f"SELECT {_col(oa)} AS oa, {_col(c)} AS code FROM {src}"
+        for k, c in cols.items() if k != "oa"
     )
     select = (
         f"SELECT DISTINCT oa, CASE {cases} ELSE 'other' END AS target_type, "
@@ -187,6 +195,23 @@ def load_links(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str, str])
         "WHERE oa IS NOT NULL AND code IS NOT NULL"
     )
     return _replace(con, "oa_links", path.name, select)
+
+
+def load_lookup_names(con: duckdb.DuckDBPyConnection, path: Path, codes: dict[str, str],
+                      names: dict[str, str]) -> int:
+    """Code → name pairs of a lookup (``LSOA21CD``/``LSOA21NM``...) into ``area_names``."""
+    src = source_sql([path])
+    parts = [
+        f"SELECT {_col(codes[k[:-5]])} AS code, {_col(n)} AS name FROM {src}"
+        for k, n in names.items() if k[:-5] in codes
+    ]
+    if not parts:
+        return 0
+    select = (
+        f"SELECT DISTINCT code, name, '{_sql_str(path.name)}' AS source_file FROM "
+        f"({' UNION ALL '.join(parts)}) WHERE code IS NOT NULL AND name IS NOT NULL"
+    )
+    return _replace(con, "area_names", path.name, select)
 
 
 def load_oa11_oa21(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str, str]) -> int:

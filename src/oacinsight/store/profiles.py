@@ -1,7 +1,9 @@
 """SQL behind customer profiles: counts per output area, the area chosen, the base.
 
 Temporary tables used (one profile at a time per connection):
-``cust_oa(oa, customers)``, ``base_oa(oa, base)`` and ``area_oa(oa)``.
+``cust_oa(oa, customers)``, ``base_oa(oa, base)``, ``area_oa(oa)`` and ``oa_member``
+(each output area's district, ward and region: official lookup, else postcode majority;
+see :func:`oacinsight.store.areas.membership_sql`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from oacinsight.oac import SUPERGROUP_NAMES
-from oacinsight.store import _sql_str
+from oacinsight.store import Store, _sql_str
 
 MATCHED_SQL = "('matched', 'matched_terminated')"
 # Country codes whose output areas are told by their prefix.
@@ -32,13 +34,50 @@ def status_counts_of(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, int
     return {str(r[0]): int(r[1]) for r in rows}
 
 
+def set_membership(store: Store) -> None:
+    """``oa_member``: the district, ward and region of every output area (rebuilt)."""
+    from oacinsight.store.areas import membership_sql
+
+    store.con.execute(f"CREATE OR REPLACE TEMP TABLE oa_member AS {membership_sql(store)}")
+
+
+class _Tables:
+    """What :func:`~oacinsight.store.areas.membership_sql` asks of a store, on a bare
+    connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.present = {r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+
+    def has_table(self, name: str) -> bool:
+        return name in self.present
+
+
+def _ensure_membership(con: duckdb.DuckDBPyConnection) -> None:
+    """``oa_member`` when a caller (e.g. the web map) has not built it on this connection."""
+    from oacinsight.store.areas import membership_sql
+
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'oa_member' AND temporary"
+    ).fetchall()[0][0]
+    if not exists:
+        sql = membership_sql(_Tables(con))  # type: ignore[arg-type]
+        con.execute(f"CREATE TEMP TABLE oa_member AS {sql}")
+
+
+def customers_by_district(con: duckdb.DuckDBPyConnection) -> list[tuple[str | None, int]]:
+    """Matched customers per local authority (None: no district known), most first."""
+    _ensure_membership(con)
+    rows = con.execute(
+        "SELECT a.lad, CAST(sum(c.customers) AS BIGINT) FROM cust_oa c "
+        "LEFT JOIN oa_member a ON a.oa = c.oa GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST"
+    ).fetchall()
+    return [(r[0], int(r[1])) for r in rows]
+
+
 def default_areas(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Local authorities holding matched customers, most customers first."""
-    rows = con.execute(
-        "SELECT a.lad FROM cust_oa c JOIN oa_areas a ON a.oa = c.oa WHERE a.lad IS NOT NULL "
-        "GROUP BY 1 ORDER BY sum(c.customers) DESC, 1"
-    ).fetchall()
-    return [r[0] for r in rows]
+    return [code for code, _ in customers_by_district(con) if code is not None]
 
 
 def resolve_area(con: duckdb.DuckDBPyConnection, code: str) -> tuple[str, int]:
@@ -47,9 +86,10 @@ def resolve_area(con: duckdb.DuckDBPyConnection, code: str) -> tuple[str, int]:
         likes = " OR ".join(f"oa LIKE '{p}%'" for p in COUNTRY_PREFIXES[code])
         n = con.execute(f"SELECT count(*) FROM oac_oa WHERE {likes}").fetchall()[0][0]
         return "country", int(n)
+    _ensure_membership(con)
     for kind, column in (("local authority", "lad"), ("region", "region"), ("ward", "ward")):
         n = con.execute(
-            f"SELECT count(*) FROM oa_areas WHERE {column} = ?", [code]
+            f"SELECT count(*) FROM oa_member WHERE {column} = ?", [code]
         ).fetchall()[0][0]
         if n:
             return kind, int(n)
@@ -58,6 +98,7 @@ def resolve_area(con: duckdb.DuckDBPyConnection, code: str) -> tuple[str, int]:
 
 def set_area(con: duckdb.DuckDBPyConnection, codes: list[str]) -> None:
     """``area_oa``: the OAs (with an OAC) inside any of ``codes``."""
+    _ensure_membership(con)
     parts = []
     for code in codes:
         if code in COUNTRY_PREFIXES:
@@ -66,7 +107,7 @@ def set_area(con: duckdb.DuckDBPyConnection, codes: list[str]) -> None:
         else:
             c = _sql_str(code)
             parts.append(
-                f"SELECT oa FROM oa_areas WHERE '{c}' IN (lad, region, ward)"
+                f"SELECT oa FROM oa_member WHERE '{c}' IN (lad, region, ward)"
             )
     con.execute(f"CREATE OR REPLACE TEMP TABLE area_oa AS {' UNION '.join(parts)}")
 

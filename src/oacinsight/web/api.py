@@ -148,6 +148,7 @@ def area(request: Request, code: str) -> dict[str, Any]:
         name: core.records(frame) for name, frame in profile.tables().items()
         if name != "output_areas"}
     return {"code": code, "name": info["name"], "kind": info["kind"],
+            "coverage": [] if profile is None else list(profile.coverage),
             "layers": core.records(info["layers"]), "measures": measures,
             "summary": [] if profile is None else profile.summary, "profile": tables,
             "profile_error": info["profile_error"]}

@@ -117,9 +117,11 @@ def profile_pdf(result: ProfileResult, summary: MatchSummary | None, *,
     areas = ", ".join(f"{c} {n}" if n != c else c for c, n in result.areas)
     story: list[Any] = [
         Paragraph("Customer profile by Output Area Classification (OAC 2021)", s["h1"]),
+        *[Paragraph(f"<b>{_esc(n)}</b>", s["p"]) for n in result.coverage_notes],
         Paragraph(f"File: {_esc(file_name)}. Areas: {_esc(areas)}. Compared with: "
                   f"{_esc(result.base_name)}. Produced {date.today():%d %B %Y} by oacinsight "
                   f"{__version__}, offline.", s["p"]),
+        *[Paragraph(_esc(line), s["small"]) for line in result.excluded_lines()],
         Paragraph("What this shows", s["h2"]),
         *[Paragraph(_esc(t), s["p"]) for t in summarise(result.published_frame(),
                                                         result.base_name)],
