@@ -82,12 +82,16 @@ def test_lists_and_files_of_output_areas(tmp_path: Path) -> None:
     assert parse_request(["E00000004", "W00000001"]).oas == ("E00000004", "W00000001")
     f = tmp_path / "Canal side.csv"
     f.write_text('"OA21CD","note"\n"E00000001","x"\nE00000002,y\n\n', encoding="utf-8")
-    r = parse_request(str(f))
+    r = parse_request(f)
     assert (r.code, r.oas) == ("Canal side", ("E00000001", "E00000002"))
+    with pytest.raises(OacInsightError, match="not England or Wales output area codes"):
+        parse_request(str(f))  # text is never opened as a file
+    with pytest.raises(OacInsightError, match="not an area code"):
+        parse_request(f.name)
     empty = tmp_path / "empty.txt"
     empty.write_text("oa\n", encoding="utf-8")
     with pytest.raises(OacInsightError, match=r"empty\.txt: no output area codes given"):
-        parse_request(str(empty))
+        parse_request(empty)
     with pytest.raises(OacInsightError, match="no such file"):
         parse_request(tmp_path / "missing.csv")
     with pytest.raises(OacInsightError, match="list is empty"):
