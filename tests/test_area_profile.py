@@ -86,8 +86,9 @@ def test_lists_and_files_of_output_areas(tmp_path: Path) -> None:
     assert (r.code, r.oas) == ("Canal side", ("E00000001", "E00000002"))
     with pytest.raises(OacInsightError, match="not England or Wales output area codes"):
         parse_request(str(f))  # text is never opened as a file
+    (tmp_path / "SECRET.CSV").write_text("E00000001\n", encoding="utf-8")
     with pytest.raises(OacInsightError, match="not an area code"):
-        parse_request(f.name)
+        parse_request(str(tmp_path / "SECRET.CSV"))
     empty = tmp_path / "empty.txt"
     empty.write_text("oa\n", encoding="utf-8")
     with pytest.raises(OacInsightError, match=r"empty\.txt: no output area codes given"):
