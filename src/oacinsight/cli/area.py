@@ -43,8 +43,8 @@ def area_cmd(
         typer.echo(f"{result.district.title}: {len(result.wards)} ward profiles")
         typer.echo(f"wrote {result.index_html} and one folder per area in {output}")
         return
-    profile = profile_area(_area_argument(code), store=store, comparators=comparators, within=within,
-                           indicators=chosen, compare_by=compare_by)
+    profile = profile_area(_area_argument(code), store=store, comparators=comparators,
+                           within=within, indicators=chosen, compare_by=compare_by)
     written = profile.write(output, pdf=pdf)
     for line in profile.summary:
         typer.echo(line)

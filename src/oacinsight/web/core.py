@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,9 +75,22 @@ def overview(state: WebState) -> dict[str, Any]:
             "kinds": sorted(set(files["kind"])) if len(files) else []}
 
 
+@contextmanager
+def named(upload: Upload) -> Iterator[None]:
+    """Library errors about an upload name the user's file, not the app's copies."""
+    try:
+        yield
+    except OacInsightError as exc:
+        text = str(exc)
+        for path in (upload.matched, upload.raw):
+            text = text.replace(str(path), upload.name)
+        exc.args = (text,)
+        raise
+
+
 def match_upload(state: WebState, upload: Upload, postcode_column: str | None) -> MatchSummary:
     """Match an upload (every row kept) into its Parquet; cache the summary."""
-    with state.job() as store:
+    with named(upload), state.job() as store:
         summary = match_file(upload.raw, upload.matched, store=store,
                              postcode_column=postcode_column or None)
     summary.input_name = upload.name
@@ -117,7 +132,7 @@ def profile_upload(state: WebState, upload: Upload, options: ProfileOptions) -> 
     """The profile of an upload's matched records with these options (cached)."""
     key = ("profile", options)
     if key not in upload.results:
-        with state.job() as store:
+        with named(upload), state.job() as store:
             upload.results[key] = profile_file(
                 upload.matched, store=store, level=options.level, base=options.base,
                 areas=list(options.areas) or None, confidence=options.confidence,
@@ -202,8 +217,8 @@ def search_areas(state: WebState, text: str) -> pd.DataFrame:
 
 
 def plain(value: Any) -> Any:
-    """A JSON-safe scalar (NaN → None, numpy → Python)."""
-    if value is None:
+    """A JSON-safe scalar (NaN, NA and NaT → None, numpy → Python)."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if hasattr(value, "item"):
         value = value.item()
