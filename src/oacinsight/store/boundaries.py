@@ -309,6 +309,35 @@ def search_areas(con: duckdb.DuckDBPyConnection, text: str, limit: int = 20) -> 
          "begin": f"{_like(text.strip().lower())}%", "limit": limit}).df()
 
 
+def oa_facts(con: duckdb.DuckDBPyConnection, oa: str) -> dict[str, Any] | None:
+    """One 2021 output area: its OAC codes, ward, local authority and region (postcode
+    directory or official lookups), and residents (TS001); None if the store has none
+    of these for it."""
+    joins, fields = [], ["q.oa"]
+    for table, alias, cols in (
+            ("oac_oa", "o", ("supergroup", "group_code", "subgroup")),
+            ("oa_areas", "a", ("ward", "lad", "region")),
+            ("census_ts001", "r", ())):
+        if _exists(con, table):
+            joins.append(f"LEFT JOIN {table} {alias} ON {alias}.oa = q.oa")
+            fields += [f"{alias}.{c}" for c in cols] or ["r.ts0010001 AS residents"]
+        else:
+            fields += [f"NULL AS {c}" for c in cols] or ["NULL AS residents"]
+    frame = con.execute(f"SELECT {', '.join(fields)} FROM (SELECT ? AS oa) q "
+                        f"{' '.join(joins)} LIMIT 1", [oa]).df()
+    row = {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
+    return row if any(v is not None for k, v in row.items() if k != "oa") else None
+
+
+def area_members(con: duckdb.DuckDBPyConnection, code: str) -> list[str]:
+    """The 2021 output areas making up a boundary-file area (any layer)."""
+    if not has_boundaries(con):
+        return []
+    rows = con.execute("SELECT DISTINCT oa FROM boundary_members WHERE code = ? ORDER BY 1",
+                       [code]).fetchall()
+    return [str(r[0]) for r in rows]
+
+
 def _like(text: str) -> str:
     """``text`` with LIKE's wildcards taken literally."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -150,7 +150,7 @@ def _templates() -> Jinja2Templates:
     env.autoescape = True
     env.trim_blocks = True
     env.lstrip_blocks = True
-    env.filters.update(num=fmt.num, pct=fmt.pct, status_text=fmt.status_text)
+    env.filters.update(num=fmt.num, pct=fmt.pct, count=fmt.count, status_text=fmt.status_text)
     from oacinsight.maps.boundaries import AREA_LABELS
 
     env.globals.update(version=__version__, oac_colour=fmt.oac_colour, area_labels=AREA_LABELS)

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from oacinsight.areas.codes import GSS
 from oacinsight.errors import InputFileError, OacInsightError
 from oacinsight.match import MATCHED, MatchSummary, match_file
 from oacinsight.profile.result import RESULT_LEVELS, ProfileResult
@@ -53,8 +54,7 @@ class ProfileOptions:
         sup = 10 if suppress_below is None else int(suppress_below)
         if not 1 <= sup <= 1000:
             raise OacInsightError("suppress_below must be between 1 and 1000")
-        codes = tuple(c.strip().upper() for c in (area or "").replace(";", ",").split(",")
-                      if c.strip())
+        codes = area_codes(area)
         return cls(level, base, codes, conf, sup)
 
     def query(self, **changes: Any) -> dict[str, Any]:
@@ -63,6 +63,18 @@ class ProfileOptions:
                   "confidence": self.confidence, "suppress_below": self.suppress_below}
         values.update(changes)
         return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+def area_codes(text: str | None) -> tuple[str, ...]:
+    """Comma-separated GSS codes (``area=`` of the forms), each checked to be a code."""
+    codes = tuple(c.strip().upper() for c in (text or "").replace(";", ",").split(",")
+                  if c.strip())
+    bad = [c for c in codes if not GSS.match(c)]
+    if bad:
+        shown = bad[0][:30] + ("..." if len(bad[0]) > 30 else "")
+        raise OacInsightError(f"{shown!r} is not an area code: use GSS codes such as "
+                              "E08000010, comma-separated")
+    return codes
 
 
 def overview(state: WebState) -> dict[str, Any]:

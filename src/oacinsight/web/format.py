@@ -6,6 +6,7 @@ import io
 import math
 from typing import Any
 
+import pandas as pd
 from markupsafe import Markup
 
 from oacinsight.oac import colour_for
@@ -25,9 +26,19 @@ STATUS_TEXT: dict[str, str] = {
 }
 
 
+def missing(value: Any) -> bool:
+    """Whether a cell is empty: None, NaN, ``pd.NA`` or ``NaT`` (hidden counts are)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
 def _number(value: Any) -> float | str | None:
     """A float, the text itself when not numeric, or None for missing values."""
-    if value is None:
+    if missing(value):
         return None
     try:
         x = float(value)
@@ -46,6 +57,13 @@ def pct(value: Any, decimals: int = 1) -> str:
     """A share (0-1) as ``12.3%``."""
     x = _number(value)
     return "" if x is None else x if isinstance(x, str) else f"{100 * x:.{decimals}f}%"
+
+
+def count(value: Any, threshold: Any = 10) -> str:
+    """A published count: ``1,234``, or ``hidden (fewer than 10)`` when it was hidden."""
+    if missing(value):
+        return f"hidden (fewer than {threshold})"
+    return num(value)
 
 
 def status_text(status: str) -> str:
