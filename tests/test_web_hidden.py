@@ -83,7 +83,7 @@ def _urls(token: str, oa: str) -> list[str]:
 
 @pytest.mark.parametrize("case", ["all", "partly", "none"])
 def test_every_page_and_endpoint_answers_for_any_hidden_counts(client, demo, case):
-    store, files, one = demo
+    _, files, one = demo
     token = _upload(client, files[case])
     for url in _urls(token, one["oa"].iloc[0]):
         r = client.get(url, headers={"accept": "text/html"})

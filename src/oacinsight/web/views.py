@@ -6,10 +6,10 @@ from typing import Any
 
 import pandas as pd
 
+from oacinsight.areas.codes import GSS
 from oacinsight.errors import OacInsightError
 from oacinsight.maps.boundaries import AREA_LABELS
 from oacinsight.match import MatchSummary
-from oacinsight.areas.codes import GSS
 from oacinsight.store import boundaries as bsql
 from oacinsight.store import profiles
 from oacinsight.web import core
