@@ -112,7 +112,7 @@ def _profile(state: WebState, up: Upload, options: core.ProfileOptions,
         base_up = state.new_upload(base_file.filename, file_chunks(base_file))
         base = str(base_up.raw)
     try:
-        with state.job() as store:
+        with core.named(up), state.job() as store:
             return profile_file(up.raw, store=store, level=options.level, base=base,
                                 areas=list(options.areas) or None,
                                 confidence=options.confidence,

@@ -96,6 +96,8 @@ def named(upload: Upload) -> Iterator[None]:
         text = str(exc)
         for path in (upload.matched, upload.raw):
             text = text.replace(str(path), upload.name)
+        if upload.name not in text:
+            text = f"{upload.name}: {text}"
         exc.args = (text,)
         raise
 

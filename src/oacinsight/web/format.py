@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 from markupsafe import Markup
+from matplotlib import rc_context
 
 from oacinsight.oac import colour_for
 from oacinsight.profile.chart import plot_profile
@@ -80,7 +81,8 @@ def chart_svg(result: Any) -> Markup:
     """The profile's index chart as an inline ``<svg>`` (our own matplotlib output)."""
     fig = plot_profile(result)
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    with rc_context({"svg.hashsalt": "oacinsight"}):  # the same page for the same numbers
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
     start, end = svg.find("<metadata>"), svg.find("</metadata>")

@@ -27,7 +27,7 @@ _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
 
 
 def check_contents(path: Path, name: str, *, max_upload_bytes: int,
-                   max_rows: int = MAX_ROWS) -> None:
+                   max_rows: int | None = None) -> None:
     """Refuse an XLSX or Parquet upload that would unpack to more than the limits.
 
     Parameters
@@ -38,8 +38,8 @@ def check_contents(path: Path, name: str, *, max_upload_bytes: int,
         The file name the user gave (for the message).
     max_upload_bytes : int
         The upload limit; an XLSX may unpack to :data:`UNZIPPED_FACTOR` times it.
-    max_rows : int
-        Rows accepted from a Parquet file.
+    max_rows : int, optional
+        Rows accepted from a Parquet file (default :data:`MAX_ROWS`).
 
     Raises
     ------
@@ -50,7 +50,7 @@ def check_contents(path: Path, name: str, *, max_upload_bytes: int,
     if suffix == ".xlsx":
         _check_xlsx(path, name, max_upload_bytes * UNZIPPED_FACTOR)
     elif suffix == ".parquet":
-        _check_parquet(path, name, max_rows)
+        _check_parquet(path, name, MAX_ROWS if max_rows is None else max_rows)
 
 
 def _check_xlsx(path: Path, name: str, max_unzipped: int) -> None:
