@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from typing import Any
 
 import pandas as pd
@@ -12,6 +13,8 @@ from matplotlib import rc_context
 
 from oacinsight.oac import colour_for
 from oacinsight.profile.chart import plot_profile
+
+_CHART_LOCK = threading.Lock()
 
 #: What each match status means, for someone who has not read the docs.
 STATUS_TEXT: dict[str, str] = {
@@ -79,10 +82,11 @@ def oac_colour(code: Any) -> str:
 
 def chart_svg(result: Any) -> Markup:
     """The profile's index chart as an inline ``<svg>`` (our own matplotlib output)."""
-    fig = plot_profile(result)
     buffer = io.StringIO()
-    with rc_context({"svg.hashsalt": "oacinsight"}):  # the same page for the same numbers
-        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    # matplotlib's settings are global: one chart at a time, with a fixed salt so the
+    # same numbers give the same page
+    with _CHART_LOCK, rc_context({"svg.hashsalt": "oacinsight"}):
+        plot_profile(result).savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
     start, end = svg.find("<metadata>"), svg.find("</metadata>")
