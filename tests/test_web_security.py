@@ -65,6 +65,8 @@ def test_token_in_the_address_sets_a_cookie_and_is_taken_out(demo):
         cookie = r.headers["set-cookie"]
         assert cookie.startswith(f"oacinsight-token-8765={TOKEN};")
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+        odd = c.get(f"/%2Fevil.example/x?token={TOKEN}", follow_redirects=False)
+        assert odd.headers["location"] == "/evil.example/x"  # never to another site
         page = c.get("/map?measure=group")  # the cookie alone now
         assert page.status_code == 200 and TOKEN not in page.text
         assert c.get("/api/store").status_code == 200

@@ -129,7 +129,7 @@ def _enter(request: Request, token: str) -> RedirectResponse:
     """Set the token cookie and go to the same address without ``token=``."""
     query = urlencode([(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True)
                        if k != "token"])
-    target = request.url.path + (f"?{query}" if query else "")
+    target = "/" + request.url.path.lstrip("/") + (f"?{query}" if query else "")
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(cookie_name(request), token, httponly=True, samesite="strict",
                         path="/")
