@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,7 +111,9 @@ class Store:
         tables, so several jobs (e.g. web requests) can run at once.  Closing it leaves
         this store open.
         """
-        view = _CursorStore(self)
+        from oacinsight.store.cursor import CursorStore
+
+        view = CursorStore(self)
         try:
             yield view
         finally:
@@ -180,30 +181,6 @@ class Store:
                 row.get("columns_used"),
             ],
         )
-
-
-_CURSOR_LOCK = threading.Lock()
-
-
-class _CursorStore(Store):
-    """A :class:`Store` view on a cursor of another store's connection (see
-    :meth:`Store.cursor`)."""
-
-    def __init__(self, parent: Store) -> None:
-        super().__init__(parent.path, read_only=parent.read_only,
-                         memory_limit=parent.memory_limit)
-        self.cache = parent.cache
-        with _CURSOR_LOCK:  # the parent connection is opened once, cursors made one by one
-            con = parent.con.cursor()
-        if parent.read_only:
-            con.execute("USE ref")
-        self._con = con
-
-    def close(self) -> None:
-        """Close the cursor only (the parent store and its cache stay)."""
-        if self._con is not None:
-            self._con.close()
-            self._con = None
 
 
 def _sql_str(value: object) -> str:
