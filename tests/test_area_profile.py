@@ -296,6 +296,21 @@ def test_cli_area(demo_store, tmp_path) -> None:
     assert len(comp) == 4
 
 
+def test_cli_area_reads_a_named_file_of_output_areas(demo_store, tmp_path,
+                                                     monkeypatch) -> None:
+    patch = tmp_path / "my patch.csv"
+    patch.write_text("oa21cd\nE00999001\nE00999002\n", encoding="utf-8")
+    res = runner.invoke(app, ["area", str(patch), "-o", str(tmp_path / "out"), "--store",
+                              str(demo_store), "--no-pdf"])
+    assert res.exit_code == 0, res.output
+    assert "my patch" in res.output
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / WARD).write_text("E00999001\n", encoding="utf-8")  # a file named as a code
+    res = runner.invoke(app, ["area", WARD, "-o", str(tmp_path / "w"), "--store",
+                              str(demo_store), "--no-pdf"])
+    assert res.exit_code == 0 and f"Abbey ({WARD}) is a ward of" in res.output  # the code
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["E14000530"], "error: E14000530 is a Westminster constituency code"),
     ([","], "error: output area list: no output area codes given"),
