@@ -65,18 +65,8 @@ class Guard:
         if refusal is not None:
             await _with_headers(refusal, request)(scope, receive, send)
             return
-        limit = self.settings.web.max_upload_bytes + ENVELOPE
         started = False
-
-        async def counted() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                counted.seen += len(message.get("body", b""))  # type: ignore[attr-defined]
-                if counted.seen > limit:  # type: ignore[attr-defined]
-                    raise HTTPException(413, too_large_message(limit - ENVELOPE))
-            return message
-
-        counted.seen = 0  # type: ignore[attr-defined]
+        counted = _BodyLimit(receive, self.settings.web.max_upload_bytes)
 
         async def headed(message: Message) -> None:
             nonlocal started
@@ -117,6 +107,22 @@ class Guard:
         if length and length.isdigit() and int(length) > limit + ENVELOPE:
             return error_response(request, 413, too_large_message(limit))
         return None
+
+
+class _BodyLimit:
+    """``receive`` counting the body read so far: over the limit it raises 413 (the
+    app's handler answers it), so a streamed upload is never read past the limit."""
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive, self.limit, self.seen = receive, limit, 0
+
+    async def __call__(self) -> Message:
+        message = await self.receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit + ENVELOPE:
+                raise HTTPException(413, too_large_message(self.limit))
+        return message
 
 
 def cookie_name(request: Request) -> str:
