@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -93,6 +94,9 @@ def _browser(p):
     ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM,
                                                headless=True, args=FLAGS,
                                                viewport={"width": 1280, "height": 900})
+    token = os.environ.get("OACINSIGHT_BENCH_TOKEN")
+    if token:  # the app's access key, as scripts send it
+        ctx.set_extra_http_headers({"Authorization": f"Bearer {token}"})
     return ctx, profile
 
 
@@ -138,7 +142,8 @@ def main() -> None:
     store = build_store(data)
     csv = customers_csv(data)
     port = free_port()
-    server = start_server(store, port)
+    server, url = start_server(store, port)
+    os.environ["OACINSIGHT_BENCH_TOKEN"] = url.split("?token=")[-1]
     base = f"http://127.0.0.1:{port}"
     results: dict[str, object] = {}
     try:

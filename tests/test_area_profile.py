@@ -82,12 +82,17 @@ def test_lists_and_files_of_output_areas(tmp_path: Path) -> None:
     assert parse_request(["E00000004", "W00000001"]).oas == ("E00000004", "W00000001")
     f = tmp_path / "Canal side.csv"
     f.write_text('"OA21CD","note"\n"E00000001","x"\nE00000002,y\n\n', encoding="utf-8")
-    r = parse_request(str(f))
+    r = parse_request(f)
     assert (r.code, r.oas) == ("Canal side", ("E00000001", "E00000002"))
+    with pytest.raises(OacInsightError, match="not England or Wales output area codes"):
+        parse_request(str(f))  # text is never opened as a file
+    (tmp_path / "SECRET.CSV").write_text("E00000001\n", encoding="utf-8")
+    with pytest.raises(OacInsightError, match="not an area code"):
+        parse_request(str(tmp_path / "SECRET.CSV"))
     empty = tmp_path / "empty.txt"
     empty.write_text("oa\n", encoding="utf-8")
     with pytest.raises(OacInsightError, match=r"empty\.txt: no output area codes given"):
-        parse_request(str(empty))
+        parse_request(empty)
     with pytest.raises(OacInsightError, match="no such file"):
         parse_request(tmp_path / "missing.csv")
     with pytest.raises(OacInsightError, match="list is empty"):
@@ -289,6 +294,21 @@ def test_cli_area(demo_store, tmp_path) -> None:
     assert (out / "oac_mix.csv").exists() and not (out / "profile.pdf").exists()
     comp = pd.read_csv(out / "comparators.csv")
     assert len(comp) == 4
+
+
+def test_cli_area_reads_a_named_file_of_output_areas(demo_store, tmp_path,
+                                                     monkeypatch) -> None:
+    patch = tmp_path / "my patch.csv"
+    patch.write_text("oa21cd\nE00999001\nE00999002\n", encoding="utf-8")
+    res = runner.invoke(app, ["area", str(patch), "-o", str(tmp_path / "out"), "--store",
+                              str(demo_store), "--no-pdf"])
+    assert res.exit_code == 0, res.output
+    assert "my patch" in res.output
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / WARD).write_text("E00999001\n", encoding="utf-8")  # a file named as a code
+    res = runner.invoke(app, ["area", WARD, "-o", str(tmp_path / "w"), "--store",
+                              str(demo_store), "--no-pdf"])
+    assert res.exit_code == 0 and f"Abbey ({WARD}) is a ward of" in res.output  # the code
 
 
 @pytest.mark.parametrize(("args", "message"), [

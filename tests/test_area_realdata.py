@@ -282,7 +282,7 @@ def test_patch_file_of_output_areas(area_store_path, tmp_path, census) -> None:
     patch = tmp_path / "my patch.csv"
     oas = ["E00051234", "E00051235", "E00051236"]
     patch.write_text("oa21cd\n" + "\n".join(oas) + "\n", encoding="utf-8")
-    p = profile_area(str(patch), store=area_store_path, comparators=3)
+    p = profile_area(patch, store=area_store_path, comparators=3)
     assert p.kind == "patch" and p.name == "my patch"
     assert p.residents == census["ts001"].loc[oas, "ts0010001"].sum()
     assert "listed" in p.membership

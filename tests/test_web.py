@@ -7,15 +7,12 @@ import json
 
 import pandas as pd
 import pytest
-from fastapi.testclient import TestClient
-from tests.test_web_support import build_demo_store
+from tests.test_web_support import build_demo_store, web_client
 from typer.testing import CliRunner
 
 from oacinsight.cli import app as cli
 from oacinsight.match import match_file
-from oacinsight.web import create_app
 
-BASE = "http://127.0.0.1:8765"
 WARDS = "wards_may_2021_boundaries_uk_bgc_demoshire"
 OAS = "output_areas_dec_2021_boundaries_ew_bgc_demoshire"
 
@@ -28,7 +25,7 @@ def demo_web(tmp_path_factory):
 
 @pytest.fixture()
 def client(demo_web):
-    with TestClient(create_app(demo_web[0]), base_url=BASE) as c:
+    with web_client(demo_web[0]) as c:
         yield c
 
 
@@ -137,7 +134,7 @@ def test_library_errors_are_one_line_4xx(client, tmp_path):
 def test_upload_limit_host_check_and_escaping(demo_web, tmp_path):
     big = tmp_path / "big.csv"
     big.write_text("postcode\n" + "DM1 1AA\n" * 2000)  # 16 kB
-    with TestClient(create_app(demo_web[0], max_upload_mb=0.01), base_url=BASE) as c:
+    with web_client(demo_web[0], max_upload_mb=0.01) as c:
         with open(big, "rb") as fh:
             r = c.post("/api/match", files={"file": ("big.csv", fh)})
         assert r.status_code == 413 and "upload limit of 0 MB" in r.json()["detail"]
@@ -203,7 +200,7 @@ def test_map_values_count_every_matched_customer_by_ward(client, demo_web, tmp_p
 
 def test_points_map_without_boundaries(tmp_path):
     store, customers = build_demo_store(tmp_path, boundaries=False)
-    with TestClient(create_app(store), base_url=BASE) as c:
+    with web_client(store) as c:
         token = _upload(c, customers)
         page = c.get(f"/u/{token}/map").text
         assert 'data-layer="points"' in page and "No boundaries are drawn" in page
@@ -232,7 +229,7 @@ def test_area_search_and_page(client, demo_web):
     assert "What kind of place it is" in page and "Most similar wards" in page
     pdf = client.get("/area/E05999001/download/area_profile.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    assert client.get("/area/E05999001/download/evil.sh").status_code == 422
+    assert client.get("/area/E05999001/download/evil.sh").status_code == 400
     assert client.get("/api/areas/E05000000").status_code == 400
 
 

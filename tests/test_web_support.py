@@ -6,6 +6,19 @@ from pathlib import Path
 
 import pandas as pd
 
+BASE = "http://127.0.0.1:8765"
+TOKEN = "test-token-0123456789"
+
+
+def web_client(store: Path, **options):
+    """A TestClient of the app over ``store`` carrying the token (``Authorization``)."""
+    from fastapi.testclient import TestClient
+
+    from oacinsight.web import create_app
+
+    app = create_app(store, token=TOKEN, **options)
+    return TestClient(app, base_url=BASE, headers={"Authorization": f"Bearer {TOKEN}"})
+
 
 def build_demo_store(root: Path, *, boundaries: bool = True) -> tuple[Path, Path]:
     """Generate Demoshire under ``root`` and ingest it (with boundaries unless told not).

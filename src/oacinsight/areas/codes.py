@@ -7,6 +7,7 @@ area exists.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,9 +148,10 @@ def parse_request(code: str | Path | list[str] | tuple[str, ...]) -> AreaRequest
     Parameters
     ----------
     code : str, path or list of str
-        A GSS code; a comma-separated list of output areas; a path to a file of output
-        areas (one per line, or the first column of a CSV/XLSX; a header row is skipped);
-        or a list of output area codes.
+        A GSS code or a comma-separated list of output areas (text is never opened as
+        a file); a :class:`pathlib.Path` to a file of output areas (one per line, or the
+        first column of a CSV/XLSX; a header row is skipped); or a list of output area
+        codes.
 
     Returns
     -------
@@ -163,13 +165,13 @@ def parse_request(code: str | Path | list[str] | tuple[str, ...]) -> AreaRequest
     if isinstance(code, (list, tuple)):
         oas = _check_oas([str(c) for c in code], "output area list")
         return AreaRequest("patch", f"patch of {len(oas)} output areas", oas)
-    text = str(code).strip()
-    path = Path(text).expanduser()
-    if text and (path.is_file() or (isinstance(code, Path))):
+    if isinstance(code, os.PathLike):  # a file only when asked for explicitly
+        path = Path(code).expanduser()
         if not path.is_file():
-            raise OacInsightError(f"{path}: no such file of output areas")
+            raise OacInsightError(f"{path.name}: no such file of output areas")
         oas = _check_oas(_oas_from_file(path), path.name)
         return AreaRequest("patch", path.stem, oas)
+    text = str(code).strip()
     if not text:
         raise OacInsightError("no area given: pass an area code or a list of output areas")
     parts = _tokens(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -48,8 +49,8 @@ def area_cmd(
             typer.echo(f"not profiled: {reason}")
         typer.echo(f"wrote {result.index_html} and one folder per area in {output}")
         return
-    profile = profile_area(code, store=store, comparators=comparators, within=within,
-                           indicators=chosen, compare_by=compare_by)
+    profile = profile_area(_area_argument(code), store=store, comparators=comparators,
+                           within=within, indicators=chosen, compare_by=compare_by)
     written = profile.write(output, pdf=pdf)
     for line in profile.coverage:
         typer.echo(line)
@@ -58,3 +59,12 @@ def area_cmd(
     for note in profile.notes:
         typer.echo(f"note: {note}")
     typer.echo(f"wrote {len(written)} files to {output}")
+
+
+def _area_argument(code: str) -> str | Path:
+    """The CODE argument as the library takes it: a file of output areas (a ``Path``)
+    when it names an existing file and is not an area code, else the text itself."""
+    path = Path(code.strip()).expanduser()
+    if re.fullmatch(r"[EWSNKLM]\d{8}", code.strip(), re.IGNORECASE) or not path.is_file():
+        return code
+    return path

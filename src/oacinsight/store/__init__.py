@@ -121,6 +121,22 @@ class Store:
         self.close()
 
     @contextmanager
+    def cursor(self) -> Iterator[Store]:
+        """This store on a DuckDB cursor of its own, for one job on one thread.
+
+        The cursor shares the database (and :attr:`cache`) but has its own temporary
+        tables, so several jobs (e.g. web requests) can run at once.  Closing it leaves
+        this store open.
+        """
+        from oacinsight.store.cursor import CursorStore
+
+        view = CursorStore(self)
+        try:
+            yield view
+        finally:
+            view.close()
+
+    @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Run a block atomically: everything or nothing is written."""
         con = self.con

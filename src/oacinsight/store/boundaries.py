@@ -277,21 +277,70 @@ def oac_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def search_areas(con: duckdb.DuckDBPyConnection, text: str, limit: int = 20) -> pd.DataFrame:
-    """Areas whose code or name contains ``text`` (case-insensitive): ``code, name, kind``."""
+    """Areas found by code or by (part of) name, case-insensitive: ``code, name, kind``
+    (``kind`` is the boundary layer's area type, else blank).
+
+    Searches the names files, the boundary files and the areas of the postcode
+    directory (``oa_areas``: local authorities, wards, regions, by code); an output
+    area is found by its exact code.  Exact codes come first, then names starting with
+    the text, then the rest by name.
+    """
     parts = []
     if _exists(con, "area_names"):
-        parts.append("SELECT code, min(name) AS name, 'named area' AS kind FROM area_names "
-                     "GROUP BY 1")
+        parts.append("SELECT code, name, NULL AS kind FROM area_names")
     if has_boundaries(con):
-        parts.append("SELECT f.code, min(f.name), min(l.area_type) FROM boundary_features f "
-                     "JOIN boundary_layers l USING (layer) GROUP BY 1")
+        parts.append("SELECT f.code, f.name, l.area_type FROM boundary_features f "
+                     "JOIN boundary_layers l USING (layer)")
+    if _exists(con, "oa_areas"):
+        parts += [f"SELECT DISTINCT {c} AS code, NULL AS name, NULL AS kind FROM oa_areas "
+                  f"WHERE {c} IS NOT NULL" for c in ("lad", "ward", "region")]
+        parts.append("SELECT oa, NULL, NULL FROM oa_areas WHERE oa = $code")
     if not parts:
         return pd.DataFrame(columns=["code", "name", "kind"])
-    like = f"%{text.strip().lower()}%"
     return con.execute(
-        f"SELECT code, any_value(name) AS name, any_value(kind) AS kind FROM "
-        f"({' UNION ALL '.join(parts)}) WHERE lower(code) LIKE ? OR lower(name) LIKE ? "
-        "GROUP BY code ORDER BY code LIMIT ?", [like, like, limit]).df()
+        "SELECT code, min(name) AS name, min(kind) AS kind FROM ("
+        + " UNION ALL ".join(parts) + ") GROUP BY code "
+        "HAVING upper(code) LIKE $start ESCAPE '\\' "
+        "OR bool_or(lower(name) LIKE $part ESCAPE '\\') "
+        "ORDER BY upper(code) = $code DESC, bool_or(lower(name) LIKE $begin ESCAPE '\\') DESC, "
+        "min(name) NULLS LAST, code LIMIT $limit",
+        {"code": text.strip().upper(), "start": f"{_like(text.strip().upper())}%",
+         "part": f"%{_like(text.strip().lower())}%",
+         "begin": f"{_like(text.strip().lower())}%", "limit": limit}).df()
+
+
+def oa_facts(con: duckdb.DuckDBPyConnection, oa: str) -> dict[str, Any] | None:
+    """One 2021 output area: its OAC codes, ward, local authority and region (postcode
+    directory or official lookups), and residents (TS001); None if the store has none
+    of these for it."""
+    joins, fields = [], ["q.oa"]
+    for table, alias, cols in (
+            ("oac_oa", "o", ("supergroup", "group_code", "subgroup")),
+            ("oa_areas", "a", ("ward", "lad", "region")),
+            ("census_ts001", "r", ())):
+        if _exists(con, table):
+            joins.append(f"LEFT JOIN {table} {alias} ON {alias}.oa = q.oa")
+            fields += [f"{alias}.{c}" for c in cols] or ["r.ts0010001 AS residents"]
+        else:
+            fields += [f"NULL AS {c}" for c in cols] or ["NULL AS residents"]
+    frame = con.execute(f"SELECT {', '.join(fields)} FROM (SELECT ? AS oa) q "
+                        f"{' '.join(joins)} LIMIT 1", [oa]).df()
+    row = {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
+    return row if any(v is not None for k, v in row.items() if k != "oa") else None
+
+
+def area_members(con: duckdb.DuckDBPyConnection, code: str) -> list[str]:
+    """The 2021 output areas making up a boundary-file area (any layer)."""
+    if not has_boundaries(con):
+        return []
+    rows = con.execute("SELECT DISTINCT oa FROM boundary_members WHERE code = ? ORDER BY 1",
+                       [code]).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _like(text: str) -> str:
+    """``text`` with LIKE's wildcards taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def layer_hits(con: duckdb.DuckDBPyConnection, oas: list[str]) -> dict[str, int]:

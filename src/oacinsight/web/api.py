@@ -112,7 +112,7 @@ def _profile(state: WebState, up: Upload, options: core.ProfileOptions,
         base_up = state.new_upload(base_file.filename, file_chunks(base_file))
         base = str(base_up.raw)
     try:
-        with state.job() as store:
+        with core.named(up), state.job() as store:
             return profile_file(up.raw, store=store, level=options.level, base=base,
                                 areas=list(options.areas) or None,
                                 confidence=options.confidence,
@@ -127,7 +127,8 @@ def _profile(state: WebState, up: Upload, options: core.ProfileOptions,
 def areas(request: Request, q: Annotated[str, Query(min_length=1, max_length=100)]
           ) -> list[dict[str, Any]]:
     """Named areas and boundary areas whose code or name contains ``q``."""
-    return core.records(core.search_areas(_state(request), q))
+    found = core.records(core.search_areas(_state(request), q))
+    return [dict(r, kind=views.kind_label(r["code"], r["kind"])) for r in found]
 
 
 @router.get("/areas/{code}", summary="One area: name, kind, boundaries, OAC mix")
@@ -135,7 +136,7 @@ def area(request: Request, code: str) -> dict[str, Any]:
     """What the store knows of an area: its name, the layers drawing it, and per layer
     its output areas, residents and main OAC groups."""
     state = _state(request)
-    code = code.strip().upper()
+    code = views.area_code(code)
     info = views.area_context(state, code, None, None)
     if info["name"] is None and info["layers"].empty and info["profile"] is None:
         raise OacInsightError(f"area {code} is not known to the store")

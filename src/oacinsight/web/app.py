@@ -1,52 +1,77 @@
 """The FastAPI application: :func:`create_app` builds it; nothing runs at import.
 
-Security, all on by default: the CLI binds to 127.0.0.1; the Host header must name
-this machine (no DNS rebinding); uploads over the size limit are refused before they
-are read; every page is Jinja2 with autoescape; a Content-Security-Policy lets the
-pages load scripts, styles, images and data from this server only (no CDN, no map
-tiles); uploads stay in a private temporary folder deleted when the app stops.
+Security, all on by default (see :mod:`oacinsight.web.guard` and ``docs/web.md``): the
+CLI binds to 127.0.0.1; a secret token made at start is needed for every page, API call
+and download; the Host header must name this machine or the address listened on (no
+DNS rebinding); posts from other web sites are refused; uploads over the size limit are
+refused before or while they are read; every page is Jinja2 with autoescape; a
+Content-Security-Policy lets the pages load scripts, styles, images and data from this
+server only (no CDN, no map tiles); answers are ``Cache-Control: no-store``; uploads
+stay in a private temporary folder deleted when the app stops.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
+import socket
 import threading
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from oacinsight import __version__
 from oacinsight.errors import OacInsightError
 from oacinsight.web import format as fmt
+from oacinsight.web.guard import CSP, error_response
 from oacinsight.web.state import (
     DEFAULT_MAX_UPLOAD_MB,
     UploadGone,
     UploadTooLarge,
     WebState,
-    too_large_message,
 )
 
 HERE = Path(__file__).parent
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
-       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+WILDCARDS = ("0.0.0.0", "::", "")
+__all__ = ["CSP", "LOCAL_HOSTS", "allowed_hosts_for", "create_app"]
+
+
+def allowed_hosts_for(host: str) -> tuple[str, ...]:
+    """Host names the app answers to when listening on ``host``: the loopback names and
+    ``host`` itself; for all interfaces (``0.0.0.0``) also this computer's names and
+    addresses."""
+    names = [*LOCAL_HOSTS, host.lower(), f"[{host.lower()}]" if ":" in host else host.lower()]
+    if host in WILDCARDS:
+        names += _machine_names()
+    return tuple(dict.fromkeys(n for n in names if n and n not in WILDCARDS))
+
+
+def _machine_names() -> list[str]:
+    names = [socket.gethostname().lower(), socket.getfqdn().lower()]
+    with suppress(OSError):
+        names += socket.gethostbyname_ex(socket.gethostname())[2]
+    return names
 
 
 def create_app(
     store_path: str | os.PathLike[str] | None = None,
     *,
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
-    allowed_hosts: tuple[str, ...] = LOCAL_HOSTS,
+    host: str = "127.0.0.1",
+    allowed_hosts: tuple[str, ...] | None = None,
     keep_uploads: int = 5,
+    token: str | None = None,
+    require_token: bool = True,
 ) -> FastAPI:
     """Build the oacinsight web app over one store.
 
@@ -57,10 +82,19 @@ def create_app(
         Opened read-only.
     max_upload_mb : float, default 200
         Largest customer file accepted, in megabytes.
-    allowed_hosts : tuple of str
-        Host names the browser may use to reach the app (loopback names by default).
+    host : str, default "127.0.0.1"
+        The address the app listens on (sets the allowed hosts).
+    allowed_hosts : tuple of str, optional
+        Host names the browser may use to reach the app (default
+        :func:`allowed_hosts_for` ``host``).
     keep_uploads : int, default 5
         Uploads held at once; older ones are deleted.
+    token : str, optional
+        The secret every request must carry (default: a new random one, in
+        ``app.state.token``).
+    require_token : bool, default True
+        False serves every page without a token (anyone who can reach the port can
+        read the uploads).
 
     Returns
     -------
@@ -71,8 +105,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        threading.Thread(target=_warm, args=(state,), daemon=True).start()
+        warm = threading.Thread(target=_warm, args=(state,), daemon=True)
+        warm.start()
         yield
+        warm.join()
         state.close()
 
     app = FastAPI(
@@ -83,7 +119,8 @@ def create_app(
     )
     app.state.web = state
     app.state.templates = _templates()
-    app.state.allowed_hosts = {h.lower() for h in allowed_hosts}
+    app.state.allowed_hosts = {h.lower() for h in (allowed_hosts or allowed_hosts_for(host))}
+    app.state.token = (token or secrets.token_urlsafe(32)) if require_token else None
     _add_middleware(app)
     _add_error_handlers(app)
     _mount_static(app)
@@ -113,7 +150,7 @@ def _templates() -> Jinja2Templates:
     env.autoescape = True
     env.trim_blocks = True
     env.lstrip_blocks = True
-    env.filters.update(num=fmt.num, pct=fmt.pct, status_text=fmt.status_text)
+    env.filters.update(num=fmt.num, pct=fmt.pct, count=fmt.count, status_text=fmt.status_text)
     from oacinsight.maps.boundaries import AREA_LABELS
 
     env.globals.update(version=__version__, oac_colour=fmt.oac_colour, area_labels=AREA_LABELS)
@@ -131,37 +168,10 @@ def _mount_static(app: FastAPI) -> None:
 
 
 def _add_middleware(app: FastAPI) -> None:
+    from oacinsight.web.guard import Guard
+
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=1)
-
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Response:
-        host = (request.headers.get("host") or "").lower()
-        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        allowed = app.state.allowed_hosts
-        if "*" not in allowed and name not in allowed:
-            return PlainTextResponse("unknown host: open the app at 127.0.0.1", 400)
-        if request.method == "POST" and "*" not in allowed and _cross_site(request, allowed):
-            return _error(request, 403, "requests from other web sites are refused")
-        length = request.headers.get("content-length")
-        limit = app.state.web.max_upload_bytes
-        if length and length.isdigit() and int(length) > limit + 100_000:
-            return _error(request, 413, too_large_message(limit))
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
-
-
-def _cross_site(request: Request, allowed: set[str]) -> bool:
-    """Whether a request comes from another web site (a forged form post)."""
-    if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
-        return True
-    origin = request.headers.get("origin")
-    if not origin or origin == "null":  # same-origin posts under no-referrer send "null"
-        return False
-    return (urlsplit(origin).hostname or "") not in allowed | {"::1"}
+    app.add_middleware(Guard, settings=app.state)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -169,14 +179,36 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def library_error(request: Request, exc: OacInsightError) -> Response:
         code = 413 if isinstance(exc, UploadTooLarge) else 404 if isinstance(
             exc, UploadGone) else 400
-        return _error(request, code, str(exc).strip().splitlines()[0])
+        return _error(request, code, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        return _error(request, 400, _validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = str(exc.detail) if exc.status_code != 404 else "no such page"
+        return _error(request, exc.status_code, message)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    """FastAPI's list of validation errors as one line naming the fields."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
+        what = "is required" if error.get("type") == "missing" else str(
+            error.get("msg", "is not valid")).lower()
+        parts.append(f"{where} {what}")
+    return "; ".join(dict.fromkeys(parts)) or "the request is not valid"
 
 
 def _error(request: Request, status: int, message: str) -> Response:
-    """JSON ``{"detail": message}`` for the API, an explained page for a browser."""
-    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
-            "accept", ""):
-        return JSONResponse({"detail": message}, status_code=status)
-    templates: Jinja2Templates = request.app.state.templates
-    return HTMLResponse(templates.get_template("error.html").render(
-        request=request, message=message, status=status, page="error"), status_code=status)
+    """One line, with the app's temporary paths taken out (files are named as the user
+    named them)."""
+    state: WebState = request.app.state.web
+    text = str(message).strip().splitlines()[0] if str(message).strip() else "error"
+    if state.tmp_path is not None:
+        text = re.sub(re.escape(str(state.tmp_path)) + r"[/\\][^/\\\s'\"]+[/\\]", "",
+                      text)
+        text = text.replace(str(state.tmp_path), "(temporary folder)")
+    return error_response(request, status, text)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from oacinsight.areas.codes import GSS
 from oacinsight.errors import InputFileError, OacInsightError
 from oacinsight.match import MATCHED, MatchSummary, match_file
 from oacinsight.profile.result import RESULT_LEVELS, ProfileResult
@@ -51,8 +54,7 @@ class ProfileOptions:
         sup = 10 if suppress_below is None else int(suppress_below)
         if not 1 <= sup <= 1000:
             raise OacInsightError("suppress_below must be between 1 and 1000")
-        codes = tuple(c.strip().upper() for c in (area or "").replace(";", ",").split(",")
-                      if c.strip())
+        codes = area_codes(area)
         return cls(level, base, codes, conf, sup)
 
     def query(self, **changes: Any) -> dict[str, Any]:
@@ -61,6 +63,18 @@ class ProfileOptions:
                   "confidence": self.confidence, "suppress_below": self.suppress_below}
         values.update(changes)
         return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+def area_codes(text: str | None) -> tuple[str, ...]:
+    """Comma-separated GSS codes (``area=`` of the forms), each checked to be a code."""
+    codes = tuple(c.strip().upper() for c in (text or "").replace(";", ",").split(",")
+                  if c.strip())
+    bad = [c for c in codes if not GSS.match(c)]
+    if bad:
+        shown = bad[0][:30] + ("..." if len(bad[0]) > 30 else "")
+        raise OacInsightError(f"{shown!r} is not an area code: use GSS codes such as "
+                              "E08000010, comma-separated")
+    return codes
 
 
 def overview(state: WebState) -> dict[str, Any]:
@@ -73,9 +87,24 @@ def overview(state: WebState) -> dict[str, Any]:
             "kinds": sorted(set(files["kind"])) if len(files) else []}
 
 
+@contextmanager
+def named(upload: Upload) -> Iterator[None]:
+    """Library errors about an upload name the user's file, not the app's copies."""
+    try:
+        yield
+    except OacInsightError as exc:
+        text = str(exc)
+        for path in (upload.matched, upload.raw):
+            text = text.replace(str(path), upload.name)
+        if upload.name not in text:
+            text = f"{upload.name}: {text}"
+        exc.args = (text,)
+        raise
+
+
 def match_upload(state: WebState, upload: Upload, postcode_column: str | None) -> MatchSummary:
     """Match an upload (every row kept) into its Parquet; cache the summary."""
-    with state.job() as store:
+    with named(upload), state.job() as store:
         summary = match_file(upload.raw, upload.matched, store=store,
                              postcode_column=postcode_column or None)
     summary.input_name = upload.name
@@ -117,7 +146,7 @@ def profile_upload(state: WebState, upload: Upload, options: ProfileOptions) -> 
     """The profile of an upload's matched records with these options (cached)."""
     key = ("profile", options)
     if key not in upload.results:
-        with state.job() as store:
+        with named(upload), state.job() as store:
             upload.results[key] = profile_file(
                 upload.matched, store=store, level=options.level, base=options.base,
                 areas=list(options.areas) or None, confidence=options.confidence,
@@ -202,8 +231,8 @@ def search_areas(state: WebState, text: str) -> pd.DataFrame:
 
 
 def plain(value: Any) -> Any:
-    """A JSON-safe scalar (NaN → None, numpy → Python)."""
-    if value is None:
+    """A JSON-safe scalar (NaN, NA and NaT → None, numpy → Python)."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if hasattr(value, "item"):
         value = value.item()

@@ -91,7 +91,7 @@ def area_download(request: Request, code: str,
     from oacinsight.tabular import neutralise
 
     state = _state(request)
-    code = code.strip().upper()
+    code = views.area_code(code)
     profile = core.area_profile(state, code)
     headers = {"Content-Disposition": f'attachment; filename="{code}_{name}"'}
     if name == "oac_mix.csv":

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from typing import Any
 
+import pandas as pd
 from markupsafe import Markup
+from matplotlib import rc_context
 
 from oacinsight.oac import colour_for
 from oacinsight.profile.chart import plot_profile
+
+_CHART_LOCK = threading.Lock()
 
 #: What each match status means, for someone who has not read the docs.
 STATUS_TEXT: dict[str, str] = {
@@ -25,9 +30,19 @@ STATUS_TEXT: dict[str, str] = {
 }
 
 
+def missing(value: Any) -> bool:
+    """Whether a cell is empty: None, NaN, ``pd.NA`` or ``NaT`` (hidden counts are)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
 def _number(value: Any) -> float | str | None:
     """A float, the text itself when not numeric, or None for missing values."""
-    if value is None:
+    if missing(value):
         return None
     try:
         x = float(value)
@@ -48,6 +63,13 @@ def pct(value: Any, decimals: int = 1) -> str:
     return "" if x is None else x if isinstance(x, str) else f"{100 * x:.{decimals}f}%"
 
 
+def count(value: Any, threshold: Any = 10) -> str:
+    """A published count: ``1,234``, or ``hidden (fewer than 10)`` when it was hidden."""
+    if missing(value):
+        return f"hidden (fewer than {threshold})"
+    return num(value)
+
+
 def status_text(status: str) -> str:
     """Plain-language meaning of a match status."""
     return STATUS_TEXT.get(status, "")
@@ -60,9 +82,11 @@ def oac_colour(code: Any) -> str:
 
 def chart_svg(result: Any) -> Markup:
     """The profile's index chart as an inline ``<svg>`` (our own matplotlib output)."""
-    fig = plot_profile(result)
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    # matplotlib's settings are global: one chart at a time, with a fixed salt so the
+    # same numbers give the same page
+    with _CHART_LOCK, rc_context({"svg.hashsalt": "oacinsight"}):
+        plot_profile(result).savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
     start, end = svg.find("<metadata>"), svg.find("</metadata>")

@@ -83,7 +83,7 @@ def map_values_api(
 def _values(state: WebState, layer: str, measure: str, token: str | None, area: str | None,
             suppress_below: int) -> tuple[Any, pd.DataFrame]:
     up = state.get(token) if token else None
-    areas = tuple(c.strip().upper() for c in (area or "").split(",") if c.strip())
+    areas = core.area_codes(area)
     key = ("map", layer, areas)
     cache = up.results if up is not None else state.cache
     if key not in cache:

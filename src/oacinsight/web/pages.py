@@ -126,7 +126,7 @@ def _map(request: Request, state: WebState, up: Any, layer: str | None, measure:
     url = f"/maps/layers/{chosen}.geojson?v={row['etag'].iloc[0]}" if len(row) else ""
     return render(request, "map.html", "map", up=up, layer=chosen, measure=measure,
                   geojson_url=url,
-                  measures=measures, area=(area or "").strip().upper(),
+                  measures=measures, area=",".join(core.area_codes(area)),
                   layer_options=views.layer_options(layers), features=count,
                   renderer="canvas" if count > views.CANVAS_ABOVE else "svg")
 
@@ -140,10 +140,14 @@ def api_docs(request: Request) -> HTMLResponse:
 @router.get("/areas", response_class=HTMLResponse)
 def areas_page(request: Request, q: Annotated[str, Query(max_length=100)] = "",
                u: str | None = None) -> HTMLResponse:
-    """Find a ward or district by name or code."""
-    found = core.search_areas(_state(request), q) if q.strip() else None
-    return render(request, "areas.html", "areas", q=q, u=u,
-                  found=None if found is None else found.itertuples(index=False))
+    """Find a ward or district by name or code (the step navigation kept with ``u``)."""
+    state = _state(request)
+    up = state.get(u) if u else None
+    found = None
+    if q.strip():
+        found = [dict(r, kind_text=views.kind_label(r["code"], r["kind"]))
+                 for r in core.records(core.search_areas(state, q))]
+    return render(request, "areas.html", "areas", q=q, up=up, found=found)
 
 
 @router.get("/area/{code}", response_class=HTMLResponse)
@@ -151,8 +155,13 @@ def area_page(request: Request, code: str, u: str | None = None,
               level: str | None = None) -> HTMLResponse:
     """One area: what it is made of, and the customers living there."""
     state = _state(request)
+    code = views.area_code(code)
     up = state.get(u) if u else None
-    context = views.area_context(state, code.strip().upper(), up, level)
+    if views.kind_label(code) == "output area":
+        return render(request, "oa.html", "area", up=up, code=code,
+                      **views.oa_context(state, code, up))
+    context = views.area_context(state, code, up, level)
     if context.get("result") is not None:
         context["chart"] = chart_svg(context["result"])
-    return render(request, "area.html", "area", up=up, code=code.strip().upper(), **context)
+    return render(request, "area.html", "area", up=up, code=code,
+                  kind_text=views.kind_label(code), **context)

@@ -31,7 +31,7 @@ from oacinsight.match import MatchSummary
 from oacinsight.profile.chart import plot_profile
 from oacinsight.profile.result import ProfileResult
 from oacinsight.profile.words import HOW_TO_READ, summarise
-from oacinsight.web.format import STATUS_TEXT
+from oacinsight.web.format import STATUS_TEXT, missing
 
 WIDTH = A4[0] - 36 * mm
 TABLE_COLUMNS = (("code", "Code"), ("name", "Name"), ("customers", "Customers"),
@@ -84,7 +84,9 @@ def _profile_table(result: ProfileResult, s: dict[str, ParagraphStyle]) -> Table
         for col, _ in TABLE_COLUMNS:
             value = rec[col]
             if col == "name":
-                row.append(Paragraph(str(value), s["small"]))
+                row.append(Paragraph(_esc(value), s["small"]))
+            elif missing(value):
+                row.append(f"hidden (<{result.suppress_below})" if col == "customers" else "")
             elif isinstance(value, float):
                 row.append("" if value != value else f"{value:,.{1 if 'pct' in col else 0}f}")
             else:

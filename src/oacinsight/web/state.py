@@ -1,4 +1,5 @@
-"""What the running app holds: the store (one job at a time) and this session's uploads.
+"""What the running app holds: the store (a cursor per job, so jobs run side by side)
+and this session's uploads.
 
 Uploads live only in a private temporary folder made when the app starts and deleted
 when it stops; only the most recent few are kept.  Nothing is sent anywhere.
@@ -13,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from oacinsight.errors import InputFileError, OacInsightError
 from oacinsight.match import MatchSummary
 from oacinsight.store import Store
+from oacinsight.web.limits import check_contents
 
 UPLOAD_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".parquet")
 DEFAULT_MAX_UPLOAD_MB = 200
@@ -87,6 +89,11 @@ class WebState:
         self.cache: dict[str, Any] = {}
 
     @property
+    def tmp_path(self) -> Path | None:
+        """The temporary folder if made (for taking its path out of messages)."""
+        return self._tmp
+
+    @property
     def tmp(self) -> Path:
         """The private temporary folder (made on first use)."""
         if self._tmp is None:
@@ -95,9 +102,10 @@ class WebState:
 
     @contextmanager
     def job(self) -> Iterator[Store]:
-        """Use the store alone (DuckDB temporary tables are per connection)."""
-        with self.lock:
-            yield self.store
+        """The store on a cursor of its own for one job (its own temporary tables), so
+        a long match does not hold up the other pages."""
+        with self.store.cursor() as store:
+            yield store
 
     def new_upload(self, name: str, chunks: Iterator[bytes]) -> Upload:
         """Save an upload's bytes (refusing more than the limit) and register it."""
@@ -108,7 +116,7 @@ class WebState:
         token = secrets.token_urlsafe(12)
         folder = self.tmp / token
         folder.mkdir()
-        raw = folder / f"upload{suffix}"
+        raw = folder / safe_file_name(name, suffix)
         size = 0
         with open(raw, "wb") as fh:
             for chunk in chunks:
@@ -118,9 +126,13 @@ class WebState:
                     shutil.rmtree(folder, ignore_errors=True)
                     raise UploadTooLarge(too_large_message(self.max_upload_bytes))
                 fh.write(chunk)
-        if size == 0:
+        try:
+            if size == 0:
+                raise InputFileError(f"{Path(name).name}: the file is empty")
+            check_contents(raw, Path(name).name, max_upload_bytes=self.max_upload_bytes)
+        except OacInsightError:
             shutil.rmtree(folder, ignore_errors=True)
-            raise InputFileError(f"{name}: the file is empty")
+            raise
         upload = Upload(token, Path(name).name, raw, folder / "matched.parquet")
         with self.lock:
             self.uploads[token] = upload
@@ -148,8 +160,9 @@ class WebState:
         """Delete every upload and close the store."""
         with self.lock:
             self.uploads.clear()
-            self.store.close()
             self.cache.clear()
+            with suppress(Exception):  # a job still running as the app stops: it ends
+                self.store.close()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -163,3 +176,11 @@ def too_large_message(limit: int) -> str:
     """The one-line refusal of an upload over ``limit`` bytes."""
     return (f"the file is larger than the upload limit of {limit / 1_000_000:,.0f} MB "
             "(start the app with a larger --max-upload-mb)")
+
+
+def safe_file_name(name: str, suffix: str) -> str:
+    """The user's file name made safe to save (so messages name it), with ``suffix``."""
+    stem = Path(name.replace("\\", "/")).name[: -len(suffix) or None] if name.lower().endswith(
+        suffix) else Path(name.replace("\\", "/")).name
+    stem = "".join(ch if ch.isalnum() or ch in " -_.()" else "_" for ch in stem).strip(" .")
+    return f"{stem[:100] or 'upload'}{suffix}"
