@@ -144,14 +144,10 @@ def test_partial_district_is_said_first_everywhere(wigan, real_store_path, tmp_p
 
 
 def test_web_page_gives_the_same_area_and_exclusions(with_stray, real_store_path):
-    from fastapi.testclient import TestClient
-
-    from oacinsight.web import create_app
+    from tests.test_web_support import web_client
 
     lib = profile_file(with_stray, store=real_store_path)
-    app = create_app(real_store_path)
-    with TestClient(app, base_url="http://127.0.0.1:8765") as client, \
-            open(with_stray, "rb") as fh:
+    with web_client(real_store_path) as client, open(with_stray, "rb") as fh:
         r = client.post("/upload", files={"file": ("c.csv", fh, "text/csv")},
                         follow_redirects=False)
         token = r.headers["location"].split("/")[2]

@@ -148,7 +148,8 @@ def lookup_facts(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str, str
     """Rows, malformed codes and output areas per country of an OA lookup."""
     src = source_sql([path])
     oa_col = cols.get("oa") or cols.get("oa11") or ""
-    targets = [c for f, c in cols.items() if f not in ("oa", "oa11", "change")]
+    targets = [c for f, c in cols.items()
+               if f not in ("oa", "oa11", "change") and not f.endswith("_name")]
     target_bad = " OR ".join(
         f"({_txt(c)} IS NOT NULL AND NOT regexp_matches({_txt(c)}, '{GSS_RE}'))"
         for c in targets) or "false"
