@@ -171,8 +171,8 @@ def plot_profile(result_or_table: Any, *, title: str | None = None) -> Figure:
     axes[-1].set_xlabel("Index (100 = same share of customers as of the base)", fontsize=9)
     fig.supxlabel(
         f"Whiskers: {confidence:.0%} confidence interval; pale bars: the interval includes "
-        f"100.\nsuppressed (<{threshold}): fewer than {threshold} customers, or hidden so "
-        "that such a count cannot be worked out from the totals.",
+        f"100.\nsuppressed (<{threshold}): 0 to {threshold - 1} customers, or hidden so "
+        "that such a count cannot be narrowed down from the other numbers.",
         fontsize=8, color="#555555", x=0.01, ha="left", linespacing=1.4,
     )
     fig.suptitle(title or default_title, fontsize=12, x=0.01, ha="left")

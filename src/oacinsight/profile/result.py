@@ -78,6 +78,15 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _slice(full: pd.DataFrame, level: str) -> pd.DataFrame:
+    """The rows of ``level`` (all rows for ``all``, or when ``level`` is absent)."""
+    if level == "all" or not (full["level"] == level).any():
+        return full
+    part = full[full["level"] == level].reset_index(drop=True)
+    part.attrs.update(full.attrs)
+    return part
+
+
 @dataclass
 class ProfileResult:
     """A customer profile with what is needed to publish it honestly.
@@ -103,6 +112,11 @@ class ProfileResult:
         Suppression threshold used.
     base_is_sample : bool, default False
         True when the base is a sample (Katz interval), False for Census counts.
+    full_table : pandas.DataFrame, optional
+        The whole hierarchy the disclosure pattern was computed on (``table`` is its
+        rows of ``level``); None when ``table`` is the whole of it.
+    disclosure : str, default 'suppress'
+        ``suppress`` (small counts hidden) or ``cellkey`` (counts perturbed).
     """
 
     table: pd.DataFrame
@@ -116,6 +130,8 @@ class ProfileResult:
     confidence: float
     suppress_below: int
     base_is_sample: bool = False
+    full_table: pd.DataFrame | None = None
+    disclosure: str = "suppress"
 
     def __post_init__(self) -> None:
         """Check the level and the table's columns."""
@@ -148,7 +164,9 @@ class ProfileResult:
         Parameters
         ----------
         counts : pandas.DataFrame
-            Input of :func:`compute_profile`.
+            Input of :func:`compute_profile`.  Give all three levels: the disclosure
+            pattern is computed once on everything given and ``level`` is a slice of
+            it, so profiles of the same file at different levels agree cell by cell.
         level, base_name, areas, n_input, n_matched, n_in_area, unmatched
             As the attributes of the same names.
         confidence, suppress_below, base_is_sample
@@ -158,17 +176,18 @@ class ProfileResult:
         -------
         ProfileResult
         """
-        table = compute_profile(
+        full = compute_profile(
             counts,
             confidence=confidence,
             suppress_below=suppress_below,
             base_is_sample=base_is_sample,
         )
         return cls(
-            table=table, level=level, base_name=base_name, areas=list(areas),
+            table=_slice(full, level), level=level, base_name=base_name, areas=list(areas),
             n_input=int(n_input), n_matched=int(n_matched), n_in_area=int(n_in_area),
             unmatched=dict(unmatched), confidence=float(confidence),
             suppress_below=int(suppress_below), base_is_sample=bool(base_is_sample),
+            full_table=full,
         )
 
     def published_frame(self) -> pd.DataFrame:
@@ -190,7 +209,8 @@ class ProfileResult:
         if self.base_is_sample:
             return ("Katz log interval for a ratio of two independent proportions "
                     "(Walter's +0.5 adjustment when the customer count is 0)")
-        return "Wilson score interval for the customer share, divided by the fixed base share"
+        return ("Clopper-Pearson (exact) interval for the customer share, divided by the "
+                "fixed base share")
 
     def metadata(self) -> dict[str, Any]:
         """Provenance and method as JSON-safe values (no rows)."""

@@ -88,8 +88,8 @@ def _profile(
             f"none of the {n_matched:,} matched customers live in {', '.join(codes)}"
         )
     base_name, is_sample = _set_base(s, base, postcode_column)
-    levels = ["supergroup", "group", "subgroup"] if level == "all" else [level]
-    counts = profiles.group_counts(con, levels)
+    # always all three levels: one disclosure pattern for the whole hierarchy, sliced
+    counts = profiles.group_counts(con, ["supergroup", "group", "subgroup"])
     names = profiles.area_names(con, codes)
     return ProfileResult.from_counts(
         counts, level=level, base_name=base_name,
