@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from oacinsight import __version__
 from oacinsight.errors import OacInsightError
+from oacinsight.profile.cellkey import DISCLOSURE_METHODS, describe, perturb_counts
 from oacinsight.profile.chart import plot_profile, save_figure
 from oacinsight.profile.stats import OUTPUT_COLUMNS, compute_profile
 from oacinsight.profile.suppress import published_frame
@@ -135,6 +136,8 @@ class ProfileResult:
 
     def __post_init__(self) -> None:
         """Check the level and the table's columns."""
+        if self.disclosure not in DISCLOSURE_METHODS:
+            raise OacInsightError(f"unknown disclosure method {self.disclosure!r}")
         if self.level not in RESULT_LEVELS:
             raise OacInsightError(
                 f"unknown profile level {self.level!r}; use {', '.join(RESULT_LEVELS)}"
@@ -158,6 +161,7 @@ class ProfileResult:
         confidence: float = 0.95,
         suppress_below: int = 10,
         base_is_sample: bool = False,
+        disclosure: str = "suppress",
     ) -> ProfileResult:
         """Run :func:`compute_profile` on ``counts`` and wrap the table with metadata.
 
@@ -171,15 +175,23 @@ class ProfileResult:
             As the attributes of the same names.
         confidence, suppress_below, base_is_sample
             Passed to :func:`compute_profile`.
+        disclosure : {'suppress', 'cellkey'}
+            ``cellkey`` perturbs every count and the total (``counts`` then needs a
+            ``cell_key`` column) and hides nothing.
 
         Returns
         -------
         ProfileResult
         """
+        if disclosure not in DISCLOSURE_METHODS:
+            raise OacInsightError(f"unknown disclosure method {disclosure!r}; use "
+                                  f"{' or '.join(DISCLOSURE_METHODS)}")
+        if disclosure == "cellkey":
+            counts, n_in_area = perturb_counts(counts, int(n_in_area))
         full = compute_profile(
             counts,
             confidence=confidence,
-            suppress_below=suppress_below,
+            suppress_below=0 if disclosure == "cellkey" else suppress_below,
             base_is_sample=base_is_sample,
         )
         return cls(
@@ -187,7 +199,7 @@ class ProfileResult:
             n_input=int(n_input), n_matched=int(n_matched), n_in_area=int(n_in_area),
             unmatched=dict(unmatched), confidence=float(confidence),
             suppress_below=int(suppress_below), base_is_sample=bool(base_is_sample),
-            full_table=full,
+            full_table=full, disclosure=disclosure,
         )
 
     def published_frame(self) -> pd.DataFrame:
@@ -229,11 +241,8 @@ class ProfileResult:
             "ci_method": self.ci_method,
             "base_is_sample": self.base_is_sample,
             "suppress_below": self.suppress_below,
-            "suppression": (
-                f"non-zero customer counts below {self.suppress_below} are hidden, plus "
-                "secondary suppression so a hidden count cannot be recovered from totals; "
-                "zero counts are shown"
-            ),
+            "disclosure": self.disclosure,
+            "suppression": describe(self.disclosure, self.suppress_below),
             "flags": dict(_FLAG_MEANINGS),
         })
 
@@ -243,8 +252,8 @@ class ProfileResult:
         lines = [
             f"{self.n_input:,} records; {self.n_matched:,} matched to an OAC group "
             f"({self.match_rate:.1%}); {self.n_in_area:,} in {areas}",
-            f"base: {self.base_name}; {self.confidence:.0%} intervals; counts 1-"
-            f"{self.suppress_below - 1} suppressed",
+            f"base: {self.base_name}; {self.confidence:.0%} intervals",
+            "disclosure control: " + describe(self.disclosure, self.suppress_below),
         ]
         if self.unmatched:
             lines.append("not matched: " + ", ".join(
@@ -307,7 +316,8 @@ class ProfileResult:
         rows: list[tuple[str, Any]] = [
             (key, meta[key]) for key in (
                 "generator", "level", "base_name", "n_input", "n_matched", "match_rate",
-                "n_in_area", "confidence", "ci_method", "suppress_below", "suppression",
+                "n_in_area", "confidence", "ci_method", "suppress_below", "disclosure",
+                "suppression",
             )
         ]
         rows += [(f"area {a['code']}", a["name"]) for a in meta["areas"]]
@@ -415,7 +425,7 @@ dt { font-weight: 600; }
 {% endfor %}</dd>
 {% endif %}
 <dt>Interval</dt><dd>{{ "%g" % (100 * meta.confidence) }}% — {{ meta.ci_method }}</dd>
-<dt>Suppression</dt><dd>{{ meta.suppression }}</dd>
+<dt>Disclosure control</dt><dd>{{ meta.suppression }}</dd>
 </dl>
 <h2>What this shows</h2>
 {% for s in sentences %}<p>{{ s }}</p>
