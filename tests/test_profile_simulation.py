@@ -73,6 +73,27 @@ def test_exact_coverage_at_every_expected_count(n: int) -> None:
     assert worst_wilson < 0.87
 
 
+@pytest.mark.parametrize("n", [50, 2000])
+def test_published_cells_keep_their_coverage(n: int) -> None:
+    """Among counts that reached 10 (the only ones published), the truncated interval
+    covers at least 95% at every expected count; the plain one rarely covers a true
+    expected count of 3."""
+    x = np.arange(n + 1)
+    # each row: the group (x customers) and the rest (n - x), base shares 1/2 each
+    _, low, high = index_interval(np.stack([x, n - x], axis=1), np.array([1.0, 1.0]),
+                                  published_from=10)
+    share_low, share_high = low[:, 0] / 200, high[:, 0] / 200
+    cp_low, cp_high = clopper_pearson_interval(x, n)
+    for expected in np.linspace(0.5, 40, 120):
+        p = expected / n
+        pmf = binom.pmf(x, n, p) * (x >= 10)
+        covered = pmf[(share_low <= p) & (p <= share_high)].sum() / pmf.sum()
+        assert covered >= 0.95 - 1e-9, expected
+    p = 3 / n  # a true expected count of 3: published only when it reached 10
+    pmf = binom.pmf(x, n, p) * (x >= 10)
+    assert pmf[(cp_low <= p) & (p <= cp_high)].sum() / pmf.sum() < (0.5 if n == 50 else 0.01)
+
+
 @pytest.mark.parametrize(("n_customers", "n_base"), [(2000, 5000), (2000, 20_000), (200, 1000)])
 def test_katz_coverage_sampled_base(record_property, n_customers: int, n_base: int) -> None:
     rng = np.random.default_rng(n_customers + n_base)

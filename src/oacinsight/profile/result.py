@@ -221,8 +221,13 @@ class ProfileResult:
         if self.base_is_sample:
             return ("Katz log interval for a ratio of two independent proportions "
                     "(Walter's +0.5 adjustment when the customer count is 0)")
-        return ("Clopper-Pearson (exact) interval for the customer share, divided by the "
+        text = ("Clopper-Pearson (exact) interval for the customer share, divided by the "
                 "fixed base share")
+        if self.disclosure == "suppress" and self.suppress_below > 1:
+            text += (f"; a count is published only when it reached {self.suppress_below}, so "
+                     "its interval is that of the binomial truncated there (keeps 95% "
+                     "coverage among published counts)")
+        return text
 
     def metadata(self) -> dict[str, Any]:
         """Provenance and method as JSON-safe values (no rows)."""

@@ -20,6 +20,7 @@ from scipy.stats import norm
 from oacinsight.errors import OacInsightError
 from oacinsight.oac import LEVELS, level_of
 from oacinsight.profile.audit import Hierarchy
+from oacinsight.profile.intervals import truncated_clopper_pearson
 from oacinsight.profile.suppress import SUPPRESSED_COLUMNS, suppression_pattern
 
 #: Columns ``compute_profile`` needs in its input.
@@ -207,6 +208,7 @@ def index_interval(
     *,
     confidence: float = 0.95,
     base_is_sample: bool = False,
+    published_from: int = 0,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Index and its confidence interval for each group of one level.
 
@@ -225,6 +227,11 @@ def index_interval(
         False: the base is fixed Census counts, Clopper–Pearson interval on the
         customer share.
         True: the base is itself a sample, Katz log interval on the ratio of shares.
+    published_from : int, default 0
+        With a fixed base and a threshold ``t > 1``: counts of at least ``t`` (the ones
+        that can be published) get the Clopper–Pearson interval of the binomial
+        truncated to ``X >= t`` (:mod:`oacinsight.profile.intervals`), which keeps
+        its coverage among published cells.
 
     Returns
     -------
@@ -244,6 +251,9 @@ def index_interval(
         low, high = 100.0 * low, 100.0 * high
     else:
         p_low, p_high = clopper_pearson_interval(c, n_c, confidence)
+        if published_from > 1:
+            p_low, p_high = truncated_clopper_pearson(
+                c, np.broadcast_to(n_c, c.shape), published_from, p_low, p_high, confidence)
         low, high = 100.0 * p_low / p_b, 100.0 * p_high / p_b
     no_base = ~(b > 0)
     return (
@@ -331,12 +341,14 @@ def _validated(counts: Any, confidence: float, suppress_below: int) -> pd.DataFr
     return frame.reset_index(drop=True)
 
 
-def _level_table(part: pd.DataFrame, confidence: float, base_is_sample: bool) -> pd.DataFrame:
+def _level_table(part: pd.DataFrame, confidence: float, base_is_sample: bool,
+                 published_from: int = 0) -> pd.DataFrame:
     """Shares, index, interval, z and penetration for the rows of one level."""
     c = part["customers"].to_numpy(dtype=float)
     b = part["base"].to_numpy(dtype=float)
     index, low, high = index_interval(
-        c, b, confidence=confidence, base_is_sample=base_is_sample
+        c, b, confidence=confidence, base_is_sample=base_is_sample,
+        published_from=published_from,
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         base_total = b.sum()
@@ -454,7 +466,8 @@ def compute_profile(
     rank = frame["level"].map(LEVELS.index)
     frame = frame.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
     parts = [
-        _level_table(frame[frame["level"] == lv], float(confidence), base_is_sample)
+        _level_table(frame[frame["level"] == lv], float(confidence), base_is_sample,
+                     int(suppress_below))
         for lv in LEVELS
         if (frame["level"] == lv).any()
     ]
