@@ -213,3 +213,15 @@ def test_unknown_suffix_and_bad_inputs_raise(result: ProfileResult, tmp_path) ->
         suppression_mask(pd.Series([1, -2]))
     with pytest.raises(OacInsightError, match="unknown profile level"):
         ProfileResult(result.table, "ward", "x", [], 0, 0, 0, {}, 0.95, 10)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_one_level_rule_agrees_with_the_integer_programme(seed: int) -> None:
+    """A single level is audited directly; the ILP confirms every hidden cell's range."""
+    rng = np.random.default_rng(seed)
+    values = rng.choice([0, 1, 2, 5, 9, 12, 30, 80], size=12)
+    hidden = suppression_mask(pd.Series(values)).to_numpy()
+    assert hidden[values < 10].all()
+    ranges = cell_ranges(values.astype(float), hidden, Hierarchy.flat(12),
+                         np.flatnonzero(hidden))
+    assert all(high - low >= 3 for low, high in ranges.values())

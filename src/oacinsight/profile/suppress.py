@@ -58,6 +58,31 @@ def _check(counts: pd.Series, threshold: int) -> np.ndarray:
     return values
 
 
+def _is_flat(hierarchy: Hierarchy) -> bool:
+    """One level of cells adding up to the total, nothing nested."""
+    return len(hierarchy.levels) == 1 and bool((hierarchy.parent < 0).all())
+
+
+def _protect_flat(values: np.ndarray, hidden: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """The audit of one level, worked out directly.
+
+    With ``h`` hidden cells adding up to ``S`` (the published total minus the shown
+    cells), each hidden cell can be anything from 0 to ``S`` when ``h >= 2`` (all of
+    ``S`` in one cell, none in the others), and is known exactly when ``h = 1``.  So
+    hide the smallest shown cell until ``h >= 2`` and ``S >= MIN_WIDTH``.
+    """
+    hidden = hidden.copy()
+    total = values.sum()
+    while True:
+        room = total - values[~hidden].sum()
+        if hidden.sum() >= 2 and room >= MIN_WIDTH:
+            return hidden, []
+        shown = np.flatnonzero(~hidden)
+        if not len(shown):
+            return hidden, np.flatnonzero(hidden).tolist()
+        hidden[shown[np.argmin(values[shown])]] = True  # first of equals
+
+
 def suppression_pattern(
     counts: pd.Series, *, threshold: int = 10, hierarchy: Hierarchy | None = None
 ) -> tuple[pd.Series, list[int]]:
@@ -73,7 +98,9 @@ def suppression_pattern(
         raise OacInsightError("the hierarchy must have one cell per count")
     hidden = values < threshold if threshold > 1 else np.zeros(len(values), dtype=bool)
     unprotected: list[int] = []
-    if hidden.any():
+    if hidden.any() and _is_flat(hierarchy):
+        hidden, unprotected = _protect_flat(values, hidden)
+    elif hidden.any():
         if not hierarchy.consistent(values):
             hierarchy = Hierarchy.nested(hierarchy.level_rank, np.full(len(values), -1))
         hidden, unprotected = protect(values, hidden, hierarchy, min_width=MIN_WIDTH)
