@@ -78,6 +78,7 @@ def _real_districts() -> list[pd.DataFrame]:
     return out
 
 
+@pytest.mark.realdata
 def test_attack_on_random_files_realdata() -> None:
     """Real districts' OAs and their real OAC subgroups; customers drawn at random."""
     rng = np.random.default_rng(8)
@@ -133,3 +134,21 @@ def test_tiny_files_hide_everything(total: int) -> None:
     table = compute_profile(nested_counts(sub))
     assert table["flag"].eq("suppressed").all()
     assert table.attrs["unprotected"] > 0  # fewer than 4 values exist at all
+
+
+def test_profile_file_levels_of_one_upload_agree(demo, tmp_path) -> None:
+    """Through the store, as the CLI and web app run it: 120 Demoshire customers."""
+    from oacinsight.profile.run import profile_file
+
+    store, files = demo
+    small = tmp_path / "small.csv"
+    pd.read_csv(files.customers, dtype=str).head(120).to_csv(small, index=False)
+    frames = {lv: profile_file(small, store=store, level=lv).to_frame()
+              .set_index(["level", "code"]) for lv in OUTPUT_LEVELS}
+    every = frames["all"]
+    assert every["flag"].eq("suppressed").sum() >= 10
+    for level in ("supergroup", "group", "subgroup"):
+        pd.testing.assert_frame_equal(frames[level], every.loc[frames[level].index])
+    total = profile_file(small, store=store, level="all").n_in_area
+    ranges = attack([frames[lv].reset_index() for lv in OUTPUT_LEVELS], total)
+    assert ranges and all(high - low >= 3 for low, high in ranges.values())
