@@ -60,7 +60,8 @@ def profile_file(
     confidence : float
         Level of the confidence interval of the index.
     suppress_below : int
-        Counts from 1 to ``suppress_below - 1`` are hidden in published outputs.
+        Counts from 0 to ``suppress_below - 1`` are hidden in published outputs (plus
+        the audited secondary suppression, see docs/profile.md).
     postcode_column : str, optional
         The postcode column, when it cannot be found by name or content.
     disclosure : {'suppress', 'cellkey'}
