@@ -102,3 +102,25 @@ def test_cellkey_through_the_cli_says_so(demo, small, tmp_path) -> None:
     bad = CliRunner().invoke(app, ["profile", str(small / "small.csv"), "-o", str(out),
                                    "--store", str(store), "--disclosure", "round"])
     assert bad.exit_code == 2 and "unknown disclosure" in bad.output
+
+
+def test_cellkey_through_the_web_api(demo, small) -> None:
+    from fastapi.testclient import TestClient
+
+    from oacinsight.web import create_app
+
+    store, _ = demo
+    api = profile_file(small / "small.csv", store=store, level="all", disclosure="cellkey")
+    with TestClient(create_app(store), base_url="http://127.0.0.1:8765") as client:
+        with open(small / "small.csv", "rb") as fh:
+            r = client.post("/api/profile", files={"file": ("s.csv", fh)},
+                            data={"level": "all", "disclosure": "cellkey"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        with open(small / "small.csv", "rb") as fh:
+            bad = client.post("/api/profile", files={"file": ("s.csv", fh)},
+                              data={"disclosure": "noise"})
+    assert body["disclosure"] == "cellkey"
+    got = pd.DataFrame(body["records"], columns=body["columns"])
+    assert got["customers"].tolist() == api.to_frame()["customers"].tolist()
+    assert bad.status_code == 400 and "unknown disclosure" in bad.json()["detail"]
