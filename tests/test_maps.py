@@ -17,7 +17,7 @@ from oacinsight.errors import IngestError
 from oacinsight.ingest import ingest
 from oacinsight.maps import crs
 from oacinsight.maps.boundaries import read_boundaries, to_crs
-from oacinsight.maps.choropleth import add_rates, group_colour, map_values
+from oacinsight.maps.choropleth import add_rates, group_colour, hidden_areas, map_values
 from oacinsight.maps.geojson import feature_collection, simplify_layer
 from oacinsight.store import Store
 from oacinsight.store import boundaries as bsql
@@ -175,6 +175,11 @@ def test_map_values_index_and_suppression():
     values = map_values(frame, "index", {"1": "Retired Professionals"})
     assert values.areas["A"]["colour"] == "#b2182b"  # 258: "150 and over"
     assert values.areas["C"]["value"] is None and "fewer than 10" in values.areas["C"]["text"]
+    # 5 and 0 are hidden together (5 = 155 - 100 - 50 alone); D has no residents either
+    hidden = [k for k, v in map_values(frame, "customers", {}).areas.items()
+              if v["value"] is None]
+    assert hidden == ["C", "D"]
+    assert hidden_areas(pd.Series([100, 50, 5, 20]), 10).tolist() == [False, False, True, True]
     assert values.areas["D"]["text"] == "D d: no residents' count"
     groups = map_values(frame, "supergroup", {"1": "Retired Professionals"})
     assert groups.areas["A"]["text"] == "A a: 1 Retired Professionals"

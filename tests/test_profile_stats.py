@@ -11,6 +11,7 @@ import pytest
 from oacinsight.errors import OacInsightError
 from oacinsight.profile import (
     OUTPUT_COLUMNS,
+    clopper_pearson_interval,
     compute_profile,
     index_interval,
     katz_ratio_interval,
@@ -65,14 +66,28 @@ def test_hand_worked_z(hand: pd.DataFrame) -> None:
     np.testing.assert_allclose(hand["z"], [13.333333333, 2.5, -10.910894512], rtol=1e-9)
 
 
-def test_hand_worked_wilson_bounds(hand: pd.DataFrame) -> None:
-    # statsmodels proportion_confint([50, 30, 20], 100, method="wilson") divided by the
-    # base shares 0.1, 0.2, 0.7, times 100 (computed once, written here).
-    np.testing.assert_allclose(hand["index_low"], [403.83153037, 109.47442647, 19.05241905],
+def test_hand_worked_clopper_pearson_bounds(hand: pd.DataFrame) -> None:
+    # the p solving P(X >= x) = 0.025 and P(X <= x) = 0.025 for X ~ Binomial(100, p)
+    # (brentq on scipy.stats.binom, computed once and written here), divided by the
+    # base shares 0.1, 0.2, 0.7, times 100
+    np.testing.assert_allclose(hand["index_low"], [398.32112950, 106.20321024, 18.09365030],
                                rtol=1e-8)
-    np.testing.assert_allclose(hand["index_high"], [596.16846963, 197.92427317, 41.26130937],
+    np.testing.assert_allclose(hand["index_high"], [601.67887050, 199.90733809, 41.69181273],
                                rtol=1e-8)
     assert hand["flag"].tolist() == ["over", "over", "under"]
+
+
+def test_clopper_pearson_agrees_with_statsmodels() -> None:
+    proportion = pytest.importorskip("statsmodels.stats.proportion")
+    x = np.array([0, 1, 7, 50, 199, 200])
+    for confidence in (0.8, 0.95, 0.99):
+        low, high = clopper_pearson_interval(x, 200, confidence)
+        ref_low, ref_high = proportion.proportion_confint(x, 200, alpha=1 - confidence,
+                                                          method="beta")
+        np.testing.assert_allclose(low, np.nan_to_num(ref_low), atol=1e-12)
+        np.testing.assert_allclose(high, np.nan_to_num(ref_high, nan=1.0), atol=1e-12)
+    low, high = clopper_pearson_interval([0, 3], [0, 0])
+    assert np.isnan(low).all() and np.isnan(high).all()
 
 
 def test_wilson_agrees_with_statsmodels() -> None:
@@ -104,13 +119,13 @@ def test_katz_zero_customers_uses_adjusted_upper_and_zero_lower() -> None:
     assert high * 100 == pytest.approx(79.00643475, rel=1e-8)
 
 
-def test_zero_customers_in_a_group_wilson() -> None:
+def test_zero_customers_in_a_group_clopper_pearson() -> None:
     table = compute_profile(_counts([0, 60, 40], BASE), suppress_below=0)
     row = table.iloc[0]
     assert row["index"] == 0.0
     assert row["index_low"] == 0.0
-    # Wilson upper for 0/100 is z²/(n+z²) = 3.841459/103.841459, over base share 0.1
-    assert row["index_high"] == pytest.approx(100 * 3.8414588 / 103.8414588 / 0.1, rel=1e-6)
+    # Clopper-Pearson upper for 0/100 is 1 - 0.025^(1/100), over base share 0.1
+    assert row["index_high"] == pytest.approx(100 * (1 - 0.025 ** 0.01) / 0.1, rel=1e-9)
     assert row["flag"] == "under"
 
 

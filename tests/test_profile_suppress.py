@@ -14,62 +14,55 @@ from oacinsight.profile import (
     SUPPRESSED_COLUMNS,
     ProfileResult,
     compute_profile,
-    disclosure_sets,
     published_frame,
     suppression_mask,
+    table_hierarchy,
 )
+from oacinsight.profile.audit import Hierarchy, cell_ranges
 
 
-def _mask(values: list[int], groups: list | None = None, threshold: int = 10) -> list[bool]:
-    series = pd.Series(values)
-    group_series = None if groups is None else pd.Series(groups, dtype=object)
-    return suppression_mask(series, threshold=threshold, groups=group_series).tolist()
+def _mask(values: list[int], threshold: int = 10) -> list[bool]:
+    return suppression_mask(pd.Series(values), threshold=threshold).tolist()
 
 
 def test_nothing_hidden_when_all_at_or_above_threshold() -> None:
     assert _mask([10, 25, 300, 11]) == [False] * 4
 
 
-def test_zero_is_shown() -> None:
-    assert _mask([0, 15, 20, 0]) == [False] * 4
+def test_zeros_are_hidden_like_other_small_counts() -> None:
+    # the two zeros alone would add up to 0 = 35 - 15 - 20: the audit hides 15 too
+    assert _mask([0, 15, 20, 0]) == [True, True, False, True]
 
 
-def test_single_small_cell_forces_the_next_smallest_non_zero() -> None:
-    # 5 alone could be recovered from the total; 20 (not the 0) is hidden with it
-    assert _mask([40, 5, 0, 20, 30]) == [False, True, False, True, False]
+def test_two_hidden_cells_with_room_need_no_secondary() -> None:
+    # 5 + 0 = 5 is known, but each can be anything from 0 to 5: six values
+    assert _mask([40, 5, 0, 20, 30]) == [False, True, True, False, False]
 
 
-def test_two_small_cells_need_no_secondary() -> None:
+def test_single_small_cell_forces_the_next_smallest() -> None:
+    assert _mask([40, 5, 50, 20, 30]) == [False, True, False, True, False]
+
+
+def test_hidden_cells_adding_up_to_too_little_force_another() -> None:
+    # 1 + 1 = 2 would leave each hidden cell 0, 1 or 2: three values, too few
+    assert _mask([1, 1, 50, 60]) == [True, True, True, False]
     assert _mask([3, 4, 50, 60]) == [True, True, False, False]
-
-
-def test_zero_hidden_only_when_nothing_else_is_left() -> None:
-    assert _mask([5, 0, 0]) == [True, True, False]
 
 
 def test_threshold_changes_what_is_small() -> None:
     assert _mask([12, 40, 50], threshold=20) == [True, True, False]
     assert _mask([3, 40, 50], threshold=0) == [False, False, False]
-
-
-def test_sets_are_independent() -> None:
-    # set a: 5 forces 30; set b has nothing small
-    assert _mask([5, 30, 40, 1000, 2000], groups=["a", "a", "a", "b", "b"]) == [
-        True, True, False, False, False,
-    ]
+    assert _mask([0, 40, 50], threshold=1) == [False, False, False]
 
 
 def test_nested_secondary_crosses_tiers() -> None:
     # supergroups A=8, B=500; A's groups a1=8, a2=0; B's groups b1=200, b2=300
-    values = [8, 500, 8, 0, 200, 300]
-    groups = [
-        ("sg", "famA"), ("sg", "famB"),
-        ("grp", "famA"), ("grp", "famA"),
-        ("grp", "famB"), ("grp", "famB"),
+    values = pd.Series([8, 500, 8, 0, 200, 300])
+    hierarchy = Hierarchy.nested([0, 0, 1, 1, 1, 1], [-1, -1, 0, 0, 1, 1])
+    # A = 508 - B: B is hidden; B = b1 + b2 still gives A, so b1 (smaller) goes too
+    assert suppression_mask(values, hierarchy=hierarchy).tolist() == [
+        True, True, True, True, True, False,
     ]
-    # A and a1 are small; A alone at supergroup level forces B; B alone in its family
-    # forces b1 (the smaller child), which also covers a1 at group level.
-    assert _mask(values, groups) == [True, True, True, False, True, False]
 
 
 def test_nested_profile_hides_a_sibling() -> None:
@@ -88,19 +81,21 @@ def test_nested_profile_hides_a_sibling() -> None:
     }
 
 
-def test_three_tiers_family_sets() -> None:
+def test_three_tiers_hierarchy() -> None:
     rows = [
         ("supergroup", "1", None), ("group", "1a", "1"), ("group", "1b", "1"),
         ("subgroup", "1a1", "1a"), ("subgroup", "1a2", None), ("subgroup", "1b1", "1b"),
     ]
     frame = pd.DataFrame(rows, columns=["level", "code", "parent"])
-    sets = disclosure_sets(frame).tolist()
-    assert sets[0] == (("level", "supergroup"), ("children", "supergroup", "1"))
-    assert sets[1] == (
-        ("level", "group"), ("children", "supergroup", "1"), ("children", "group", "1a"),
-    )
-    # a missing parent is derived from an OAC code
-    assert sets[4] == (("level", "subgroup"), ("children", "group", "1a"))
+    h = table_hierarchy(frame)
+    # a missing parent is derived from an OAC code; leaves are the subgroups
+    assert h.parent.tolist() == [-1, 0, 0, 1, 1, 2]
+    assert h.leaves.tolist() == [3, 4, 5]
+    assert h.members.tolist() == [
+        [1, 1, 1], [1, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1],
+    ]
+    assert h.consistent(np.array([9.0, 5, 4, 2, 3, 4]))
+    assert not h.consistent(np.array([9.0, 5, 4, 2, 2, 4]))
 
 
 def _random_nested(rng: np.random.Generator) -> pd.DataFrame:
@@ -112,6 +107,7 @@ def _random_nested(rng: np.random.Generator) -> pd.DataFrame:
                 n = int(rng.choice([0, rng.integers(1, 10), rng.integers(10, 80)]))
                 rows.append(("subgroup", s + g + k, s + g, n, int(rng.integers(0, 900))))
     sub = pd.DataFrame(rows, columns=["level", "code", "parent", "customers", "base"])
+    sub.loc[0, "customers"] += 20  # never all zero
     grp = sub.groupby("parent", as_index=False)[["customers", "base"]].sum()
     grp = grp.rename(columns={"parent": "code"}).assign(level="group")
     grp["parent"] = grp["code"].str[0]
@@ -119,32 +115,30 @@ def _random_nested(rng: np.random.Generator) -> pd.DataFrame:
     sg = sg.rename(columns={"parent": "code"}).assign(level="supergroup", parent=None)
     out = pd.concat([sg, grp, sub], ignore_index=True)
     out["name"] = "n" + out["code"]
-    out.loc[0, "customers"] += 20  # never all zero
     return out
 
 
-@pytest.mark.parametrize("seed", range(25))
-def test_no_total_set_has_exactly_one_hidden_cell(seed: int) -> None:
+@pytest.mark.parametrize("seed", range(10))
+def test_every_hidden_cell_keeps_four_values(seed: int) -> None:
     counts = _random_nested(np.random.default_rng(seed))
     table = compute_profile(counts)
     hidden = table["flag"].eq("suppressed").to_numpy()
-    customers = table["customers"].to_numpy()
-    assert hidden[(customers > 0) & (customers < 10)].all()
-    members: dict[object, list[int]] = {}
-    for pos, ids in enumerate(disclosure_sets(counts.sort_values("level", key=lambda s: s.map(
-            {"supergroup": 0, "group": 1, "subgroup": 2}), kind="stable"))):
-        for set_id in ids:
-            members.setdefault(set_id, []).append(pos)
-    for set_id, pos in members.items():
-        assert hidden[pos].sum() != 1, set_id
+    customers = table["customers"].to_numpy(dtype=float)
+    assert hidden[customers < 10].all()
+    order = counts.sort_values("level", key=lambda s: s.map(
+        {"supergroup": 0, "group": 1, "subgroup": 2}), kind="stable")
+    ranges = cell_ranges(customers, hidden, table_hierarchy(order), np.flatnonzero(hidden))
+    for cell, (low, high) in ranges.items():
+        assert low <= customers[cell] <= high
+        assert high - low >= 3, (table.loc[cell, "code"], low, high)
     published = published_frame(table)["customers"].dropna()
-    assert ((published == 0) | (published >= 10)).all()
+    assert (published >= 10).all()
 
 
 def test_published_frame_blanks_only_suppressed_numbers() -> None:
     counts = pd.DataFrame({
         "level": "supergroup", "code": list("1234"), "name": list("abcd"), "parent": None,
-        "customers": [4, 25, 0, 300], "base": [100, 2000, 500, 9000],
+        "customers": [4, 0, 25, 300], "base": [100, 2000, 500, 9000],
     })
     table = compute_profile(counts)
     assert table["flag"].tolist()[:2] == ["suppressed", "suppressed"]
@@ -153,7 +147,7 @@ def test_published_frame_blanks_only_suppressed_numbers() -> None:
         assert published.loc[:1, column].isna().all(), column
         assert published.loc[2:, column].notna().all(), column
     assert published["base"].tolist() == [100, 2000, 500, 9000]
-    assert published["customers"].tolist()[2:] == [0, 300]
+    assert published["customers"].tolist()[2:] == [25, 300]
     assert table.loc[0, "customers"] == 4  # the in-memory table is untouched
 
 
@@ -162,7 +156,7 @@ def result() -> ProfileResult:
     counts = pd.DataFrame({
         "level": "supergroup", "code": list("1234"),
         "name": ["=SUM(A1:A9)", "+44 lovers", "@home", "Plain"], "parent": None,
-        "customers": [7, 23, 0, 300], "base": [100, 2000, 500, 9000],
+        "customers": [7, 12, 23, 300], "base": [100, 2000, 5000, 9000],
     })
     return ProfileResult.from_counts(
         counts, level="supergroup", base_name="-residents", areas=[("E06000019", "=Here")],
@@ -173,14 +167,14 @@ def result() -> ProfileResult:
 def test_every_writer_publishes_blanks(result: ProfileResult, tmp_path) -> None:
     csv = pd.read_csv(result.write(tmp_path / "p.csv"))
     assert csv.loc[:1, "customers"].isna().all() and csv.loc[:1, "index"].isna().all()
-    assert csv["customers"].tolist()[2:] == [0, 300]
+    assert csv["customers"].tolist()[2:] == [23, 300]
     rows = json.loads(result.write(tmp_path / "p.json").read_text())["rows"]
-    assert [r["customers"] for r in rows] == [None, None, 0, 300]
+    assert [r["customers"] for r in rows] == [None, None, 23, 300]
     assert rows[0]["penetration_per_1000"] is None and rows[3]["index"] > 0
     sheet = openpyxl.load_workbook(result.write(tmp_path / "p.xlsx"))["profile"]
-    assert [c.value for c in sheet["D"]][1:] == [None, None, 0, 300]
+    assert [c.value for c in sheet["D"]][1:] == [None, None, 23, 300]
     html = result.write(tmp_path / "p.html").read_text()
-    assert "<td>7</td>" not in html and "<td>23</td>" not in html
+    assert "<td>7</td>" not in html and "<td>12</td>" not in html
     pd.testing.assert_frame_equal(result.to_frame(), result.published_frame())
 
 
@@ -196,7 +190,7 @@ def test_csv_and_xlsx_neutralise_formulas(result: ProfileResult, tmp_path) -> No
     assert about["base_name"] == "'-residents"
     assert about["area E06000019"] == "'=Here"
     assert about["n_input"] == 400 and about["suppress_below"] == 10
-    assert book["profile"]["K"][3].value < 0  # negative z of the zero row stays a number
+    assert book["profile"]["K"][3].value < 0  # a negative z stays a number
 
 
 def test_json_is_strict_and_has_metadata(result: ProfileResult) -> None:
@@ -219,3 +213,15 @@ def test_unknown_suffix_and_bad_inputs_raise(result: ProfileResult, tmp_path) ->
         suppression_mask(pd.Series([1, -2]))
     with pytest.raises(OacInsightError, match="unknown profile level"):
         ProfileResult(result.table, "ward", "x", [], 0, 0, 0, {}, 0.95, 10)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_one_level_rule_agrees_with_the_integer_programme(seed: int) -> None:
+    """A single level is audited directly; the ILP confirms every hidden cell's range."""
+    rng = np.random.default_rng(seed)
+    values = rng.choice([0, 1, 2, 5, 9, 12, 30, 80], size=12)
+    hidden = suppression_mask(pd.Series(values)).to_numpy()
+    assert hidden[values < 10].all()
+    ranges = cell_ranges(values.astype(float), hidden, Hierarchy.flat(12),
+                         np.flatnonzero(hidden))
+    assert all(high - low >= 3 for low, high in ranges.values())

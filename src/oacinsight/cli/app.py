@@ -251,10 +251,14 @@ def profile_cmd(
     ] = None,
     confidence: Annotated[float, typer.Option(help="Confidence level of the interval.")] = 0.95,
     suppress_below: Annotated[
-        int, typer.Option(help="Hide counts from 1 to this minus 1 in outputs.")
+        int, typer.Option(help="Hide counts from 0 to this minus 1 in outputs.")
     ] = 10,
     postcode_column: Annotated[str | None, typer.Option(help="Postcode column.")] = None,
     store: StoreOpt = None,
+    disclosure: Annotated[
+        str, typer.Option(help="suppress (hide small counts) or cellkey (perturb every "
+                               "count, as ONS did for Census 2021).")
+    ] = "suppress",
 ) -> None:
     """Compare customers with the people who live in the area, group by group."""
     from oacinsight.outputs import check_output_path, same_file
@@ -267,6 +271,7 @@ def profile_cmd(
         input, store=store, level=level, base=base,
         areas=area.split(",") if area else None, confidence=confidence,
         suppress_below=suppress_below, postcode_column=postcode_column,
+        disclosure=disclosure,
     )
     written = result.write(output)
     typer.echo(result.summary_text())

@@ -17,7 +17,9 @@ Measures
     100 means as many customers as the number of residents would suggest, 150 half as
     many again, 50 half as many.
 
-Areas with 1 to ``suppress_below - 1`` customers are grey (hidden), as in profiles.
+Areas with 0 to ``suppress_below - 1`` customers are grey (hidden), as in profiles, and
+so are further areas where needed so that no hidden count can be narrowed to fewer than
+four values from the layer's shown counts and its total (:func:`hidden_areas`).
 """
 
 from __future__ import annotations
@@ -175,11 +177,20 @@ def _categorical(data: pd.DataFrame, measure: str, names: dict[str, str]) -> Map
     return out
 
 
+def hidden_areas(customers: pd.Series, suppress_below: int) -> np.ndarray:
+    """Which areas of one layer to hide: the profile's rule applied to the layer (counts
+    0 to ``suppress_below - 1``, then the smallest shown areas until no hidden count
+    can be worked out from the shown ones and the total)."""
+    from oacinsight.profile.suppress import suppression_mask  # scipy: only when mapping
+
+    counts = pd.to_numeric(customers, errors="coerce").fillna(0).reset_index(drop=True)
+    return suppression_mask(counts, threshold=int(suppress_below)).to_numpy(dtype=bool)
+
+
 def _numeric(data: pd.DataFrame, measure: str, suppress_below: int) -> MapValues:
     out = MapValues(measure, MEASURES[measure])
-    cust = data["customers"].astype(float).to_numpy()
     values = data[measure].astype(float).to_numpy()
-    hidden = (cust > 0) & (cust < suppress_below)
+    hidden = hidden_areas(data["customers"], suppress_below)
     shown = np.isfinite(values) & ~hidden
     if measure == "index":
         classes = list(INDEX_CLASSES)
@@ -194,22 +205,25 @@ def _numeric(data: pd.DataFrame, measure: str, suppress_below: int) -> MapValues
     for row, value, hide in zip(data.itertuples(index=False), values, hidden, strict=True):
         out.areas[row.code] = _numeric_area(row, value, hide, measure, classes, suppress_below)
     out.legend = [{"colour": c, "label": label} for _, c, label in classes]
-    out.legend.append({"colour": GREY, "label": f"hidden: 1 to {suppress_below - 1} customers"})
+    out.legend.append({"colour": GREY, "label": f"hidden: 0 to {suppress_below - 1} customers "
+                                                "(or hidden to protect such an area)"})
     if (~np.isfinite(values)).any():
         out.legend.append({"colour": NO_DATA, "label": "no residents' count for this area"})
-    out.explanation += (f" Grey areas have 1 to {suppress_below - 1} customers: too few to "
-                        "show without risk of identifying someone.")
+    out.explanation += (f" Grey areas have 0 to {suppress_below - 1} customers, too few to "
+                        "show without risk of identifying someone, or are hidden so that "
+                        "such an area cannot be worked out from the others.")
     return out
 
 
 def _numeric_area(row: Any, value: float, hide: bool, measure: str,
                   classes: list[tuple[float, str, str]], suppress_below: int) -> dict[str, Any]:
     title = _area_title(row)
+    if not np.isfinite(value):  # says nothing about the customers
+        return {"value": None, "colour": NO_DATA, "text": f"{title}: no residents' count"}
     if hide:
         return {"value": None, "colour": GREY,
-                "text": f"{title}: fewer than {suppress_below} customers (hidden)"}
-    if not np.isfinite(value):
-        return {"value": None, "colour": NO_DATA, "text": f"{title}: no residents' count"}
+                "text": f"{title}: hidden (fewer than {suppress_below} customers, or to "
+                        "protect such an area)"}
     colour = next(c for upper, c, _ in classes if value < upper)
     shown = f"{value:,.0f}" if measure != "rate" else f"{value:,.1f}"
     words = {"index": "index", "rate": "customers per 1,000 residents",

@@ -169,10 +169,15 @@ def plot_profile(result_or_table: Any, *, title: str | None = None) -> Figure:
     for ax, rows, lv in zip(axes, panels, levels, strict=True):
         _draw_panel(ax, rows, lv if len(panels) > 1 else None, xmax, threshold)
     axes[-1].set_xlabel("Index (100 = same share of customers as of the base)", fontsize=9)
+    if getattr(result_or_table, "disclosure", "suppress") == "cellkey":
+        control = ("counts have small noise added (cell key method, as in Census 2021); "
+                   "nothing is hidden.")
+    else:
+        control = (f"suppressed (<{threshold}): 0 to {threshold - 1} customers, or hidden "
+                   "so that such a count cannot be narrowed down from the other numbers.")
     fig.supxlabel(
         f"Whiskers: {confidence:.0%} confidence interval; pale bars: the interval includes "
-        f"100.\nsuppressed (<{threshold}): fewer than {threshold} customers, or hidden so "
-        "that such a count cannot be worked out from the totals.",
+        f"100.\n{control}",
         fontsize=8, color="#555555", x=0.01, ha="left", linespacing=1.4,
     )
     fig.suptitle(title or default_title, fontsize=12, x=0.01, ha="left")

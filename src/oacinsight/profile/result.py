@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from oacinsight import __version__
 from oacinsight.errors import OacInsightError
+from oacinsight.profile.cellkey import DISCLOSURE_METHODS, describe, perturb_counts
 from oacinsight.profile.chart import plot_profile, save_figure
 from oacinsight.profile.stats import OUTPUT_COLUMNS, compute_profile
 from oacinsight.profile.suppress import published_frame
@@ -78,6 +79,15 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _slice(full: pd.DataFrame, level: str) -> pd.DataFrame:
+    """The rows of ``level`` (all rows for ``all``, or when ``level`` is absent)."""
+    if level == "all" or not (full["level"] == level).any():
+        return full
+    part = full[full["level"] == level].reset_index(drop=True)
+    part.attrs.update(full.attrs)
+    return part
+
+
 @dataclass
 class ProfileResult:
     """A customer profile with what is needed to publish it honestly.
@@ -110,6 +120,11 @@ class ProfileResult:
         default area left out.
     area_rule : str
         How the areas were chosen.
+    full_table : pandas.DataFrame, optional
+        The whole hierarchy the disclosure pattern was computed on (``table`` is its
+        rows of ``level``); None when ``table`` is the whole of it.
+    disclosure : str, default 'suppress'
+        ``suppress`` (small counts hidden) or ``cellkey`` (counts perturbed).
     """
 
     table: pd.DataFrame
@@ -126,9 +141,13 @@ class ProfileResult:
     coverage_notes: list[str] = field(default_factory=list)
     excluded_areas: list[tuple[str, str, int]] = field(default_factory=list)
     area_rule: str = ""
+    full_table: pd.DataFrame | None = None
+    disclosure: str = "suppress"
 
     def __post_init__(self) -> None:
         """Check the level and the table's columns."""
+        if self.disclosure not in DISCLOSURE_METHODS:
+            raise OacInsightError(f"unknown disclosure method {self.disclosure!r}")
         if self.level not in RESULT_LEVELS:
             raise OacInsightError(
                 f"unknown profile level {self.level!r}; use {', '.join(RESULT_LEVELS)}"
@@ -152,33 +171,45 @@ class ProfileResult:
         confidence: float = 0.95,
         suppress_below: int = 10,
         base_is_sample: bool = False,
+        disclosure: str = "suppress",
     ) -> ProfileResult:
         """Run :func:`compute_profile` on ``counts`` and wrap the table with metadata.
 
         Parameters
         ----------
         counts : pandas.DataFrame
-            Input of :func:`compute_profile`.
+            Input of :func:`compute_profile`.  Give all three levels: the disclosure
+            pattern is computed once on everything given and ``level`` is a slice of
+            it, so profiles of the same file at different levels agree cell by cell.
         level, base_name, areas, n_input, n_matched, n_in_area, unmatched
             As the attributes of the same names.
         confidence, suppress_below, base_is_sample
             Passed to :func:`compute_profile`.
+        disclosure : {'suppress', 'cellkey'}
+            ``cellkey`` perturbs every count and the total (``counts`` then needs a
+            ``cell_key`` column) and hides nothing.
 
         Returns
         -------
         ProfileResult
         """
-        table = compute_profile(
+        if disclosure not in DISCLOSURE_METHODS:
+            raise OacInsightError(f"unknown disclosure method {disclosure!r}; use "
+                                  f"{' or '.join(DISCLOSURE_METHODS)}")
+        if disclosure == "cellkey":
+            counts, n_in_area = perturb_counts(counts, int(n_in_area))
+        full = compute_profile(
             counts,
             confidence=confidence,
-            suppress_below=suppress_below,
+            suppress_below=0 if disclosure == "cellkey" else suppress_below,
             base_is_sample=base_is_sample,
         )
         return cls(
-            table=table, level=level, base_name=base_name, areas=list(areas),
+            table=_slice(full, level), level=level, base_name=base_name, areas=list(areas),
             n_input=int(n_input), n_matched=int(n_matched), n_in_area=int(n_in_area),
             unmatched=dict(unmatched), confidence=float(confidence),
             suppress_below=int(suppress_below), base_is_sample=bool(base_is_sample),
+            full_table=full, disclosure=disclosure,
         )
 
     def published_frame(self) -> pd.DataFrame:
@@ -200,7 +231,13 @@ class ProfileResult:
         if self.base_is_sample:
             return ("Katz log interval for a ratio of two independent proportions "
                     "(Walter's +0.5 adjustment when the customer count is 0)")
-        return "Wilson score interval for the customer share, divided by the fixed base share"
+        text = ("Clopper-Pearson (exact) interval for the customer share, divided by the "
+                "fixed base share")
+        if self.disclosure == "suppress" and self.suppress_below > 1:
+            text += (f"; a count is published only when it reached {self.suppress_below}, so "
+                     "its interval is that of the binomial truncated there (keeps 95% "
+                     "coverage among published counts)")
+        return text
 
     def metadata(self) -> dict[str, Any]:
         """Provenance and method as JSON-safe values (no rows)."""
@@ -212,8 +249,7 @@ class ProfileResult:
             "areas": [{"code": str(c), "name": str(n)} for c, n in self.areas],
             "coverage": list(self.coverage_notes),
             "area_rule": self.area_rule,
-            "excluded_areas": [{"code": c, "name": n, "customers": k}
-                               for c, n, k in self.excluded_areas],
+            "excluded_areas": self.published_excluded(),
             "n_input": self.n_input,
             "n_matched": self.n_matched,
             "n_in_area": self.n_in_area,
@@ -223,11 +259,8 @@ class ProfileResult:
             "ci_method": self.ci_method,
             "base_is_sample": self.base_is_sample,
             "suppress_below": self.suppress_below,
-            "suppression": (
-                f"non-zero customer counts below {self.suppress_below} are hidden, plus "
-                "secondary suppression so a hidden count cannot be recovered from totals; "
-                "zero counts are shown"
-            ),
+            "disclosure": self.disclosure,
+            "suppression": describe(self.disclosure, self.suppress_below),
             "flags": dict(_FLAG_MEANINGS),
         })
 
@@ -238,8 +271,8 @@ class ProfileResult:
         lines += [
             f"{self.n_input:,} records; {self.n_matched:,} matched to an OAC group "
             f"({self.match_rate:.1%}); {self.n_in_area:,} in {areas}",
-            f"base: {self.base_name}; {self.confidence:.0%} intervals; counts 1-"
-            f"{self.suppress_below - 1} suppressed",
+            f"base: {self.base_name}; {self.confidence:.0%} intervals",
+            "disclosure control: " + describe(self.disclosure, self.suppress_below),
         ]
         if self.unmatched:
             lines.append("not matched: " + ", ".join(
@@ -250,11 +283,25 @@ class ProfileResult:
         lines.append(frame.round(1).to_string(index=False))
         return "\n".join(lines)
 
+    def published_excluded(self) -> list[dict[str, Any]]:
+        """The districts the default area left out, with their customer counts; counts
+        below the suppression threshold are hidden (``customers`` None) like any cell."""
+        out = []
+        for code, name, k in self.excluded_areas:
+            small = 0 < k < self.suppress_below
+            out.append({"code": code, "name": name, "customers": None if small else k,
+                        "customers_text": f"fewer than {self.suppress_below}" if small
+                        else f"{k:,}"})
+        return out
+
     def excluded_lines(self) -> list[str]:
+        """The console line naming the districts left out (small counts hidden)."""
         if not self.excluded_areas:
             return []
-        shown = "; ".join(f"{c} {n}: {k:,}" if n != c and c else f"{c or n}: {k:,}"
-                          for c, n, k in self.excluded_areas)
+        shown = "; ".join(
+            (f"{e['code']} {e['name']}" if e["name"] != e["code"] and e["code"]
+             else e["code"] or e["name"]) + f": {e['customers_text']}"
+            for e in self.published_excluded())
         return [f"excluded (outside the area): {shown}"]
 
     def to_json(self) -> dict[str, Any]:
@@ -311,13 +358,14 @@ class ProfileResult:
         rows: list[tuple[str, Any]] = [
             (key, meta[key]) for key in (
                 "generator", "level", "base_name", "n_input", "n_matched", "match_rate",
-                "n_in_area", "confidence", "ci_method", "suppress_below", "suppression",
+                "n_in_area", "confidence", "ci_method", "suppress_below", "disclosure",
+                "suppression",
             )
         ]
         rows += [(f"area {a['code']}", a["name"]) for a in meta["areas"]]
         rows = [*(("coverage", n) for n in meta["coverage"]), *rows,
                 ("areas chosen", self.area_rule)]
-        rows += [(f"excluded {e['code']}", f"{e['name']}: {e['customers']} customers")
+        rows += [(f"excluded {e['code']}", f"{e['name']}: {e['customers_text']} customers")
                  for e in meta["excluded_areas"]]
         rows += [(f"unmatched: {k}", v) for k, v in meta["unmatched"].items()]
         rows += [(f"flag {k}", v) for k, v in meta["flags"].items()]
@@ -416,7 +464,7 @@ dt { font-weight: 600; }
 <dd>{% for a in meta.areas %}{{ a.code }} {{ a.name }}{{ "; " if not loop.last }}
 {% endfor %}{% if meta.area_rule %} ({{ meta.area_rule }}){% endif %}</dd>
 {% if meta.excluded_areas %}<dt>Excluded</dt>
-<dd>{% for e in meta.excluded_areas %}{{ e.code }} {{ e.name }}: {{ e.customers }}
+<dd>{% for e in meta.excluded_areas %}{{ e.code }} {{ e.name }}: {{ e.customers_text }}
 customers{{ "; " if not loop.last }}{% endfor %}</dd>{% endif %}
 <dt>Records</dt>
 <dd>{{ meta.n_input }} read, {{ meta.n_matched }} matched
@@ -428,7 +476,7 @@ customers{{ "; " if not loop.last }}{% endfor %}</dd>{% endif %}
 {% endfor %}</dd>
 {% endif %}
 <dt>Interval</dt><dd>{{ "%g" % (100 * meta.confidence) }}% — {{ meta.ci_method }}</dd>
-<dt>Suppression</dt><dd>{{ meta.suppression }}</dd>
+<dt>Disclosure control</dt><dd>{{ meta.suppression }}</dd>
 </dl>
 <h2>What this shows</h2>
 {% for s in sentences %}<p>{{ s }}</p>

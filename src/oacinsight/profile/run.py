@@ -13,8 +13,9 @@ import pandas as pd
 
 from oacinsight.errors import InputFileError, OacInsightError, StoreError
 from oacinsight.match import MATCHED, choose_postcode_column, reference_store
+from oacinsight.profile.cellkey import DISCLOSURE_METHODS
 from oacinsight.profile.result import RESULT_LEVELS, ProfileResult
-from oacinsight.store import Store, matching, profiles
+from oacinsight.store import Store, cellkeys, matching, profiles
 from oacinsight.tabular import open_input
 
 CENSUS_BASES = {
@@ -40,6 +41,7 @@ def profile_file(
     confidence: float = 0.95,
     suppress_below: int = 10,
     postcode_column: str | None = None,
+    disclosure: str = "suppress",
 ) -> ProfileResult:
     """Profile a customer file (raw, or the output of ``match``) against a base.
 
@@ -63,9 +65,12 @@ def profile_file(
     confidence : float
         Level of the confidence interval of the index.
     suppress_below : int
-        Counts from 1 to ``suppress_below - 1`` are hidden in published outputs.
+        Counts from 0 to ``suppress_below - 1`` are hidden in published outputs (plus
+        the audited secondary suppression, see docs/profile.md).
     postcode_column : str, optional
         The postcode column, when it cannot be found by name or content.
+    disclosure : {'suppress', 'cellkey'}
+        Hide small counts (default) or perturb every count with the cell key method.
 
     Returns
     -------
@@ -73,18 +78,22 @@ def profile_file(
     """
     if level not in RESULT_LEVELS:
         raise OacInsightError(f"unknown level {level!r}; use {', '.join(RESULT_LEVELS)}")
+    if disclosure not in DISCLOSURE_METHODS:
+        raise OacInsightError(f"unknown disclosure {disclosure!r}; use "
+                              f"{' or '.join(DISCLOSURE_METHODS)}")
     with reference_store(store) as s:
         return _profile(s, input_path, level, base, areas, confidence, suppress_below,
-                        postcode_column)
+                        postcode_column, disclosure)
 
 
 def _profile(
     s: Store, input_path: str | os.PathLike[str], level: str, base: str,
     areas: list[str] | None, confidence: float, suppress_below: int,
-    postcode_column: str | None,
+    postcode_column: str | None, disclosure: str = "suppress",
 ) -> ProfileResult:
     con = s.con
-    n_input, statuses, n_matched = _customers(s, input_path, postcode_column)
+    keyed = disclosure == "cellkey"
+    n_input, statuses, n_matched = _customers(s, input_path, postcode_column, keyed)
     profiles.set_membership(s)
     codes, excluded, rule = _choose_areas(con, areas, n_matched)
     profiles.set_area(con, codes)
@@ -94,14 +103,17 @@ def _profile(
             f"none of the {n_matched:,} matched customers live in {', '.join(codes)}"
         )
     base_name, is_sample = _set_base(s, base, postcode_column)
-    levels = ["supergroup", "group", "subgroup"] if level == "all" else [level]
-    counts = profiles.group_counts(con, levels)
+    # always all three levels: one disclosure pattern for the whole hierarchy, sliced
+    counts = profiles.group_counts(con, ["supergroup", "group", "subgroup"])
+    if keyed:
+        counts = counts.merge(cellkeys.cell_keys(con), on=["level", "code"], how="left")
     names = profiles.area_names(con, [*codes, *(c for c, _ in excluded if c)])
     result = ProfileResult.from_counts(
         counts, level=level, base_name=base_name,
         areas=[(c, names.get(c, c)) for c in codes], n_input=n_input, n_matched=n_matched,
         n_in_area=n_in_area, unmatched={k: v for k, v in statuses.items() if k not in MATCHED},
         confidence=confidence, suppress_below=suppress_below, base_is_sample=is_sample,
+        disclosure=disclosure,
     )
     result.area_rule = rule
     result.excluded_areas = [(c or "", names.get(c, c) if c else "no local authority known",
@@ -118,11 +130,13 @@ def _coverage_notes(s: Store, codes: list[str], names: dict[str, str]) -> list[s
 
 
 def _customers(
-    s: Store, input_path: str | os.PathLike[str], postcode_column: str | None
+    s: Store, input_path: str | os.PathLike[str], postcode_column: str | None,
+    keyed: bool = False,
 ) -> tuple[int, dict[str, int], int]:
-    """Count customers per OA; return rows in, rows per status, rows matched."""
+    """Count customers per OA (and their record keys when ``keyed``); return rows in,
+    rows per status, rows matched."""
     with open_input(input_path) as src:
-        n_input, statuses = _load_customers(s, src, postcode_column)
+        n_input, statuses = _load_customers(s, src, postcode_column, keyed)
     n_matched = sum(statuses.get(k, 0) for k in MATCHED)
     if n_matched == 0:
         raise InputFileError(
@@ -136,7 +150,8 @@ def _describe(statuses: dict[str, int]) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in sorted(statuses.items(), key=lambda kv: -kv[1]))
 
 
-def _load_customers(s: Store, src, postcode_column: str | None) -> tuple[int, dict[str, int]]:
+def _load_customers(s: Store, src, postcode_column: str | None,
+                    keyed: bool = False) -> tuple[int, dict[str, int]]:
     """Fill ``cust_oa``; return the number of input rows and rows per match status."""
     con = s.con
     columns = matching.load_input(con, src)
@@ -152,6 +167,8 @@ def _load_customers(s: Store, src, postcode_column: str | None) -> tuple[int, di
         matching.create_matched(con, columns, column, editions, s.cache)
         view = "temp.matched"
     profiles.customers_from_view(con, view)
+    if keyed:
+        cellkeys.record_keys(con, view, list(columns))
     return n, profiles.status_counts_of(con, view)
 
 

@@ -9,17 +9,19 @@ The method, formulas and references are written up in ``docs/profile.md``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+from scipy.stats import beta as beta_dist
 from scipy.stats import norm
 
 from oacinsight.errors import OacInsightError
 from oacinsight.oac import LEVELS, level_of
-from oacinsight.profile.suppress import SUPPRESSED_COLUMNS, suppression_mask
+from oacinsight.profile.audit import Hierarchy
+from oacinsight.profile.intervals import truncated_clopper_pearson
+from oacinsight.profile.suppress import SUPPRESSED_COLUMNS, suppression_pattern
 
 #: Columns ``compute_profile`` needs in its input.
 INPUT_COLUMNS: tuple[str, ...] = ("level", "code", "name", "parent", "customers", "base")
@@ -49,10 +51,11 @@ __all__ = [
     "INPUT_COLUMNS",
     "OUTPUT_COLUMNS",
     "SUPPRESSED_COLUMNS",
+    "clopper_pearson_interval",
     "compute_profile",
-    "disclosure_sets",
     "index_interval",
     "katz_ratio_interval",
+    "table_hierarchy",
     "wilson_interval",
     "z_score",
 ]
@@ -109,6 +112,48 @@ def wilson_interval(
     return np.where(undefined, np.nan, low), np.where(undefined, np.nan, high)
 
 
+def clopper_pearson_interval(
+    successes: ArrayLike, trials: ArrayLike, confidence: float = 0.95
+) -> tuple[FloatArray, FloatArray]:
+    """Clopper–Pearson ("exact") interval for a binomial proportion.
+
+    Parameters
+    ----------
+    successes : array_like
+        Number of successes ``x`` (customers in the group).
+    trials : array_like
+        Number of trials ``n`` (customers in the level); broadcast against ``successes``.
+    confidence : float, default 0.95
+        Two-sided confidence level.
+
+    Returns
+    -------
+    low, high : numpy.ndarray
+        Bounds for the proportion ``p``; NaN where ``n`` is 0.
+
+    Notes
+    -----
+    With ``α = 1 - confidence``: ``low = Beta⁻¹(α/2; x, n - x + 1)`` (0 when ``x = 0``)
+    and ``high = Beta⁻¹(1 - α/2; x + 1, n - x)`` (1 when ``x = n``).  Its coverage is
+    at least ``confidence`` for every true ``p`` (Clopper & Pearson 1934, *Biometrika*
+    26:404-413), which is why it is used here (``docs/profile.md``, coverage table).
+    """
+    x = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    x, n = np.broadcast_arrays(x, n)
+    alpha = 1.0 - float(confidence)
+    ok = n > 0
+    safe_n = np.where(ok, n, 1.0)
+    safe_x = np.clip(np.where(ok, x, 0.0), 0.0, safe_n)
+    with np.errstate(invalid="ignore"):
+        low = np.where(safe_x <= 0, 0.0,
+                       beta_dist.ppf(alpha / 2, np.maximum(safe_x, 1e-12), safe_n - safe_x + 1))
+        high = np.where(safe_x >= safe_n, 1.0,
+                        beta_dist.ppf(1 - alpha / 2, safe_x + 1,
+                                      np.maximum(safe_n - safe_x, 1e-12)))
+    return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
+
+
 def katz_ratio_interval(
     x1: ArrayLike,
     n1: ArrayLike,
@@ -163,6 +208,7 @@ def index_interval(
     *,
     confidence: float = 0.95,
     base_is_sample: bool = False,
+    published_from: int = 0,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Index and its confidence interval for each group of one level.
 
@@ -178,8 +224,14 @@ def index_interval(
     confidence : float, default 0.95
         Two-sided confidence level.
     base_is_sample : bool, default False
-        False: the base is fixed Census counts, Wilson interval on the customer share.
+        False: the base is fixed Census counts, Clopper–Pearson interval on the
+        customer share.
         True: the base is itself a sample, Katz log interval on the ratio of shares.
+    published_from : int, default 0
+        With a fixed base and a threshold ``t > 1``: counts of at least ``t`` (the ones
+        that can be published) get the Clopper–Pearson interval of the binomial
+        truncated to ``X >= t`` (:mod:`oacinsight.profile.intervals`), which keeps
+        its coverage among published cells.
 
     Returns
     -------
@@ -198,7 +250,10 @@ def index_interval(
         low, high = katz_ratio_interval(c, n_c, b, n_b, confidence)
         low, high = 100.0 * low, 100.0 * high
     else:
-        p_low, p_high = wilson_interval(c, n_c, confidence)
+        p_low, p_high = clopper_pearson_interval(c, n_c, confidence)
+        if published_from > 1:
+            p_low, p_high = truncated_clopper_pearson(
+                c, np.broadcast_to(n_c, c.shape), published_from, p_low, p_high, confidence)
         low, high = 100.0 * p_low / p_b, 100.0 * p_high / p_b
     no_base = ~(b > 0)
     return (
@@ -286,12 +341,14 @@ def _validated(counts: Any, confidence: float, suppress_below: int) -> pd.DataFr
     return frame.reset_index(drop=True)
 
 
-def _level_table(part: pd.DataFrame, confidence: float, base_is_sample: bool) -> pd.DataFrame:
+def _level_table(part: pd.DataFrame, confidence: float, base_is_sample: bool,
+                 published_from: int = 0) -> pd.DataFrame:
     """Shares, index, interval, z and penetration for the rows of one level."""
     c = part["customers"].to_numpy(dtype=float)
     b = part["base"].to_numpy(dtype=float)
     index, low, high = index_interval(
-        c, b, confidence=confidence, base_is_sample=base_is_sample
+        c, b, confidence=confidence, base_is_sample=base_is_sample,
+        published_from=published_from,
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         base_total = b.sum()
@@ -329,12 +386,12 @@ def _parent_code(level: str, code: str, parent: Any) -> str | None:
         return None
 
 
-def disclosure_sets(frame: pd.DataFrame) -> pd.Series:
-    """The sets of cells that add up to a published total, for each row.
+def table_hierarchy(frame: pd.DataFrame) -> Hierarchy:
+    """How the rows of a (nested) profile table add up, for disclosure control.
 
-    Each row belongs to the set of its whole level and, when its parent row is in the
-    frame, to the set ``{parent} ∪ siblings`` (the parent equals the sum of its
-    children, so one hidden cell in that set could be recovered by subtraction).
+    A row's parent is the row of the level above whose code is its ``parent`` (or, when
+    blank, the parent derived from an OAC-style code).  Rows of the top level present,
+    and rows whose parent is not in the frame, have none.
 
     Parameters
     ----------
@@ -343,31 +400,19 @@ def disclosure_sets(frame: pd.DataFrame) -> pd.Series:
 
     Returns
     -------
-    pandas.Series
-        A tuple of set ids per row, for :func:`suppression_mask`'s ``groups``.
+    Hierarchy
     """
     rows = [
         (str(lv), str(cd), _parent_code(str(lv), str(cd), pa))
         for lv, cd, pa in zip(frame["level"], frame["code"], frame["parent"], strict=True)
     ]
-    present = {(lv, cd) for lv, cd, _ in rows}
-    # (parent level, parent code) of every row whose parent row is in the frame
-    families = {
-        (LEVELS[LEVELS.index(lv) - 1], pa)
-        for lv, _, pa in rows
-        if pa is not None and LEVELS.index(lv) > 0
-        and (LEVELS[LEVELS.index(lv) - 1], pa) in present
-    }
-    sets: list[tuple[Hashable, ...]] = []
-    for lv, cd, pa in rows:
-        ids: list[Hashable] = [("level", lv)]
+    position = {(lv, cd): pos for pos, (lv, cd, _) in enumerate(rows)}
+    parent = []
+    for lv, _, pa in rows:
         rank = LEVELS.index(lv)
-        if rank > 0 and (LEVELS[rank - 1], pa) in families:
-            ids.append(("children", LEVELS[rank - 1], pa))
-        if (lv, cd) in families:
-            ids.append(("children", lv, cd))
-        sets.append(tuple(ids))
-    return pd.Series(sets, index=frame.index, dtype=object)
+        key = (LEVELS[rank - 1], pa) if rank > 0 and pa is not None else None
+        parent.append(position.get(key, -1) if key else -1)
+    return Hierarchy.nested([LEVELS.index(lv) for lv, _, _ in rows], parent)
 
 
 def _flags(table: pd.DataFrame, hidden: pd.Series) -> pd.Series:
@@ -401,7 +446,7 @@ def compute_profile(
         Non-zero customer counts below this are suppressed (plus secondary
         suppression); 0 turns suppression off.
     base_is_sample : bool, default False
-        False: the base is fixed Census counts (Wilson interval).  True: the base is a
+        False: the base is fixed Census counts (Clopper–Pearson).  True: the base is a
         sample such as another service's customer file (Katz log ratio interval).
 
     Returns
@@ -421,13 +466,14 @@ def compute_profile(
     rank = frame["level"].map(LEVELS.index)
     frame = frame.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
     parts = [
-        _level_table(frame[frame["level"] == lv], float(confidence), base_is_sample)
+        _level_table(frame[frame["level"] == lv], float(confidence), base_is_sample,
+                     int(suppress_below))
         for lv in LEVELS
         if (frame["level"] == lv).any()
     ]
     table = pd.concat(parts).reset_index(drop=True)
-    hidden = suppression_mask(
-        table["customers"], threshold=int(suppress_below), groups=disclosure_sets(frame)
+    hidden, unprotected = suppression_pattern(
+        table["customers"], threshold=int(suppress_below), hierarchy=table_hierarchy(frame)
     )
     table["flag"] = _flags(table, hidden)
     table = table.loc[:, list(OUTPUT_COLUMNS)]
@@ -435,5 +481,6 @@ def compute_profile(
         confidence=float(confidence),
         suppress_below=int(suppress_below),
         base_is_sample=bool(base_is_sample),
+        unprotected=len(unprotected),
     )
     return table

@@ -1,22 +1,24 @@
 """Statistical disclosure control for published profile tables.
 
-Primary suppression hides every non-zero count below a threshold (zero is shown: a
-zero says nobody, it does not single anybody out).  Secondary suppression makes sure a
-hidden count cannot be recovered by subtracting the shown counts from a published
-total: in every set of cells that add up to a total, if exactly one cell is hidden,
-the next smallest cell in that set is hidden too, and this repeats across overlapping
-sets (levels and parent/children families) until nothing changes.
+One pattern per dataset: the cells to hide are chosen once, on the whole nested table
+(supergroups, groups, subgroups and the total), and every output made from it shows a
+subset of that one pattern, so outputs cannot be differenced against each other.
+
+*Primary suppression* hides every count below the threshold, **zeros included** (a
+blank then means "any count from 0 up", and a shown zero cannot tell an attacker that
+the hidden cells beside it are at least 1).  *Secondary suppression* then audits the
+table as an attacker would (integer linear programming over every shown number and the
+published total, :mod:`oacinsight.profile.audit`) and hides further cells until every
+hidden cell can still take at least four values.
 """
 
 from __future__ import annotations
-
-from collections.abc import Hashable, Iterable
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from oacinsight.errors import OacInsightError
+from oacinsight.profile.audit import Hierarchy, protect
 
 #: Columns blanked in published output for suppressed rows.
 SUPPRESSED_COLUMNS: tuple[str, ...] = (
@@ -33,97 +35,108 @@ SUPPRESSED_COLUMNS: tuple[str, ...] = (
 SUPPRESSED_FLAG = "suppressed"
 
 __all__ = [
+    "MIN_WIDTH",
     "SUPPRESSED_COLUMNS",
     "SUPPRESSED_FLAG",
     "published_frame",
     "suppression_mask",
+    "suppression_pattern",
 ]
 
 
-def _set_ids(value: Any) -> tuple[Hashable, ...]:
-    """Set ids of one cell: a scalar id, or a list/tuple/set of ids (sets sorted)."""
-    if isinstance(value, (set, frozenset)):
-        return tuple(sorted(value, key=repr))
-    if isinstance(value, (list, tuple)):
-        return tuple(value)
-    return (value,)
+#: The width every hidden cell's feasible range must reach: ``high - low >= 3``, that is
+#: at least four possible values.
+MIN_WIDTH = 3
 
 
-def _members(n: int, groups: pd.Series | None) -> list[list[int]]:
-    """Positions of the cells of each set, smallest sets first, then by position.
+def _check(counts: pd.Series, threshold: int) -> np.ndarray:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, np.integer)) or threshold < 0:
+        raise OacInsightError(f"suppression threshold must be a whole number >= 0: {threshold!r}")
+    values = pd.to_numeric(counts, errors="coerce").to_numpy(dtype=float)
+    if np.isnan(values).any() or (values < 0).any():
+        raise OacInsightError("counts to suppress must be present and not negative")
+    return values
 
-    Working from the smallest sets (a parent and its children) outwards tends to hide
-    a sibling rather than a cell elsewhere, and the fixed order makes the result
-    independent of hashing.
+
+def _is_flat(hierarchy: Hierarchy) -> bool:
+    """One level of cells adding up to the total, nothing nested."""
+    return len(hierarchy.levels) == 1 and bool((hierarchy.parent < 0).all())
+
+
+def _protect_flat(values: np.ndarray, hidden: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """The audit of one level, worked out directly.
+
+    With ``h`` hidden cells adding up to ``S`` (the published total minus the shown
+    cells), each hidden cell can be anything from 0 to ``S`` when ``h >= 2`` (all of
+    ``S`` in one cell, none in the others), and is known exactly when ``h = 1``.  So
+    hide the smallest shown cell until ``h >= 2`` and ``S >= MIN_WIDTH``.
     """
-    if groups is None:
-        return [list(range(n))]
-    if len(groups) != n:
-        raise OacInsightError("groups must have one entry per count")
-    sets: dict[Hashable, list[int]] = {}
-    for pos, value in enumerate(groups.tolist()):
-        for set_id in _set_ids(value):
-            sets.setdefault(set_id, []).append(pos)
-    return sorted(sets.values(), key=lambda members: (len(members), members[0]))
+    hidden = hidden.copy()
+    total = values.sum()
+    while True:
+        room = total - values[~hidden].sum()
+        if hidden.sum() >= 2 and room >= MIN_WIDTH:
+            return hidden, []
+        shown = np.flatnonzero(~hidden)
+        if not len(shown):
+            return hidden, np.flatnonzero(hidden).tolist()
+        hidden[shown[np.argmin(values[shown])]] = True  # first of equals
 
 
-def _next_to_hide(values: np.ndarray, hidden: np.ndarray, members: Iterable[int]) -> int | None:
-    """The smallest shown non-zero cell of a set, else its smallest shown cell."""
-    shown = [p for p in members if not hidden[p]]
-    if not shown:
-        return None
-    non_zero = [p for p in shown if values[p] > 0]
-    pool = non_zero or shown
-    return min(pool, key=lambda p: (values[p], p))
+def suppression_pattern(
+    counts: pd.Series, *, threshold: int = 10, hierarchy: Hierarchy | None = None
+) -> tuple[pd.Series, list[int]]:
+    """:func:`suppression_mask` plus the positions of cells it could not protect.
+
+    A cell is left unprotected only when every cell it is related to is already
+    hidden and the total itself is below :data:`MIN_WIDTH` (a file of 0 to 2 records).
+    """
+    values = _check(counts, threshold)
+    if hierarchy is None:
+        hierarchy = Hierarchy.flat(len(values))
+    if hierarchy.members.shape[0] != len(values):
+        raise OacInsightError("the hierarchy must have one cell per count")
+    hidden = values < threshold if threshold > 1 else np.zeros(len(values), dtype=bool)
+    unprotected: list[int] = []
+    if hidden.any() and _is_flat(hierarchy):
+        hidden, unprotected = _protect_flat(values, hidden)
+    elif hidden.any():
+        if not hierarchy.consistent(values):
+            hierarchy = Hierarchy.nested(hierarchy.level_rank, np.full(len(values), -1))
+        hidden, unprotected = protect(values, hidden, hierarchy, min_width=MIN_WIDTH)
+    mask = pd.Series(hidden, index=counts.index, dtype=bool, name="suppressed")
+    return mask, unprotected
 
 
 def suppression_mask(
-    counts: pd.Series, *, threshold: int = 10, groups: pd.Series | None = None
+    counts: pd.Series, *, threshold: int = 10, hierarchy: Hierarchy | None = None
 ) -> pd.Series:
-    """Which counts to hide before publishing: primary plus secondary suppression.
+    """Which counts to hide before publishing: primary plus audited secondary suppression.
 
     Parameters
     ----------
     counts : pandas.Series
         Non-negative counts (customers per group).
     threshold : int, default 10
-        Counts with ``0 < count < threshold`` are hidden (primary).  Zero is shown.
+        Counts from 0 to ``threshold - 1`` are hidden (primary), zeros included.
         ``0`` or ``1`` turns suppression off.
-    groups : pandas.Series, optional
-        Which sets of cells add up to a published total, aligned with ``counts`` by
-        position.  Each entry is one set id, or a list/tuple/(frozen)set of ids for a
-        cell in several sets (e.g. its level and its parent's family).  None: all
-        cells form one set.
+    hierarchy : Hierarchy, optional
+        How the cells add up (:func:`oacinsight.profile.stats.table_hierarchy`).  None:
+        the cells are one level adding up to a published total.
 
     Returns
     -------
     pandas.Series
-        Booleans with the index of ``counts``; True means hide.
+        Booleans with the index of ``counts``; True means hide.  Every hidden cell can
+        take at least four values given every shown cell and the total (when the total
+        is at least 3).
 
     Raises
     ------
     OacInsightError
         For a negative threshold, or missing or negative counts.
     """
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, np.integer)) or threshold < 0:
-        raise OacInsightError(f"suppression threshold must be a whole number >= 0: {threshold!r}")
-    values = pd.to_numeric(counts, errors="coerce").to_numpy(dtype=float)
-    if np.isnan(values).any() or (values < 0).any():
-        raise OacInsightError("counts to suppress must be present and not negative")
-    hidden = (values > 0) & (values < threshold)
-    if hidden.any():
-        sets = _members(len(values), groups)
-        changed = True
-        while changed:
-            changed = False
-            for members in sets:
-                if int(hidden[members].sum()) != 1:
-                    continue
-                extra = _next_to_hide(values, hidden, members)
-                if extra is not None:
-                    hidden[extra] = True
-                    changed = True
-    return pd.Series(hidden, index=counts.index, dtype=bool, name="suppressed")
+    return suppression_pattern(counts, threshold=threshold, hierarchy=hierarchy)[0]
 
 
 def published_frame(table: pd.DataFrame) -> pd.DataFrame:

@@ -82,12 +82,13 @@ def api_profile(
     suppress_below: Annotated[int, Form()] = 10,
     postcode_column: Annotated[str, Form()] = "",
     format: Format = "json",
+    disclosure: Annotated[str, Form(description="suppress or cellkey")] = "suppress",
 ) -> Response:
     """The published profile: exactly the rows and columns ``oacinsight profile -o x.csv``
     writes, with the metadata (coverage, base, interval method, suppression)."""
     state = _state(request)
     options = core.ProfileOptions.parse(level, None if base_file else base, area, confidence,
-                                        suppress_below)
+                                        suppress_below, disclosure)
     with _transient(state, file) as up:
         result = _profile(state, up, options, base_file, postcode_column.strip() or None)
     if format == "csv":
@@ -117,7 +118,8 @@ def _profile(state: WebState, up: Upload, options: core.ProfileOptions,
                                 areas=list(options.areas) or None,
                                 confidence=options.confidence,
                                 suppress_below=options.suppress_below,
-                                postcode_column=postcode_column)
+                                postcode_column=postcode_column,
+                                disclosure=options.disclosure)
     finally:
         if base_up is not None:
             state.forget(base_up.token)

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from oacinsight.areas.codes import GSS
 from oacinsight.errors import InputFileError, OacInsightError
 from oacinsight.match import MATCHED, MatchSummary, match_file
+from oacinsight.profile.cellkey import DISCLOSURE_METHODS
 from oacinsight.profile.result import RESULT_LEVELS, ProfileResult
 from oacinsight.profile.run import CENSUS_BASES, profile_file
 from oacinsight.store import boundaries as bsql
@@ -35,11 +36,13 @@ class ProfileOptions:
     areas: tuple[str, ...] = ()
     confidence: float = 0.95
     suppress_below: int = 10
+    disclosure: str = "suppress"
 
     @classmethod
     def parse(cls, level: str | None = None, base: str | None = None,
               area: str | None = None, confidence: float | None = None,
-              suppress_below: int | None = None) -> ProfileOptions:
+              suppress_below: int | None = None,
+              disclosure: str | None = None) -> ProfileOptions:
         """Check and normalise the options (one-line errors for bad values)."""
         level = (level or "supergroup").strip().lower()
         if level not in RESULT_LEVELS:
@@ -55,12 +58,16 @@ class ProfileOptions:
         if not 1 <= sup <= 1000:
             raise OacInsightError("suppress_below must be between 1 and 1000")
         codes = area_codes(area)
-        return cls(level, base, codes, conf, sup)
+        method = (disclosure or "suppress").strip().lower()
+        if method not in DISCLOSURE_METHODS:
+            raise OacInsightError(f"unknown disclosure {method!r}; use suppress or cellkey")
+        return cls(level, base, codes, conf, sup, method)
 
     def query(self, **changes: Any) -> dict[str, Any]:
         """URL query parameters of these options (with ``changes``)."""
         values = {"level": self.level, "base": self.base, "area": ",".join(self.areas),
-                  "confidence": self.confidence, "suppress_below": self.suppress_below}
+                  "confidence": self.confidence, "suppress_below": self.suppress_below,
+                  "disclosure": None if self.disclosure == "suppress" else self.disclosure}
         values.update(changes)
         return {k: v for k, v in values.items() if v not in ("", None)}
 
@@ -150,7 +157,7 @@ def profile_upload(state: WebState, upload: Upload, options: ProfileOptions) -> 
             upload.results[key] = profile_file(
                 upload.matched, store=store, level=options.level, base=options.base,
                 areas=list(options.areas) or None, confidence=options.confidence,
-                suppress_below=options.suppress_below)
+                suppress_below=options.suppress_below, disclosure=options.disclosure)
     return upload.results[key]
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from oacinsight.maps.choropleth import add_rates, map_values
+from oacinsight.maps.choropleth import add_rates, hidden_areas, map_values
 from oacinsight.web import core
 from oacinsight.web.state import WebState
 
@@ -97,7 +97,8 @@ def _values(state: WebState, layer: str, measure: str, token: str | None, area: 
 def download_map(request: Request, token: str, layer: str, suppress_below: int = 10
                  ) -> Response:
     """The layer's areas with customers, residents, rate, index and main OAC group.
-    Counts of 1 to ``suppress_below - 1`` customers are blanked (and their rate/index)."""
+    Counts of 0 to ``suppress_below - 1`` customers are blanked (and their rate/index),
+    and further areas as the map hides them (:func:`hidden_areas`)."""
     state = _state(request)
     if layer == core.POINTS:
         from oacinsight.errors import OacInsightError
@@ -106,7 +107,7 @@ def download_map(request: Request, token: str, layer: str, suppress_below: int =
     up = state.get(token)
     _, frame = _values(state, layer, "customers", token, None, suppress_below)
     data = add_rates(frame)
-    hide = (data["customers"] > 0) & (data["customers"] < suppress_below)
+    hide = hidden_areas(data["customers"], suppress_below)
     data.loc[hide, ["customers", "rate", "index"]] = None
     props = {r["code"]: r for r in core.records(data)}
     text, _ = core.layer_geojson(state, layer)

@@ -1,0 +1,212 @@
+"""The structure of a nested profile table, and an integer-programming audit of it.
+
+A profile table holds cells at up to three nested levels (supergroups, groups,
+subgroups).  Every cell is the sum of the *leaves* under it (the cells with no children
+in the table), and every level adds up to the file's total, which is published.  Given
+which cells are shown, :func:`cell_ranges` works out what an attacker who knows every
+shown number and the rule ("a blank is any count from 0 up") can deduce: the smallest
+and largest value each hidden cell can take, by integer linear programming
+(``scipy.optimize.milp``).  :func:`protect` adds hidden cells until every hidden cell
+can take at least ``min_width + 1`` values.
+
+The constraint matrix is the incidence matrix of a laminar family of sets (each cell
+is a set of leaves, nested like a tree), which is totally unimodular, so the integer
+programme and its linear relaxation have the same optimum; HiGHS solves each at its
+root node.  The method is described in ``docs/profile.md`` (disclosure control).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+__all__ = ["Hierarchy", "cell_ranges", "protect"]
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """How the cells of a profile table add up.
+
+    Attributes
+    ----------
+    members : numpy.ndarray
+        ``cells × leaves`` 0/1 matrix: cell ``i`` is the sum of the leaves ``j`` with
+        ``members[i, j] == 1``.
+    levels : tuple of numpy.ndarray
+        Cell positions of each level; each level adds up to the published total.
+    parent : numpy.ndarray
+        Position of each cell's parent cell, or -1.
+    level_rank : numpy.ndarray
+        0 for the top level present, 1 for the next, ...
+    leaves : numpy.ndarray
+        Cell position of each leaf (column of ``members``).
+    """
+
+    members: np.ndarray
+    levels: tuple[np.ndarray, ...]
+    parent: np.ndarray
+    level_rank: np.ndarray
+    leaves: np.ndarray
+
+    @classmethod
+    def flat(cls, n: int) -> Hierarchy:
+        """``n`` cells of one level that add up to a published total."""
+        return cls(np.eye(n, dtype=float), (np.arange(n),), np.full(n, -1),
+                   np.zeros(n, dtype=int), np.arange(n))
+
+    @classmethod
+    def nested(cls, rank: Sequence[int], parent: Sequence[int]) -> Hierarchy:
+        """Cells with a level rank each and the position of their parent (-1: none)."""
+        rank_arr = np.asarray(rank, dtype=int)
+        parent_arr = np.asarray(parent, dtype=int)
+        n = len(rank_arr)
+        has_child = np.zeros(n, dtype=bool)
+        has_child[parent_arr[parent_arr >= 0]] = True
+        leaves = np.flatnonzero(~has_child)
+        members = np.zeros((n, len(leaves)), dtype=float)
+        for j, leaf in enumerate(leaves):
+            cell = int(leaf)
+            while cell >= 0:
+                members[cell, j] = 1.0
+                cell = int(parent_arr[cell])
+        levels = tuple(np.flatnonzero(rank_arr == r) for r in sorted(set(rank_arr.tolist())))
+        return cls(members, levels, parent_arr, rank_arr, leaves)
+
+    def consistent(self, values: np.ndarray) -> bool:
+        """True when every parent equals the sum of its children and levels agree."""
+        if not np.allclose(self.members @ values[self.leaves], values):
+            return False
+        totals = [values[idx].sum() for idx in self.levels]
+        return bool(np.allclose(totals, totals[0]))
+
+
+def _solve(objective: np.ndarray, a_eq: np.ndarray, b_eq: np.ndarray, upper: float) -> float:
+    """Minimum of ``objective @ x`` over integer ``0 <= x <= upper`` with ``a_eq x = b_eq``."""
+    n = len(objective)
+    constraints = [LinearConstraint(a_eq, b_eq, b_eq)] if len(b_eq) else []
+    res = milp(objective, integrality=np.ones(n), bounds=Bounds(0, upper),
+               constraints=constraints)
+    if res.status != 0 or res.fun is None:  # infeasible only for an inconsistent table
+        return float("nan")
+    return float(round(res.fun))
+
+
+def cell_ranges(
+    values: np.ndarray, hidden: np.ndarray, hierarchy: Hierarchy, cells: Sequence[int],
+    *, stop_at: int | None = None,
+) -> dict[int, tuple[float, float]]:
+    """Smallest and largest value each of ``cells`` can take given the shown cells.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        True counts of every cell.
+    hidden : numpy.ndarray
+        Booleans, True for a hidden cell.
+    hierarchy : Hierarchy
+        How the cells add up.
+    cells : sequence of int
+        Positions of the cells to bound.
+    stop_at : int, optional
+        When the maximum is already ``stop_at`` above the true value, the minimum is
+        not computed (``-inf``): the range is wide enough, and one solve is saved.
+
+    Returns
+    -------
+    dict of int to (float, float)
+        ``(low, high)`` per cell.
+    """
+    m = hierarchy.members
+    totals = np.array([values[idx].sum() for idx in hierarchy.levels], dtype=float)
+    shown = np.flatnonzero(~hidden)
+    level_rows = np.array([m[idx].sum(axis=0) for idx in hierarchy.levels])
+    a_eq = np.vstack([m[shown], level_rows]) if len(shown) else level_rows
+    b_eq = np.concatenate([values[shown], totals])
+    total = float(totals.max())
+    out: dict[int, tuple[float, float]] = {}
+    for cell in cells:
+        high = -_solve(-m[cell], a_eq, b_eq, total)
+        if stop_at is not None and high - values[cell] >= stop_at:
+            out[int(cell)] = (-math.inf, high)  # wide enough whatever the minimum
+            continue
+        out[int(cell)] = (_solve(m[cell], a_eq, b_eq, total), high)
+    return out
+
+
+def _candidates(cell: int, hidden: np.ndarray, values: np.ndarray, h: Hierarchy) -> list[int]:
+    """Shown cells whose hiding widens ``cell``'s range, most useful first.
+
+    Siblings (same parent), then children, then the parent, then cells of the same
+    level, then any shown cell; smallest count first within each kind.
+    """
+    shown = ~hidden
+    n = len(values)
+    same_parent = (h.parent == h.parent[cell]) & (h.level_rank == h.level_rank[cell])
+    kinds = [
+        same_parent,
+        h.parent == cell,
+        np.arange(n) == h.parent[cell],
+        h.level_rank == h.level_rank[cell],
+        np.ones(n, dtype=bool),
+    ]
+    for kind in kinds:
+        pool = np.flatnonzero(kind & shown)
+        if len(pool):
+            return sorted(pool.tolist(), key=lambda p: (values[p], p))
+    return []
+
+
+def protect(
+    values: np.ndarray, hidden: np.ndarray, hierarchy: Hierarchy, *, min_width: int = 3
+) -> tuple[np.ndarray, list[int]]:
+    """Hide more cells until every hidden cell's feasible range is ``min_width`` wide.
+
+    Hiding a cell removes a constraint, so ranges only widen: a cell that passes the
+    audit once keeps passing, and only failing or newly hidden cells are re-checked.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        True counts.
+    hidden : numpy.ndarray
+        Initial (primary) hidden cells.
+    hierarchy : Hierarchy
+        How the cells add up.
+    min_width : int, default 3
+        ``high - low`` each hidden cell must reach (3: at least 4 possible values).
+
+    Returns
+    -------
+    hidden : numpy.ndarray
+        The final pattern.
+    unprotected : list of int
+        Hidden cells that could not reach ``min_width`` even with every related cell
+        hidden (only when the total is below ``min_width``).
+    """
+    hidden = hidden.copy()
+    if max(values[idx].sum() for idx in hierarchy.levels) < min_width:
+        hidden[:] = True  # a file of 0 to 2 records: no pattern can do better
+        return hidden, list(range(len(values)))
+    pending = sorted(np.flatnonzero(hidden).tolist())
+    unprotected: list[int] = []
+    while pending:
+        ranges = cell_ranges(values, hidden, hierarchy, pending, stop_at=min_width)
+        failing = [c for c in pending if not ranges[c][1] - ranges[c][0] >= min_width]
+        # (an infeasible solve gives NaN and counts as failing: hide more, never less)
+        if not failing:
+            break
+        failing.sort(key=lambda c: (hierarchy.level_rank[c], values[c], c))
+        first = failing[0]
+        extra = _candidates(first, hidden, values, hierarchy)
+        if not extra:
+            unprotected.append(first)
+            failing.remove(first)
+        else:
+            hidden[extra[0]] = True
+            failing.append(extra[0])
+        pending = sorted(failing)
+    return hidden, sorted(unprotected)
