@@ -21,6 +21,7 @@ write it outside the repository.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import string
 from collections.abc import Iterator
@@ -87,23 +88,20 @@ def make(out: Path, copies: int, multi: bool, source: Path = SOURCE) -> int:
     out.mkdir(parents=True, exist_ok=True)
     prefix = re.sub(r"_[A-Z]{1,2}\.csv$", "", files[0][1].name)  # NSPL_NOV_2021_UK
     n = 0
-    single = None if multi else open(out / f"{prefix}.csv", "wb")
-    try:
+    with contextlib.ExitStack() as stack:
+        single = None if multi else stack.enter_context(open(out / f"{prefix}.csv", "wb"))
         if single:
             single.write(header)
         for mapping in plan:
             for area, path in files:
-                dst = single or open(out / f"{prefix}_{mapping[area]}.csv", "wb")
-                if not single:
-                    dst.write(header)
-                for line in rows(path, area, mapping[area]):
-                    dst.write(line)
-                    n += 1
-                if not single:
-                    dst.close()
-    finally:
-        if single:
-            single.close()
+                with contextlib.ExitStack() as own:
+                    dst = single or own.enter_context(
+                        open(out / f"{prefix}_{mapping[area]}.csv", "wb"))
+                    if not single:
+                        dst.write(header)
+                    for line in rows(path, area, mapping[area]):
+                        dst.write(line)
+                        n += 1
     return n
 
 

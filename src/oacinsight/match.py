@@ -19,7 +19,8 @@ from typing import Any
 import pandas as pd
 
 from oacinsight.errors import InputFileError, StoreError
-from oacinsight.store import Store, lookup, matching
+from oacinsight.progress import Progress, watch
+from oacinsight.store import Store, lookup, matching, query_fraction
 from oacinsight.store.matching import ADDED_COLUMNS, STATUSES
 from oacinsight.tabular import (
     InputSource,
@@ -187,9 +188,12 @@ def reference_store(store: Store | str | os.PathLike[str] | None) -> Iterator[St
             s.close()
 
 
-def _prepare(store: Store, src: InputSource, postcode_column: str | None) -> MatchSummary:
+def _prepare(store: Store, src: InputSource, postcode_column: str | None,
+             progress: Progress | None = None) -> MatchSummary:
     con = store.con
-    columns = matching.load_input(con, src)
+    size = src.path.stat().st_size / 1e6 if src.path is not None and src.path.exists() else 0.0
+    with watch(progress, f"reading {src.name}", size, "MB", query_fraction(con)):
+        columns = matching.load_input(con, src)
     n = matching.row_count(con)
     if n == 0:
         raise InputFileError(f"{src.name}: has a header but no data rows")
@@ -219,6 +223,7 @@ def match_file(
     store: Store | str | os.PathLike[str] | None = None,
     postcode_column: str | None = None,
     report: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
 ) -> MatchSummary:
     """Match a CSV/XLSX/Parquet file and write every row, enriched, to ``output_path``.
 
@@ -233,6 +238,9 @@ def match_file(
         The column holding the postcode; found by name or content when omitted.
     report : path, optional
         Also write the summary as JSON here.
+    progress : callable, optional
+        Called with :class:`oacinsight.progress.Step` values while the input is read
+        and the output written (see :mod:`oacinsight.progress`).
 
     Returns
     -------
@@ -241,12 +249,14 @@ def match_file(
     out = Path(output_path)
     fmt = output_format(out)
     with reference_store(store) as s, open_input(input_path) as src:
-        summary = _prepare(s, src, postcode_column)
+        summary = _prepare(s, src, postcode_column, progress)
         out.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "xlsx":
             write_xlsx(matching.matched_frame(s.con), out, sheet="matched")
         else:
-            has_bom = matching.copy_matched(s.con, out, fmt)
+            with watch(progress, f"writing {out.name}", summary.rows, "rows",
+                       query_fraction(s.con)):
+                has_bom = matching.copy_matched(s.con, out, fmt)
             if fmt == "csv" and not has_bom:
                 prepend_bom(out)
     summary.output = str(out)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from oacinsight.cli.app import StoreOpt, app, edge, err
+from oacinsight.cli.app import StoreOpt, app, edge
 
 
 @app.command("area")
@@ -36,9 +36,12 @@ def area_cmd(
 
     chosen = [k for k in (indicators or "").split(",") if k.strip()] or None
     if batch:
-        result = profile_wards(code, output, store=store, comparators=comparators,
-                               within=within, indicators=chosen, compare_by=compare_by,
-                               pdf=pdf, progress=err)
+        from oacinsight.progress import console_progress
+
+        with console_progress() as show:
+            result = profile_wards(code, output, store=store, comparators=comparators,
+                                   within=within, indicators=chosen, compare_by=compare_by,
+                                   pdf=pdf, progress=show)
         typer.echo(f"{result.district.title}: {len(result.wards)} ward profiles")
         typer.echo(f"wrote {result.index_html} and one folder per area in {output}")
         return

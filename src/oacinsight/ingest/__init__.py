@@ -11,7 +11,7 @@ import hashlib
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,9 +22,8 @@ from oacinsight.errors import IngestError
 from oacinsight.ingest.detect import KINDS, Detected, detect
 from oacinsight.ingest.sniff import TABULAR_SUFFIXES, Peek, peek
 from oacinsight.maps import formats as geo
-from oacinsight.store import Store, _first_line, loaders, lookup
-
-Progress = Callable[[str], None]
+from oacinsight.progress import Progress, say, watch
+from oacinsight.store import Store, _first_line, loaders, lookup, query_fraction
 
 
 @dataclass
@@ -73,13 +72,13 @@ def ingest(
     kind : str, optional
         Force every file to be read as this kind (see ``detect.KINDS``).
     progress : callable, optional
-        Called with one line of text per file.
+        Called with :class:`oacinsight.progress.Step` values: a line per file, and how
+        far loading each file and building the postcode lookup has got.
 
     Returns
     -------
     IngestReport
     """
-    say = progress or (lambda _msg: None)
     report = IngestReport()
     with tempfile.TemporaryDirectory(prefix="oacinsight-ingest-") as tmp:
         if kind is not None and kind not in KINDS:
@@ -92,12 +91,16 @@ def ingest(
         try:
             with store.transaction() as con:
                 loaders.ensure_tables(con)
+                done = query_fraction(con)
                 for path, found in plan:
-                    say(f"loading {path.name} as {found.describe()}")
-                    report.items.append(_load_one(store, con, path, found))
+                    say(progress, f"loading {path.name} as {found.describe()}")
+                    size = path.stat().st_size / 1e6
+                    with watch(progress, f"loading {path.name}", size, "MB", done):
+                        report.items.append(_load_one(store, con, path, found))
                 if _has_rows(con, "postcodes"):
-                    say("building the postcode lookup")
-                    report.postcodes = lookup.rebuild(con)
+                    say(progress, "building the postcode lookup")
+                    with watch(progress, "building the postcode lookup", 100, "%", done):
+                        report.postcodes = lookup.rebuild(con)
                 _link_boundaries(con)
         except duckdb.Error as exc:
             raise IngestError(f"load failed, store left unchanged: {_first_line(exc)}") from exc

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -165,6 +165,14 @@ class Store:
                 row.get("columns_used"),
             ],
         )
+
+
+def query_fraction(con: duckdb.DuckDBPyConnection) -> Callable[[], float]:
+    """The share done (0-1, negative when none is running) of the query running on
+    ``con``, to poll from another thread for progress reports."""
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
+    return lambda: con.query_progress() / 100
 
 
 def _sql_str(value: object) -> str:
