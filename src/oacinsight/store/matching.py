@@ -11,7 +11,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from oacinsight import coordinates
 from oacinsight.errors import InputFileError
 from oacinsight.postcodes import BFPO_REGEX, POSTCODE_KEY_REGEX, STRIP_REGEX
 from oacinsight.store import _sql_str, pcindex
@@ -132,6 +131,8 @@ def postcode_index(con: duckdb.DuckDBPyConnection, cache: dict[str, Any]) -> dic
 
 def _tree(cache: dict[str, Any], kind: str) -> tuple[Any, np.ndarray]:
     """A k-d tree of live postcode centroids and the index row of each tree point."""
+    from oacinsight import coordinates  # scipy: imported only when coordinates are used
+
     key = f"tree_{kind}"
     if key not in cache:
         t = cache["pcindex"].table
@@ -152,6 +153,8 @@ def _place_by_coordinates(
 
     Returns the new index, a flag per row (placed by coordinates) and the note.
     """
+    from oacinsight import coordinates
+
     xcol, ycol, kind = coords
     xy = con.sql(f"SELECT TRY_CAST({q(xcol)} AS DOUBLE) AS x, TRY_CAST({q(ycol)} AS DOUBLE) AS y "
                  "FROM temp.inp").to_arrow_table()
