@@ -96,9 +96,12 @@ def bench_ingest(directory: Path, base: Path, repeat: int) -> dict[str, dict[str
     return out
 
 
-def match_cmd(inp: Path, store: Path, out: Path) -> list[str]:
-    return whole.oacinsight("match", str(inp), "-o", str(out), "--postcode-column", "postcode",
-                            "--store", str(store))
+def match_cmd(inp: Path, store: Path, out: Path, src: Path | None = None) -> list[str]:
+    """``oacinsight match``; with ``src``, the sources of another version (e.g. a
+    ``git archive`` of an earlier commit) instead of this checkout's."""
+    cmd = whole.oacinsight("match", str(inp), "-o", str(out), "--postcode-column", "postcode",
+                           "--store", str(store))
+    return ["/usr/bin/env", f"PYTHONPATH={src}", *cmd] if src else cmd
 
 
 def main() -> None:
@@ -107,6 +110,8 @@ def main() -> None:
     ap.add_argument("--copies", type=int, default=25)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip", nargs="*", default=[], choices=["ingest", "small", "large"])
+    ap.add_argument("--before", type=Path, help="also time match with the oacinsight sources "
+                    "in this folder (e.g. git archive COMMIT src | tar -x -C /tmp/before)")
     args = ap.parse_args()
     base, directory = args.dir, args.dir / "directory"
     if not directory.exists():
@@ -126,10 +131,12 @@ def main() -> None:
     if "small" not in args.skip:
         print("match of 1,000 rows: national vs one-area store", flush=True)
         small = wigan_input(1000)
-        results["match_1k"] = r = whole.compare({
-            "national": match_cmd(small, national, WORK / "out_1k_national.csv"),
-            "one_area": match_cmd(small, one_area, WORK / "out_1k_one_area.csv"),
-        }, repeat=args.repeat)
+        cmds = {"national": match_cmd(small, national, WORK / "out_1k_national.csv"),
+                "one_area": match_cmd(small, one_area, WORK / "out_1k_one_area.csv")}
+        if args.before:
+            cmds["before_national"] = match_cmd(small, national, WORK / "out_1k_before.csv",
+                                                args.before)
+        results["match_1k"] = r = whole.compare(cmds, repeat=args.repeat)
         results["match_1k_ratio"] = round(
             r["national"]["best_wall_s"] / r["one_area"]["best_wall_s"], 2)
     if "large" not in args.skip:
@@ -144,10 +151,11 @@ def main() -> None:
             con.close()
         pandas = [sys.executable, str(REPO / "benchmarks" / "pandas_match.py"), str(big),
                   str(parquet), str(WORK / "out_1m_pandas.csv")]
-        results["match_1m"] = r = whole.compare({
-            "oacinsight": match_cmd(big, national, WORK / "out_1m_national.csv"),
-            "pandas": pandas,
-        }, repeat=args.repeat)
+        cmds = {"oacinsight": match_cmd(big, national, WORK / "out_1m_national.csv"),
+                "pandas": pandas}
+        if args.before:
+            cmds["before"] = match_cmd(big, national, WORK / "out_1m_before.csv", args.before)
+        results["match_1m"] = r = whole.compare(cmds, repeat=args.repeat)
         results["match_1m_speedup"] = round(
             r["pandas"]["best_wall_s"] / r["oacinsight"]["best_wall_s"], 2)
     whole.save(saved, results)
@@ -167,12 +175,17 @@ def report(results: dict) -> None:
         print(f"match 1k: national {r['national']['best_wall_s']:.2f} s / "
               f"{r['national']['peak_mb']:.0f} MB; one area {r['one_area']['best_wall_s']:.2f} s"
               f"; ratio {results['match_1k_ratio']} (target <= 1.5, <= 400 MB)")
+        if "before_national" in r:
+            print(f"  before: {r['before_national']['best_wall_s']:.2f} s / "
+                  f"{r['before_national']['peak_mb']:.0f} MB")
     if "match_1m" in results:
         r = results["match_1m"]
         print(f"match 1M: oacinsight {r['oacinsight']['best_wall_s']:.2f} s / "
               f"{r['oacinsight']['peak_mb']:.0f} MB; pandas {r['pandas']['best_wall_s']:.2f} s / "
               f"{r['pandas']['peak_mb']:.0f} MB; speed-up {results['match_1m_speedup']}x "
               "(target >= 4, <= 1024 MB)")
+        if "before" in r:
+            print(f"  before: {r['before']['best_wall_s']:.2f} s / {r['before']['peak_mb']:.0f} MB")
 
 
 if __name__ == "__main__":
