@@ -188,11 +188,16 @@ def reference_store(store: Store | str | os.PathLike[str] | None) -> Iterator[St
             s.close()
 
 
+def _unknown() -> float:
+    return -1.0
+
+
 def _prepare(store: Store, src: InputSource, postcode_column: str | None,
              progress: Progress | None = None) -> MatchSummary:
     con = store.con
     size = src.path.stat().st_size / 1e6 if src.path is not None and src.path.exists() else 0.0
-    with watch(progress, f"reading {src.name}", size, "MB", query_fraction(con)):
+    done = query_fraction(con) if progress else _unknown
+    with watch(progress, f"reading {src.name}", size, "MB", done):
         columns = matching.load_input(con, src)
     n = matching.row_count(con)
     if n == 0:
@@ -254,8 +259,8 @@ def match_file(
         if fmt == "xlsx":
             write_xlsx(matching.matched_frame(s.con), out, sheet="matched")
         else:
-            with watch(progress, f"writing {out.name}", summary.rows, "rows",
-                       query_fraction(s.con)):
+            done = query_fraction(s.con) if progress else _unknown
+            with watch(progress, f"writing {out.name}", summary.rows, "rows", done):
                 has_bom = matching.copy_matched(s.con, out, fmt)
             if fmt == "csv" and not has_bom:
                 prepend_bom(out)

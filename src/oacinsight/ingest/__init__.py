@@ -91,7 +91,7 @@ def ingest(
         try:
             with store.transaction() as con:
                 loaders.ensure_tables(con)
-                done = query_fraction(con)
+                done = query_fraction(con) if progress else (lambda: -1.0)
                 for path, found in plan:
                     say(progress, f"loading {path.name} as {found.describe()}")
                     size = path.stat().st_size / 1e6
