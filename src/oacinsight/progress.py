@@ -182,8 +182,8 @@ def _bars(console: Any) -> Any:
             return Text(f"{speed:,.1f} {unit}/s" if speed else "", style="progress.data.speed")
 
     return Bars(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), Rate(),
-                TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-                console=console)
+                TimeElapsedColumn(), TextColumn("elapsed,"), TimeRemainingColumn(),
+                TextColumn("left"), console=console)
 
 
 @contextmanager
