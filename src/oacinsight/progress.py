@@ -105,8 +105,8 @@ class _Plain:
                 self._line(f"{step.task}: done in {now - t0:,.0f} s")
             self.last[step.task] = -1
             return
-        if now - t0 < DELAY or now - self.last.get(step.task, t0) < PLAIN_EVERY:
-            return
+        if step.done <= 0 or now - t0 < DELAY or now - self.last.get(step.task, t0) < PLAIN_EVERY:
+            return  # too soon, or nothing measured yet (no rate to give)
         self.last[step.task] = now
         self._line(f"{step.task}: {_detail(step, now - t0)}")
 
