@@ -68,7 +68,7 @@ def test_national_store_gives_the_answers_of_the_18_area_store(national, real_st
     assert a.counts == b.counts
     assert b.counts["matched"] == 40_022  # live postcodes with an OAC (the rest: terminated,
     # Scotland, islands: see test_realdata_match)
-    pd.testing.assert_frame_equal(a.by_authority, b.by_authority)
+    pd.testing.assert_frame_equal(a.by_authority, b.by_authority)  # ties: ordered by code
     # the same through match_records (a DataFrame in, the in-memory path)
     frame = pd.read_csv(customers, dtype=str, keep_default_na=False).head(5000)
     pd.testing.assert_frame_equal(match_records(frame, store=store).frame,

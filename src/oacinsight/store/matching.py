@@ -354,7 +354,7 @@ def authority_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "SELECT coalesce(laua, '(none)') AS laua, any_value(_laua_name) AS name, "
         "count(*) AS rows, count(*) FILTER (WHERE match_status IN ('matched', "
-        "'matched_terminated')) AS matched FROM temp.res GROUP BY 1 ORDER BY rows DESC"
+        "'matched_terminated')) AS matched FROM temp.res GROUP BY 1 ORDER BY rows DESC, laua"
     ).df()
 
 
