@@ -86,3 +86,29 @@ def test_terminal_bars_start_after_a_second(clock):
     bars(Step("a message"))
     bars.close()
     assert "a message" in out.getvalue()
+
+
+def test_ingest_and_match_report_their_steps(tmp_path, tiny_store):
+    from tests.tiny import write_tiny_reference
+
+    from oacinsight.ingest import ingest
+    from oacinsight.match import match_file
+    from oacinsight.store import Store
+
+    files = write_tiny_reference(tmp_path / "ref")
+    seen: list[Step] = []
+    with Store(tmp_path / "s.duckdb") as s:
+        ingest(files, s, progress=seen.append)
+    messages = [st.task for st in seen if st.total is None]
+    assert messages[-1] == "building the postcode lookup"
+    assert any(m.startswith("loading ") and " as postcode_directory" in m for m in messages)
+    finished = [st for st in seen if st.finished]
+    assert {st.task for st in finished} >= {"building the postcode lookup",
+                                            *(f"loading {f.name}" for f in files)}
+    csv = tmp_path / "c.csv"
+    csv.write_text("id,postcode\n1,YY1 1AA\n2,\n")
+    steps: list[Step] = []
+    match_file(csv, tmp_path / "out.csv", store=tiny_store, progress=steps.append)
+    assert [(st.task, st.done, st.total) for st in steps if st.finished] == [
+        ("reading c.csv", csv.stat().st_size / 1e6, csv.stat().st_size / 1e6),
+        ("writing out.csv", 2, 2)]
