@@ -20,7 +20,8 @@ import pandas as pd
 
 from oacinsight.errors import InputFileError, OutputError, StoreError
 from oacinsight.outputs import atomic_output, check_output_path, same_file, write_text_atomic
-from oacinsight.store import Store, lookup, matching
+from oacinsight.progress import Progress, watch
+from oacinsight.store import Store, lookup, matching, query_fraction
 from oacinsight.store.matching import ADDED_COLUMNS, STATUSES
 from oacinsight.tabular import (
     InputSource,
@@ -203,9 +204,17 @@ def reference_store(store: Store | str | os.PathLike[str] | None) -> Iterator[St
             s.close()
 
 
-def _prepare(store: Store, src: InputSource, postcode_column: str | None) -> MatchSummary:
+def _unknown() -> float:
+    return -1.0
+
+
+def _prepare(store: Store, src: InputSource, postcode_column: str | None,
+             progress: Progress | None = None) -> MatchSummary:
     con = store.con
-    columns = matching.load_input(con, src)
+    size = src.path.stat().st_size / 1e6 if src.path is not None and src.path.exists() else 0.0
+    done = query_fraction(con) if progress else _unknown
+    with watch(progress, f"reading {src.name}", size, "MB", done):
+        columns = matching.load_input(con, src)
     n = matching.row_count(con)
     if n == 0:
         raise InputFileError(f"{src.name}: has a header but no data rows")
@@ -236,6 +245,7 @@ def match_file(
     postcode_column: str | None = None,
     report: str | os.PathLike[str] | None = None,
     input_name: str | None = None,
+    progress: Progress | None = None,
 ) -> MatchSummary:
     """Match a CSV/XLSX/Parquet file and write every row, enriched, to ``output_path``.
 
@@ -252,6 +262,9 @@ def match_file(
         Also write the summary as JSON here.
     input_name : str, optional
         The input's name in messages and the summary (e.g. an upload's original name).
+    progress : callable, optional
+        Called with :class:`oacinsight.progress.Step` values while the input is read
+        and the output written (see :mod:`oacinsight.progress`).
 
     Outputs are written to a temporary file and renamed into place: a failed or
     interrupted run leaves no partial file.
@@ -264,9 +277,9 @@ def match_file(
     check_outputs(input_path, out, report)
     fmt = output_format(out)
     with reference_store(store) as s, open_input(input_path, name=input_name) as src:
-        summary = _prepare(s, src, postcode_column)
+        summary = _prepare(s, src, postcode_column, progress)
         with atomic_output(out) as tmp:
-            summary.notes += _write_matched(s, tmp, fmt, out.name)
+            summary.notes += _write_matched(s, tmp, fmt, out.name, summary.rows, progress)
     summary.output = str(out)
     if report:
         write_text_atomic(report, json.dumps(summary.to_json(), indent=2, default=str),
@@ -290,12 +303,15 @@ def check_outputs(input_path: str | os.PathLike[str], out: Path,
                               "another name")
 
 
-def _write_matched(s: Store, tmp: Path, fmt: str, name: str) -> list[str]:
+def _write_matched(s: Store, tmp: Path, fmt: str, name: str, rows: int,
+                   progress: Progress | None) -> list[str]:
     """Write the matched rows to ``tmp``; return notes (cells cut for Excel)."""
     if fmt == "xlsx":
         return [n.replace(tmp.name, name) for n in write_xlsx(
             matching.matched_frame(s.con), tmp, sheet="matched")]
-    has_bom = matching.copy_matched(s.con, tmp, fmt)
+    done = query_fraction(s.con) if progress else _unknown
+    with watch(progress, f"writing {name}", rows, "rows", done):
+        has_bom = matching.copy_matched(s.con, tmp, fmt)
     if fmt == "csv" and not has_bom:
         prepend_bom(tmp)
     return []

@@ -22,6 +22,7 @@ from oacinsight.areas.profile import MostlyMissingError, build_profile, open_con
 from oacinsight.areas.result import AreaProfile
 from oacinsight.errors import OacInsightError
 from oacinsight.outputs import atomic_output, write_text_atomic
+from oacinsight.progress import Progress, Step
 from oacinsight.store import Store
 from oacinsight.tabular import neutralise
 
@@ -70,7 +71,7 @@ def profile_wards(
     compare_by: str = "both",
     pdf: bool = True,
     jobs: int | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> BatchResult:
     """Profile a local authority and every ward in it; write each to its own folder.
 
@@ -88,7 +89,7 @@ def profile_wards(
         Processes writing the files (charts, PDF, XLSX) while the profiles are computed;
         default: the number of CPUs, at most 4.  1 writes in this process.
     progress : callable, optional
-        Called with one line per area.
+        Called with :class:`oacinsight.progress.Step` values: wards done of all.
 
     Returns
     -------
@@ -106,8 +107,7 @@ def profile_wards(
     ctx = open_context(store, indicators)
     try:
         options = {"comparators": comparators, "within": within, "compare_by": compare_by}
-        result = _run(ctx, request, Path(out_dir), options, pdf, jobs,
-                      progress or (lambda _m: None))
+        result = _run(ctx, request, Path(out_dir), options, pdf, jobs, progress)
         _write_index(result)
         return result
     finally:
@@ -116,7 +116,7 @@ def profile_wards(
 
 
 def _run(ctx: AreaContext, request: AreaRequest, out: Path, options: dict[str, Any],
-         pdf: bool, jobs: int | None, say: Callable[[str], None]) -> BatchResult:
+         pdf: bool, jobs: int | None, progress: Progress | None) -> BatchResult:
     """Profile the district and its wards; files are written as profiles are made."""
     lad = build_profile(ctx, request, **options)
     result = BatchResult(out, lad)
@@ -124,16 +124,19 @@ def _run(ctx: AreaContext, request: AreaRequest, out: Path, options: dict[str, A
     wards = sorted(homes.index[homes == request.code])
     with _writer(jobs) as submit:
         submit(lad, out / lad.code, pdf)
-        for i, ward in enumerate(wards, start=1):
-            say(f"[{i}/{len(wards)}] ward {ward}")
+        task = f"ward profiles of {request.code}"
+        for i, ward in enumerate(wards):
+            if progress is not None:
+                progress(Step(task, i, len(wards), "wards"))
             try:
                 profile = build_profile(ctx, AreaRequest("ward", ward), **options)
             except MostlyMissingError as exc:
-                say(f"  not profiled: {exc}")
                 result.skipped.append((ward, str(exc)))
                 continue
             submit(profile, out / ward, pdf)
             result.wards.append(profile)
+        if progress is not None:
+            progress(Step(task, len(wards), len(wards), "wards"))
     return result
 
 

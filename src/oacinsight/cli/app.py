@@ -165,10 +165,12 @@ def data_ingest(
 ) -> None:
     """Recognise official ONS files by their columns and load them as published."""
     from oacinsight.ingest import ingest
+    from oacinsight.progress import console_progress
     from oacinsight.store import Store
 
     with Store(store) as s:
-        report = ingest(paths, s, kind=kind, force=force, progress=err)
+        with console_progress() as show:
+            report = ingest(paths, s, kind=kind, force=force, progress=show)
         for item in report.items:
             if item.action == "loaded":
                 typer.echo(f"{item.file}: {item.kind} ({item.detail}) {item.rows:,} rows")
@@ -226,9 +228,11 @@ def match_cmd(
 ) -> None:
     """Attach output area, OAC group, LSOA, ward, district and IMD rank to every row."""
     from oacinsight.match import match_file
+    from oacinsight.progress import console_progress
 
-    summary = match_file(input, output, store=store, postcode_column=postcode_column,
-                         report=report)
+    with console_progress() as show:
+        summary = match_file(input, output, store=store, postcode_column=postcode_column,
+                             report=report, progress=show)
     typer.echo(summary.text())
     typer.echo(f"wrote {output}" + (f" and {report}" if report else ""))
 

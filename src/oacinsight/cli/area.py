@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from oacinsight.cli.app import StoreOpt, app, edge, err
+from oacinsight.cli.app import StoreOpt, app, edge
 
 
 @app.command("area")
@@ -39,9 +39,12 @@ def area_cmd(
     check_output_folder(output)  # before any work: a file, a bad name, no permission
     chosen = [k for k in (indicators or "").split(",") if k.strip()] or None
     if batch:
-        result = profile_wards(code, output, store=store, comparators=comparators,
-                               within=within, indicators=chosen, compare_by=compare_by,
-                               pdf=pdf, progress=err)
+        from oacinsight.progress import console_progress
+
+        with console_progress() as show:
+            result = profile_wards(code, output, store=store, comparators=comparators,
+                                   within=within, indicators=chosen, compare_by=compare_by,
+                                   pdf=pdf, progress=show)
         for line in result.district.coverage:
             typer.echo(line)
         typer.echo(f"{result.district.title}: {len(result.wards)} ward profiles")

@@ -11,7 +11,7 @@ import hashlib
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,9 +23,8 @@ from oacinsight.ingest import validate
 from oacinsight.ingest.detect import KINDS, Detected, detect
 from oacinsight.ingest.sniff import TABULAR_SUFFIXES, Peek, peek
 from oacinsight.maps import formats as geo
-from oacinsight.store import Store, _first_line, loaders, lookup
-
-Progress = Callable[[str], None]
+from oacinsight.progress import Progress, say, watch
+from oacinsight.store import Store, _first_line, loaders, lookup, query_fraction
 
 
 @dataclass
@@ -81,28 +80,32 @@ def ingest(
         one that would shrink what the store holds for an area, a few malformed rows.
         Files the checks refuse outright are never loaded.
     progress : callable, optional
-        Called with one line of text per file.
+        Called with :class:`oacinsight.progress.Step` values: a line per file, and how
+        far loading each file and building the postcode lookup has got.
 
     Returns
     -------
     IngestReport
     """
-    say = progress or (lambda _msg: None)
     report = IngestReport()
     with tempfile.TemporaryDirectory(prefix="oacinsight-ingest-") as tmp:
         plan = _plan_some(paths, Path(tmp), kind, report)
         sources = {path: _readable(path, Path(tmp)) for path, _found in plan}
         report.warnings = _check(store, [(p, sources[p], found) for p, found in plan],
-                                 force, say)
+                                 force, lambda line: say(progress, line))
         try:
             with store.transaction() as con:
                 loaders.ensure_tables(con)
+                done = query_fraction(con) if progress else (lambda: -1.0)
                 for path, found in plan:
-                    say(f"loading {path.name} as {found.describe()}")
-                    report.items.append(_load_one(store, con, path, sources[path], found))
+                    say(progress, f"loading {path.name} as {found.describe()}")
+                    size = path.stat().st_size / 1e6
+                    with watch(progress, f"loading {path.name}", size, "MB", done):
+                        report.items.append(_load_one(store, con, path, sources[path], found))
                 if _has_rows(con, "postcodes"):
-                    say("building the postcode lookup")
-                    report.postcodes = lookup.rebuild(con)
+                    say(progress, "building the postcode lookup")
+                    with watch(progress, "building the postcode lookup", 100, "%", done):
+                        report.postcodes = lookup.rebuild(con)
                 _link_boundaries(con)
         except duckdb.Error as exc:
             raise IngestError(f"load failed, store left unchanged: {_first_line(exc)}") from exc

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -268,6 +268,14 @@ def explain_open_error(path: Path, exc: BaseException) -> str:
         return (f"the store {path} cannot be written (read-only file or folder): loading "
                 "needs a store you can write; give another --store")
     return f"cannot open the store {path}: {_first_line(exc)}"
+
+
+def query_fraction(con: duckdb.DuckDBPyConnection) -> Callable[[], float]:
+    """The share done (0-1, negative when none is running) of the query running on
+    ``con``, to poll from another thread for progress reports."""
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
+    return lambda: con.query_progress() / 100
 
 
 def _sql_str(value: object) -> str:

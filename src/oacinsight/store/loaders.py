@@ -57,9 +57,11 @@ def source_sql(paths: list[Path]) -> str:
     files = "[" + ", ".join(f"'{_sql_str(p)}'" for p in paths) + "]"
     if all(p.suffix.lower() == ".parquet" for p in paths):
         return f"read_parquet({files}, union_by_name=true)"
+    # Every column is read as text, so the sniffer only needs a sample to find the
+    # dialect; sniffing the whole file (sample_size=-1) read a 1 GB directory twice.
     return (
         f"read_csv({files}, header=true, all_varchar=true, union_by_name=true, "
-        "sample_size=-1)"
+        "sample_size=20480)"
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 
 from oacinsight.oac import SUPERGROUP_NAMES
-from oacinsight.store import _sql_str
+from oacinsight.store import _sql_str, pcindex
 
 _NO_OAC_NOTE = """
 CASE
@@ -128,7 +128,8 @@ def derived_version(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild ``pc_lookup``, ``pc_districts`` and ``oa_areas``; returns the postcodes."""
+    """Rebuild ``pc_lookup``, ``pc_districts``, ``oa_areas`` and the postcode index file
+    beside the store (:mod:`.pcindex`); returns the postcodes."""
     default_names = ", ".join(
         f"('{code}', '{_sql_str(name)}')" for code, name in SUPERGROUP_NAMES.items()
     )
@@ -138,6 +139,7 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> int:
     rebuild_oa_areas(con)
     con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('derived_version', ?)", [DERIVED_VERSION])
+    pcindex.write(con)
     return int(con.execute("SELECT count(*) FROM pc_lookup").fetchall()[0][0])  # type: ignore[index]
 
 _OA_AREAS = """

@@ -11,10 +11,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from oacinsight import coordinates
 from oacinsight.errors import InputFileError
 from oacinsight.postcodes import BFPO_REGEX, POSTCODE_KEY_REGEX, STRIP_REGEX
-from oacinsight.store import _sql_str
+from oacinsight.store import _sql_str, pcindex
 from oacinsight.tabular import FORMULA_START, PLAIN_NUMBER_REGEX, InputSource
 from oacinsight.tabular import neutralise as neutralise_cell
 
@@ -126,40 +125,31 @@ CASE WHEN _by_coords THEN _coord_note || coalesce('; ' || nullif(_note, ''), '')
      ELSE 'not in the postcode directory ({edition}): new since that edition, or mistyped'
 END
 """
-LOOKUP_FIELDS = (*ADDED_COLUMNS[:-2], "status", "note", "laua_name")
+LOOKUP_FIELDS = pcindex.FIELDS  # == (*ADDED_COLUMNS[:-2], "status", "note", "laua_name")
 
 
-COORD_FIELDS = ("easting", "northing", "long", "lat")
-
-
-def lookup_arrow(con: duckdb.DuckDBPyConnection, cache: dict[str, Any]) -> dict[str, Any]:
-    """``pc_lookup`` as Arrow (repeated text dictionary-encoded), kept in ``cache``;
-    with the postcode centroids (``coords``) in the same row order."""
-    if "lookup" not in cache:
-        sql = (f"SELECT pc_key, {', '.join(LOOKUP_FIELDS)}, {', '.join(COORD_FIELDS)}, "
-               "doterm IS NULL AS live FROM pc_lookup")
-        table = con.sql(sql).to_arrow_table()
-        cache["coords"] = {c: table[c].to_numpy(zero_copy_only=False)
-                           for c in (*COORD_FIELDS, "live")}
-        table = table.drop([*COORD_FIELDS, "live"])
-        table = pa.table({
-            c: pc.dictionary_encode(table[c]) if c != "pc_key" and pa.types.is_string(
-                table[c].type) else table[c] for c in table.column_names
-        })
-        cache["lookup"] = table
+def postcode_index(con: duckdb.DuckDBPyConnection, cache: dict[str, Any]) -> dict[str, Any]:
+    """The store's postcode index (:mod:`.pcindex`, memory-mapped when its file is there)
+    and the known postcode areas and districts, kept in ``cache``."""
+    if "pcindex" not in cache:
+        cache["pcindex"] = pcindex.load(con)
         cache["areas"] = con.sql("SELECT DISTINCT area FROM pc_districts").to_arrow_table()[0]
         cache["districts"] = con.sql("SELECT district FROM pc_districts").to_arrow_table()[0]
     return cache
 
 
 def _tree(cache: dict[str, Any], kind: str) -> tuple[Any, np.ndarray]:
-    """A k-d tree of live postcode centroids and the lookup row of each tree point."""
+    """A k-d tree of live postcode centroids and the index row of each tree point."""
+    from oacinsight import coordinates  # scipy: imported only when coordinates are used
+
     key = f"tree_{kind}"
     if key not in cache:
-        c = cache["coords"]
-        x, y = (c["easting"], c["northing"]) if kind == "bng" else (c["long"], c["lat"])
-        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        keep = np.flatnonzero(np.isfinite(x) & np.isfinite(y) & np.asarray(c["live"], bool))
+        t = cache["pcindex"].table
+        x, y = (t["easting"], t["northing"]) if kind == "bng" else (t["long"], t["lat"])
+        x = np.asarray(x.to_numpy(), dtype=float)
+        y = np.asarray(y.to_numpy(), dtype=float)
+        live = np.asarray(t["live"].to_numpy(), dtype=bool)
+        keep = np.flatnonzero(np.isfinite(x) & np.isfinite(y) & live)
         cache[key] = (coordinates.build_tree(x[keep], y[keep], kind), keep)
     return cache[key]
 
@@ -168,10 +158,12 @@ def _place_by_coordinates(
     con: duckdb.DuckDBPyConnection, cache: dict[str, Any], idx: pa.Array,
     coords: tuple[str, str, str],
 ) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """Fill lookup rows for records with no postcode match but usable coordinates.
+    """Fill index rows for records with no postcode match but usable coordinates.
 
     Returns the new index, a flag per row (placed by coordinates) and the note.
     """
+    from oacinsight import coordinates
+
     xcol, ycol, kind = coords
     xy = con.sql(f"SELECT TRY_CAST({q(xcol)} AS DOUBLE) AS x, TRY_CAST({q(ycol)} AS DOUBLE) AS y "
                  "FROM temp.inp").to_arrow_table()
@@ -186,9 +178,10 @@ def _place_by_coordinates(
     where = np.flatnonzero(need)[hit >= 0]
     index[where] = rows[hit[hit >= 0]]
     placed[where] = True
-    pcs = cache["lookup"]["postcode_clean"].to_pylist()
-    for i, d in zip(where, dist[hit >= 0], strict=True):
-        notes[i] = f"placed by coordinates: nearest postcode {pcs[int(index[i])]}, {d:.0f} m away"
+    pcs = cache["pcindex"].table["postcode_clean"].take(
+        pa.array(index[where].astype(np.int64))).to_pylist()
+    for i, pcd, d in zip(where, pcs, dist[hit >= 0], strict=True):
+        notes[i] = f"placed by coordinates: nearest postcode {pcd}, {d:.0f} m away"
     new_idx = pa.array(np.where(np.isnan(index), 0, index).astype(np.int64),
                        mask=np.isnan(index))
     return new_idx, pa.array(placed), pa.array(notes, type=pa.string())
@@ -196,20 +189,21 @@ def _place_by_coordinates(
 
 def _lookup_rows(con: duckdb.DuckDBPyConnection, postcode_column: str,
                  cache: dict[str, Any], coords: tuple[str, str, str] | None) -> pa.Table:
-    """The lookup fields for every input row, in input order (Arrow gather, no sort)."""
-    ref = lookup_arrow(con, cache)
+    """The lookup fields for every input row, in input order (binary search in the sorted
+    postcode index, then an Arrow gather: no sort, no join)."""
+    ref = postcode_index(con, cache)
     pcol = q(postcode_column)
     keys = con.sql(
         f"SELECT {_key_expr(pcol)} AS k, trim(coalesce(CAST({pcol} AS VARCHAR), '')) = '' AS b "
         "FROM temp.inp"
     ).to_arrow_table()
     key = keys["k"]
-    idx = pc.index_in(key, value_set=ref["lookup"]["pc_key"])
+    idx = ref["pcindex"].find(key)
     placed = pa.array(np.zeros(len(key), dtype=bool))
     note = pa.nulls(len(key), type=pa.string())
     if coords is not None:
         idx, placed, note = _place_by_coordinates(con, cache, idx, coords)
-    rows = ref["lookup"].drop(["pc_key"]).take(idx)
+    rows = ref["pcindex"].table.select(list(LOOKUP_FIELDS)).take(idx)
     district = pc.utf8_slice_codeunits(key, 0, -3)
     area = pc.struct_field(pc.extract_regex(key, r"^(?P<a>[A-Z]*)"), [0])
     extra = {
@@ -372,7 +366,7 @@ def authority_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "SELECT coalesce(laua, '(none)') AS laua, any_value(_laua_name) AS name, "
         "count(*) AS rows, count(*) FILTER (WHERE match_status IN ('matched', "
-        "'matched_terminated')) AS matched FROM temp.res GROUP BY 1 ORDER BY rows DESC"
+        "'matched_terminated')) AS matched FROM temp.res GROUP BY 1 ORDER BY rows DESC, laua"
     ).df()
 
 

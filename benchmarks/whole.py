@@ -1,0 +1,76 @@
+"""Whole-process measurement: wall time and peak memory of a command, start to exit.
+
+Each command runs under ``/usr/bin/time -f '%e %M'`` (GNU time: elapsed seconds and the
+maximum resident set size in KiB of the process and its children), so the figures
+include Python start-up, imports, opening the store and writing the output: what a user
+waits for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TIME = "/usr/bin/time"
+
+
+def env() -> dict[str, str]:
+    """The environment of the measured commands: this checkout's sources first."""
+    e = dict(os.environ)
+    e["PYTHONPATH"] = str(REPO / "src") + os.pathsep + e.get("PYTHONPATH", "")
+    return e
+
+
+def oacinsight(*args: str) -> list[str]:
+    """The command line of ``oacinsight ARGS`` with this interpreter."""
+    return [sys.executable, "-m", "oacinsight", *args]
+
+
+def measure(cmd: list[str], *, label: str) -> dict[str, float | str]:
+    """Run ``cmd`` once; its wall time (s) and peak memory (MB)."""
+    if not Path(TIME).exists():
+        raise SystemExit(f"{TIME} (GNU time) is needed: apt-get install time")
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
+        res = subprocess.run([TIME, "-f", "%e %M", "-o", out.name, *cmd], env=env(),
+                             capture_output=True, text=True)
+        if res.returncode != 0:
+            raise SystemExit(f"{label} failed ({res.returncode}): {res.stderr[-2000:]}")
+        wall, kib = Path(out.name).read_text().split()[-2:]
+    return {"label": label, "wall_s": float(wall), "peak_mb": round(int(kib) / 1024, 1)}
+
+
+def best(cmd: list[str], *, label: str, repeat: int) -> dict[str, object]:
+    """Best wall time of ``repeat`` runs, the largest peak memory, and every run."""
+    runs = [measure(cmd, label=label) for _ in range(repeat)]
+    print(f"  {label}: " + ", ".join(f"{r['wall_s']:.2f} s/{r['peak_mb']:.0f} MB" for r in runs),
+          flush=True)
+    return {"label": label, "best_wall_s": min(float(r["wall_s"]) for r in runs),
+            "peak_mb": max(float(r["peak_mb"]) for r in runs),
+            "runs": [r["wall_s"] for r in runs]}
+
+
+def compare(cmds: dict[str, list[str]], *, repeat: int) -> dict[str, dict[str, object]]:
+    """Run the commands in turn, ``repeat`` rounds (interleaved, so a busy machine
+    slows each alike); the best wall time and the largest peak memory of each."""
+    runs: dict[str, list[dict[str, float | str]]] = {k: [] for k in cmds}
+    for _ in range(repeat):
+        for label, cmd in cmds.items():
+            runs[label].append(measure(cmd, label=label))
+    out = {}
+    for label, rs in runs.items():
+        print(f"  {label}: " + ", ".join(f"{r['wall_s']:.2f} s/{r['peak_mb']:.0f} MB"
+                                         for r in rs), flush=True)
+        out[label] = {"best_wall_s": min(float(r["wall_s"]) for r in rs),
+                      "peak_mb": max(float(r["peak_mb"]) for r in rs),
+                      "runs": [r["wall_s"] for r in rs]}
+    return out
+
+
+def save(path: Path, results: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2))
