@@ -110,7 +110,7 @@ def test_same_answers_without_the_index_file_or_with_a_stale_one(tiny_store, tmp
         w.write_table(other)
     with Store(bare, read_only=True) as s:
         assert pcindex.load(s.con).source == "memory"
-    assert _match_bytes(bare, customers, tmp_path / "c.csv") == want
+    assert _match_bytes(bare, customers, tmp_path / "d.csv") == want
     # the matched values are the hand-made ones
     res = pd.read_csv(tmp_path / "a.csv", dtype=str, encoding="utf-8-sig")
     assert res["oa21"].tolist()[:2] == ["E00000001", "E00000002"]

@@ -105,13 +105,11 @@ def test_cellkey_through_the_cli_says_so(demo, small, tmp_path) -> None:
 
 
 def test_cellkey_through_the_web_api(demo, small) -> None:
-    from fastapi.testclient import TestClient
-
-    from oacinsight.web import create_app
+    from tests.test_web_support import web_client
 
     store, _ = demo
     api = profile_file(small / "small.csv", store=store, level="all", disclosure="cellkey")
-    with TestClient(create_app(store), base_url="http://127.0.0.1:8765") as client:
+    with web_client(store) as client:
         with open(small / "small.csv", "rb") as fh:
             r = client.post("/api/profile", files={"file": ("s.csv", fh)},
                             data={"level": "all", "disclosure": "cellkey"})
