@@ -321,7 +321,7 @@ def test_every_page_with_hidden_counts(browser, app_url, few_customers):
         assert "<NA>" not in page.inner_text("body") and "NaN" not in page.inner_text("body")
     page.goto(f"{base}/u/{token}/profile")
     table = page.inner_text("#profile-table")
-    assert "hidden (fewer than 10)" in table and "\t7\t" not in table
+    assert "hidden (fewer than 10, or protecting one)" in table and "\t7\t" not in table
     page.goto(f"{base}/u/{token}/map")
     page.wait_for_selector("#map[data-drawn=true]", timeout=15_000)
     page.click("#map path.leaflet-interactive >> nth=0")

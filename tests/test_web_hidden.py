@@ -18,7 +18,7 @@ WARDS = "wards_may_2021_boundaries_uk_bgc_demoshire"
 OAS = "output_areas_dec_2021_boundaries_ew_bgc_demoshire"
 NEW_WARD = "E05999099"  # in a boundary file only: no postcode of the directory is in it
 LAD = "E06000999"
-HIDDEN = "hidden (fewer than 10)"
+HIDDEN = "hidden (fewer than 10"
 
 
 @pytest.fixture(scope="module")

@@ -64,9 +64,11 @@ def pct(value: Any, decimals: int = 1) -> str:
 
 
 def count(value: Any, threshold: Any = 10) -> str:
-    """A published count: ``1,234``, or ``hidden (fewer than 10)`` when it was hidden."""
+    """A published count: ``1,234``, or ``hidden (fewer than 10, or protecting one)`` when
+    it was hidden (a cell is hidden when it holds 0 to 9, or so that such a cell cannot be
+    worked out from the others: see docs/profile.md)."""
     if missing(value):
-        return f"hidden (fewer than {threshold})"
+        return f"hidden (fewer than {threshold}, or protecting one)"
     return num(value)
 
 
