@@ -96,10 +96,10 @@ def attach_observed(expected: pd.DataFrame, oas: pd.DataFrame, observed: pd.Seri
         raise InputFileError(
             f"{len(outside):,} observed {kind} code(s) lie outside the chosen area "
             f"(e.g. {outside[0]}); choose a wider --area or remove them")
-    per_oa = oas[[key, "lsoa", "ward", "lad"]].drop_duplicates(key) if kind != "oa" else oas
+    columns = list(dict.fromkeys([key, "lsoa", "ward", "lad"]))
+    base = oas[columns].copy() if kind == "oa" else oas[columns].drop_duplicates(key).copy()
     targets = {"oa": AREA_TYPES, "lsoa": ("lsoa", "lad"), "ward": ("ward", "lad"),
                "lad": ("lad",)}[kind]
-    base = per_oa[[key] + [c for c in ("lsoa", "ward", "lad") if c != key]].copy()
     base["obs"] = base[key].map(observed).fillna(0.0)
     for t in targets:
         col = "oa" if t == "oa" else t
