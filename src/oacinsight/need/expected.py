@@ -40,25 +40,27 @@ def expected_demand(oas: pd.DataFrame, moments: pd.DataFrame, level: str,
     OA's base, so the variance of an area is ``Σ_g (Σ_{OA∈a,g} base)² var_g``.
     """
     col = _LEVEL_COLUMN[level]
-    missing = sorted(set(oas[col]) - set(moments.index))
+    missing = sorted(set(pd.unique(oas[col].astype(object))) - set(moments.index))
     if missing:
         raise InputFileError(f"no rate for OAC {level} {', '.join(missing[:5])}, which the "
                              "area holds")
-    frame = oas.copy()
-    frame["oa_code"] = frame["oa"]
+    frame = oas.assign(oa_code=oas["oa"])
     frames = []
     for kind, key in zip(AREA_TYPES, ("oa_code", "lsoa", "ward", "lad"), strict=True):
         frames.append(_aggregate(frame, key, kind, col, moments, confidence))
     out = pd.concat(frames, ignore_index=True)
-    out["name"] = [names.get(c, c if t != "oa" else "") for c, t in
-                   zip(out["area_code"], out["area_type"], strict=True)]
+    named = out["area_code"].map(names)
+    out.insert(2, "name", named.where(named.notna(), out["area_code"].where(
+        out["area_type"] != "oa", "")).astype(object))
     return out
 
 
 def _aggregate(frame: pd.DataFrame, key: str, kind: str, col: str, moments: pd.DataFrame,
                confidence: float) -> pd.DataFrame:
     f = frame[frame[key].notna()]
-    cells = f.groupby([key, col], sort=False)["base"].sum().reset_index()
+    if kind == "oa":
+        return _per_oa(f, col, moments, confidence)
+    cells = f.groupby([key, col], sort=False, observed=True)["base"].sum().reset_index()
     m = moments.reindex(cells[col])
     cells["mean"] = cells["base"].to_numpy() * m["mean"].to_numpy()
     cells["var"] = cells["base"].to_numpy() ** 2 * m["var"].to_numpy()
@@ -67,12 +69,28 @@ def _aggregate(frame: pd.DataFrame, key: str, kind: str, col: str, moments: pd.D
     totals = grouped[["residents", "households", "base"]].sum(min_count=1)
     totals["lad"] = grouped["lad"].first()
     low, high = gamma_interval(g["mean"].to_numpy(), g["var"].to_numpy(), confidence)
-    out = pd.DataFrame({"area_code": g.index.astype(str), "area_type": kind,
-                        "residents": totals["residents"].to_numpy(),
-                        "expected": g["mean"].to_numpy(), "expected_low": low,
-                        "expected_high": high, "households": totals["households"].to_numpy(),
-                        "base": totals["base"].fillna(0.0).to_numpy(),
-                        "lad": totals["lad"].to_numpy()})
+    return _frame(g.index, kind, totals, g["mean"].to_numpy(), low, high)
+
+
+def _per_oa(f: pd.DataFrame, col: str, moments: pd.DataFrame,
+            confidence: float) -> pd.DataFrame:
+    """One group per OA: the OA's interval is its group rate's interval × its base."""
+    gl, gh = gamma_interval(moments["mean"].to_numpy(), moments["var"].to_numpy(), confidence)
+    pos = moments.index.get_indexer(f[col])
+    b = f["base"].to_numpy(dtype=float)
+    totals = f.set_index("oa")[["residents", "households", "base", "lad"]]
+    return _frame(f["oa"], "oa", totals, b * moments["mean"].to_numpy()[pos],
+                  b * gl[pos], b * gh[pos])
+
+
+def _frame(codes, kind: str, totals: pd.DataFrame, mean: np.ndarray, low: np.ndarray,
+           high: np.ndarray) -> pd.DataFrame:
+    out = pd.DataFrame({"area_code": np.asarray(codes, dtype=object), "area_type": kind,
+                        "residents": totals["residents"].to_numpy(dtype=float),
+                        "expected": mean, "expected_low": low, "expected_high": high,
+                        "households": totals["households"].to_numpy(dtype=float),
+                        "base": totals["base"].fillna(0.0).to_numpy(dtype=float),
+                        "lad": totals["lad"].to_numpy(dtype=object)})
     with np.errstate(divide="ignore", invalid="ignore"):
         out["expected_rate"] = np.where(out["base"] > 0, out["expected"] / out["base"], np.nan)
     return out

@@ -23,11 +23,12 @@ from oacinsight.need.figures import gains_figure
 from oacinsight.need.rates import RATE_COLUMNS
 from oacinsight.need.targets import GAINS_COLUMNS, TARGET_COLUMNS, TargetRules, reach_at
 from oacinsight.reports.charts import png_bytes, png_data_uri
-from oacinsight.tabular import neutralise
+from oacinsight.tabular import FORMULA_START, neutralise
 
 __all__ = ["JSON_FORMAT", "NeedResult"]
 
 JSON_FORMAT = "oacinsight.need/1"
+_CODE_COLUMNS = frozenset({"area_code", "area_type", "lad", "oa", "level"})
 
 
 @dataclass
@@ -122,17 +123,28 @@ class NeedResult:
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every published table by file stem."""
+        return {"rates": self.published_rates(), "expected": self.to_frame(),
+                "targets": self.published_targets(), "target_postcodes": self.postcodes,
+                "gains": self.published_gains()}
+
+    def write_csv(self, path: str | Path,
+                  tables: dict[str, pd.DataFrame] | None = None) -> dict[str, Path]:
+        """Write the published tables as CSV files into the folder ``path``."""
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Path] = {}
+        for name, frame in (tables or self.tables()).items():
+            written[name] = out / f"{name}.csv"
+            _csv(_texts_neutralised(frame), written[name])
+        return written
+
     def write(self, path: str | Path) -> dict[str, Path]:
         """Write every output into the folder ``path``; returns what was written."""
         out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
-        tables = {"rates": self.published_rates(), "expected": self.to_frame(),
-                  "targets": self.published_targets(),
-                  "target_postcodes": self.postcodes, "gains": self.published_gains()}
-        written: dict[str, Path] = {}
-        for name, frame in tables.items():
-            written[name] = out / f"{name}.csv"
-            _texts_neutralised(frame).to_csv(written[name], index=False, encoding="utf-8")
+        tables = self.tables()
+        written = self.write_csv(out, tables)
         written["xlsx"] = out / "need.xlsx"
         _write_xlsx(tables, self._about(), written["xlsx"])
         written["json"] = out / "need.json"
@@ -227,9 +239,24 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def _texts_neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: neutralise(v) if isinstance(v, str) else v)
+        # codes come from the store's official lookups; names and labels are checked
+        if col not in _CODE_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
+            values = out[col].astype(object)
+            first = values.str[:1] if len(values) else values
+            risky = first.isin(list(FORMULA_START)).to_numpy(dtype=bool)
+            if risky.any():
+                values[risky] = values[risky].map(neutralise)
+            out[col] = values
     return out
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV through Arrow (fast for the 200,000-row tables); blanks for missing values."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    csv.write_csv(table, path, csv.WriteOptions(quoting_style="needed"))
 
 
 def _write_xlsx(tables: dict[str, pd.DataFrame], about: list[tuple[str, Any]],

@@ -160,8 +160,8 @@ def _assemble(s: Store, opt: NeedOptions, rates: pd.DataFrame, phi: dict[str, fl
               oas: pd.DataFrame, codes: list[str], base_name: str, source: str,
               accounting: dict[str, float], notes: list[str]) -> NeedResult:
     con = s.con
-    names = sql.names_of(con, sorted({*oas["lsoa"].dropna(), *oas["ward"].dropna(),
-                                      *oas["lad"].dropna(), *codes}))
+    wanted = pd.concat([oas["lsoa"], oas["ward"], oas["lad"], pd.Series(codes)]).dropna()
+    names = sql.names_of(con, pd.unique(wanted.astype(object)).tolist())
     moments = exp.rate_moments(rates, opt.level)
     expected = exp.expected_demand(oas, moments, opt.level, names, opt.confidence)
     has_observed = opt.observed is not None

@@ -27,8 +27,8 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 def _census(con: duckdb.DuckDBPyConnection, table: str, column: str, alias: str) -> str:
     if table_exists(con, table):
-        return f"LEFT JOIN (SELECT oa, {column} AS {alias} FROM {table}) {alias}_t USING (oa)"
-    return f"LEFT JOIN (SELECT NULL::VARCHAR AS oa, NULL::DOUBLE AS {alias}) {alias}_t USING (oa)"
+        return f"LEFT JOIN {table} {alias}_t ON {alias}_t.oa = a.oa"
+    return ""
 
 
 def area_oas(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -39,32 +39,33 @@ def area_oas(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     OA's postcodes carry.  Residents and households are Census 2021 TS001 / TS041 when
     loaded (else missing).
     """
-    lsoa_links = ("SELECT oa, min(target_code) AS lsoa FROM oa_links "
-                  "WHERE target_type = 'lsoa' GROUP BY 1" if table_exists(con, "oa_links")
-                  else "SELECT NULL::VARCHAR AS oa, NULL::VARCHAR AS lsoa")
-    base = ("LEFT JOIN (SELECT oa, base FROM base_oa) b USING (oa)"
-            if table_exists(con, "base_oa")
-            else "LEFT JOIN (SELECT NULL::VARCHAR AS oa, NULL::DOUBLE AS base) b USING (oa)")
+    has_links = table_exists(con, "oa_links")
+    links = ("LEFT JOIN (SELECT oa, min(target_code) AS lsoa FROM oa_links "
+             "WHERE target_type = 'lsoa' GROUP BY 1) links ON links.oa = a.oa"
+             if has_links else "")
+    residents = "res_t.ts0010001" if table_exists(con, "census_ts001") else "NULL"
+    households = "hh_t.ts0410001" if table_exists(con, "census_ts041") else "NULL"
     sql = f"""
 WITH a AS (SELECT DISTINCT oa FROM area_oa),
-links AS ({lsoa_links}),
+o AS (SELECT oa, min(supergroup) AS supergroup, min(group_code) AS group_code,
+             min(subgroup) AS subgroup FROM oac_oa WHERE oa IN (SELECT oa FROM a) GROUP BY 1),
 pcl AS (SELECT oa21 AS oa, mode(lsoa21) AS lsoa FROM pc_lookup
         WHERE oa21 IN (SELECT oa FROM a) AND lsoa21 IS NOT NULL GROUP BY 1)
 SELECT a.oa, o.supergroup, o.group_code, o.subgroup,
-       coalesce(b.base, 0) AS base, residents, households,
-       coalesce(links.lsoa, pcl.lsoa) AS lsoa, ar.ward, ar.lad
+       coalesce(b.base, 0) AS base, CAST({residents} AS DOUBLE) AS residents,
+       CAST({households} AS DOUBLE) AS households,
+       coalesce({"links.lsoa" if has_links else "NULL"}, pcl.lsoa) AS lsoa, ar.ward, ar.lad
 FROM a
-JOIN (SELECT * FROM oac_oa QUALIFY row_number() OVER (PARTITION BY oa
-      ORDER BY source_file) = 1) o USING (oa)
-{base}
-{_census(con, "census_ts001", "ts0010001", "residents")}
-{_census(con, "census_ts041", "ts0410001", "households")}
-LEFT JOIN links USING (oa)
-LEFT JOIN pcl USING (oa)
-LEFT JOIN oa_areas ar USING (oa)
+JOIN o ON o.oa = a.oa
+LEFT JOIN base_oa b ON b.oa = a.oa
+{_census(con, "census_ts001", "ts0010001", "res")}
+{_census(con, "census_ts041", "ts0410001", "hh")}
+{links}
+LEFT JOIN pcl ON pcl.oa = a.oa
+LEFT JOIN oa_areas ar ON ar.oa = a.oa
 ORDER BY a.oa
 """
-    return con.execute(sql).df()
+    return con.sql(sql).to_arrow_table().to_pandas()
 
 
 def names_of(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, str]:
