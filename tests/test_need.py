@@ -157,3 +157,18 @@ def test_bad_input_one_line_errors(demo, run, tmp_path):
     res = runner.invoke(app, ["need", str(files.customers), "--rates", str(tmp_path / "rx.csv"),
                               "-o", str(tmp_path / "x"), "--store", str(store)])
     assert res.exit_code == 2 and "not both" in res.output
+
+
+def test_demo_need_plants_wards_on_top(demo, tmp_path):
+    from oacinsight.demo._need import PLANTED_WARDS, run_demo_need, write_claimants
+    from oacinsight.match import match_file
+
+    store, files = demo
+    matched = tmp_path / "matched.csv"
+    match_file(files.customers, matched, store=store)
+    planted = write_claimants(matched, tmp_path / "c.csv")
+    out = run_demo_need(matched, store, tmp_path)
+    targets = pd.read_csv(out["need_targets"])
+    assert set(targets["area_code"][:PLANTED_WARDS]) == set(planted)
+    assert targets["ratio"][:PLANTED_WARDS].between(0.3, 0.5).all()
+    assert "Campaign reach" in out["need_html"].read_text()
