@@ -64,8 +64,8 @@ def _aggregate(frame: pd.DataFrame, key: str, kind: str, col: str, moments: pd.D
     m = moments.reindex(cells[col])
     cells["mean"] = cells["base"].to_numpy() * m["mean"].to_numpy()
     cells["var"] = cells["base"].to_numpy() ** 2 * m["var"].to_numpy()
-    g = cells.groupby(key, sort=True)[["mean", "var"]].sum()
-    grouped = f.groupby(key, sort=True)
+    g = cells.groupby(key, sort=True, observed=True)[["mean", "var"]].sum()
+    grouped = f.groupby(key, sort=True, observed=True)
     totals = grouped[["residents", "households", "base"]].sum(min_count=1)
     totals["lad"] = grouped["lad"].first()
     low, high = gamma_interval(g["mean"].to_numpy(), g["var"].to_numpy(), confidence)
@@ -115,7 +115,8 @@ def attach_observed(expected: pd.DataFrame, oas: pd.DataFrame, observed: pd.Seri
             f"{len(outside):,} observed {kind} code(s) lie outside the chosen area "
             f"(e.g. {outside[0]}); choose a wider --area or remove them")
     columns = list(dict.fromkeys([key, "lsoa", "ward", "lad"]))
-    base = oas[columns].copy() if kind == "oa" else oas[columns].drop_duplicates(key).copy()
+    base = oas[columns].astype(object)
+    base = base if kind == "oa" else base.drop_duplicates(key)
     targets = {"oa": AREA_TYPES, "lsoa": ("lsoa", "lad"), "ward": ("ward", "lad"),
                "lad": ("lad",)}[kind]
     base["obs"] = base[key].map(observed).fillna(0.0)

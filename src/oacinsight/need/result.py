@@ -67,11 +67,12 @@ class NeedResult:
         pub = disclose.published_rates(self.rates, self.suppress_below)
         return pub[list(RATE_COLUMNS)].reset_index(drop=True)
 
-    def published_targets(self) -> pd.DataFrame:
+    def published_targets(self, published: pd.DataFrame | None = None) -> pd.DataFrame:
         """``targets.csv``: the ranked target list, with published observed values."""
-        pub = self.to_frame().set_index(["area_type", "area_code"])
-        t = self.targets[["rank", "area_code", "area_type"]].copy()
-        joined = t.join(pub, on=["area_type", "area_code"])
+        pub = self.to_frame() if published is None else published
+        pub = pub[pub["area_type"] == self.rules.area_type].set_index("area_code")
+        t = self.targets[["rank", "area_code"]].copy()
+        joined = t.join(pub, on="area_code")
         return joined[list(TARGET_COLUMNS)].reset_index(drop=True)
 
     def published_gains(self) -> pd.DataFrame:
@@ -125,9 +126,10 @@ class NeedResult:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every published table by file stem."""
-        return {"rates": self.published_rates(), "expected": self.to_frame(),
-                "targets": self.published_targets(), "target_postcodes": self.postcodes,
-                "gains": self.published_gains()}
+        expected = self.to_frame()
+        return {"rates": self.published_rates(), "expected": expected,
+                "targets": self.published_targets(expected),
+                "target_postcodes": self.postcodes, "gains": self.published_gains()}
 
     def write_csv(self, path: str | Path,
                   tables: dict[str, pd.DataFrame] | None = None) -> dict[str, Path]:
@@ -242,10 +244,9 @@ def _texts_neutralised(frame: pd.DataFrame) -> pd.DataFrame:
         # codes come from the store's official lookups; names and labels are checked
         if col not in _CODE_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
             values = out[col].astype(object)
-            first = values.str[:1] if len(values) else values
-            risky = first.isin(list(FORMULA_START)).to_numpy(dtype=bool)
-            if risky.any():
-                values[risky] = values[risky].map(neutralise)
+            unique = pd.unique(values)
+            if any(isinstance(v, str) and v != "" and v[0] in FORMULA_START for v in unique):
+                values = values.map(neutralise)
             out[col] = values
     return out
 

@@ -113,6 +113,7 @@ def postcode_list(targets: pd.DataFrame, oas: pd.DataFrame, oa_expected: pd.Data
     chosen = oas[oas[key].isin(targets["area_code"])][["oa", key]].rename(
         columns={key: "area_code"}) if key != "oa" else oas[oas["oa"].isin(
             targets["area_code"])][["oa"]].assign(area_code=lambda d: d["oa"])
+    chosen = chosen.astype(object)
     per = oa_expected.set_index("area_code")[["expected", "households"]]
     pcs = postcodes.merge(chosen, on="oa")
     n = pcs.groupby("oa")["postcode"].transform("count").astype(float)
