@@ -47,15 +47,14 @@ def need_map_values(codes: pd.Series, rates: pd.Series, targets: set[str]) -> Ma
     values = rates.astype(float).to_numpy()
     finite = values[np.isfinite(values)]
     cuts = np.quantile(finite, [0.2, 0.4, 0.6, 0.8]) if len(finite) else np.zeros(4)
-    areas = {}
-    for code, v in zip(codes, values, strict=True):
-        if code in targets:
-            colour = TARGET_COLOUR
-        elif np.isfinite(v):
-            colour = RAMP[int(np.searchsorted(cuts, v, side="right"))]
-        else:
-            colour = NO_DATA
-        areas[str(code)] = {"value": None if not np.isfinite(v) else float(v), "colour": colour}
+    ramp = np.array(RAMP, dtype=object)
+    colour = ramp[np.searchsorted(cuts, np.nan_to_num(values), side="right")]
+    colour[~np.isfinite(values)] = NO_DATA
+    code_list = [str(c) for c in codes]
+    colour[np.isin(code_list, list(targets))] = TARGET_COLOUR
+    shown = [None if not np.isfinite(v) else float(v) for v in values]
+    areas = {c: {"value": v, "colour": k} for c, v, k in zip(code_list, shown, colour,
+                                                            strict=True)}
     legend = [{"colour": TARGET_COLOUR, "label": "in a target area"}]
     legend += [{"colour": c, "label": f"expected rate, quintile {i + 1}"}
                for i, c in enumerate(RAMP)]

@@ -227,15 +227,8 @@ def _cell(v: Any) -> str:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    clean = frame.astype(object).where(frame.notna(), None)
-    rows = clean.to_dict(orient="records")
-    for row in rows:
-        for k, v in row.items():
-            if isinstance(v, (np.integer,)):
-                row[k] = int(v)
-            elif isinstance(v, (float, np.floating)):
-                row[k] = float(v) if math.isfinite(v) else None
-    return rows
+    """Rows as JSON-ready dicts (missing → None), through pandas' C JSON writer."""
+    return json.loads(frame.to_json(orient="records", double_precision=12))
 
 
 def _texts_neutralised(frame: pd.DataFrame) -> pd.DataFrame:
@@ -264,17 +257,26 @@ def _write_xlsx(tables: dict[str, pd.DataFrame], about: list[tuple[str, Any]],
                 path: Path) -> None:
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                          "strings_to_urls": False, "nan_inf_to_errors": False})
     try:
         for name, frame in tables.items():
             ws = wb.add_worksheet(name[:31])
             ws.write_row(0, 0, [str(c) for c in frame.columns])
-            for i, row in enumerate(_records(frame), start=1):
-                ws.write_row(i, 0, [neutralise(v) if isinstance(v, str) else v
-                                    for v in row.values()])
+            columns = [_cells(frame[c]) for c in frame.columns]
+            for i, row in enumerate(zip(*columns, strict=True), start=1):
+                ws.write_row(i, 0, row)
         ws = wb.add_worksheet("about")
         for i, (k, v) in enumerate(about):
             ws.write_row(i, 0, [str(k), v if isinstance(v, (int, float)) else str(v)])
     finally:
         wb.close()
+
+
+def _cells(values: pd.Series) -> list[Any]:
+    """A column as cell values: missing → blank, numbers as numbers, text neutralised."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        floats = values.astype("float64")
+        return [None if v != v else v for v in floats.tolist()]
+    return [None if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+            else neutralise(v if isinstance(v, str) else str(v)) for v in values.tolist()]
