@@ -150,7 +150,7 @@ class NeedResult:
         written["xlsx"] = out / "need.xlsx"
         _write_xlsx(tables, self._about(), written["xlsx"])
         written["json"] = out / "need.json"
-        written["json"].write_text(json.dumps(self.to_dict(), indent=1, allow_nan=False),
+        written["json"].write_text(json.dumps(self.to_dict(), allow_nan=False),
                                    encoding="utf-8")
         gains_png = png_bytes(gains_figure(self.gains, self.has_observed, self.reach()["expected"]))
         written["gains_png"] = out / "gains.png"
