@@ -19,11 +19,27 @@ _RATE_HIDDEN = ("customers", "rate", "rate_low", "rate_high")
 _OBSERVED_HIDDEN = ("observed", "ratio", "ratio_low", "ratio_high", "shortfall")
 
 
-def hidden(counts: pd.Series, groups: pd.Series, threshold: int) -> pd.Series:
-    """Which counts to hide (primary and secondary suppression): the one place the need
-    outputs call :func:`oacinsight.profile.suppress.suppression_mask`."""
-    return suppression_mask(counts.fillna(0).clip(lower=0), threshold=threshold,
-                            groups=groups)
+def hidden(counts: pd.Series, sets: pd.Series, threshold: int) -> np.ndarray:
+    """Which counts to hide: the one place the need outputs call
+    :func:`oacinsight.profile.suppress.suppression_mask`.
+
+    ``sets`` gives, per count, the ids of the sets of cells that add up to a published
+    total (a tuple of ids).  Each set is protected on its own (primary and secondary
+    suppression of a flat table with its total shown) and a count is hidden when any of
+    its sets hides it: hiding more never narrows what an attacker can infer.
+    """
+    values = counts.fillna(0).clip(lower=0).reset_index(drop=True)
+    members: dict[object, list[int]] = {}
+    for pos, ids in enumerate(sets.tolist()):
+        for set_id in ids:
+            members.setdefault(set_id, []).append(pos)
+    hide = np.zeros(len(values), dtype=bool)
+    for positions in members.values():
+        part = values.iloc[positions]
+        if (part.to_numpy() >= threshold).all():
+            continue  # nothing below the threshold: nothing to hide in this set
+        hide[positions] |= suppression_mask(part, threshold=threshold).to_numpy(dtype=bool)
+    return hide
 
 
 def published_rates(rates: pd.DataFrame, threshold: int) -> pd.DataFrame:
@@ -36,7 +52,7 @@ def published_rates(rates: pd.DataFrame, threshold: int) -> pd.DataFrame:
         return out
     groups = pd.Series([(("level", lv), ("family", lv, p)) for lv, p in
                         zip(out["level"], out["parent"], strict=True)], index=out.index)
-    hide = hidden(counts, groups, threshold).to_numpy()
+    hide = hidden(counts, groups, threshold)
     out["customers"] = counts.round().astype("Int64")
     out.loc[hide, "customers"] = pd.NA
     for col in _RATE_HIDDEN[1:]:
@@ -68,8 +84,8 @@ def published_expected(expected: pd.DataFrame, oas: pd.DataFrame, threshold: int
     groups = pd.Series([sets(c, k, d) for c, k, d in
                         zip(out["area_code"], out["area_type"], out["lad"], strict=True)],
                        index=out.index)
-    hide = hidden(out["observed"], groups, threshold).to_numpy() & out["observed"].notna()
+    hide = hidden(out["observed"], groups, threshold) & out["observed"].notna().to_numpy()
     for col in _OBSERVED_HIDDEN:
-        out.loc[hide.to_numpy(), col] = np.nan
-    out["suppressed"] = hide.to_numpy()
+        out.loc[hide, col] = np.nan
+    out["suppressed"] = hide
     return out
