@@ -115,6 +115,10 @@ def run_demo(
     from oacinsight.demo._survey import run_demo_survey
 
     run.outputs.update(run_demo_survey(files, store_path, results, seed=seed))
+    say("areas of likely need: expected demand, take-up gaps against claimants, targets")
+    from oacinsight.demo._need import run_demo_need
+
+    run.outputs.update(run_demo_need(run.outputs["matched"], store_path, results, seed=seed))
     return run
 
 

@@ -1,0 +1,91 @@
+"""Disclosure control of need outputs: counts of people below the threshold hidden,
+with secondary suppression so a hidden count cannot be recovered from totals.
+
+Counts of people are the customers (or respondents) per group and the observed
+counts per area.  Expected values are model outputs (rates × census counts), not
+counts of people, and are shown; see ``docs/need.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from oacinsight.profile.suppress import suppression_mask
+
+__all__ = ["hidden", "published_expected", "published_rates"]
+
+_RATE_HIDDEN = ("customers", "rate", "rate_low", "rate_high")
+_OBSERVED_HIDDEN = ("observed", "ratio", "ratio_low", "ratio_high", "shortfall")
+
+
+def hidden(counts: pd.Series, sets: pd.Series, threshold: int) -> np.ndarray:
+    """Which counts to hide: the one place the need outputs call
+    :func:`oacinsight.profile.suppress.suppression_mask`.
+
+    ``sets`` gives, per count, the ids of the sets of cells that add up to a published
+    total (a tuple of ids).  Each set is protected on its own (primary and secondary
+    suppression of a flat table with its total shown) and a count is hidden when any of
+    its sets hides it: hiding more never narrows what an attacker can infer.
+    """
+    values = counts.fillna(0).clip(lower=0).reset_index(drop=True)
+    members: dict[object, list[int]] = {}
+    for pos, ids in enumerate(sets.tolist()):
+        for set_id in ids:
+            members.setdefault(set_id, []).append(pos)
+    hide = np.zeros(len(values), dtype=bool)
+    for positions in members.values():
+        part = values.iloc[positions]
+        if (part.to_numpy() >= threshold).all():
+            continue  # nothing below the threshold: nothing to hide in this set
+        hide[positions] |= suppression_mask(part, threshold=threshold).to_numpy(dtype=bool)
+    return hide
+
+
+def published_rates(rates: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """The rates table with small customer counts (and the raw rates that would reveal
+    them) blanked.  Sets: every tier adds up to the area total; every family of
+    children adds up to its parent."""
+    out = rates.copy()
+    counts = pd.to_numeric(out["customers"], errors="coerce")
+    if counts.isna().all():
+        return out
+    groups = pd.Series([(("level", lv), ("family", lv, p)) for lv, p in
+                        zip(out["level"], out["parent"], strict=True)], index=out.index)
+    hide = hidden(counts, groups, threshold)
+    out["customers"] = counts.round().astype("Int64")
+    out.loc[hide, "customers"] = pd.NA
+    for col in _RATE_HIDDEN[1:]:
+        out[col] = out[col].astype(float)
+        out.loc[hide, col] = np.nan
+    return out
+
+
+def published_expected(expected: pd.DataFrame, oas: pd.DataFrame, threshold: int
+                       ) -> pd.DataFrame:
+    """Expected demand with small observed counts (and what reveals them) blanked.
+
+    Sets: the OAs of each LSOA and of each ward, the LSOAs of each district, the
+    wards of each district, and the districts of the area.
+    """
+    out = expected.copy()
+    if out["observed"].isna().all():
+        return out
+    lsoa = dict(zip(oas["oa"], oas["lsoa"], strict=True))
+    ward = dict(zip(oas["oa"], oas["ward"], strict=True))
+
+    def sets(code: str, kind: str, lad: object) -> tuple:
+        if kind == "oa":
+            return (("lsoa", lsoa.get(code)), ("ward", ward.get(code)))
+        if kind in ("lsoa", "ward"):
+            return ((f"lad-{kind}", lad),)
+        return (("area",),)
+
+    groups = pd.Series([sets(c, k, d) for c, k, d in
+                        zip(out["area_code"], out["area_type"], out["lad"], strict=True)],
+                       index=out.index)
+    hide = hidden(out["observed"], groups, threshold) & out["observed"].notna().to_numpy()
+    for col in _OBSERVED_HIDDEN:
+        out.loc[hide, col] = np.nan
+    out["suppressed"] = hide
+    return out

@@ -1,0 +1,282 @@
+"""The result of a need analysis and its writers (CSV, XLSX, JSON, HTML, PNG, GeoJSON).
+
+Every published table goes through :mod:`oacinsight.need.disclose` first, so hidden
+counts never leave the process.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from oacinsight import __version__
+from oacinsight.need import disclose
+from oacinsight.need.expected import EXPECTED_COLUMNS
+from oacinsight.need.figures import gains_figure
+from oacinsight.need.rates import RATE_COLUMNS
+from oacinsight.need.targets import GAINS_COLUMNS, TARGET_COLUMNS, TargetRules, reach_at
+from oacinsight.reports.charts import png_bytes, png_data_uri
+from oacinsight.tabular import FORMULA_START, neutralise
+
+__all__ = ["JSON_FORMAT", "NeedResult"]
+
+JSON_FORMAT = "oacinsight.need/1"
+_CODE_COLUMNS = frozenset({"area_code", "area_type", "lad", "oa", "level"})
+
+
+@dataclass
+class NeedResult:
+    """Rates, expected demand, targets and campaign reach for one area."""
+
+    rates: pd.DataFrame       # unsuppressed: publish through published_rates()
+    expected: pd.DataFrame    # unsuppressed: publish through to_frame()
+    oas: pd.DataFrame         # OA → groups, LSOA, ward, district (for disclosure sets)
+    order: pd.DataFrame       # every area of the target type, in campaign order
+    targets: pd.DataFrame
+    postcodes: pd.DataFrame
+    gains: pd.DataFrame
+    level: str
+    base_name: str
+    source: str
+    areas: list[tuple[str, str]]
+    rules: TargetRules
+    has_observed: bool
+    accounting: dict[str, Any] = field(default_factory=dict)
+    phi: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    confidence: float = 0.95
+    suppress_below: int = 10
+    map_png: bytes | None = None
+    geojson: dict[str, str] = field(default_factory=dict)
+
+    # -- published tables -------------------------------------------------------------
+    def to_frame(self) -> pd.DataFrame:
+        """Published expected demand (``expected.csv``): every OA, LSOA, ward, district."""
+        pub = disclose.published_expected(self.expected, self.oas, self.suppress_below)
+        return pub[list(EXPECTED_COLUMNS)].reset_index(drop=True)
+
+    def published_rates(self) -> pd.DataFrame:
+        """``rates.csv``: the chosen tier and its parents, small counts hidden."""
+        pub = disclose.published_rates(self.rates, self.suppress_below)
+        return pub[list(RATE_COLUMNS)].reset_index(drop=True)
+
+    def published_targets(self, published: pd.DataFrame | None = None) -> pd.DataFrame:
+        """``targets.csv``: the ranked target list, with published observed values."""
+        pub = self.to_frame() if published is None else published
+        pub = pub[pub["area_type"] == self.rules.area_type].set_index("area_code")
+        t = self.targets[["rank", "area_code"]].copy()
+        joined = t.join(pub, on="area_code")
+        return joined[list(TARGET_COLUMNS)].reset_index(drop=True)
+
+    def published_gains(self) -> pd.DataFrame:
+        """``gains.csv``: cumulative shares in campaign order."""
+        return self.gains[list(GAINS_COLUMNS)].reset_index(drop=True)
+
+    def reach(self, share: float = 0.2) -> dict[str, float]:
+        """Shares of expected need and of the shortfall reached at ``share`` of households."""
+        out = {"expected": reach_at(self.gains, share)}
+        if self.has_observed:
+            out["shortfall"] = reach_at(self.gains, share, "shortfall_share")
+        return out
+
+    # -- protocol ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Everything published, JSON-ready."""
+        reach = self.reach(0.2)
+        return {
+            "format": JSON_FORMAT, "generator": f"oacinsight {__version__}",
+            "level": self.level, "base": self.base_name, "source": self.source,
+            "areas": [{"code": c, "name": n} for c, n in self.areas],
+            "accounting": self.accounting, "phi": self.phi, "notes": self.notes,
+            "confidence": self.confidence, "suppress_below": self.suppress_below,
+            "target_rules": self.rules.__dict__, "has_observed": self.has_observed,
+            "reach_at_20pct_households": reach,
+            "rates": _records(self.published_rates()),
+            "targets": _records(self.published_targets()),
+            "gains": _records(self.published_gains()),
+            "expected": _records(self.to_frame()),
+        }
+
+    def text(self) -> str:
+        """A few plain lines for the terminal."""
+        lad = self.expected[self.expected["area_type"] == "lad"]
+        total = float(lad["expected"].sum())
+        lines = [f"need by OAC {self.level} ({self.source}) against {self.base_name}",
+                 f"area: {', '.join(f'{n} ({c})' for c, n in self.areas)}",
+                 f"expected in the area: {total:,.0f} "
+                 f"({int((self.expected['area_type'] == 'oa').sum()):,} output areas)"]
+        reach = self.reach(0.2)
+        lines.append(f"contact 20% of households (target-list order) to reach "
+                     f"{_pct(reach['expected'])} of the expected need"
+                     + (f" and {_pct(reach['shortfall'])} of the shortfall"
+                        if "shortfall" in reach else ""))
+        for _, row in self.published_targets().head(5).iterrows():
+            lines.append(f"  {int(row['rank'])}. {row['area_code']} {row['name']}: expected "
+                         f"{row['expected']:,.0f}" + (f", shortfall {row['shortfall']:,.0f}"
+                                                     if pd.notna(row["shortfall"]) else ""))
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every published table by file stem."""
+        expected = self.to_frame()
+        return {"rates": self.published_rates(), "expected": expected,
+                "targets": self.published_targets(expected),
+                "target_postcodes": self.postcodes, "gains": self.published_gains()}
+
+    def write_csv(self, path: str | Path,
+                  tables: dict[str, pd.DataFrame] | None = None) -> dict[str, Path]:
+        """Write the published tables as CSV files into the folder ``path``."""
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Path] = {}
+        for name, frame in (tables or self.tables()).items():
+            written[name] = out / f"{name}.csv"
+            _csv(_texts_neutralised(frame), written[name])
+        return written
+
+    def write(self, path: str | Path) -> dict[str, Path]:
+        """Write every output into the folder ``path``; returns what was written."""
+        out = Path(path)
+        tables = self.tables()
+        written = self.write_csv(out, tables)
+        written["xlsx"] = out / "need.xlsx"
+        _write_xlsx(tables, self._about(), written["xlsx"])
+        written["json"] = out / "need.json"
+        written["json"].write_text(json.dumps(self.to_dict(), allow_nan=False),
+                                   encoding="utf-8")
+        gains_png = png_bytes(gains_figure(self.gains, self.has_observed, self.reach()["expected"]))
+        written["gains_png"] = out / "gains.png"
+        written["gains_png"].write_bytes(gains_png)
+        if self.map_png is not None:
+            written["map_png"] = out / "map.png"
+            written["map_png"].write_bytes(self.map_png)
+        for kind, text in self.geojson.items():
+            written[f"geojson_{kind}"] = out / f"expected_{kind}.geojson"
+            written[f"geojson_{kind}"].write_text(text, encoding="utf-8")
+        written["html"] = out / "need.html"
+        written["html"].write_text(self._html(gains_png), encoding="utf-8")
+        return written
+
+    # -- helpers ----------------------------------------------------------------------
+    def _about(self) -> list[tuple[str, Any]]:
+        rows: list[tuple[str, Any]] = [
+            ("generator", f"oacinsight {__version__}"), ("level", self.level),
+            ("base", self.base_name), ("rates from", self.source),
+            ("confidence", self.confidence), ("suppress_below", self.suppress_below),
+            ("target type", self.rules.area_type), ("top", self.rules.top)]
+        rows += [(f"area {c}", n) for c, n in self.areas]
+        rows += [(f"phi {k}", v) for k, v in self.phi.items()]
+        rows += [(k, v) for k, v in self.accounting.items()]
+        rows += [("note", n) for n in self.notes]
+        return rows
+
+    def _html(self, gains_png: bytes) -> str:
+        esc = html.escape
+        reach = self.reach(0.2)
+        table = self.published_targets()
+        head = "".join(f"<th>{esc(c)}</th>" for c in table.columns)
+        body = "".join("<tr>" + "".join(f"<td>{esc(_cell(v))}</td>" for v in row) + "</tr>"
+                       for row in table.itertuples(index=False))
+        notes = "".join(f"<li>{esc(n)}</li>" for n in self.notes)
+        figure = (f'<h2>Map</h2><img alt="map of likely need" src="'
+                  f'{png_data_uri(self.map_png)}" style="max-width:100%">'
+                  if self.map_png else "")
+        areas = ", ".join(f"{n} ({c})" for c, n in self.areas)
+        sentence = (f"Contacting 20% of households in target-list order reaches "
+                    f"{_pct(reach['expected'])} of the expected need"
+                    + (f" and {_pct(reach['shortfall'])} of the shortfall" if
+                       "shortfall" in reach else "") + ".")
+        return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Areas of likely need: {esc(areas)}</title>
+<style>body{{font-family:sans-serif;max-width:70em;margin:1em auto;padding:0 1em}}
+table{{border-collapse:collapse;font-size:0.85em}}td,th{{border:1px solid #ccc;padding:2px 6px}}
+</style></head><body>
+<h1>Areas of likely need</h1>
+<p>{esc(areas)}. Rates per OAC {esc(self.level)} from {esc(self.source)}, against
+{esc(self.base_name)}. Expected values are model outputs (rate × census count), not counts
+of people; observed counts below {self.suppress_below} are hidden.</p>
+<p><strong>{esc(sentence)}</strong></p>
+<h2>Target list ({esc(self.rules.area_type)})</h2>
+<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+<h2>Campaign reach</h2><img alt="gains curve" src="{png_data_uri(gains_png)}"
+style="max-width:100%">
+{figure}
+<ul>{notes}</ul>
+<p>oacinsight {esc(__version__)}: method in docs/need.md.</p></body></html>
+"""
+
+
+def _pct(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{100 * x:.0f}%"
+
+
+def _cell(v: Any) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)) or v is pd.NA:
+        return ""
+    if isinstance(v, (float, np.floating)):
+        return f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"
+    return str(v)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (missing → None), through pandas' C JSON writer."""
+    return json.loads(frame.to_json(orient="records", double_precision=12))
+
+
+def _texts_neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        # codes come from the store's official lookups; names and labels are checked
+        if col not in _CODE_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
+            values = out[col].astype(object)
+            unique = pd.unique(values)
+            if any(isinstance(v, str) and v != "" and v[0] in FORMULA_START for v in unique):
+                values = values.map(neutralise)
+            out[col] = values
+    return out
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV through Arrow (fast for the 200,000-row tables); blanks for missing values."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    csv.write_csv(table, path, csv.WriteOptions(quoting_style="needed"))
+
+
+def _write_xlsx(tables: dict[str, pd.DataFrame], about: list[tuple[str, Any]],
+                path: Path) -> None:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                         "strings_to_urls": False, "nan_inf_to_errors": False})
+    try:
+        for name, frame in tables.items():
+            ws = wb.add_worksheet(name[:31])
+            ws.write_row(0, 0, [str(c) for c in frame.columns])
+            columns = [_cells(frame[c]) for c in frame.columns]
+            for i, row in enumerate(zip(*columns, strict=True), start=1):
+                ws.write_row(i, 0, row)
+        ws = wb.add_worksheet("about")
+        for i, (k, v) in enumerate(about):
+            ws.write_row(i, 0, [str(k), v if isinstance(v, (int, float)) else str(v)])
+    finally:
+        wb.close()
+
+
+def _cells(values: pd.Series) -> list[Any]:
+    """A column as cell values: missing → blank, numbers as numbers, text neutralised."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        floats = values.astype("float64")
+        return [None if v != v else v for v in floats.tolist()]
+    return [None if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+            else neutralise(v if isinstance(v, str) else str(v)) for v in values.tolist()]

@@ -1,0 +1,215 @@
+"""Areas of likely need from files: rates per OAC group (customers, a survey or a rates
+file), expected demand per area, observed against expected, targets and reach.
+
+:func:`need_file` is what ``oacinsight need`` calls.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from oacinsight.errors import InputFileError, OacInsightError
+from oacinsight.match import reference_store
+from oacinsight.need import expected as exp
+from oacinsight.need import inputs, maps
+from oacinsight.need import rates as rt
+from oacinsight.need.result import NeedResult
+from oacinsight.need.stats import dissimilarity
+from oacinsight.need.targets import TargetRules, gains_curve, postcode_list, ranked, target_list
+from oacinsight.store import Store, profiles
+from oacinsight.store import need as sql
+
+__all__ = ["MIX_WARNING", "NeedOptions", "need_file"]
+
+#: Index of dissimilarity of group mixes above which applied rates get a warning.
+MIX_WARNING = 0.2
+_LEVEL_COLUMN = {"supergroup": "supergroup", "group": "group_code", "subgroup": "subgroup"}
+
+
+@dataclass(frozen=True)
+class NeedOptions:
+    """Everything ``oacinsight need`` can be told (see :func:`need_file`)."""
+
+    areas: tuple[str, ...] = ()
+    level: str = "group"
+    base: str = "residents"
+    rates: str | None = None
+    observed: str | None = None
+    observed_count: str | None = None
+    survey_question: str | None = None
+    positive: str | None = None
+    weight: str | None = None
+    postcode_column: str | None = None
+    rules: TargetRules = field(default_factory=TargetRules)
+    confidence: float = 0.95
+    suppress_below: int = 10
+    draw_map: bool = True
+
+    def check(self, has_input: bool) -> None:
+        """Refuse impossible or ignored options with a one-line reason."""
+        rt.check_level(self.level)
+        self.rules.check()
+        if has_input == bool(self.rates):
+            raise OacInsightError("give either INPUT (customers or a survey) or --rates "
+                                  "FILE, not both or neither")
+        if bool(self.survey_question) != bool(self.positive):
+            raise OacInsightError("--survey-question and --positive go together")
+        if self.weight and not self.survey_question:
+            raise OacInsightError("--weight is for a survey input (--survey-question)")
+        if self.rates and not self.areas:
+            raise OacInsightError("with --rates, choose the area with --area")
+        if not 0.5 <= self.confidence < 1:
+            raise OacInsightError(f"--confidence must be from 0.5 to below 1, not "
+                                  f"{self.confidence}")
+        if self.suppress_below < 0:
+            raise OacInsightError("--suppress-below must be 0 or more")
+
+
+def need_file(input_path: str | os.PathLike[str] | None, options: NeedOptions, *,
+              store: Store | str | os.PathLike[str] | None = None) -> NeedResult:
+    """Rates of need per OAC group, expected demand per OA, LSOA, ward and district,
+    observed against expected, a target list and the campaign's reach.
+
+    Parameters
+    ----------
+    input_path : path or None
+        Customer records (raw or matched) or, with ``survey_question``, a survey file.
+        None when ``options.rates`` gives rates learnt elsewhere.
+    options : NeedOptions
+    store : Store or path, optional
+
+    Returns
+    -------
+    NeedResult
+    """
+    options.check(input_path is not None)
+    with reference_store(store) as s:
+        return _need(s, input_path, options)
+
+
+def _need(s: Store, input_path, opt: NeedOptions) -> NeedResult:
+    notes: list[str] = []
+    accounting: dict[str, float] = {}
+    if opt.survey_question:
+        rates, phi, codes, source = _from_survey(s, input_path, opt)
+        base_name = inputs.set_base(s, opt.base)
+    elif input_path is not None:
+        accounting.update(inputs.load_customers(s, input_path, opt.postcode_column))
+        codes = inputs.set_area(s, list(opt.areas), default=True)
+        accounting["customers_in_area"] = profiles.in_area_total(s.con)
+        if accounting["customers_in_area"] == 0:
+            raise InputFileError(f"none of the matched customers live in {', '.join(codes)}")
+        base_name = inputs.set_base(s, opt.base)
+        counts = profiles.group_counts(s.con, list(rt.LEVELS))
+        rates, phi = rt.from_counts(counts, opt.confidence)
+        source = f"customers in {Path(input_path).name}"
+    else:
+        rates, phi, codes, base_name = _from_file(s, opt, notes)
+        source = f"rates file {Path(str(opt.rates)).name}"
+    oas = _categorical(sql.area_oas(s.con))
+    if oas.empty:
+        raise InputFileError("the chosen area has no output area with an OAC")
+    if opt.rates:
+        note = _mix_note(oas, rates, opt.level)
+        notes.extend([note] if note else [])
+    return _assemble(s, opt, rates, phi, oas, codes, base_name, source, accounting, notes)
+
+
+def _categorical(oas: pd.DataFrame) -> pd.DataFrame:
+    """Area and group codes as categories (fast grouping over 188,880 OAs)."""
+    out = oas.copy()
+    out["oa"] = out["oa"].astype(object)
+    for col in ("supergroup", "group_code", "subgroup", "lsoa", "ward", "lad"):
+        out[col] = out[col].astype(object).astype("category")
+    return out
+
+
+def _from_survey(s: Store, path, opt: NeedOptions):
+    from oacinsight.survey import SurveyOptions, survey_file
+
+    levels = rt.LEVELS[: rt.LEVELS.index(opt.level) + 1]
+    tables, areas = {}, list(opt.areas)
+    for level in levels:
+        sv = survey_file(path, SurveyOptions(
+            questions=(str(opt.survey_question),), positive=str(opt.positive),
+            postcode_column=opt.postcode_column, level=level, weight=opt.weight,
+            areas=tuple(opt.areas), confidence=opt.confidence,
+            suppress_below=opt.suppress_below), store=s)
+        tables[level] = sv.table
+        areas = areas or [c for c, _ in sv.areas]
+    codes = inputs.set_area(s, areas, default=False)
+    rates, phi = rt.from_survey(tables, opt.confidence)
+    return rates, phi, codes, f"survey answers to {opt.survey_question!r} in {Path(path).name}"
+
+
+def _from_file(s: Store, opt: NeedOptions, notes: list[str]):
+    sql.empty_customers(s.con)
+    codes = inputs.set_area(s, list(opt.areas), default=False)
+    base_name = inputs.set_base(s, opt.base)
+    name = Path(str(opt.rates)).name
+    rates = rt.from_table(inputs.read_table(s, str(opt.rates)), opt.level,
+                          sql.oac_codes(s.con), name)
+    return rates, {}, codes, base_name
+
+
+def _mix_note(oas: pd.DataFrame, rates: pd.DataFrame, level: str) -> str | None:
+    """A warning when the area's group mix is far from where the rates were learnt."""
+    here = oas.groupby(_LEVEL_COLUMN[level], observed=True)["base"].sum()
+    learnt = dict(zip(rates["code"], rates["base"], strict=True))
+    if not all(np.isfinite(v) for v in learnt.values()):
+        return "the rates file has no base column: the group mix could not be compared"
+    d = dissimilarity({str(k): float(v) for k, v in here.items()}, learnt)
+    if d > MIX_WARNING:
+        return (f"warning: the area's mix of OAC {level}s differs from where the rates were "
+                f"learnt (index of dissimilarity {d:.2f} > {MIX_WARNING}): the expected "
+                "demand leans on groups the rates saw little of")
+    return None
+
+
+def _assemble(s: Store, opt: NeedOptions, rates: pd.DataFrame, phi: dict[str, float],
+              oas: pd.DataFrame, codes: list[str], base_name: str, source: str,
+              accounting: dict[str, float], notes: list[str]) -> NeedResult:
+    con = s.con
+    wanted = pd.concat([oas["lsoa"], oas["ward"], oas["lad"], pd.Series(codes)]).dropna()
+    names = sql.names_of(con, pd.unique(wanted.astype(object)).tolist())
+    moments = exp.rate_moments(rates, opt.level)
+    expected = exp.expected_demand(oas, moments, opt.level, names, opt.confidence)
+    has_observed = opt.observed is not None
+    if has_observed:
+        observed = inputs.load_observed(s, str(opt.observed), opt.postcode_column,
+                                        opt.observed_count)
+        expected = exp.attach_observed(expected, oas, observed.counts, observed.kind,
+                                       opt.confidence)
+        accounting.update(observed.accounting)
+        if observed.kind not in ("oa", opt.rules.area_type):
+            raise InputFileError(f"observed counts per {observed.kind} cannot rank "
+                                 f"{opt.rules.area_type}s: use --target-type {observed.kind}")
+    else:
+        for col in ("observed", "ratio", "ratio_low", "ratio_high", "shortfall"):
+            expected[col] = np.nan
+    order = ranked(expected, opt.rules.area_type, has_observed)
+    targets = target_list(order, opt.rules, has_observed)
+    oa_rows = expected[expected["area_type"] == "oa"]
+    postcodes = postcode_list(targets, oas, oa_rows,
+                              sql.live_postcodes(con, _target_oas(oas, targets, opt)),
+                              opt.rules.area_type)
+    result = NeedResult(
+        rates=rates, expected=expected, oas=oas, order=order, targets=targets,
+        postcodes=postcodes, gains=gains_curve(order, has_observed), level=opt.level,
+        base_name=base_name, source=source, areas=[(c, names.get(c, c)) for c in codes],
+        rules=opt.rules, has_observed=has_observed, accounting=accounting, phi=phi,
+        notes=notes, confidence=opt.confidence, suppress_below=opt.suppress_below)
+    if opt.draw_map:
+        result.map_png, result.geojson = maps.need_maps(con, oas, expected, targets,
+                                                        postcodes, opt.rules.area_type)
+    return result
+
+
+def _target_oas(oas: pd.DataFrame, targets: pd.DataFrame, opt: NeedOptions) -> list[str]:
+    key = {"oa": "oa", "lsoa": "lsoa", "ward": "ward"}[opt.rules.area_type]
+    return oas.loc[oas[key].isin(targets["area_code"]), "oa"].tolist()

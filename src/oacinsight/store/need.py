@@ -1,0 +1,133 @@
+"""SQL behind areas of likely need: the output areas of the chosen area with their OAC
+group, base, residents, households and parent areas; observed counts; postcodes.
+
+It reads the temporary tables of :mod:`oacinsight.store.profiles` (``area_oa``,
+``base_oa``, ``cust_oa``), filled by the same functions the profile uses.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from oacinsight.store.profiles import MATCHED_SQL
+
+__all__ = ["area_oas", "code_types", "empty_customers", "input_frame", "live_postcodes",
+           "names_of", "oac_codes",
+           "observed_by_oa", "table_exists"]
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether a (non-temporary or temporary) table or view ``name`` exists."""
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchall()
+    return bool(row[0][0])
+
+
+def _census(con: duckdb.DuckDBPyConnection, table: str, column: str, alias: str) -> str:
+    if table_exists(con, table):
+        return f"LEFT JOIN {table} {alias}_t ON {alias}_t.oa = a.oa"
+    return ""
+
+
+def area_oas(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per OA of ``area_oa`` that has an OAC: ``oa, supergroup, group_code,
+    subgroup, base, residents, households, lsoa, ward, lad``.
+
+    The LSOA is the official OA→LSOA lookup where ingested, else the LSOA most of the
+    OA's postcodes carry.  Residents and households are Census 2021 TS001 / TS041 when
+    loaded (else missing).
+    """
+    has_links = table_exists(con, "oa_links")
+    links = ("LEFT JOIN (SELECT oa, min(target_code) AS lsoa FROM oa_links "
+             "WHERE target_type = 'lsoa' GROUP BY 1) links ON links.oa = a.oa"
+             if has_links else "")
+    residents = "res_t.ts0010001" if table_exists(con, "census_ts001") else "NULL"
+    households = "hh_t.ts0410001" if table_exists(con, "census_ts041") else "NULL"
+    sql = f"""
+WITH a AS (SELECT DISTINCT oa FROM area_oa),
+o AS (SELECT oa, min(supergroup) AS supergroup, min(group_code) AS group_code,
+             min(subgroup) AS subgroup FROM oac_oa WHERE oa IN (SELECT oa FROM a) GROUP BY 1),
+pcl AS (SELECT oa21 AS oa, mode(lsoa21) AS lsoa FROM pc_lookup
+        WHERE oa21 IN (SELECT oa FROM a) AND lsoa21 IS NOT NULL GROUP BY 1)
+SELECT a.oa, o.supergroup, o.group_code, o.subgroup,
+       coalesce(b.base, 0) AS base, CAST({residents} AS DOUBLE) AS residents,
+       CAST({households} AS DOUBLE) AS households,
+       coalesce({"links.lsoa" if has_links else "NULL"}, pcl.lsoa) AS lsoa, ar.ward, ar.lad
+FROM a
+JOIN o ON o.oa = a.oa
+LEFT JOIN base_oa b ON b.oa = a.oa
+{_census(con, "census_ts001", "ts0010001", "res")}
+{_census(con, "census_ts041", "ts0410001", "hh")}
+{links}
+LEFT JOIN pcl ON pcl.oa = a.oa
+LEFT JOIN oa_areas ar ON ar.oa = a.oa
+ORDER BY a.oa
+"""
+    return con.sql(sql).to_arrow_table().to_pandas()
+
+
+def names_of(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, str]:
+    """Names of area codes (wards, districts...) from ``area_names`` where loaded."""
+    if not codes or not table_exists(con, "area_names"):
+        return {}
+    rows = con.execute(
+        "SELECT code, min(name) FROM area_names WHERE code IN (SELECT unnest(?)) GROUP BY 1",
+        [codes]).fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def oac_codes(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """Every 2021 OAC code in the store, per tier."""
+    rows = con.execute(
+        "SELECT DISTINCT supergroup, group_code, subgroup FROM oac_oa").fetchall()
+    return {"supergroup": {str(r[0]) for r in rows}, "group": {str(r[1]) for r in rows},
+            "subgroup": {str(r[2]) for r in rows}}
+
+
+def observed_by_oa(con: duckdb.DuckDBPyConnection, view: str, count: str | None) -> pd.DataFrame:
+    """``oa, observed`` summed from a matched view (rows, or a count column), with the
+    rows not placed in any OA as ``oa`` NULL."""
+    amount = f"coalesce(TRY_CAST({count} AS DOUBLE), 0)" if count else "1"
+    return con.execute(
+        f"SELECT CASE WHEN match_status IN {MATCHED_SQL} THEN oa21 END AS oa, "
+        f"sum({amount}) AS observed FROM {view} GROUP BY 1").df()
+
+
+def code_types(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, str]:
+    """The kind of each code known to the store: ``oa``, ``lsoa``, ``ward`` or ``lad``."""
+    if not codes:
+        return {}
+    found: dict[str, str] = {}
+    checks = [("oa", "SELECT DISTINCT oa FROM oac_oa"),
+              ("ward", "SELECT DISTINCT ward FROM oa_areas"),
+              ("lad", "SELECT DISTINCT lad FROM oa_areas"),
+              ("lsoa", "SELECT DISTINCT lsoa21 FROM pc_lookup")]
+    if table_exists(con, "oa_links"):
+        checks.append(("lsoa", "SELECT DISTINCT target_code FROM oa_links "
+                               "WHERE target_type = 'lsoa'"))
+    for kind, sql in checks:
+        rows = con.execute(f"SELECT c FROM (SELECT unnest(?) AS c) WHERE c IN ({sql})",
+                           [codes]).fetchall()
+        for (code,) in rows:
+            found.setdefault(str(code), kind)
+    return found
+
+
+def live_postcodes(con: duckdb.DuckDBPyConnection, oas: list[str]) -> pd.DataFrame:
+    """``postcode, oa, lat, long`` of the live postcodes of ``oas``."""
+    return con.execute(
+        "SELECT postcode_clean AS postcode, oa21 AS oa, lat, long FROM pc_lookup "
+        "WHERE doterm IS NULL AND oa21 IN (SELECT unnest(?)) ORDER BY oa21, postcode_clean",
+        [oas]).df()
+
+
+def input_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The loaded input table ``temp.inp`` (see :func:`matching.load_input`)."""
+    return con.execute("SELECT * FROM temp.inp").df()
+
+
+def empty_customers(con: duckdb.DuckDBPyConnection) -> None:
+    """An empty ``cust_oa`` (when rates come from elsewhere)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE cust_oa (oa VARCHAR, customers BIGINT)")
