@@ -1,7 +1,8 @@
 """Diagnostics for choosing k and describing clusters.
 
 - k range: WCSS (elbow), sampled silhouette, Calinski-Harabasz and clustergram data
-  (mean of the first principal component per cluster, Schonlau 2002) for each k.
+  (mean of the first principal component per cluster, Schonlau 2002) for each k, on a
+  random sample of at most 10,000 areas.
 - grand index: each cluster's mean of every variable's rate ÷ the mean over all the
   areas × 100 (100 = the area average); the basis of the pen portraits.
 - comparison with another classification: cross-tab, adjusted Rand index and the
@@ -19,11 +20,14 @@ __all__ = ["compare", "grand_index", "k_range", "pen_portraits"]
 
 
 def k_range(x: np.ndarray, ks: list[int], *, restarts: int, seed: int,
-            silhouette_sample: int = 2000) -> tuple[pd.DataFrame, pd.DataFrame]:
+            silhouette_sample: int = 2000,
+            max_rows: int = 10000) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Diagnostics per k, and clustergram rows ``k, cluster, size, pc1_mean, next_cluster,
     moving``: how many areas of each cluster at k go to each cluster at the next k."""
     from sklearn.metrics import calinski_harabasz_score, silhouette_score
 
+    if len(x) > max_rows:  # a random sample is enough to choose k, and much cheaper
+        x = x[np.sort(np.random.RandomState(seed).choice(len(x), max_rows, replace=False))]
     centred = x - x.mean(axis=0)
     _, _, vt = np.linalg.svd(centred[:: max(1, len(x) // 20000)], full_matrices=False)
     pc1 = centred @ vt[0]
@@ -31,7 +35,8 @@ def k_range(x: np.ndarray, ks: list[int], *, restarts: int, seed: int,
     for k in ks:
         if k > len(x) or k < 1:
             continue
-        m = ClassificationBuilder(n_clusters=k, n_restarts=restarts, random_state=seed).fit(x)
+        m = ClassificationBuilder(n_clusters=k, n_restarts=restarts, sample_size=None,
+                                  random_state=seed).fit(x)
         sil = ch = np.nan
         if 1 < len(np.unique(m.labels_)) < len(x):
             sil = silhouette_score(x, m.labels_, sample_size=min(silhouette_sample, len(x)),

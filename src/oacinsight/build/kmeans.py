@@ -9,9 +9,9 @@ Restarts use scikit-learn's :class:`~sklearn.cluster.KMeans` (compiled, multithr
 Lloyd iterations; k-means++ seeding), one restart per call with an explicit integer
 ``random_state`` drawn from the builder's seed, so every restart is reproducible and
 its WCSS can be recorded.  With ``sample_size`` set (the default for large inputs),
-restarts are *screened*: each restart runs on a random subsample, its centres are
-scored on the full data with one assignment pass, and only the ``n_polish`` best are
-run to convergence on the full data.  See docs/build.md for why and how well.
+restarts are *screened*: each restart runs on the same random subsample, restarts are
+ranked by their WCSS there, and only the ``n_polish`` best are run on to convergence
+on the full data from their centres.  See docs/build.md for why and how well.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class ClassificationBuilder:
         Rows per screening restart; ``None`` or ≥ the number of rows runs every
         restart on the full data (plain best-of-n).
     n_polish : int
-        Screened restarts run to convergence on the full data.
+        Screened restarts run on the full data until no area changes cluster.
     max_iter, tol
         Passed to scikit-learn's KMeans.
     random_state : int
@@ -57,7 +57,7 @@ class ClassificationBuilder:
     """
 
     def __init__(self, *, n_clusters: int = 8, n_restarts: int = 100,
-                 sample_size: int | None = 20000, n_polish: int = 5, max_iter: int = 300,
+                 sample_size: int | None = 5000, n_polish: int = 5, max_iter: int = 300,
                  tol: float = 1e-4, random_state: int = 0, n_threads: int | None = None,
                  progress: Progress | None = None) -> None:
         self.n_clusters = n_clusters
@@ -102,9 +102,7 @@ class ClassificationBuilder:
         for i, seed in enumerate(seeds):
             km = KMeans(n_clusters=k, init="k-means++", n_init=1, max_iter=self.max_iter,
                         tol=self.tol, random_state=int(seed)).fit(sample)
-            centres = km.cluster_centers_
-            score = _wcss(x, centres) if screen else float(km.inertia_)
-            candidates.append((score, centres, int(seed)))
+            candidates.append((float(km.inertia_), km.cluster_centers_, int(seed)))
             if self.progress is not None:
                 self.progress(i + 1, self.n_restarts)
         candidates.sort(key=lambda c: c[0])
@@ -112,8 +110,8 @@ class ClassificationBuilder:
         if screen:
             best = None
             for _, centres, _seed in candidates[: self.n_polish]:
-                km = KMeans(n_clusters=k, init=centres, n_init=1, max_iter=self.max_iter,
-                            tol=self.tol).fit(x)
+                km = KMeans(n_clusters=k, init=centres, n_init=1, max_iter=1000,
+                            tol=0.0).fit(x)
                 if best is None or km.inertia_ < best.inertia_:
                     best = km
             centres = best.cluster_centers_  # type: ignore[union-attr]
@@ -146,10 +144,6 @@ class ClassificationBuilder:
 
     def fit_predict(self, x: np.ndarray) -> np.ndarray:
         return self.fit(x).labels_
-
-
-def _wcss(x: np.ndarray, centres: np.ndarray) -> float:
-    return float(nearest_two(x, centres)[1].sum())
 
 
 def nearest_two(x: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ from oacinsight.paths import resolve_store_path
 from oacinsight.store import Store
 from oacinsight.store import build as sql
 
-__all__ = ["build_classification", "read_oa_list"]
+__all__ = ["build_classification", "read_oa_list", "spec_cells"]
 
 
 def read_oa_list(path: str | Path) -> list[str]:
@@ -41,6 +41,17 @@ def read_oa_list(path: str | Path) -> list[str]:
     if not oas:
         raise BuildSpecError(f"{path} lists no output area codes")
     return oas
+
+
+def spec_cells(spec: Spec) -> dict[str, list[str]]:
+    """The census cells a spec reads, by table: ``{'ts054': ['ts0540001', ...]}``."""
+    cells: dict[str, list[str]] = {}
+    for v in spec.variables:
+        for c in v.cells:
+            table = cells.setdefault(c[:-4], [])
+            if c not in table:
+                table.append(c)
+    return cells
 
 
 def build_classification(
@@ -80,13 +91,7 @@ def _build(spec: str | Path | Spec, store: Store, *, area: str | None,
                                restarts=restarts)
     wanted = _resolve_oas(store, area, oas)
     spec, warnings = check_cells(spec, sql.census_columns(store))
-    cells: dict[str, list[str]] = {}
-    for v in spec.variables:
-        for c in v.cells:
-            cells.setdefault(c[:-4], [])
-            if c not in cells[c[:-4]]:
-                cells[c[:-4]].append(c)
-    counts = sql.census_cells(store, cells, None if wanted is None else wanted)
+    counts = sql.census_cells(store, spec_cells(spec), wanted)
     not_found = [] if wanted is None else sorted(set(wanted) - set(counts["oa"]))
     if wanted is not None and len(not_found) == len(wanted):
         raise BuildSpecError(f"none of the {len(wanted)} output areas has census counts in "

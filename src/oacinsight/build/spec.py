@@ -8,7 +8,7 @@ A spec is a YAML file (or the name of a shipped one: ``oac2021``, ``compact``)::
     standardise: range        # range (default) or zscore
     scale: 100                # rates in per cent (default 100)
     tiers: [8, [3, 3, 2, 3, 2, 3, 3, 2], 3]   # k per tier, or per parent
-    restarts: 200
+    restarts: [100, 30, 20]   # per tier (or one number for all)
     seed: 2021
     variables:
       - name: v01
@@ -89,21 +89,25 @@ class Spec:
     standardise: str = "range"
     scale: float = 100.0
     tiers: Tiers = (8,)
-    restarts: int = 100
+    restarts: tuple[int, ...] = (100,)
     seed: int = 2021
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def with_overrides(self, *, tiers: Tiers | None = None, seed: int | None = None,
                        restarts: int | None = None) -> Spec:
-        """The same spec with tiers, seed or restarts replaced (checked)."""
+        """The same spec with tiers, seed or restarts (all tiers) replaced (checked)."""
+        if restarts is not None and restarts < 1:
+            raise BuildSpecError(f"restarts must be at least 1, not {restarts}")
         out = replace(self, tiers=tiers if tiers is not None else self.tiers,
                       seed=seed if seed is not None else self.seed,
-                      restarts=restarts if restarts is not None else self.restarts)
+                      restarts=(restarts,) if restarts is not None else self.restarts)
         _check_tiers(out.tiers)
-        if out.restarts < 1:
-            raise BuildSpecError(f"restarts must be at least 1, not {out.restarts}")
         return out
+
+    def restarts_for(self, tier: int) -> int:
+        """Restarts for tier 0, 1, 2 (the last value given carries on)."""
+        return self.restarts[min(tier, len(self.restarts) - 1)]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,7 +115,7 @@ class Spec:
             "transform": self.transform, "standardise": self.standardise,
             "scale": self.scale, "tiers": [list(t) if isinstance(t, tuple) else t
                                            for t in self.tiers],
-            "restarts": self.restarts, "seed": self.seed,
+            "restarts": list(self.restarts), "seed": self.seed,
             "variables": [_var_dict(v) for v in self.variables],
         }
 
@@ -191,7 +195,7 @@ def parse_spec(data: Any, *, source: str = "") -> Spec:
         name=str(data.get("name") or Path(source).stem or "spec"), variables=variables,
         description=str(data.get("description") or ""), transform=transform,
         standardise=standardise, scale=_number(data.get("scale", 100), "scale", source),
-        tiers=tiers, restarts=_int(data.get("restarts", 100), "restarts", source, 1),
+        tiers=tiers, restarts=_restarts(data.get("restarts", 100), source),
         seed=_int(data.get("seed", 2021), "seed", source, 0), source=source, raw=data,
     )
 
@@ -294,6 +298,13 @@ def _number(value: Any, key: str, source: str) -> float:
     return out
 
 
+def _restarts(value: Any, source: str) -> tuple[int, ...]:
+    values = value if isinstance(value, list) else [value]
+    if not values or len(values) > 3:
+        raise BuildSpecError(f"spec {source}: restarts must be a number or one per tier")
+    return tuple(_int(v, "restarts", source, 1) for v in values)
+
+
 def _int(value: Any, key: str, source: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise BuildSpecError(f"spec {source}: {key} must be a whole number >= {low}, "
@@ -331,6 +342,8 @@ def _missing_cell(v: Variable, cell: str, available: dict[str, list[str]],
         return (f"variable {v.name}: census table {table} (cell {cell}) is not in the store; "
                 f"ingest it, or mark the variable 'optional: true' "
                 f"(tables held: {', '.join(sorted(available)) or 'none'})")
-    close = get_close_matches(cell, sorted(have), n=3, cutoff=0.8)
+    cells = available[table]
+    close = get_close_matches(cell, cells, n=3, cutoff=0.8)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return f"variable {v.name}: census cell {cell} does not exist{hint}"
+    return (f"variable {v.name}: census cell {cell} does not exist{hint} "
+            f"(table {table} has {cells[0]} to {cells[-1]})")

@@ -45,8 +45,12 @@ def _k_for(tiers: Tiers, tier: int, parent_index: int) -> int:
     return t[parent_index] if isinstance(t, tuple) else t
 
 
+def _restarts(restarts: tuple[int, ...], tier: int) -> int:
+    return restarts[min(tier, len(restarts) - 1)]
+
+
 def fit_tiers(x: np.ndarray, oas: list[str], variables: list[str], tiers: Tiers, *,
-              restarts: int, seed: int, sample_size: int | None = 20000,
+              restarts: tuple[int, ...], seed: int, sample_size: int | None = 5000,
               progress: Callable[[str], None] | None = None) -> TierFit:
     """Fit every tier; each parent's areas are clustered on their own."""
     say = progress or (lambda _m: None)
@@ -69,7 +73,7 @@ def fit_tiers(x: np.ndarray, oas: list[str], variables: list[str], tiers: Tiers,
                 k = distinct
             say(f"{TIER_NAMES[tier]} tier: {parent or 'all areas'} ({len(idx)} areas, k = {k})")
             model = ClassificationBuilder(
-                n_clusters=k, n_restarts=restarts, sample_size=sample_size,
+                n_clusters=k, n_restarts=_restarts(restarts, tier), sample_size=sample_size,
                 random_state=seed + 7919 * tier + p).fit(x[idx])
             if tier == 0:
                 top = model
@@ -88,5 +92,6 @@ def fit_tiers(x: np.ndarray, oas: list[str], variables: list[str], tiers: Tiers,
         groups = next_groups
     frame = pd.DataFrame({"oa": oas, **{TIER_NAMES[t]: codes[t] for t in range(len(tiers))}})
     return TierFit(codes=frame, centres=pd.DataFrame(rows), distance=distance, gap=gap,
-                   wcss=wcss, restarts={TIER_NAMES[t]: restarts for t in range(len(tiers))},
+                   wcss=wcss,
+                   restarts={TIER_NAMES[t]: _restarts(restarts, t) for t in range(len(tiers))},
                    warnings=warnings, top=top)
