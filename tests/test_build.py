@@ -272,3 +272,18 @@ def test_build_cli_unknown_cell_suggests(census_store, tmp_path):
     assert res.exit_code == 2
     assert "census cell ts0540020 does not exist; did you mean" in res.output
     assert "table ts054 has ts0540001 to ts0540010" in res.output
+
+
+def test_area_codes_resolve_through_the_store(census_store, tmp_path):
+    from oacinsight.store import Store
+    from oacinsight.store import build as sql
+
+    store, spec, _, _ = census_store
+    with Store(store, read_only=True) as s:
+        assert len(sql.area_oas(s, "EW")) == 60 == len(sql.area_oas(s, "E92000001"))
+        assert sql.area_oas(s, "W92000004") == []
+        assert sql.area_oas(s, "E08000010") == []          # no lookup in this store
+    res = runner.invoke(app, ["build", str(spec), "--area", "E08000010", "-o",
+                              str(tmp_path / "o"), "--store", str(store)])
+    assert res.exit_code == 2
+    assert "no output areas known for E08000010" in res.output and "--oas FILE" in res.output
