@@ -49,6 +49,14 @@ def _restarts(restarts: tuple[int, ...], tier: int) -> int:
     return restarts[min(tier, len(restarts) - 1)]
 
 
+def _every_tenth(say: Callable[[str], None]) -> Callable[[int, int], None]:
+    """A progress line at every tenth of the restarts of a long fit."""
+    def tick(done: int, total: int) -> None:
+        if done == total or done % max(1, total // 10) == 0:
+            say(f"  restarts {done}/{total}")
+    return tick
+
+
 def fit_tiers(x: np.ndarray, oas: list[str], variables: list[str], tiers: Tiers, *,
               restarts: tuple[int, ...], seed: int, sample_size: int | None = 5000,
               progress: Callable[[str], None] | None = None) -> TierFit:
@@ -74,7 +82,8 @@ def fit_tiers(x: np.ndarray, oas: list[str], variables: list[str], tiers: Tiers,
             say(f"{TIER_NAMES[tier]} tier: {parent or 'all areas'} ({len(idx)} areas, k = {k})")
             model = ClassificationBuilder(
                 n_clusters=k, n_restarts=_restarts(restarts, tier), sample_size=sample_size,
-                random_state=seed + 7919 * tier + p).fit(x[idx])
+                random_state=seed + 7919 * tier + p,
+                progress=_every_tenth(say) if len(idx) >= 20000 else None).fit(x[idx])
             if tier == 0:
                 top = model
             total += model.inertia_
