@@ -11,7 +11,7 @@ __all__ = ["DEMO_SPEC", "run_demo_build"]
 
 #: A small spec over the tables Demoshire has (see demo/_census.py).
 DEMO_SPEC = {
-    "name": "demoshire", "tiers": [4, 2], "restarts": [20, 10], "seed": 2021,
+    "name": "demoshire", "tiers": [4, 2], "restarts": [10, 5], "seed": 2021,
     "description": "Demoshire: cars, tenure, health and communal residents",
     "variables": [
         {"name": "no_car", "label": "No car or van", "numerator": ["ts0450002"]},
