@@ -107,8 +107,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--baseline", type=int, default=100)
     ap.add_argument("--restarts", type=int, default=100)
-    ap.add_argument("--sample", type=int, default=5000)
-    ap.add_argument("--polish", type=int, default=5)
+    ap.add_argument("--sample", type=int, default=2000)
+    ap.add_argument("--polish", type=int, default=2)
     ap.add_argument("--whole-restarts", type=int, default=None,
                     help="restarts per fit in (b) (default: the spec's, 100/30/20)")
     ap.add_argument("--skip", default="", help="comma-separated: baseline, ours, whole")

@@ -57,7 +57,7 @@ class ClassificationBuilder:
     """
 
     def __init__(self, *, n_clusters: int = 8, n_restarts: int = 100,
-                 sample_size: int | None = 5000, n_polish: int = 5, max_iter: int = 300,
+                 sample_size: int | None = 2000, n_polish: int = 2, max_iter: int = 300,
                  tol: float = 1e-4, random_state: int = 0, n_threads: int | None = None,
                  progress: Progress | None = None) -> None:
         self.n_clusters = n_clusters

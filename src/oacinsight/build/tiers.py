@@ -58,7 +58,7 @@ def _every_tenth(say: Callable[[str], None]) -> Callable[[int, int], None]:
 
 
 def fit_tiers(x: np.ndarray, oas: list[str], variables: list[str], tiers: Tiers, *,
-              restarts: tuple[int, ...], seed: int, sample_size: int | None = 5000,
+              restarts: tuple[int, ...], seed: int, sample_size: int | None = 2000,
               progress: Callable[[str], None] | None = None) -> TierFit:
     """Fit every tier; each parent's areas are clustered on their own."""
     say = progress or (lambda _m: None)
