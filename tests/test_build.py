@@ -287,3 +287,18 @@ def test_area_codes_resolve_through_the_store(census_store, tmp_path):
                               str(tmp_path / "o"), "--store", str(store)])
     assert res.exit_code == 2
     assert "no output areas known for E08000010" in res.output and "--oas FILE" in res.output
+
+
+def test_pen_portrait_draft_from_highest_and_lowest_index():
+    from oacinsight.build.diagnostics import grand_index, pen_portraits
+
+    rates_ = pd.DataFrame({"a": [30.0, 10.0, 20.0, 20.0], "b": [5.0, 5.0, 20.0, 10.0]})
+    codes = pd.Series(["1", "1", "2", "2"])
+    index = grand_index(rates_, codes)
+    # a: overall 20, cluster 1 mean 20 → 100; b: overall 10, cluster 1 mean 5 → 50, 2 → 150
+    assert index.loc["1"].tolist() == pytest.approx([100.0, 50.0])
+    assert index.loc["2"].tolist() == pytest.approx([100.0, 150.0])
+    text = pen_portraits(index, {"b": "Social rented (note)"}).set_index("code")
+    assert text.loc["2", "pen_portrait"] == ("DRAFT - edit before use. More than average: "
+                                             "social rented (150).")
+    assert text.loc["1", "pen_portrait"].endswith("Fewer than average: social rented (50).")

@@ -75,13 +75,21 @@ def pen_portraits(index: pd.DataFrame, labels: dict[str, str], top: int = 3) -> 
         row = row.dropna()
         high = row.sort_values(ascending=False).head(top)
         low = row.sort_values().head(top)
-        hi = "; ".join(f"{labels.get(v, v).lower()} ({i:.0f})" for v, i in high.items() if i > 100)
-        lo = "; ".join(f"{labels.get(v, v).lower()} ({i:.0f})" for v, i in low.items() if i < 100)
+        hi = "; ".join(f"{_short(labels.get(v, v))} ({i:.0f})" for v, i in high.items()
+                       if i > 100)
+        lo = "; ".join(f"{_short(labels.get(v, v))} ({i:.0f})" for v, i in low.items()
+                       if i < 100)
         text = "DRAFT - edit before use. "
         text += f"More than average: {hi}. " if hi else ""
         text += f"Fewer than average: {lo}." if lo else ""
         rows.append({"code": str(code), "name": f"Cluster {code}", "pen_portrait": text.strip()})
     return pd.DataFrame(rows)
+
+
+def _short(label: str) -> str:
+    """A label without its bracketed note, lower-cased after the first letter."""
+    text = label.split(" (")[0]
+    return text[:1].lower() + text[1:]
 
 
 def compare(new: pd.Series, official: pd.Series) -> dict:
