@@ -119,6 +119,10 @@ def run_demo(
     from oacinsight.demo._need import run_demo_need
 
     run.outputs.update(run_demo_need(run.outputs["matched"], store_path, results, seed=seed))
+    say("building a local classification of Demoshire with the OAC method")
+    from oacinsight.demo._build import run_demo_build
+
+    run.outputs.update(run_demo_build(store_path, results, LAD_CODE))
     return run
 
 
