@@ -17,9 +17,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from oacinsight._version import __version__
 from oacinsight.errors import OacInsightError
-
-__version__ = "0.1.0"
 
 _LAZY = {
     "Store": "oacinsight.store",

@@ -35,7 +35,20 @@ from oacinsight.tabular import (
 MATCHED = ("matched", "matched_terminated")
 _NAME_HINTS = re.compile(r"^(post_?codes?|pcds?|pcd[278]|postal_?code|zip|post_?code_?clean)$")
 
-__all__ = ["ADDED_COLUMNS", "STATUSES", "MatchResult", "MatchSummary", "match_file",
+#: What each match status means, for someone who has not read the docs.
+STATUS_TEXT: dict[str, str] = {
+    "matched": "the postcode is live and its output area has an OAC group",
+    "matched_terminated": "the postcode has been retired by Royal Mail, but its output "
+                          "area is still known, so it has an OAC group",
+    "not_found": "the postcode looks valid but is not in the loaded postcode directory "
+                 "(newer than the directory, mistyped, or from an area not loaded)",
+    "invalid_format": "the text is not a UK postcode (e.g. a typo or a partial postcode)",
+    "missing": "the postcode cell is blank",
+    "no_oac": "the postcode is known but its output area has no OAC 2021 group "
+              "(e.g. Channel Islands, Isle of Man, or Scottish 2011 areas)",
+}
+
+__all__ = ["ADDED_COLUMNS", "STATUSES", "STATUS_TEXT", "MatchResult", "MatchSummary", "match_file",
            "match_records"]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from oacinsight import __version__
+from oacinsight._version import __version__
 from oacinsight.areas.codes import KIND_LABELS
 from oacinsight.outputs import atomic_output
 from oacinsight.tabular import neutralise

@@ -51,7 +51,7 @@ def write_area_names(files: DemoFiles) -> list[Path]:
 
 def _boundaries(files: DemoFiles, ward_names: Path) -> list[Path]:
     """Demoshire's invented OA and ward boundaries (for the maps)."""
-    from oacinsight.maps.demo import write_demo_boundaries
+    from oacinsight.demo.boundaries import write_demo_boundaries
 
     names = dict(pd.read_csv(ward_names, dtype=str).itertuples(index=False, name=None))
     return write_demo_boundaries(files, names)

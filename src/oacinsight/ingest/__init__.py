@@ -256,7 +256,7 @@ def _edition(path: Path) -> str:
 
 def _link_boundaries(con: duckdb.DuckDBPyConnection) -> None:
     """Link boundary areas to output areas again (boundaries or lookups may have changed)."""
-    from oacinsight.maps.load import rebuild_members
+    from oacinsight.ingest.boundaries import rebuild_members
 
     rebuild_members(con)
 
@@ -313,7 +313,7 @@ def _dispatch(con: duckdb.DuckDBPyConnection, path: Path, found: Detected) -> tu
         return (f"census_{found.detail}",
                 loaders.load_census(con, path, cols["oa"], found.detail, columns))
     if kind == "boundaries":
-        from oacinsight.maps.load import load_boundary_file
+        from oacinsight.ingest.boundaries import load_boundary_file
 
         rows, found.detail = load_boundary_file(con, path)
         return "boundary_layers", rows

@@ -19,7 +19,7 @@ import pandas as pd
 from jinja2 import Environment
 from markupsafe import Markup
 
-from oacinsight import __version__
+from oacinsight._version import __version__
 from oacinsight.errors import OacInsightError
 from oacinsight.profile.cellkey import DISCLOSURE_METHODS, describe, perturb_counts
 from oacinsight.profile.chart import plot_profile, save_figure

@@ -3,7 +3,7 @@
 Temporary tables used (one profile at a time per connection):
 ``cust_oa(oa, customers)``, ``base_oa(oa, base)``, ``area_oa(oa)`` and ``oa_member``
 (each output area's district, ward and region: official lookup, else postcode majority;
-see :func:`oacinsight.store.areas.membership_sql`).
+see :func:`oacinsight.store.membership.membership_sql`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pandas as pd
 
 from oacinsight.oac import SUPERGROUP_NAMES
 from oacinsight.store import Store, _sql_str
+from oacinsight.store.membership import membership_sql
 
 MATCHED_SQL = "('matched', 'matched_terminated')"
 # Country codes whose output areas are told by their prefix.
@@ -36,13 +37,11 @@ def status_counts_of(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, int
 
 def set_membership(store: Store) -> None:
     """``oa_member``: the district, ward and region of every output area (rebuilt)."""
-    from oacinsight.store.areas import membership_sql
-
     store.con.execute(f"CREATE OR REPLACE TEMP TABLE oa_member AS {membership_sql(store)}")
 
 
 class _Tables:
-    """What :func:`~oacinsight.store.areas.membership_sql` asks of a store, on a bare
+    """What :func:`~oacinsight.store.membership.membership_sql` asks of a store, on a bare
     connection."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -55,8 +54,6 @@ class _Tables:
 
 def _ensure_membership(con: duckdb.DuckDBPyConnection) -> None:
     """``oa_member`` when a caller (e.g. the web map) has not built it on this connection."""
-    from oacinsight.store.areas import membership_sql
-
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'oa_member' AND temporary"
     ).fetchall()[0][0]

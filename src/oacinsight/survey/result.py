@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from oacinsight import __version__
+from oacinsight._version import __version__
 from oacinsight.errors import OacInsightError
 from oacinsight.reports.charts import png_bytes, png_data_uri
 from oacinsight.survey import disclose
