@@ -164,6 +164,7 @@ def test_core_never_imports_the_shells(shell):
 ROOM_LOOPS = {
     # a result renders itself (``write("x.pdf")``) through reports/, lazily, in write()
     ("oacinsight.areas", "oacinsight.reports"): "AreaProfile.write renders the report",
+    ("oacinsight.profile", "oacinsight.reports"): "ProfileResult.write renders the PDF",
     # the area mix reuses the profile statistics core (compute_profile)
     ("oacinsight.areas", "oacinsight.profile"): "areas.mix uses compute_profile",
 }
@@ -207,3 +208,17 @@ def test_version_comes_from_one_module():
     assert graph["oacinsight._version"] == set()
     # no module takes the version (or anything) from the package root's lazy exports
     assert sorted(m for m, ts in graph.items() if PKG in ts) == []
+
+
+def test_all_sql_lives_in_the_store():
+    """No module outside ``store/`` runs SQL itself (``.execute``, ``.sql``, ...): it
+    calls a function of :mod:`oacinsight.store`."""
+    calls = []
+    for mod, path in _modules().items():
+        if _in(mod, "oacinsight.store"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("execute", "executemany", "sql")):
+                calls.append(f"{mod}:{node.lineno} .{node.func.attr}()")
+    assert calls == []

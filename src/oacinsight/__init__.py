@@ -22,6 +22,7 @@ from oacinsight.errors import OacInsightError
 
 _LAZY = {
     "Store": "oacinsight.store",
+    "open_store": "oacinsight.store",
     "ingest": "oacinsight.ingest",
     "match_file": "oacinsight.match",
     "match_records": "oacinsight.match",

@@ -32,7 +32,8 @@ def json_safe(value: Any) -> Any:
 
     None, NaN, infinity, ``pd.NA`` and ``NaT`` become None; numpy scalars and arrays
     become Python ones; dates become ISO text; paths become text; dict keys become text;
-    tuples and sets become lists.  Anything else is returned as it is.
+    tuples and sets become lists; any other object becomes its text (as
+    ``json.dumps(..., default=str)`` would), so the result always serialises.
     """
     if value is None or value is pd.NA or value is pd.NaT:
         return None
@@ -55,7 +56,7 @@ def json_safe(value: Any) -> Any:
         return str(value)
     if isinstance(value, np.generic):
         return json_safe(value.item())
-    return value
+    return str(value)
 
 
 def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -154,7 +154,7 @@ def profile_cmd(
         disclosure=disclosure,
     )
     written = result.write(output)
-    typer.echo(result.summary_text())
+    typer.echo(result.text())
     typer.echo(f"wrote {written}")
 
 

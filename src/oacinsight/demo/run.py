@@ -122,7 +122,7 @@ def _ward_profile(store_path: Path, results: Path) -> dict[str, Path]:
     """The area profile of Demoshire's first ward, as ``oacinsight area`` writes it."""
     from oacinsight.areas import profile_area
 
-    written = profile_area(DEMO_WARD, store=store_path).write(results / "ward_profile")
+    written = profile_area(DEMO_WARD, store=store_path).write_folder(results / "ward_profile")
     return {"ward_profile_pdf": written["pdf"], "ward_profile_html": written["html"],
             "ward_profile_xlsx": written["xlsx"]}
 

@@ -102,7 +102,7 @@ def ingest(
                     size = path.stat().st_size / 1e6
                     with watch(progress, f"loading {path.name}", size, "MB", done):
                         report.items.append(_load_one(store, con, path, sources[path], found))
-                if _has_rows(con, "postcodes"):
+                if loaders.has_rows(con, "postcodes"):
                     say(progress, "building the postcode lookup")
                     with watch(progress, "building the postcode lookup", 100, "%", done):
                         report.postcodes = lookup.rebuild(con)
@@ -159,10 +159,6 @@ def _readable(path: Path, tmp: Path) -> Path:
     out = tmp / "xlsx" / str(abs(hash(str(path))))
     out.mkdir(parents=True, exist_ok=True)
     return _xlsx_as_csv(path, out)
-
-
-def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute(f"SELECT count(*) > 0 FROM {table}").fetchall()[0][0])
 
 
 def rebuild(store: Store) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matplotlib.figure import Figure
 from reportlab.lib import colors
@@ -27,25 +27,32 @@ from reportlab.platypus import (
 )
 
 from oacinsight._version import __version__
-from oacinsight.match import STATUS_TEXT, MatchSummary
+from oacinsight.match import STATUS_TEXT
 from oacinsight.profile.chart import plot_profile
-from oacinsight.profile.result import ProfileResult
 from oacinsight.profile.words import HOW_TO_READ, summarise
 from oacinsight.values import missing
 
+if TYPE_CHECKING:  # the results call this module to write themselves as PDF
+    from oacinsight.match import MatchSummary
+    from oacinsight.profile.result import ProfileResult
+
 WIDTH = A4[0] - 36 * mm
+#: Tallest image that fits in the page frame (A4 less the margins and some room).
+MAX_HEIGHT = A4[1] - 45 * mm
 TABLE_COLUMNS = (("code", "Code"), ("name", "Name"), ("customers", "Customers"),
                  ("customer_pct", "% customers"), ("base_pct", "% base"), ("index", "Index"),
                  ("index_low", "Low"), ("index_high", "High"), ("flag", "Flag"))
 
 
 def _png(fig: Figure, width: float) -> Image:
-    """A matplotlib figure as a PNG flowable ``width`` points wide."""
+    """A matplotlib figure as a PNG flowable ``width`` points wide, or narrower so that
+    it fits on one page (the chart of every level is tall)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=150)
     buffer.seek(0)
     w, h = fig.get_size_inches()
-    return Image(buffer, width=width, height=width * h / w)
+    scale = min(width / w, MAX_HEIGHT / h)
+    return Image(buffer, width=w * scale, height=h * scale)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -97,7 +104,7 @@ def _profile_table(result: ProfileResult, s: dict[str, ParagraphStyle]) -> Table
 
 
 def profile_pdf(result: ProfileResult, summary: MatchSummary | None, *,
-                file_name: str, map_figure: Figure | None = None) -> bytes:
+                file_name: str | None, map_figure: Figure | None = None) -> bytes:
     """The customer-profile report as PDF bytes.
 
     Parameters
@@ -106,8 +113,8 @@ def profile_pdf(result: ProfileResult, summary: MatchSummary | None, *,
         The profile (only its published numbers are used).
     summary : MatchSummary, optional
         The match summary of the same file.
-    file_name : str
-        The customer file's name, shown in the title block.
+    file_name : str or None
+        The customer file's name, shown in the title block (left out when None).
     map_figure : matplotlib.figure.Figure, optional
         A static map (e.g. the customer index by ward).
 
@@ -120,7 +127,8 @@ def profile_pdf(result: ProfileResult, summary: MatchSummary | None, *,
     story: list[Any] = [
         Paragraph("Customer profile by Output Area Classification (OAC 2021)", s["h1"]),
         *[Paragraph(f"<b>{_esc(n)}</b>", s["p"]) for n in result.coverage_notes],
-        Paragraph(f"File: {_esc(file_name)}. Areas: {_esc(areas)}. Compared with: "
+        Paragraph((f"File: {_esc(file_name)}. " if file_name else "")
+                  + f"Areas: {_esc(areas)}. Compared with: "
                   f"{_esc(result.base_name)}. Produced {date.today():%d %B %Y} by oacinsight "
                   f"{__version__}, offline.", s["p"]),
         *[Paragraph(_esc(line), s["small"]) for line in result.excluded_lines()],

@@ -227,6 +227,25 @@ class CursorStore(Store):
             self._con = None
 
 
+@contextmanager
+def open_store(store: Store | str | os.PathLike[str] | None, *,
+               read_only: bool = True) -> Iterator[Store]:
+    """A store for the ``with`` block, whatever the caller passed.
+
+    A :class:`Store` is used as it is and left open (its owner closes it); a path, or
+    None for the default store (:func:`oacinsight.paths.resolve_store_path`), is opened
+    (read-only unless ``read_only=False``) and closed when the block ends.
+    """
+    if isinstance(store, Store):
+        yield store
+        return
+    opened = Store(store, read_only=read_only)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
 def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK)
 

@@ -72,6 +72,12 @@ def customers_by_district(con: duckdb.DuckDBPyConnection) -> list[tuple[str | No
     return [(r[0], int(r[1])) for r in rows]
 
 
+def oas_of_areas(con: duckdb.DuckDBPyConnection, codes: list[str]) -> list[str]:
+    """The output areas of the areas ``codes`` (see :func:`set_area`)."""
+    set_area(con, codes)
+    return [r[0] for r in con.execute("SELECT oa FROM area_oa").fetchall()]
+
+
 def default_areas(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Local authorities holding matched customers, most customers first."""
     return [code for code, _ in customers_by_district(con) if code is not None]
@@ -124,6 +130,26 @@ def census_base(con: duckdb.DuckDBPyConnection, table: str, column: str) -> None
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE base_oa AS SELECT oa, {column} AS base FROM {table}"
     )
+
+
+def input_oa_counts(con: duckdb.DuckDBPyConnection, oa: str, count: str) -> pd.DataFrame:
+    """``oa, base`` from the loaded input (``temp.inp``) columns ``oa`` and ``count``
+    (counts not read as numbers become NULL)."""
+    return con.execute(
+        f"SELECT {_q(oa)} AS oa, TRY_CAST({_q(count)} AS DOUBLE) AS base FROM temp.inp").df()
+
+
+def matched_amounts(con: duckdb.DuckDBPyConnection, view: str,
+                    count: str | None) -> pd.DataFrame:
+    """``oa, base`` of the matched rows of ``view``: the ``count`` column, or 1 a row."""
+    amount = f"TRY_CAST({_q(count)} AS DOUBLE)" if count else "1"
+    return con.execute(f"SELECT oa21 AS oa, {amount} AS base FROM {view} "
+                       f"WHERE match_status IN {MATCHED_SQL}").df()
+
+
+def _q(name: str) -> str:
+    """Quote an identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def frame_base(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
