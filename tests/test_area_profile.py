@@ -229,7 +229,7 @@ def test_store_without_census(tiny_store) -> None:
 
 # -- outputs ----------------------------------------------------------------------------
 def test_writes_every_output(abbey, tmp_path) -> None:
-    written = abbey.write(tmp_path / "abbey")
+    written = abbey.write_folder(tmp_path / "abbey")
     names = sorted(p.name for p in written.values())
     assert names == sorted(OUTPUT_FILES)
     mix = pd.read_csv(written["oac_mix"], dtype={"code": str})

@@ -305,7 +305,7 @@ def test_profile_pdf_one_page_with_text(profiles, tmp_path) -> None:
     from pypdf import PdfReader
 
     p = profiles["wigan"]
-    written = p.write(tmp_path / "wigan")
+    written = p.write_folder(tmp_path / "wigan")
     reader = PdfReader(written["pdf"])
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
@@ -335,7 +335,7 @@ def test_calderdale_is_headlined_as_partial(area_store_path, tmp_path) -> None:
                                     "partial: this region here is only what lies in the "
                                     "loaded postcode areas (HG, HX)")
     assert p.summary[0].startswith("The part of E08000033 (local authority) held in the store")
-    written = p.write(tmp_path / "calderdale")
+    written = p.write_folder(tmp_path / "calderdale")
     assert json.loads(written["json"].read_text(encoding="utf-8"))["coverage"][0] == first
     overview = pd.read_excel(written["xlsx"], sheet_name="overview")
     assert overview.iloc[0].tolist() == ["coverage", first]

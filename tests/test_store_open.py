@@ -138,3 +138,15 @@ def test_store_error_is_raised_by_the_library(tmp_path):
     bad.write_text("hello")
     with pytest.raises(StoreError, match="is not an oacinsight store"):
         Store(bad, read_only=True).con  # noqa: B018
+
+
+def test_open_store_opens_paths_and_leaves_stores_to_their_owner(tiny_store) -> None:
+    from oacinsight.store import Store, open_store
+
+    with open_store(tiny_store) as opened:
+        assert opened.con.execute("SELECT 1").fetchall() == [(1,)]
+    assert opened._con is None  # opened here, so closed here
+    with Store(tiny_store, read_only=True) as mine:
+        with open_store(mine) as same:
+            assert same is mine
+        assert mine.con.execute("SELECT 2").fetchall() == [(2,)]  # still open

@@ -28,10 +28,10 @@ def build_demo_store(root: Path, *, boundaries: bool = True) -> tuple[Path, Path
     tuple of Path
         The store and the demo's customer file.
     """
+    from oacinsight.demo.boundaries import write_demo_boundaries
     from oacinsight.demo.run import write_area_names
     from oacinsight.demo.synth import generate_demo
     from oacinsight.ingest import ingest
-    from oacinsight.maps.demo import write_demo_boundaries
     from oacinsight.store import Store
 
     files = generate_demo(root / "files")

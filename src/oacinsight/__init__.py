@@ -17,12 +17,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from oacinsight._version import __version__
 from oacinsight.errors import OacInsightError
-
-__version__ = "0.1.0"
 
 _LAZY = {
     "Store": "oacinsight.store",
+    "open_store": "oacinsight.store",
     "ingest": "oacinsight.ingest",
     "match_file": "oacinsight.match",
     "match_records": "oacinsight.match",

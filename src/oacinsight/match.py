@@ -21,21 +21,37 @@ import pandas as pd
 from oacinsight.errors import InputFileError, OutputError, StoreError
 from oacinsight.outputs import atomic_output, check_output_path, same_file, write_text_atomic
 from oacinsight.progress import Progress, watch
-from oacinsight.store import Store, lookup, matching, query_fraction
+from oacinsight.results import write_by_suffix, write_json, write_sheets
+from oacinsight.store import Store, lookup, matching, open_store, query_fraction
 from oacinsight.store.matching import ADDED_COLUMNS, STATUSES
 from oacinsight.tabular import (
     InputSource,
     dedupe_columns,
+    neutralise,
     open_input,
     output_format,
     prepend_bom,
     write_xlsx,
 )
+from oacinsight.values import json_safe
 
 MATCHED = ("matched", "matched_terminated")
 _NAME_HINTS = re.compile(r"^(post_?codes?|pcds?|pcd[278]|postal_?code|zip|post_?code_?clean)$")
 
-__all__ = ["ADDED_COLUMNS", "STATUSES", "MatchResult", "MatchSummary", "match_file",
+#: What each match status means, for someone who has not read the docs.
+STATUS_TEXT: dict[str, str] = {
+    "matched": "the postcode is live and its output area has an OAC group",
+    "matched_terminated": "the postcode has been retired by Royal Mail, but its output "
+                          "area is still known, so it has an OAC group",
+    "not_found": "the postcode looks valid but is not in the loaded postcode directory "
+                 "(newer than the directory, mistyped, or from an area not loaded)",
+    "invalid_format": "the text is not a UK postcode (e.g. a typo or a partial postcode)",
+    "missing": "the postcode cell is blank",
+    "no_oac": "the postcode is known but its output area has no OAC 2021 group "
+              "(e.g. Channel Islands, Isle of Man, or Scottish 2011 areas)",
+}
+
+__all__ = ["ADDED_COLUMNS", "STATUSES", "STATUS_TEXT", "MatchResult", "MatchSummary", "match_file",
            "match_records"]
 
 
@@ -72,10 +88,10 @@ class MatchSummary:
         df["share"] = df["count"] / self.rows if self.rows else 0.0
         return df
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (what ``--report`` writes)."""
         by_la = self.by_authority.astype(object).where(self.by_authority.notna(), None)
-        return {
+        return json_safe({
             "input": self.input_name, "output": self.output, "rows": self.rows,
             "postcode_column": self.postcode_column, "encoding": self.encoding,
             "postcode_directory_editions": self.editions,
@@ -88,7 +104,26 @@ class MatchSummary:
             "row_account": self.row_account(),
             "reading": self.reading,
             "notes": self.reading.get("notes", []) + self.notes,
-        }
+        })
+
+    def to_json(self) -> dict[str, Any]:
+        """Deprecated alias of :meth:`to_dict` (it returns a dict, not JSON text)."""
+        return self.to_dict()
+
+    def write(self, path: str | Path) -> Path:
+        """Write the summary; the format follows the suffix and the path is returned.
+
+        ``.json`` (what ``--report`` writes), ``.csv`` (:meth:`to_frame`), ``.xlsx``
+        (sheets ``status`` and ``by_local_authority``) or ``.txt`` (:meth:`text`).
+        """
+        return write_by_suffix("a match summary", path, {
+            ".json": lambda out: write_json(out, self.to_dict()),
+            ".csv": lambda out: self.to_frame().to_csv(out, index=False, encoding="utf-8"),
+            ".xlsx": lambda out: write_sheets(out, {
+                "status": self.to_frame(),
+                "by_local_authority": self.by_authority.astype(object).map(neutralise)}),
+            ".txt": lambda out: out.write_text(self.text() + "\n", encoding="utf-8"),
+        })
 
     def row_account(self) -> dict[str, Any]:
         """Records read, rows written and rows per status: they reconcile exactly."""
@@ -183,12 +218,10 @@ def coordinate_columns(columns: list[str]) -> tuple[str, str, str] | None:
 
 @contextmanager
 def reference_store(store: Store | str | os.PathLike[str] | None) -> Iterator[Store]:
-    """An open store checked for matching; closed afterwards if this function opened it."""
-    owned = not isinstance(store, Store)
-    s = Store(store, read_only=True) if owned else store
-    try:
-        if not s.has_table("pc_lookup") or not s.con.execute(
-            "SELECT count(*) FROM pc_lookup").fetchall()[0][0]:
+    """An open store checked for matching (see :func:`~oacinsight.store.open_store`:
+    closed afterwards only if this function opened it)."""
+    with open_store(store) as s:
+        if not lookup.postcode_count(s):
             raise StoreError(
                 f"the store {s.path} has no postcode directory: run "
                 "'oacinsight data ingest' on the NSPL or ONSPD first"
@@ -199,9 +232,6 @@ def reference_store(store: Store | str | os.PathLike[str] | None) -> Iterator[St
                 f"'oacinsight data rebuild --store {s.path}' once"
             )
         yield s
-    finally:
-        if owned:
-            s.close()
 
 
 def _unknown() -> float:
@@ -282,7 +312,7 @@ def match_file(
             summary.notes += _write_matched(s, tmp, fmt, out.name, summary.rows, progress)
     summary.output = str(out)
     if report:
-        write_text_atomic(report, json.dumps(summary.to_json(), indent=2, default=str),
+        write_text_atomic(report, json.dumps(summary.to_dict(), indent=2, default=str),
                           what="report")
     return summary
 

@@ -18,13 +18,14 @@ from oacinsight.areas.codes import AreaRequest, parse_request
 from oacinsight.areas.comparators import majority_of
 from oacinsight.areas.context import AreaContext
 from oacinsight.areas.indicators import Indicator
-from oacinsight.areas.profile import MostlyMissingError, build_profile, open_context
+from oacinsight.areas.profile import MostlyMissingError, build_profile
 from oacinsight.areas.result import AreaProfile
 from oacinsight.errors import OacInsightError
-from oacinsight.outputs import atomic_output, write_text_atomic
 from oacinsight.progress import Progress, Step
-from oacinsight.store import Store
+from oacinsight.results import write_by_suffix, write_json, write_sheets
+from oacinsight.store import Store, open_store
 from oacinsight.tabular import neutralise
+from oacinsight.values import json_records, json_safe
 
 __all__ = ["INDEX_COLUMNS", "BatchResult", "profile_wards"]
 
@@ -50,6 +51,41 @@ class BatchResult:
         """The index: one row per profile (the district first)."""
         return pd.DataFrame([_index_row(p) for p in [self.district, *self.wards]],
                             columns=list(INDEX_COLUMNS))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the district's key facts, the index rows and the wards skipped."""
+        frame = self.to_frame()
+        return json_safe({"district": self.district.to_dict(), "out_dir": self.out_dir,
+                          "columns": list(frame.columns), "rows": json_records(frame),
+                          "skipped": [{"code": c, "reason": r} for c, r in self.skipped]})
+
+    def text(self) -> str:
+        """What the command line prints: coverage, how many wards, which were skipped."""
+        return "\n".join([*self.district.coverage,
+                          f"{self.district.title}: {len(self.wards)} ward profiles",
+                          *(f"not profiled: {reason}" for _code, reason in self.skipped)])
+
+    def write(self, path: str | Path) -> Path:
+        """Write the index; the format follows the suffix (``.csv``, ``.html``,
+        ``.json``, ``.xlsx``) and the path is returned.  The profiles themselves are
+        written by :func:`profile_wards`, one folder each."""
+        return write_by_suffix("a batch index", path, {
+            ".csv": self._write_csv, ".html": lambda out: out.write_text(
+                self._index_html(), encoding="utf-8"),
+            ".json": lambda out: write_json(out, self.to_dict()),
+            ".xlsx": lambda out: write_sheets(out, {"index": self.to_frame().map(neutralise)}),
+        })
+
+    def _write_csv(self, out: Path) -> None:
+        self.to_frame().map(neutralise).to_csv(out, index=False, encoding="utf-8")
+
+    def _index_html(self) -> str:
+        env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+        return env.from_string(_INDEX).render(
+            district=self.district, rows=self.to_frame().to_dict(orient="records"),
+            skipped=self.skipped,
+            fmt=lambda v, d=0: "–" if v is None or pd.isna(v) else f"{v:,.{d}f}",
+        )
 
 
 def _index_row(p: AreaProfile) -> tuple[object, ...]:
@@ -104,15 +140,12 @@ def profile_wards(
     if request.kind != "lad":
         raise OacInsightError(
             f"--batch needs a local authority code (E06-E09, W06), not {request.code}")
-    ctx = open_context(store, indicators)
-    try:
+    with open_store(store) as s:
         options = {"comparators": comparators, "within": within, "compare_by": compare_by}
-        result = _run(ctx, request, Path(out_dir), options, pdf, jobs, progress)
+        result = _run(AreaContext(s, indicators), request, Path(out_dir), options, pdf, jobs,
+                      progress)
         _write_index(result)
         return result
-    finally:
-        if not isinstance(store, Store):
-            ctx.store.close()
 
 
 def _run(ctx: AreaContext, request: AreaRequest, out: Path, options: dict[str, Any],
@@ -142,7 +175,7 @@ def _run(ctx: AreaContext, request: AreaRequest, out: Path, options: dict[str, A
 
 def _write_one(profile: AreaProfile, folder: Path, pdf: bool) -> None:
     """Write one profile's files (run in a worker process)."""
-    profile.write(folder, pdf=pdf)
+    profile.write_folder(folder, pdf=pdf)
 
 
 @contextmanager
@@ -164,18 +197,8 @@ def _writer(jobs: int | None) -> Iterator[Callable[[AreaProfile, Path, bool], No
 
 
 def _write_index(result: BatchResult) -> None:
-    frame = result.to_frame()
-    result.index_csv = result.out_dir / "index.csv"
-    with atomic_output(result.index_csv) as tmp:
-        frame.map(neutralise).to_csv(tmp, index=False, encoding="utf-8")
-    env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    html = env.from_string(_INDEX).render(
-        district=result.district, rows=frame.to_dict(orient="records"),
-        skipped=result.skipped,
-        fmt=lambda v, d=0: "–" if v is None or pd.isna(v) else f"{v:,.{d}f}",
-    )
-    result.index_html = result.out_dir / "index.html"
-    write_text_atomic(result.index_html, html)
+    result.index_csv = result.write(result.out_dir / "index.csv")
+    result.index_html = result.write(result.out_dir / "index.html")
 
 
 _INDEX = """<!DOCTYPE html>

@@ -38,7 +38,7 @@ from oacinsight.areas.result import AreaProfile
 from oacinsight.areas.scale import scale_effect
 from oacinsight.areas.summary import plain_summary
 from oacinsight.errors import OacInsightError
-from oacinsight.store import Store
+from oacinsight.store import Store, open_store
 
 __all__ = ["INDICATOR_COLUMNS", "build_profile", "open_context", "profile_area"]
 
@@ -57,7 +57,11 @@ def open_context(
     store: Store | str | os.PathLike[str] | None,
     indicators: Sequence[str | Indicator] | None = None,
 ) -> AreaContext:
-    """An :class:`AreaContext` on a store object or a store path (opened read-only)."""
+    """An :class:`AreaContext` on a store object or a store path (opened read-only).
+
+    Deprecated: the caller must close a store this opened; use
+    ``with open_store(store) as s: AreaContext(s, indicators)`` instead.
+    """
     if not isinstance(store, Store):
         store = Store(store, read_only=True)
     return AreaContext(store, indicators)
@@ -319,10 +323,6 @@ def profile_area(
         empty list of output areas, or a store missing what is needed.
     """
     request = parse_request(code)
-    ctx = open_context(store, indicators)
-    try:
-        return build_profile(ctx, request, comparators=comparators, within=within,
-                             compare_by=compare_by)
-    finally:
-        if not isinstance(store, Store):
-            ctx.store.close()
+    with open_store(store) as s:
+        return build_profile(AreaContext(s, indicators), request, comparators=comparators,
+                             within=within, compare_by=compare_by)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,10 +9,13 @@ from typing import Any
 
 import pandas as pd
 
-from oacinsight import __version__
+from oacinsight._version import __version__
 from oacinsight.areas.codes import KIND_LABELS
+from oacinsight.errors import OacInsightError
 from oacinsight.outputs import atomic_output
+from oacinsight.results import write_by_suffix, write_json, write_sheets
 from oacinsight.tabular import neutralise
+from oacinsight.values import json_safe
 
 __all__ = ["OUTPUT_FILES", "AreaProfile"]
 
@@ -125,7 +127,7 @@ class AreaProfile:
 
     def to_dict(self) -> dict[str, Any]:
         """Key facts as JSON-safe values, coverage first."""
-        return {
+        return json_safe({
             "coverage": list(self.coverage), "coverage_status": self.coverage_status,
             "code": self.code, "name": self.name, "kind": self.kind,
             "parent": {"code": self.parent_code, "name": self.parent_name,
@@ -134,7 +136,12 @@ class AreaProfile:
             "households": _plain(self.households), "output_areas": self.output_areas,
             "lsoas": self.lsoas, "membership": self.membership, "notes": list(self.notes),
             "summary": list(self.summary),
-        }
+        })
+
+    def text(self) -> str:
+        """What the command line prints: coverage, the plain-language summary, notes."""
+        return "\n".join([*self.coverage, *self.summary,
+                          *(f"note: {note}" for note in self.notes)])
 
     def to_frame(self) -> pd.DataFrame:
         """The OAC mix at the three tiers (the columns of ``oac_mix.csv``)."""
@@ -172,8 +179,46 @@ class AreaProfile:
             "scale_effect": self.scale, "output_areas": self.output_area_table,
         }
 
-    def write(self, out_dir: str | Path, *, pdf: bool = True, html: bool = True) -> dict[str,
-                                                                                        Path]:
+    def write(self, path: str | Path, *, pdf: bool = True, html: bool = True) -> Path:
+        """Write the profile; the format follows the suffix and the path is returned.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            A folder (no suffix, or an existing folder): every file of
+            :data:`OUTPUT_FILES` in it (see :meth:`write_folder`); or one file: ``.csv``
+            (the OAC mix), ``.xlsx`` (every table), ``.json`` (key facts), ``.html`` or
+            ``.pdf`` (the one-page profile).
+        pdf, html : bool, default True
+            For a folder: also write ``profile.pdf`` / ``profile.html``.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+        """
+        out = Path(path)
+        if not out.suffix or out.is_dir():
+            self.write_folder(out, pdf=pdf, html=html)
+            return out
+        if not (pdf and html):
+            raise OacInsightError("pdf=False / html=False apply to a folder only; "
+                                  f"{out.name} is one file")
+        return write_by_suffix("an area profile", out, {
+            ".csv": lambda tmp: _safe(self.to_frame()).to_csv(tmp, index=False,
+                                                              encoding="utf-8"),
+            ".xlsx": self._write_sheets, ".json": lambda tmp: write_json(tmp, self.to_dict()),
+            ".html": lambda tmp: self._write_report(tmp, "html"),
+            ".pdf": lambda tmp: self._write_report(tmp, "pdf"),
+        })
+
+    def _write_report(self, out: Path, kind: str) -> None:
+        from oacinsight.reports.area_profile import render_charts, write_html, write_pdf
+
+        (write_html if kind == "html" else write_pdf)(self, out, render_charts(self))
+
+    def write_folder(self, out_dir: str | Path, *, pdf: bool = True,
+                     html: bool = True) -> dict[str, Path]:
         """Write every output file of the profile into ``out_dir``.
 
         Parameters
@@ -203,8 +248,8 @@ class AreaProfile:
         written["xlsx"] = out / "area_profile.xlsx"
         self.write_xlsx(written["xlsx"])
         written["json"] = out / "profile.json"
-        written["json"].write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
-                                   + "\n", encoding="utf-8")
+        with atomic_output(written["json"]) as tmp:
+            write_json(tmp, self.to_dict())
         if pdf or html:
             charts = render_charts(self)
             for name, wanted, writer in (("html", html, write_html), ("pdf", pdf, write_pdf)):
@@ -217,10 +262,12 @@ class AreaProfile:
     def write_xlsx(self, path: str | Path) -> Path:
         """Every table as a sheet of one workbook."""
         out = Path(path)
-        with atomic_output(out) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for sheet, frame in self.tables().items():
-                _safe(frame).to_excel(writer, sheet_name=sheet[:31], index=False)
+        with atomic_output(out) as tmp:
+            self._write_sheets(tmp)
         return out
+
+    def _write_sheets(self, out: Path) -> None:
+        write_sheets(out, {sheet: _safe(frame) for sheet, frame in self.tables().items()})
 
 
 def _safe(frame: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from oacinsight.cli.app import StoreOpt, app, edge
+from oacinsight.cli._common import StoreOpt, app, edge
 
 
 @app.command("area")
@@ -45,22 +45,14 @@ def area_cmd(
             result = profile_wards(code, output, store=store, comparators=comparators,
                                    within=within, indicators=chosen, compare_by=compare_by,
                                    pdf=pdf, progress=show)
-        for line in result.district.coverage:
-            typer.echo(line)
-        typer.echo(f"{result.district.title}: {len(result.wards)} ward profiles")
-        for _code, reason in result.skipped:
-            typer.echo(f"not profiled: {reason}")
+        typer.echo(result.text())
         typer.echo(f"wrote {result.index_html} and one folder per area in {output}")
         return
     profile = profile_area(_area_argument(code), store=store, comparators=comparators,
                            within=within, indicators=chosen, compare_by=compare_by)
-    written = profile.write(output, pdf=pdf)
-    for line in profile.coverage:
-        typer.echo(line)
-    for line in profile.summary:
-        typer.echo(line)
-    for note in profile.notes:
-        typer.echo(f"note: {note}")
+    written = profile.write_folder(output, pdf=pdf)
+    if text := profile.text():
+        typer.echo(text)
     typer.echo(f"wrote {len(written)} files to {output}")
 
 

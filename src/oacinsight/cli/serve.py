@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from oacinsight.cli.app import StoreOpt, app, edge, err
+from oacinsight.cli._common import StoreOpt, app, edge, err
 from oacinsight.errors import OacInsightError
 
 LOOPBACK = "127.0.0.1"

@@ -51,7 +51,7 @@ def write_area_names(files: DemoFiles) -> list[Path]:
 
 def _boundaries(files: DemoFiles, ward_names: Path) -> list[Path]:
     """Demoshire's invented OA and ward boundaries (for the maps)."""
-    from oacinsight.maps.demo import write_demo_boundaries
+    from oacinsight.demo.boundaries import write_demo_boundaries
 
     names = dict(pd.read_csv(ward_names, dtype=str).itertuples(index=False, name=None))
     return write_demo_boundaries(files, names)
@@ -130,7 +130,7 @@ def _ward_profile(store_path: Path, results: Path) -> dict[str, Path]:
     """The area profile of Demoshire's first ward, as ``oacinsight area`` writes it."""
     from oacinsight.areas import profile_area
 
-    written = profile_area(DEMO_WARD, store=store_path).write(results / "ward_profile")
+    written = profile_area(DEMO_WARD, store=store_path).write_folder(results / "ward_profile")
     return {"ward_profile_pdf": written["pdf"], "ward_profile_html": written["html"],
             "ward_profile_xlsx": written["xlsx"]}
 

@@ -102,7 +102,7 @@ def ingest(
                     size = path.stat().st_size / 1e6
                     with watch(progress, f"loading {path.name}", size, "MB", done):
                         report.items.append(_load_one(store, con, path, sources[path], found))
-                if _has_rows(con, "postcodes"):
+                if loaders.has_rows(con, "postcodes"):
                     say(progress, "building the postcode lookup")
                     with watch(progress, "building the postcode lookup", 100, "%", done):
                         report.postcodes = lookup.rebuild(con)
@@ -159,10 +159,6 @@ def _readable(path: Path, tmp: Path) -> Path:
     out = tmp / "xlsx" / str(abs(hash(str(path))))
     out.mkdir(parents=True, exist_ok=True)
     return _xlsx_as_csv(path, out)
-
-
-def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute(f"SELECT count(*) > 0 FROM {table}").fetchall()[0][0])
 
 
 def rebuild(store: Store) -> int:
@@ -256,7 +252,7 @@ def _edition(path: Path) -> str:
 
 def _link_boundaries(con: duckdb.DuckDBPyConnection) -> None:
     """Link boundary areas to output areas again (boundaries or lookups may have changed)."""
-    from oacinsight.maps.load import rebuild_members
+    from oacinsight.ingest.boundaries import rebuild_members
 
     rebuild_members(con)
 
@@ -313,7 +309,7 @@ def _dispatch(con: duckdb.DuckDBPyConnection, path: Path, found: Detected) -> tu
         return (f"census_{found.detail}",
                 loaders.load_census(con, path, cols["oa"], found.detail, columns))
     if kind == "boundaries":
-        from oacinsight.maps.load import load_boundary_file
+        from oacinsight.ingest.boundaries import load_boundary_file
 
         rows, found.detail = load_boundary_file(con, path)
         return "boundary_layers", rows

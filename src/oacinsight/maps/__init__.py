@@ -2,7 +2,10 @@
 gaps, serve them as GeoJSON, and draw choropleths and static map images.
 
 Modules: :mod:`.crs` (which CRS, and saying why), :mod:`.boundaries` (reading),
-:mod:`.geojson` (coverage simplification, GeoJSON), :mod:`.load` (into the store),
-:mod:`.choropleth` (values, colours and legends), :mod:`.static` (map images) and
-:mod:`.demo` (Demoshire's invented boundaries).  Nothing heavy is imported here.
+:mod:`.geojson` (coverage simplification, GeoJSON),
+:mod:`.choropleth` (values, colours and legends) and :mod:`.static` (map images).
+Loading boundary files into the store is ingest's (:mod:`oacinsight.ingest.boundaries`);
+Demoshire's invented boundaries are the demo's (:mod:`oacinsight.demo.boundaries`).
+:mod:`.load` and :mod:`.demo` are deprecated aliases of those.  Nothing heavy is
+imported here.
 """

@@ -8,30 +8,29 @@ injection (names may be typed by users).
 from __future__ import annotations
 
 import io
-import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from jinja2 import Environment
 from markupsafe import Markup
 
-from oacinsight import __version__
+from oacinsight._version import __version__
 from oacinsight.errors import OacInsightError
 from oacinsight.profile.cellkey import DISCLOSURE_METHODS, describe, perturb_counts
 from oacinsight.profile.chart import plot_profile, save_figure
 from oacinsight.profile.stats import OUTPUT_COLUMNS, compute_profile
 from oacinsight.profile.suppress import published_frame
 from oacinsight.profile.words import HOW_TO_READ, summarise
+from oacinsight.results import write_by_suffix, write_json, write_sheets
 from oacinsight.tabular import neutralise as neutralise_formula
+from oacinsight.values import json_records, json_safe
 
 __all__ = ["RESULT_LEVELS", "WRITE_SUFFIXES", "ProfileResult", "neutralise_formula"]
 
 RESULT_LEVELS: tuple[str, ...] = ("supergroup", "group", "subgroup", "all")
-WRITE_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".json", ".html", ".png", ".svg")
+WRITE_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".json", ".html", ".png", ".svg", ".pdf")
 JSON_FORMAT = "oacinsight.profile/1"
 
 _FLAG_MEANINGS: dict[str, str] = {
@@ -53,30 +52,9 @@ def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-safe Python value: NaN/NA to None, numpy scalars to int/float/str."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) or math.isinf(value) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-safe dicts."""
-    columns = [str(c) for c in frame.columns]
-    return [
-        {c: _plain(v) for c, v in zip(columns, row, strict=True)}
-        for row in frame.astype(object).itertuples(index=False, name=None)
-    ]
+#: JSON-safe values and rows: the package's one converter (kept under the old names).
+_plain = json_safe
+_records = json_records
 
 
 def _slice(full: pd.DataFrame, level: str) -> pd.DataFrame:
@@ -265,6 +243,10 @@ class ProfileResult:
         })
 
     def summary_text(self) -> str:
+        """Deprecated alias of :meth:`text`."""
+        return self.text()
+
+    def text(self) -> str:
         """A few lines for the terminal: coverage, base, and the published table."""
         areas = ", ".join(f"{c} {n}" if n != c else c for c, n in self.areas)
         lines = [*self.coverage_notes, *self.excluded_lines()]
@@ -305,6 +287,10 @@ class ProfileResult:
         return [f"excluded (outside the area): {shown}"]
 
     def to_json(self) -> dict[str, Any]:
+        """Deprecated alias of :meth:`to_dict` (it returns a dict, not JSON text)."""
+        return self.to_dict()
+
+    def to_dict(self) -> dict[str, Any]:
         """Metadata plus the published rows, ready for :func:`json.dumps`."""
         payload = self.metadata()
         frame = self.published_frame()
@@ -319,7 +305,8 @@ class ProfileResult:
         ----------
         path : str or pathlib.Path
             Ends in ``.csv``, ``.xlsx`` (sheets ``profile`` and ``about``), ``.json``,
-            ``.html`` (standalone page, chart inline), ``.png`` or ``.svg`` (chart).
+            ``.html`` (standalone page, chart inline), ``.png`` or ``.svg`` (chart) or
+            ``.pdf`` (the printable report, :mod:`oacinsight.reports.profile_pdf`).
 
         Returns
         -------
@@ -331,26 +318,11 @@ class ProfileResult:
         OacInsightError
             For any other suffix.
         """
-        out = Path(path)
-        writers = {
-            ".csv": self._write_csv,
-            ".xlsx": self._write_xlsx,
-            ".json": self._write_json,
-            ".html": self._write_html,
-            ".png": self._write_chart,
-            ".svg": self._write_chart,
-        }
-        writer = writers.get(out.suffix.lower())
-        if writer is None:
-            raise OacInsightError(
-                f"cannot write a profile as {out.suffix or 'a file without suffix'!r}; "
-                f"use one of {', '.join(WRITE_SUFFIXES)}"
-            )
-        from oacinsight.outputs import atomic_output
-
-        with atomic_output(out) as tmp:  # no partial file if this fails or is interrupted
-            writer(tmp)
-        return out
+        return write_by_suffix("a profile", path, {
+            ".csv": self._write_csv, ".xlsx": self._write_xlsx, ".json": self._write_json,
+            ".html": self._write_html, ".png": self._write_chart, ".svg": self._write_chart,
+            ".pdf": self._write_pdf,
+        })
 
     def _about_rows(self) -> list[tuple[str, Any]]:
         """``(item, value)`` pairs for the spreadsheet's ``about`` sheet."""
@@ -376,15 +348,16 @@ class ProfileResult:
 
     def _write_xlsx(self, out: Path) -> None:
         about = pd.DataFrame(self._about_rows(), columns=["item", "value"])
-        with pd.ExcelWriter(out, engine="openpyxl") as writer:
-            _neutralised(self.published_frame()).to_excel(
-                writer, sheet_name="profile", index=False
-            )
-            _neutralised(about.astype(object)).to_excel(writer, sheet_name="about", index=False)
+        write_sheets(out, {"profile": _neutralised(self.published_frame()),
+                           "about": _neutralised(about.astype(object))})
 
     def _write_json(self, out: Path) -> None:
-        text = json.dumps(self.to_json(), indent=2, ensure_ascii=False, allow_nan=False)
-        out.write_text(text + "\n", encoding="utf-8")
+        write_json(out, self.to_dict())
+
+    def _write_pdf(self, out: Path) -> None:
+        from oacinsight.reports.profile_pdf import profile_pdf
+
+        out.write_bytes(profile_pdf(self, None, file_name=None))
 
     def _write_chart(self, out: Path) -> None:
         save_figure(plot_profile(self), out)

@@ -253,9 +253,7 @@ def _file_base(s: Store, path: Path, postcode_column: str | None) -> tuple[str, 
         oa = next((lower[c] for c in _OA_COLUMNS if c in lower), None)
         count = next((lower[c] for c in _COUNT_COLUMNS if c in lower), None)
         if oa and count:
-            frame = con.execute(
-                f"SELECT {matching.q(oa)} AS oa, TRY_CAST({matching.q(count)} AS DOUBLE) AS base "
-                "FROM temp.inp").df()
+            frame = profiles.input_oa_counts(con, oa, count)
             profiles.frame_base(con, frame)
             return f"{path.name} (counts per output area)", False
         view = "temp.inp"
@@ -265,10 +263,7 @@ def _file_base(s: Store, path: Path, postcode_column: str | None) -> tuple[str, 
             editions = ", ".join(matching.editions(con)) or "loaded edition"
             matching.create_matched(con, columns, column, editions, s.cache)
             view = "temp.matched"
-        amount = f"TRY_CAST({matching.q(count)} AS DOUBLE)" if count else "1"
-        frame = con.execute(
-            f"SELECT oa21 AS oa, {amount} AS base FROM {view} "
-            f"WHERE match_status IN {profiles.MATCHED_SQL}").df()
+        frame = profiles.matched_amounts(con, view, count)
     if frame.empty:
         raise InputFileError(f"{path.name}: no row of the base file matched an output area")
     profiles.frame_base(con, pd.DataFrame(frame))

@@ -10,7 +10,7 @@ import pandas as pd
 from jinja2 import Environment
 from markupsafe import Markup
 
-from oacinsight import __version__
+from oacinsight._version import __version__
 from oacinsight.reports.area_charts import (
     deprivation_chart,
     indicator_chart,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,9 @@ META_DDL = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARC
 #: Layout of the store's own tables.  A store stamped with a higher layout was made by a
 #: newer oacinsight and is refused rather than misread.
 STORE_LAYOUT = 1
+
+
+_CURSOR_LOCK = threading.Lock()
 
 
 class Store:
@@ -128,8 +132,6 @@ class Store:
         tables, so several jobs (e.g. web requests) can run at once.  Closing it leaves
         this store open.
         """
-        from oacinsight.store.cursor import CursorStore
-
         view = CursorStore(self)
         try:
             yield view
@@ -198,6 +200,50 @@ class Store:
                 row.get("columns_used"),
             ],
         )
+
+
+class CursorStore(Store):
+    """A :class:`Store` view on a new cursor of ``parent``'s connection, sharing its
+    :attr:`~Store.cache`; closing it closes the cursor only.
+
+    DuckDB's cursors share their database but each has its own temporary tables, so the
+    web app runs each request's store work on its own cursor (see :meth:`Store.cursor`).
+    """
+
+    def __init__(self, parent: Store) -> None:
+        super().__init__(parent.path, read_only=parent.read_only,
+                         memory_limit=parent.memory_limit)
+        self.cache = parent.cache
+        with _CURSOR_LOCK:  # the parent connection is opened once, cursors made one by one
+            con = parent.con.cursor()
+        if parent.read_only:
+            con.execute("USE ref")
+        self._con = con
+
+    def close(self) -> None:
+        """Close the cursor only (the parent store and its cache stay open)."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+
+@contextmanager
+def open_store(store: Store | str | os.PathLike[str] | None, *,
+               read_only: bool = True) -> Iterator[Store]:
+    """A store for the ``with`` block, whatever the caller passed.
+
+    A :class:`Store` is used as it is and left open (its owner closes it); a path, or
+    None for the default store (:func:`oacinsight.paths.resolve_store_path`), is opened
+    (read-only unless ``read_only=False``) and closed when the block ends.
+    """
+    if isinstance(store, Store):
+        yield store
+        return
+    opened = Store(store, read_only=read_only)
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 def _writable(path: Path) -> bool:

@@ -72,6 +72,11 @@ def _col(name: str | None, cast: str = "VARCHAR") -> str:
     return f"TRY_CAST(NULLIF(trim(CAST({quoted} AS VARCHAR)), '') AS {cast})"
 
 
+def has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether ``table`` holds at least one row."""
+    return bool(con.execute(f"SELECT count(*) > 0 FROM {table}").fetchall()[0][0])
+
+
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the store's tables where missing."""
     for ddl in DDL.values():

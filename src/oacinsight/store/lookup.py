@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 
 from oacinsight.oac import SUPERGROUP_NAMES
-from oacinsight.store import _sql_str, pcindex
+from oacinsight.store import Store, _sql_str, pcindex
 
 _NO_OAC_NOTE = """
 CASE
@@ -114,6 +114,13 @@ FROM postcodes
 #: Version of the derived tables' layout; a store built with another version is rebuilt
 #: by ``oacinsight data rebuild`` before use.
 DERIVED_VERSION = "4"
+
+
+def postcode_count(store: Store) -> int:
+    """Postcodes in the lookup (0 when the store has no lookup)."""
+    if not store.has_table("pc_lookup"):
+        return 0
+    return int(store.con.execute("SELECT count(*) FROM pc_lookup").fetchall()[0][0])
 
 
 def derived_version(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -3,7 +3,7 @@
 Temporary tables used (one profile at a time per connection):
 ``cust_oa(oa, customers)``, ``base_oa(oa, base)``, ``area_oa(oa)`` and ``oa_member``
 (each output area's district, ward and region: official lookup, else postcode majority;
-see :func:`oacinsight.store.areas.membership_sql`).
+see :func:`oacinsight.store.membership.membership_sql`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pandas as pd
 
 from oacinsight.oac import SUPERGROUP_NAMES
 from oacinsight.store import Store, _sql_str
+from oacinsight.store.membership import membership_sql
 
 MATCHED_SQL = "('matched', 'matched_terminated')"
 # Country codes whose output areas are told by their prefix.
@@ -36,13 +37,11 @@ def status_counts_of(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, int
 
 def set_membership(store: Store) -> None:
     """``oa_member``: the district, ward and region of every output area (rebuilt)."""
-    from oacinsight.store.areas import membership_sql
-
     store.con.execute(f"CREATE OR REPLACE TEMP TABLE oa_member AS {membership_sql(store)}")
 
 
 class _Tables:
-    """What :func:`~oacinsight.store.areas.membership_sql` asks of a store, on a bare
+    """What :func:`~oacinsight.store.membership.membership_sql` asks of a store, on a bare
     connection."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -55,8 +54,6 @@ class _Tables:
 
 def _ensure_membership(con: duckdb.DuckDBPyConnection) -> None:
     """``oa_member`` when a caller (e.g. the web map) has not built it on this connection."""
-    from oacinsight.store.areas import membership_sql
-
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'oa_member' AND temporary"
     ).fetchall()[0][0]
@@ -73,6 +70,12 @@ def customers_by_district(con: duckdb.DuckDBPyConnection) -> list[tuple[str | No
         "LEFT JOIN oa_member a ON a.oa = c.oa GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST"
     ).fetchall()
     return [(r[0], int(r[1])) for r in rows]
+
+
+def oas_of_areas(con: duckdb.DuckDBPyConnection, codes: list[str]) -> list[str]:
+    """The output areas of the areas ``codes`` (see :func:`set_area`)."""
+    set_area(con, codes)
+    return [r[0] for r in con.execute("SELECT oa FROM area_oa").fetchall()]
 
 
 def default_areas(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -127,6 +130,26 @@ def census_base(con: duckdb.DuckDBPyConnection, table: str, column: str) -> None
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE base_oa AS SELECT oa, {column} AS base FROM {table}"
     )
+
+
+def input_oa_counts(con: duckdb.DuckDBPyConnection, oa: str, count: str) -> pd.DataFrame:
+    """``oa, base`` from the loaded input (``temp.inp``) columns ``oa`` and ``count``
+    (counts not read as numbers become NULL)."""
+    return con.execute(
+        f"SELECT {_q(oa)} AS oa, TRY_CAST({_q(count)} AS DOUBLE) AS base FROM temp.inp").df()
+
+
+def matched_amounts(con: duckdb.DuckDBPyConnection, view: str,
+                    count: str | None) -> pd.DataFrame:
+    """``oa, base`` of the matched rows of ``view``: the ``count`` column, or 1 a row."""
+    amount = f"TRY_CAST({_q(count)} AS DOUBLE)" if count else "1"
+    return con.execute(f"SELECT oa21 AS oa, {amount} AS base FROM {view} "
+                       f"WHERE match_status IN {MATCHED_SQL}").df()
+
+
+def _q(name: str) -> str:
+    """Quote an identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def frame_base(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:

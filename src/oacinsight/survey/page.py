@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from jinja2 import Environment
 
 from oacinsight.tabular import neutralise
+from oacinsight.values import json_records, json_safe
 
 __all__ = ["neutralised", "plain", "records", "render"]
 
@@ -19,28 +18,9 @@ _DECIMALS = {"weighted_n": 1, "effective_n": 1, "share": 3, "share_low": 3, "sha
 _TEXT = ("question", "code", "name", "flag", "level", "note")
 
 
-def plain(value: Any) -> Any:
-    """A JSON-safe value: NaN/NA to None, numpy scalars to Python ones."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) or math.isinf(value) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-safe dicts."""
-    cols = [str(c) for c in frame.columns]
-    return [{c: plain(v) for c, v in zip(cols, row, strict=True)}
-            for row in frame.astype(object).itertuples(index=False, name=None)]
+#: JSON-safe values and rows: the package's one converter (kept under the old names).
+plain = json_safe
+records = json_records
 
 
 def neutralised(frame: pd.DataFrame) -> pd.DataFrame:

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from oacinsight import __version__
-from oacinsight.errors import OacInsightError
+from oacinsight._version import __version__
 from oacinsight.reports.charts import png_bytes, png_data_uri
+from oacinsight.results import write_by_suffix, write_json, write_sheets
 from oacinsight.survey import disclose
 from oacinsight.survey.chart import plot_survey
 from oacinsight.survey.page import neutralised, plain, records, render
@@ -129,16 +129,11 @@ class SurveyResult:
         """Write the published result; the format follows the suffix (.csv, .xlsx,
         .json, .html, .png)."""
         out = Path(path)
-        writers = {".csv": self._csv, ".xlsx": self._xlsx, ".json": self._json,
-                   ".html": self._html, ".png": self._png}
-        writer = writers.get(out.suffix.lower())
-        if writer is None:
-            raise OacInsightError(f"cannot write a survey result as "
-                                  f"{out.suffix or 'a file without suffix'!r}; use one of "
-                                  f"{', '.join(WRITE_SUFFIXES)}")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        writer(out)
-        return out
+        if out.suffix.lower() in WRITE_SUFFIXES:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        return write_by_suffix("a survey result", out, {
+            ".csv": self._csv, ".xlsx": self._xlsx, ".json": self._json,
+            ".html": self._html, ".png": self._png})
 
     def _csv(self, out: Path) -> None:
         neutralised(self.to_frame()).to_csv(out, index=False, encoding="utf-8-sig")
@@ -146,16 +141,12 @@ class SurveyResult:
     def _xlsx(self, out: Path) -> None:
         about = pd.DataFrame([(k, json.dumps(v) if isinstance(v, (list, dict)) else v)
                               for k, v in self.metadata().items()], columns=["item", "value"])
-        with pd.ExcelWriter(out, engine="openpyxl") as writer:
-            neutralised(self.to_frame()).to_excel(writer, sheet_name="survey", index=False)
-            neutralised(self.published_accounting()).to_excel(writer, sheet_name="answers",
-                                                               index=False)
-            neutralised(about.astype(object)).to_excel(writer, sheet_name="about",
-                                                        index=False)
+        write_sheets(out, {"survey": neutralised(self.to_frame()),
+                           "answers": neutralised(self.published_accounting()),
+                           "about": neutralised(about.astype(object))})
 
     def _json(self, out: Path) -> None:
-        out.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False,
-                                  allow_nan=False) + "\n", encoding="utf-8")
+        write_json(out, self.to_dict())
 
     def figure(self):
         """The chart (matplotlib Figure) of the published numbers."""

@@ -18,7 +18,7 @@ from oacinsight.errors import InputFileError, OacInsightError
 from oacinsight.match import reference_store
 from oacinsight.oac import LEVELS
 from oacinsight.paths import resolve_store_path
-from oacinsight.store import Store, oac11, surveys
+from oacinsight.store import Store, oac11, open_store, surveys
 from oacinsight.survey import answers as ans
 from oacinsight.survey import place
 from oacinsight.survey.analyse import Population, Settings, analyse
@@ -111,12 +111,10 @@ def _store(store, options: SurveyOptions):
     group column (names and residents are then left out, with a note)."""
     if options.oa_column is None and options.group_column is None:
         return reference_store(store)
-    if isinstance(store, Store):
-        return nullcontext(store)
-    path = resolve_store_path(store)
-    if options.group_column and not path.exists():
+    if (options.group_column and not isinstance(store, Store)
+            and not resolve_store_path(store).exists()):
         return nullcontext(None)
-    return Store(path, read_only=True)
+    return open_store(store)
 
 
 def _survey(s: Store | None, frame: pd.DataFrame, opt: SurveyOptions,

@@ -8,7 +8,6 @@ file is deleted as soon as the answer is made.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -64,7 +63,7 @@ def api_match(
         frame = pd.read_parquet(up.matched)
     if format == "csv":
         return _csv(frame, "matched.csv")
-    return JSONResponse({"summary": json.loads(json.dumps(summary.to_json(), default=str)),
+    return JSONResponse({"summary": summary.to_dict(),
                          "columns": list(map(str, frame.columns)),
                          "records": core.records(frame)})
 

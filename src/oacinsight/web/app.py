@@ -29,7 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from oacinsight import __version__
+from oacinsight._version import __version__
 from oacinsight.errors import OacInsightError
 from oacinsight.web import format as fmt
 from oacinsight.web.guard import CSP, error_response

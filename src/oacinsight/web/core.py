@@ -4,7 +4,6 @@ runs one library function on the shared store and caches the result per upload."
 from __future__ import annotations
 
 import gzip
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from oacinsight.profile.cellkey import DISCLOSURE_METHODS
 from oacinsight.profile.result import RESULT_LEVELS, ProfileResult
 from oacinsight.profile.run import CENSUS_BASES, profile_file
 from oacinsight.store import boundaries as bsql
+from oacinsight.values import json_records, json_safe
 from oacinsight.web.state import Upload, WebState
 
 POINTS = "points"
@@ -204,8 +204,7 @@ def _point_oas(store: Any, cust: pd.DataFrame | None, areas: tuple[str, ...]) ->
     from oacinsight.store import profiles
 
     if areas:
-        profiles.set_area(store.con, list(areas))
-        return [r[0] for r in store.con.execute("SELECT oa FROM area_oa").fetchall()]
+        return profiles.oas_of_areas(store.con, list(areas))
     if cust is None or cust.empty:
         raise OacInsightError("no boundaries are loaded: upload a customer file to see "
                               "its output areas as points, or ingest boundary files")
@@ -237,19 +236,6 @@ def search_areas(state: WebState, text: str) -> pd.DataFrame:
         return bsql.search_areas(store.con, text)
 
 
-def plain(value: Any) -> Any:
-    """A JSON-safe scalar (NaN, NA and NaT → None, numpy → Python)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    return value
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of a DataFrame as JSON-safe dicts."""
-    cols = [str(c) for c in frame.columns]
-    return [{c: plain(v) for c, v in zip(cols, row, strict=True)}
-            for row in frame.astype(object).itertuples(index=False, name=None)]
+#: JSON-safe values and rows: the package's one converter (kept under the old names).
+plain = json_safe
+records = json_records

@@ -2,7 +2,7 @@
 
 ``matched.csv`` / ``matched.xlsx`` are written by :func:`oacinsight.match.match_file`
 (every row, formula cells neutralised), ``profile.*`` by
-:meth:`ProfileResult.write`, ``profile.pdf`` by :mod:`oacinsight.web.pdf`.
+:meth:`ProfileResult.write`, ``profile.pdf`` by :mod:`oacinsight.reports.profile_pdf`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from fastapi.responses import FileResponse, Response
 from oacinsight.errors import OacInsightError
 from oacinsight.maps.choropleth import map_values
 from oacinsight.match import match_file
+from oacinsight.reports.profile_pdf import profile_pdf
 from oacinsight.web import core, views
-from oacinsight.web.pdf import profile_pdf
 from oacinsight.web.state import Upload, WebState
 
 router = APIRouter(tags=["downloads"])
@@ -123,7 +123,7 @@ def _map_figure(state: WebState, up: Upload, options: core.ProfileOptions):
         if layer == core.POINTS:
             return static.point_map(frame["code"].tolist(), frame["long"].to_numpy(),
                                     frame["lat"].to_numpy(), values, title=title)
-        from oacinsight.maps.load import layer_static_shapes
+        from oacinsight.ingest.boundaries import layer_static_shapes
 
         with state.job() as store:
             codes, geoms = layer_static_shapes(store.con, layer)

@@ -7,38 +7,15 @@ import math
 import threading
 from typing import Any
 
-import pandas as pd
 from markupsafe import Markup
 from matplotlib import rc_context
 
+from oacinsight.match import STATUS_TEXT
 from oacinsight.oac import colour_for
 from oacinsight.profile.chart import plot_profile
+from oacinsight.values import missing
 
 _CHART_LOCK = threading.Lock()
-
-#: What each match status means, for someone who has not read the docs.
-STATUS_TEXT: dict[str, str] = {
-    "matched": "the postcode is live and its output area has an OAC group",
-    "matched_terminated": "the postcode has been retired by Royal Mail, but its output "
-                          "area is still known, so it has an OAC group",
-    "not_found": "the postcode looks valid but is not in the loaded postcode directory "
-                 "(newer than the directory, mistyped, or from an area not loaded)",
-    "invalid_format": "the text is not a UK postcode (e.g. a typo or a partial postcode)",
-    "missing": "the postcode cell is blank",
-    "no_oac": "the postcode is known but its output area has no OAC 2021 group "
-              "(e.g. Channel Islands, Isle of Man, or Scottish 2011 areas)",
-}
-
-
-def missing(value: Any) -> bool:
-    """Whether a cell is empty: None, NaN, ``pd.NA`` or ``NaT`` (hidden counts are)."""
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
 
 def _number(value: Any) -> float | str | None:
     """A float, the text itself when not numeric, or None for missing values."""

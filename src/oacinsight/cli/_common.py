@@ -1,0 +1,151 @@
+"""Shared pieces of the command line: the command group, options and the error edge.
+
+Every command module (:mod:`.app`, :mod:`.serve`, :mod:`.area`, :mod:`.survey`, ...)
+imports ``app``, ``StoreOpt``, ``edge`` and ``err`` from here, so no command module
+imports another (``cli.app`` re-exports them for older imports).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.24 carries its own copy of click
+    from typer._click import exceptions as cx
+except ImportError:  # pragma: no cover
+    from click import exceptions as cx  # type: ignore[no-redef]
+
+from oacinsight.errors import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    OacInsightError,
+    one_line,
+)
+
+
+class OneLineGroup(TyperGroup):
+    """The command group: usage errors (unknown option, bad value) as one line, exit 2."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **extra: Any) -> Any:
+        try:
+            code = super().main(args=args, prog_name="oacinsight", complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        except cx.NoArgsIsHelpError as exc:
+            typer.echo(exc.ctx.get_help() if exc.ctx else "oacinsight --help")
+            code = 0
+        except cx.UsageError as exc:
+            err(f"error: {usage_line(exc)}")
+            code = EXIT_ERROR
+        except typer.Abort:
+            err("error: interrupted; nothing was written")
+            code = EXIT_INTERRUPTED
+        except cx.ClickException as exc:
+            err(f"error: {one_line(exc.format_message())}")
+            code = EXIT_ERROR
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def usage_line(exc: cx.UsageError) -> str:
+    """A usage error as one line, with where to get help."""
+    command = exc.ctx.command_path.split(" ", 1)[1:] if exc.ctx else []
+    helper = " ".join(["oacinsight", *command, "--help"])
+    return one_line(f"{exc.format_message().rstrip('.')} (see '{helper}')")
+
+
+app = typer.Typer(
+    help="Offline customer insight from the Output Area Classification (OAC).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    cls=OneLineGroup,
+)
+data_app = typer.Typer(help="Load official ONS files into the store and see what is loaded.",
+                       no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", help="Store file (default: $OACINSIGHT_STORE or the user data dir)."),
+]
+
+
+def err(message: str) -> None:
+    """Print one line to stderr."""
+    typer.echo(message, err=True)
+
+
+def edge(func: F) -> F:
+    """Turn every failure into one line ``error: …`` on stderr and exit code 2.
+
+    Library errors keep their message; Ctrl-C is exit 130; operating-system, memory and
+    unexpected errors get a plain reason without internals (``OACINSIGHT_DEBUG=1`` shows
+    the traceback of an unexpected error).
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, cx.ClickException):
+            raise
+        except BaseException as exc:  # the edge: everything becomes one line
+            code, message = failure(exc, func.__name__.removesuffix("_cmd"))
+            if message is None:
+                raise
+            err(f"error: {message}")
+            raise typer.Exit(code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def interrupted(exc: BaseException | None) -> bool:
+    """Whether Ctrl-C is behind ``exc`` (DuckDB reports it in several ways)."""
+    import duckdb
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException) or (
+                isinstance(exc, RuntimeError | duckdb.Error)
+                and "interrupt" in str(exc).lower()):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def failure(exc: BaseException, command: str) -> tuple[int, str | None]:
+    """Exit code and one-line message for an exception (None: let it through)."""
+    import duckdb
+
+    from oacinsight.outputs import describe_os_error
+
+    if interrupted(exc):
+        return EXIT_INTERRUPTED, "interrupted; no output was written or changed"
+    if isinstance(exc, OacInsightError):
+        return EXIT_ERROR, one_line(exc)
+    if isinstance(exc, SystemExit | GeneratorExit):
+        return 0, None
+    if isinstance(exc, MemoryError | duckdb.OutOfMemoryException):
+        return EXIT_ERROR, ("not enough memory; close other programs, or split the file "
+                            "and try again")
+    if isinstance(exc, OSError | duckdb.IOException):
+        where = Path(str(getattr(exc, "filename", "") or "")).name
+        return EXIT_ERROR, one_line(f"{where + ': ' if where else ''}{describe_os_error(exc)}")
+    if os.environ.get("OACINSIGHT_DEBUG"):
+        return 1, None
+    return EXIT_ERROR, (f"'{command}' stopped on an unexpected internal problem; please "
+                        "report it with the command you ran (OACINSIGHT_DEBUG=1 shows the "
+                        "details)")
