@@ -57,7 +57,7 @@ class BuildResult:
     def provenance(self) -> dict[str, Any]:
         import sklearn
 
-        from oacinsight import __version__
+        from oacinsight._version import __version__
 
         return {
             "spec": self.spec.to_dict(), "seed": self.spec.seed, "area": self.area,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from oacinsight.cli.app import StoreOpt, app, edge, err
+from oacinsight.cli._common import StoreOpt, app, edge, err
 
 
 @app.command("build")

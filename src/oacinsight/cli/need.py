@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from oacinsight.cli.app import StoreOpt, app, edge
+from oacinsight.cli._common import StoreOpt, app, edge
 
 
 @app.command("need")

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from oacinsight.ingest.boundaries import layer_static_shapes
 from oacinsight.maps.boundaries import bng_to_wgs84
-from oacinsight.maps.load import layer_static_shapes
 from oacinsight.maps.static import point_map, polygon_map
 from oacinsight.need.figures import need_map_values
 from oacinsight.reports.charts import png_bytes

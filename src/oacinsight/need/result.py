@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oacinsight import __version__
+from oacinsight._version import __version__
 from oacinsight.need import disclose
 from oacinsight.need.expected import EXPECTED_COLUMNS
 from oacinsight.need.figures import gains_figure
