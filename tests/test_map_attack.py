@@ -78,10 +78,10 @@ def _attack_file(geo: pd.DataFrame, rng: np.random.Generator, n: int) -> tuple[i
     return narrowest, sum(len(v) for v in pattern.shown.values())
 
 
-def _synthetic_geography(rng: np.random.Generator) -> pd.DataFrame:
-    """240 OAs in 8 wards and 16 MSOAs (cutting across wards), subgroups clustered."""
+def _synthetic_geography(rng: np.random.Generator, n: int = 240) -> pd.DataFrame:
+    """``n`` OAs in 8 wards and ``n / 15`` MSOAs (cutting across wards), subgroups
+    clustered by ward."""
     codes = oac_shape()
-    n = 240
     local = rng.choice(codes, size=(8, 6))  # each ward has a few typical subgroups
     ward = np.repeat(np.arange(8), n // 8)
     sub = [local[w][rng.integers(0, 6)] if rng.random() < 0.8 else rng.choice(codes)
@@ -125,3 +125,37 @@ def test_profile_and_maps_attacked_together_realdata() -> None:
     found = [_attack_file(geo, rng, int(rng.integers(20, 301))) for _ in range(20)]
     assert min(n for n, _ in found) >= 3
     assert sum(s for _, s in found) >= 20
+
+
+def test_layers_audited_one_by_one_leak() -> None:
+    """The rule before the joint pattern (each map layer audited alone, OA counts
+    published) lets the attacker narrow hidden profile or map cells."""
+    from oacinsight.maps.choropleth import hidden_areas
+
+    rng = np.random.default_rng(7)
+    broken = 0
+    for _ in range(5):
+        geo = _synthetic_geography(rng, 96)
+        n = int(rng.integers(100, 301))
+        weight = np.exp(rng.normal(0, 1.5, len(geo)))  # customers bunched in a few OAs
+        oas = geo.assign(customers=rng.multinomial(n, weight / weight.sum()))
+        oas["supergroup"], oas["group_code"] = oas["subgroup"].str[0], oas["subgroup"].str[:2]
+        profile = _profile(oas)
+        cells, truth = [], {}
+        for lv, col in (("supergroup", "supergroup"), ("group", "group_code"),
+                        ("subgroup", "subgroup")):
+            part = profile[profile["level"] == lv]
+            for row in part.itertuples(index=False):
+                truth[f"{lv} {row.code}"] = row.customers
+                cells.append((f"{lv} {row.code}", oas.loc[oas[col] == row.code, "oa"].tolist(),
+                              None if row.flag == "suppressed" else row.customers))
+        for layer in ("ward", "oa"):
+            per = oas.groupby(layer)["customers"].sum()
+            hide = hidden_areas(per, 10)
+            for (code, value), h in zip(per.items(), hide, strict=True):
+                truth[f"{layer} {code}"] = value
+                cells.append((f"{layer} {code}", oas.loc[oas[layer] == code, "oa"].tolist(),
+                              None if h else float(value)))
+        ranges = attack_sums(cells, oas["oa"].tolist(), n, truth)
+        broken += any(high - low < 3 for low, high in ranges.values())
+    assert broken >= 4
