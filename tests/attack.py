@@ -103,3 +103,44 @@ def attack(outputs: list[pd.DataFrame], total: int, floor: int = 0
             found.append(round(sign * res.fun))
         out[key] = (found[0], found[1])
     return out
+
+
+def attack_sums(cells: list[tuple[str, list[str], float | None]], oas: list[str],
+                total: int, truth: dict[str, int] | None = None
+                ) -> dict[str, tuple[int, int]]:
+    """Smallest and largest value of every hidden cell when cells are sums of OAs.
+
+    One integer unknown per output area (0 to ``total``, adding up to ``total``); a
+    published cell ``(key, its OAs, value)`` is an equation, a hidden one (value None)
+    is what is bounded.  This is what a reader of the profile (each subgroup, group and
+    supergroup is the sum of its OAs) and of the map layers (each area the sum of its
+    OAs) can work out together.  With ``truth`` (the test knows it), the minimum is not
+    sought once the maximum is 3 or more above the true value (the range is then wide
+    enough whatever the minimum; reported as ``(truth, high)``).
+    """
+    pos = {oa: i for i, oa in enumerate(oas)}
+    rows, rhs = [np.ones(len(oas))], [float(total)]
+    sets = {}
+    for key, members, value in cells:
+        row = np.zeros(len(oas))
+        row[[pos[o] for o in members]] = 1.0
+        sets[key] = row
+        if value is not None:
+            rows.append(row)
+            rhs.append(float(value))
+    cons = LinearConstraint(np.array(rows), rhs, rhs)
+    out = {}
+    for key, _members, value in cells:
+        if value is not None:
+            continue
+        found = []
+        for sign in (-1.0, 1.0):
+            res = milp(sign * sets[key], integrality=np.ones(len(oas)),
+                       bounds=Bounds(0, total), constraints=cons)
+            assert res.status == 0, res.message
+            found.append(round(sign * res.fun))
+            if truth is not None and found[0] - truth[key] >= 3:
+                found.append(truth[key])
+                break
+        out[key] = (found[1], found[0])
+    return out

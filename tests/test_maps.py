@@ -220,3 +220,66 @@ def test_reingest_replaces_the_layer_and_wards_link_by_code(tmp_path):
         {"layer": "output_areas_dec_2021_boundaries_ew_bgc_demoshire", "how": "code", "n": 290},
         {"layer": "wards_may_2021_boundaries_uk_bgc_demoshire", "how": "area code",
          "n": 290}]
+
+
+def _two_wards():
+    """Four OAs in two wards; subgroup 1a1 (5 customers) lies only in ward A, beside
+    2a1 (30), so ward A (35) would give 1a1 away: 35 - 30 = 5."""
+    from tests.attack import nested_counts
+
+    from oacinsight.profile import ProfileResult
+
+    oas = pd.DataFrame({"oa": ["o1", "o2", "o3", "o4"],
+                        "subgroup": ["1a1", "2a1", "1a2", "2b1"],
+                        "ward": ["A", "A", "B", "B"], "customers": [5, 30, 20, 25]})
+    oas["supergroup"], oas["group_code"] = oas["subgroup"].str[0], oas["subgroup"].str[:2]
+    sub = oas.rename(columns={"subgroup": "code"})[["code", "customers"]].assign(base=1000.0)
+    profile = ProfileResult.from_counts(
+        nested_counts(sub), level="all", base_name="residents", areas=[("D", "D")],
+        n_input=80, n_matched=80, n_in_area=80, unmatched={}).table
+    members = pd.concat([
+        pd.DataFrame({"layer": "wards", "code": oas["ward"], "oa": oas["oa"]}),
+        pd.DataFrame({"layer": "district", "code": "D", "oa": oas["oa"]}),
+        pd.DataFrame({"layer": "oas", "code": oas["oa"], "oa": oas["oa"]}),
+        pd.DataFrame({"layer": "wards", "code": "C", "oa": ["o4", "o9"]})])  # C: partly in
+    return oas, members, profile
+
+
+def test_map_pattern_hides_a_ward_that_would_unpick_the_profile():
+    from oacinsight.maps.disclosure import map_pattern
+
+    oas, members, profile = _two_wards()
+    hidden = profile.loc[profile["flag"] == "suppressed", "code"].tolist()
+    assert sorted(hidden) == ["1a1", "1a2"]  # the profile's own pattern
+    assert not hidden_areas(pd.Series([35, 45]), 10).any()  # the layer alone shows both
+    pattern = map_pattern(oas, members, {"wards": "ward", "district": "lad", "oas": "oa"},
+                          profile)
+    # A = 35 gives 1a1 = 5; B = 45 gives A = 80 - 45: both hidden.  A = 30 + 1a1 keeps
+    # 26 possible values.  The district is the published total.
+    assert pattern.hidden["wards"] == {"A", "B"} and "wards" not in pattern.shown
+    assert pattern.shown == {"district": {"D": 80}}
+    assert "oas" not in pattern.hidden and "C" not in pattern.hidden["wards"]
+    assert "outside the profiled area" in pattern.reason("wards", "C")
+    assert "wards and larger" in pattern.reason("oas", "o1")
+    frame = pd.DataFrame({"code": ["A", "B", "C"], "name": ["A", "B", "C"], "oas": 2,
+                          "residents": [600.0, 500.0, 400.0], "customers": [35, 45, 3]})
+    for measure in ("customers", "rate", "index"):
+        values = map_values(frame, measure, {}, pattern=pattern, layer="wards")
+        assert all(a["value"] is None and a["colour"] == "#d0d0d0"
+                   for a in values.areas.values())
+        assert "to protect such an area or a hidden profile group" in values.areas["A"]["text"]
+        assert "outside the profiled area" in values.areas["C"]["text"]
+
+
+def test_map_pattern_shows_wards_when_nothing_is_at_risk():
+    from oacinsight.maps.disclosure import map_pattern
+
+    oas, members, profile = _two_wards()
+    oas["customers"] = [50, 30, 20, 25]  # nothing below 10: nothing hidden anywhere
+    sub = oas.rename(columns={"subgroup": "code"})
+    profile = profile.assign(flag="not_significant")
+    for row in profile.itertuples():
+        col = {"supergroup": "supergroup", "group": "group_code", "subgroup": "code"}[row.level]
+        profile.loc[row.Index, "customers"] = sub.loc[sub[col] == row.code, "customers"].sum()
+    pattern = map_pattern(oas, members, {"wards": "ward", "district": "lad"}, profile)
+    assert pattern.shown == {"wards": {"A": 80, "B": 45}, "district": {"D": 125}}

@@ -17,9 +17,14 @@ Measures
     100 means as many customers as the number of residents would suggest, 150 half as
     many again, 50 half as many.
 
-Areas with 0 to ``suppress_below - 1`` customers are grey (hidden), as in profiles, and
-so are further areas where needed so that no hidden count can be narrowed to fewer than
-four values from the layer's shown counts and its total (:func:`hidden_areas`).
+For a customer file, which areas show customer numbers is decided once for the file's
+profile and every map layer together (:class:`oacinsight.maps.disclosure.MapPattern`,
+passed as ``pattern``): only areas of ward size and up, wholly inside the profiled
+area, are ever shown, and areas with 0 to ``suppress_below - 1`` customers are grey
+(hidden), as are further areas so that no hidden number of the profile or of any map
+can be narrowed to fewer than four values.  Without a pattern (no customer file), the
+layer alone is audited (:func:`hidden_areas`).  Rates and indexes are blank wherever
+the count is.
 """
 
 from __future__ import annotations
@@ -27,13 +32,16 @@ from __future__ import annotations
 import colorsys
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from oacinsight.errors import OacInsightError
 from oacinsight.oac import colour_for
+
+if TYPE_CHECKING:
+    from oacinsight.maps.disclosure import MapPattern
 
 MEASURES: dict[str, str] = {
     "supergroup": "OAC supergroup (most residents)",
@@ -117,6 +125,8 @@ def map_values(
     names: dict[str, str],
     *,
     suppress_below: int = 10,
+    pattern: MapPattern | None = None,
+    layer: str | None = None,
 ) -> MapValues:
     """Colours, legend and hover text of ``measure`` for every area of ``frame``.
 
@@ -129,7 +139,12 @@ def map_values(
     names : dict of str to str
         OAC code → name.
     suppress_below : int
-        Customer counts from 1 to this minus 1 are hidden (grey).
+        Customer counts from 0 to this minus 1 are hidden (grey).
+    pattern : MapPattern, optional
+        The file's one disclosure pattern; customer numbers are shown only for the areas
+        of ``layer`` it shows.  None: the layer is audited alone.
+    layer : str, optional
+        The layer ``frame`` holds (with ``pattern``).
 
     Returns
     -------
@@ -140,7 +155,14 @@ def map_values(
     data = add_rates(frame)
     if measure in ("supergroup", "group"):
         return _categorical(data, measure, names)
-    return _numeric(data, measure, suppress_below)
+    if pattern is None:
+        hidden = hidden_areas(data["customers"], suppress_below)
+        reasons: dict[str, str] = {}
+    else:
+        shown = pattern.shown_codes(layer or "")
+        hidden = ~data["code"].astype(str).isin(shown).to_numpy(dtype=bool)
+        reasons = {c: pattern.reason(layer or "", c) for c in data["code"][hidden]}
+    return _numeric(data, measure, suppress_below, hidden, reasons)
 
 
 def _area_title(row: Any) -> str:
@@ -187,10 +209,10 @@ def hidden_areas(customers: pd.Series, suppress_below: int) -> np.ndarray:
     return suppression_mask(counts, threshold=int(suppress_below)).to_numpy(dtype=bool)
 
 
-def _numeric(data: pd.DataFrame, measure: str, suppress_below: int) -> MapValues:
+def _numeric(data: pd.DataFrame, measure: str, suppress_below: int, hidden: np.ndarray,
+             reasons: dict[str, str]) -> MapValues:
     out = MapValues(measure, MEASURES[measure])
     values = data[measure].astype(float).to_numpy()
-    hidden = hidden_areas(data["customers"], suppress_below)
     shown = np.isfinite(values) & ~hidden
     if measure == "index":
         classes = list(INDEX_CLASSES)
@@ -204,9 +226,12 @@ def _numeric(data: pd.DataFrame, measure: str, suppress_below: int) -> MapValues
                            (" for their number of residents." if measure == "rate" else "."))
     for row, value, hide in zip(data.itertuples(index=False), values, hidden, strict=True):
         out.areas[row.code] = _numeric_area(row, value, hide, measure, classes, suppress_below)
+        if hide and row.code in reasons and np.isfinite(value):
+            out.areas[row.code]["text"] = f"{_area_title(row)}: {reasons[row.code]}"
     out.legend = [{"colour": c, "label": label} for _, c, label in classes]
     out.legend.append({"colour": GREY, "label": f"hidden: 0 to {suppress_below - 1} customers "
-                                                "(or hidden to protect such an area)"})
+                                                "(or hidden to protect such an area)"
+                       + ("; or not published" if reasons else "")})
     if (~np.isfinite(values)).any():
         out.legend.append({"colour": NO_DATA, "label": "no residents' count for this area"})
     out.explanation += (f" Grey areas have 0 to {suppress_below - 1} customers, too few to "

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-__all__ = ["Hierarchy", "cell_ranges", "protect"]
+__all__ = ["Hierarchy", "cell_ranges", "protect", "protect_sums", "sum_ranges"]
 
 
 @dataclass(frozen=True)
@@ -209,4 +209,98 @@ def protect(
             hidden[extra[0]] = True
             failing.append(extra[0])
         pending = sorted(failing)
+    return hidden, sorted(unprotected)
+
+
+# --- cells that are sums of atoms: the profile and every map layer of one dataset -----
+
+
+def sum_ranges(
+    members: np.ndarray, values: np.ndarray, hidden: np.ndarray, total: float,
+    cells: Sequence[int], *, stop_at: int | None = None,
+) -> dict[int, tuple[float, float]]:
+    """Smallest and largest value of each of ``cells`` when every cell is a sum of atoms.
+
+    ``members`` is ``cells × atoms`` (0/1): cell ``i`` is the sum of the atoms ``j`` with
+    ``members[i, j] == 1``; atoms are whole numbers from 0 to ``total`` and add up to the
+    published ``total``.  An attacker knows every shown cell's value.  Unlike
+    :func:`cell_ranges` the cells need not nest (a ward cuts across OAC subgroups), so
+    the constraint matrix need not be totally unimodular and the bounds come from
+    ``milp`` itself (HiGHS: the linear relaxation first, branching only where its
+    optimum is fractional).  ``stop_at`` as in :func:`cell_ranges`.
+    """
+    shown = np.flatnonzero(~hidden)
+    a_eq = np.vstack([members[shown], np.ones((1, members.shape[1]))])
+    b_eq = np.concatenate([values[shown], [float(total)]])
+    out: dict[int, tuple[float, float]] = {}
+    for cell in cells:
+        high = -_solve(-members[cell], a_eq, b_eq, float(total))
+        if stop_at is not None and high - values[cell] >= stop_at:
+            out[int(cell)] = (-math.inf, high)
+            continue
+        out[int(cell)] = (_solve(members[cell], a_eq, b_eq, float(total)), high)
+    return out
+
+
+def _overlapping(cell: int, hidden: np.ndarray, frozen: np.ndarray, members: np.ndarray,
+                 values: np.ndarray) -> list[int]:
+    """Shown cells that may be hidden, sharing atoms with ``cell`` first, smallest first."""
+    free = ~hidden & ~frozen
+    overlap = (members @ members[cell]) > 0
+    for pool in (np.flatnonzero(free & overlap), np.flatnonzero(free)):
+        if len(pool):
+            return sorted(pool.tolist(), key=lambda p: (values[p], p))
+    return []
+
+
+def protect_sums(
+    members: np.ndarray, values: np.ndarray, hidden: np.ndarray, total: float, *,
+    frozen: np.ndarray, primary: np.ndarray, min_width: int = 3,
+) -> tuple[np.ndarray, list[int]]:
+    """Hide more cells until every hidden cell can take ``min_width + 1`` values.
+
+    Parameters
+    ----------
+    members, values, total
+        As :func:`sum_ranges`.
+    hidden : numpy.ndarray
+        The initial pattern.
+    frozen : numpy.ndarray
+        Cells whose state is given and may not change (the profile's own pattern, which
+        is safe on its own); only the other cells are hidden to protect.
+    primary : numpy.ndarray
+        Cells hidden for being small; they are never shown.
+    min_width : int, default 3
+
+    Returns
+    -------
+    hidden : numpy.ndarray
+        The final pattern.  A hidden cell that is not primary and whose value is
+        already determined by the shown ones is shown instead (that tells nothing new),
+        and stays shown.
+    unprotected : list of int
+        Hidden cells still narrower than ``min_width`` (hiding every free cell did not
+        help); the caller must fall back to publishing fewer cells.
+    """
+    hidden, frozen = hidden.copy(), frozen.copy()
+    pending = sorted(np.flatnonzero(hidden).tolist())
+    unprotected: list[int] = []
+    while pending:
+        ranges = sum_ranges(members, values, hidden, total, pending, stop_at=min_width)
+        failing = [c for c in pending if not ranges[c][1] - ranges[c][0] >= min_width]
+        if not failing:
+            break
+        failing.sort(key=lambda c: (not frozen[c], values[c], c))
+        first = failing[0]
+        low, high = ranges[first]
+        if not frozen[first] and not primary[first] and low == high:
+            hidden[first], frozen[first] = False, True  # known anyway: show it
+            failing.remove(first)
+        elif extra := _overlapping(first, hidden, frozen, members, values):
+            hidden[extra[0]] = True
+            failing.append(extra[0])
+        else:
+            unprotected.append(first)
+            failing.remove(first)
+        pending = sorted(set(failing))
     return hidden, sorted(unprotected)

@@ -361,3 +361,23 @@ def area_layers(con: duckdb.DuckDBPyConnection, code: str) -> pd.DataFrame:
         "SELECT f.layer, l.area_type, f.name, f.lat, f.long FROM boundary_features f "
         "JOIN boundary_layers l USING (layer) WHERE f.code = ? ORDER BY l.features",
         [code]).df()
+
+
+def area_oa_members(con: duckdb.DuckDBPyConnection, layers: list[str]
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """After :func:`oacinsight.store.profiles.set_area`: the area's OAs with their OAC
+    codes (``oa, supergroup, group_code, subgroup``), and every member (``layer, code,
+    oa``) of the features of ``layers`` that hold any of them."""
+    oas = con.execute(
+        "SELECT a.oa, o.supergroup, o.group_code, o.subgroup "
+        "FROM (SELECT DISTINCT oa FROM area_oa) a JOIN oac_oa o ON o.oa = a.oa "
+        "QUALIFY row_number() OVER (PARTITION BY a.oa ORDER BY o.source_file) = 1 "
+        "ORDER BY 1").df()
+    if not layers or not has_boundaries(con):
+        return oas, pd.DataFrame({"layer": [], "code": [], "oa": []})
+    members = con.execute(
+        "WITH t AS (SELECT DISTINCT layer, code FROM boundary_members "
+        "           WHERE layer IN (SELECT unnest(?)) AND oa IN (SELECT oa FROM area_oa)) "
+        "SELECT m.layer, m.code, m.oa FROM boundary_members m JOIN t USING (layer, code) "
+        "ORDER BY 1, 2, 3", [list(layers)]).df()
+    return oas, members

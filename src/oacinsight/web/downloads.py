@@ -116,8 +116,12 @@ def _map_figure(state: WebState, up: Upload, options: core.ProfileOptions):
     layers = core.layer_list(state)
     layer = views.default_layer(state, layers, up)
     frame = core.area_frame(state, up, layer, options.areas)
+    from oacinsight.web.geo import map_pattern_of
+
+    pattern = map_pattern_of(state, up, () if layer == core.POINTS else options.areas,
+                             options.suppress_below)
     values = map_values(frame, "index", core.oac_names(state),
-                        suppress_below=options.suppress_below)
+                        suppress_below=options.suppress_below, pattern=pattern, layer=layer)
     title = "Customer index by area (100 = as many customers as residents suggest)"
     try:
         if layer == core.POINTS:

@@ -14,9 +14,10 @@ import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from oacinsight.maps.choropleth import add_rates, hidden_areas, map_values
+from oacinsight.errors import OacInsightError
+from oacinsight.maps.choropleth import CUSTOMER_MEASURES, add_rates, map_values
 from oacinsight.web import core
-from oacinsight.web.state import WebState
+from oacinsight.web.state import Upload, WebState
 
 router = APIRouter(tags=["maps"])
 
@@ -89,25 +90,61 @@ def _values(state: WebState, layer: str, measure: str, token: str | None, area: 
     if key not in cache:
         cache[key] = core.area_frame(state, up, layer, areas)
     frame = cache[key]
-    return map_values(frame, measure, core.oac_names(state),
-                      suppress_below=suppress_below), frame
+    pattern = (map_pattern_of(state, up, () if layer == core.POINTS else areas,
+                              suppress_below)
+               if up is not None and measure in CUSTOMER_MEASURES else None)
+    return map_values(frame, measure, core.oac_names(state), suppress_below=suppress_below,
+                      pattern=pattern, layer=layer), frame
+
+
+def map_pattern_of(state: WebState, up: Upload, areas: tuple[str, ...],
+                   suppress_below: int) -> Any:
+    """The map's share of the upload's one disclosure pattern (for its profile of
+    ``areas``, default: the profile's default area), computed once and cached: the map
+    values, the GeoJSON download and the report's static map all use it."""
+    from oacinsight.maps.disclosure import PUBLISHED_TYPES, MapPattern, map_pattern
+    from oacinsight.store import boundaries as bsql
+    from oacinsight.store import profiles
+
+    key = ("map-pattern", areas, int(suppress_below))
+    if key in up.results:
+        return up.results[key]
+    options = core.ProfileOptions.parse("all", None, ",".join(areas), None, suppress_below)
+    try:
+        result = core.profile_upload(state, up, options)
+    except OacInsightError as exc:
+        up.results[key] = MapPattern(threshold=int(suppress_below), note=str(exc))
+        return up.results[key]
+    full = result.full_table if result.full_table is not None else result.table
+    layers = core.layer_list(state)
+    types = dict(zip(layers["layer"], layers["area_type"], strict=True))
+    with state.job() as store:
+        profiles.set_membership(store)
+        profiles.set_area(store.con, [c for c, _ in result.areas])
+        oas, members = bsql.area_oa_members(
+            store.con, [lay for lay, t in types.items() if t in PUBLISHED_TYPES])
+    oas = oas.merge(core.customers_by_oa(up), on="oa", how="left")
+    oas["customers"] = oas["customers"].fillna(0).astype(int)
+    up.results[key] = map_pattern(oas, members, types, full,
+                                  threshold=int(suppress_below))
+    return up.results[key]
 
 
 @router.get("/u/{token}/download/map.geojson", summary="The mapped numbers as GeoJSON")
 def download_map(request: Request, token: str, layer: str, suppress_below: int = 10
                  ) -> Response:
     """The layer's areas with customers, residents, rate, index and main OAC group.
-    Counts of 0 to ``suppress_below - 1`` customers are blanked (and their rate/index),
-    and further areas as the map hides them (:func:`hidden_areas`)."""
+    Customers, rate and index are blank wherever the map hides them (the upload's one
+    disclosure pattern, :func:`map_pattern_of`)."""
     state = _state(request)
     if layer == core.POINTS:
-        from oacinsight.errors import OacInsightError
-
         raise OacInsightError("choose a boundary layer to download a map as GeoJSON")
     up = state.get(token)
     _, frame = _values(state, layer, "customers", token, None, suppress_below)
     data = add_rates(frame)
-    hide = hidden_areas(data["customers"], suppress_below)
+    shown = map_pattern_of(state, up, (), suppress_below).shown_codes(layer)
+    hide = ~data["code"].astype(str).isin(shown)
+    data[["customers", "rate", "index"]] = data[["customers", "rate", "index"]].astype(object)
     data.loc[hide, ["customers", "rate", "index"]] = None
     props = {r["code"]: r for r in core.records(data)}
     text, _ = core.layer_geojson(state, layer)

@@ -135,7 +135,7 @@ def area_context(state: WebState, code: str, up: Upload | None,
         else:
             _boundary_only(state, context, members)
     if up is not None and members:
-        context["customers_here"] = _customers_in(up, members)
+        context["customers_here"] = _customers_in(state, up, code)
     elif up is not None:
         try:
             options = core.ProfileOptions.parse(level, None, code, None, None)
@@ -157,11 +157,22 @@ def _boundary_only(state: WebState, context: dict[str, Any], members: list[str])
         context["profile_error"] = str(exc)
 
 
-def _customers_in(up: Upload, oas: list[str], threshold: int = 10) -> str:
-    """Matched customers living in ``oas``, as published (hidden when 1 to 9)."""
-    cust = core.customers_by_oa(up)
-    n = int(cust.loc[cust["oa"].isin(oas), "customers"].sum())
-    return f"hidden (fewer than {threshold})" if 0 < n < threshold else f"{n:,}"
+#: What an output area's page says instead of its customer count.
+OA_NOT_PUBLISHED = ("not published for a single output area (see the ward map; counts are "
+                    "published for wards and larger areas)")
+
+
+def _customers_in(state: WebState, up: Upload, code: str) -> str:
+    """Matched customers in a boundary area exactly as the map publishes them (the
+    upload's one disclosure pattern, :func:`oacinsight.web.geo.map_pattern_of`)."""
+    from oacinsight.web.geo import map_pattern_of
+
+    pattern = map_pattern_of(state, up, (), 10)
+    for shown in pattern.shown.values():
+        if code in shown:
+            return f"{shown[code]:,}"
+    layer = next((lay for lay, codes in pattern.hidden.items() if code in codes), "")
+    return pattern.reason(layer, code)
 
 
 def oa_context(state: WebState, code: str, up: Upload | None) -> dict[str, Any]:
@@ -184,6 +195,6 @@ def oa_context(state: WebState, code: str, up: Upload | None) -> dict[str, Any]:
     inside = [(kind_label(c), c, names.get(c, "")) for c in parents if c]
     customers = None
     if up is not None:
-        customers = _customers_in(up, [code])
+        customers = OA_NOT_PUBLISHED
     return {"facts": facts, "tiers": tiers, "inside": inside, "layers": layers,
             "customers_here": customers}
