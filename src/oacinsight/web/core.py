@@ -120,6 +120,14 @@ def match_upload(state: WebState, upload: Upload, postcode_column: str | None) -
     return summary
 
 
+def matched(upload: Upload) -> Upload:
+    """The upload, refused when it was kept without matching (a survey file)."""
+    if upload.summary is None:
+        raise InputFileError(f"{upload.name} was uploaded as a survey, not matched: upload "
+                             "it on the home page to match it")
+    return upload
+
+
 def failed_rows(upload: Upload, limit: int | None = 200) -> tuple[pd.DataFrame, int]:
     """Rows that did not match (row number, postcode given, status, reason) and their count."""
     if upload.summary is None:
