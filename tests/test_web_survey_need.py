@@ -168,7 +168,7 @@ def test_need_page_and_downloads_equal_the_cli(client, files, tmp_path):
     form = client.get(f"/u/{token}/need")
     assert form.status_code == 200 and 'id="need-form"' in form.text
     assert 'id="need-result"' not in form.text
-    loc = _post(client, f"/u/{token}/need/observed", files[3], target_type="ward", top="5")
+    loc = _post(client, f"/u/{token}/need", files[3], target_type="ward", top="5")
     page = client.get(loc)
     assert page.status_code == 200, page.text
     assert page.headers["cache-control"] == "no-store"
@@ -227,3 +227,80 @@ def test_pages_need_the_token(files):
             assert anon.get(url).status_code == 401
         r = anon.post("/api/survey", files={"file": ("s.csv", io.BytesIO(b"a\n1\n"))})
         assert r.status_code == 401
+
+
+# -- in headless Chromium -----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def served_browser(files):
+    """``oacinsight serve`` on the demo store and a Chromium holding its token cookie."""
+    from playwright.sync_api import sync_playwright
+    from tests.test_browser import Browser, free_port, need_chromium, start_server
+
+    need_chromium()
+    port = free_port()
+    proc, url = start_server(files[0], port)
+    try:
+        with sync_playwright() as p:
+            b = Browser(p, f"http://127.0.0.1:{port}")
+            page = b.context.new_page()
+            page.goto(url)
+            page.close()
+            try:
+                yield b
+            finally:
+                b.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_browser_survey_page_to_result(served_browser, files, tmp_path):
+    page = served_browser.context.new_page()
+    page.goto(served_browser.base + "/")
+    page.click("#home-survey")
+    page.wait_for_url("**/survey")
+    page.set_input_files("#survey-upload input[type=file]", str(files[1]))
+    page.click("#survey-upload button[type=submit]")
+    page.wait_for_url("**/u/*/survey")
+    page.select_option("#survey-question", ["q1_satisfaction"])
+    page.fill("#survey-positive", POSITIVE)
+    page.select_option("select[name=weight]", "weight")
+    page.click("#survey-form button[type=submit]")
+    page.wait_for_selector("#survey-table")
+    rows = page.locator("#survey-table tbody tr")
+    assert rows.count() == 8  # eight supergroups
+    assert page.locator("#survey-overall tbody tr").count() == 2  # raw, post-stratified
+    chart = page.locator("#survey-chart img")
+    assert chart.bounding_box()["height"] > 200
+    page.screenshot(path=str(tmp_path / "survey_page.png"), full_page=True)
+    with page.expect_download() as info:
+        page.click("#download-survey-csv")
+    got = pd.read_csv(info.value.path(), dtype={"code": str})
+    assert len(got) == 10 and got["question"].eq("q1_satisfaction").all()
+    assert served_browser.outside == [], served_browser.outside
+    page.close()
+
+
+def test_browser_need_page_to_result(served_browser, files, tmp_path):
+    page = served_browser.context.new_page()
+    page.goto(served_browser.base + "/")
+    page.set_input_files("#file", str(files[2]))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url("**/match")
+    page.click("nav >> text=Need")
+    page.wait_for_url("**/need")
+    page.select_option("select[name=target_type]", "ward")
+    page.set_input_files("#need-form input[type=file]", str(files[3]))
+    page.click("#need-run")
+    page.wait_for_selector("#need-result")
+    assert "Contact 20% of households" in page.inner_text("#need-reach")
+    assert page.locator("#need-targets tbody tr").count() >= 3
+    assert page.locator("#need-gains img").bounding_box()["height"] > 150
+    page.screenshot(path=str(tmp_path / "need_page.png"), full_page=True)
+    with page.expect_download() as info:
+        page.click("#download-need-targets")
+    targets = pd.read_csv(info.value.path())
+    assert list(targets["rank"][:3]) == [1, 2, 3]
+    assert targets["area_type"].eq("ward").all()  # the option chosen with the file
+    assert served_browser.outside == [], served_browser.outside
+    page.close()

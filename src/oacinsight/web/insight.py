@@ -97,12 +97,14 @@ def answer_choices(frame: pd.DataFrame, questions: tuple[str, ...] | list[str]
                    ) -> list[str]:
     """Distinct answers of the chosen question columns (trimmed), for the positive
     answers' choices; none when there are too many (a numeric scale: use a threshold)."""
-    seen: dict[str, None] = {}
+    from oacinsight.survey.answers import norm_label
+
+    seen: dict[str, str] = {}  # as compared: trimmed, lower case
     for q in questions:
         if q in frame.columns:
-            for v in frame[q].dropna().astype(str).str.strip():
+            for v in frame[q].dropna().astype(str).str.strip().unique():
                 if v:
-                    seen.setdefault(v, None)
+                    seen.setdefault(norm_label(v), v)
                 if len(seen) > MAX_CHOICES:
                     return []
     return sorted(seen)

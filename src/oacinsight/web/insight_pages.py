@@ -137,24 +137,27 @@ def need_page(
     return render(request, "need.html", "need", up=up, **context)
 
 
-@router.post("/u/{token}/need/observed")
-def need_observed(
-    request: Request, token: str, file: Annotated[UploadFile, File()],
+@router.post("/u/{token}/need")
+def need_run(
+    request: Request, token: str, file: Annotated[UploadFile | None, File()] = None,
     area: Annotated[str, Form()] = "", level: Annotated[str, Form()] = "group",
     base: Annotated[str, Form()] = "residents", target_type: Annotated[str, Form()] = "lsoa",
-    top: Annotated[str, Form()] = "20",
+    top: Annotated[str, Form()] = "20", observed: Annotated[str, Form()] = "",
 ) -> Response:
-    """Keep an observed file (claimants, service users) and show the need with it."""
+    """The options form, with an optional observed file (claimants, service users):
+    keep the file and show the need with these options."""
     from urllib.parse import urlencode
 
     state = _state(request)
     state.get(token)
-    form = insight.NeedForm.parse(area, level, base, None, target_type, top)
-    if not file.filename:
-        raise OacInsightError("file: choose the observed file to upload")
-    obs = state.new_upload(file.filename, file_chunks(file))
-    query = urlencode({**form.query(), "observed": obs.token, "run": "1"})
-    return RedirectResponse(f"/u/{token}/need?{query}", status_code=303)
+    form = insight.NeedForm.parse(area, level, base, observed, target_type, top)
+    if form.observed:
+        state.get(form.observed)
+    query = form.query()
+    if file is not None and file.filename:
+        query["observed"] = state.new_upload(file.filename, file_chunks(file)).token
+    query["run"] = "1"
+    return RedirectResponse(f"/u/{token}/need?{urlencode(query)}", status_code=303)
 
 
 @router.get("/u/{token}/need/download/{name}")
