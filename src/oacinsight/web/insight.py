@@ -191,7 +191,8 @@ def need_view(result: NeedResult) -> dict[str, Any]:
                    if "shortfall" in reach else "") + ".")
     gains = png_bytes(gains_figure(result.gains, result.has_observed, reach["expected"]),
                       dpi=110)
-    return {"rates": core.records(result.published_rates()),
+    rates = result.published_rates()
+    return {"rates": core.records(rates[rates["level"] == result.level]),
             "targets": core.records(result.published_targets()),
             "reach_sentence": sentence, "gains_uri": png_data_uri(gains),
             "map_uri": png_data_uri(result.map_png) if result.map_png else None}
