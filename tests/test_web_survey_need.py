@@ -153,6 +153,23 @@ def test_survey_all_hidden(client, files):
     assert groups["respondents"].isna().all()
 
 
+def test_survey_partly_hidden_by_subgroup(client, files):
+    """At subgroup level some groups have 1 to 9 respondents: those read hidden, the
+    others show the library's count."""
+    where = _post(client, "/survey/upload", files[1])
+    query = {**QUERY, "question": "q1_satisfaction", "level": "subgroup"}
+    page = client.get(where, params=query)
+    assert page.status_code == 200, page.text
+    frame = survey_file(files[1], _options(questions=("q1_satisfaction",),
+                                           level="subgroup"), store=files[0]).to_frame()
+    groups = frame[frame["flag"].astype(str) != "overall"]
+    hidden = int(groups["respondents"].isna().sum())
+    assert 0 < hidden < len(groups)
+    assert page.text.count(HIDDEN) == hidden + 1  # + the note under the table
+    shown = groups.dropna(subset=["respondents"]).iloc[0]
+    assert f"<td class=\"num\">{int(shown['respondents']):,}</td>" in page.text
+
+
 def _need_library(files, observed: bool) -> object:
     store, customers, claimants = files[0], files[2], files[3]
     opts = NeedOptions(observed=str(claimants) if observed else None,
