@@ -141,6 +141,9 @@ def test_survey_bad_input_is_a_one_line_400(client, files):
         r = client.get(f"/u/{token}/{page}")
         assert r.status_code == 400 and "not matched" in r.text, page
     assert "not matched by postcode" in client.get(f"/u/{token}/need").text
+    r = client.get("/api/map-values", params={"layer": "points", "measure": "customers",
+                                              "u": token})
+    assert r.status_code == 400 and "not matched" in r.text
 
 
 def test_survey_all_hidden(client, files):

@@ -150,7 +150,7 @@ def failed_rows(upload: Upload, limit: int | None = 200) -> tuple[pd.DataFrame, 
 
 def customers_by_oa(upload: Upload) -> pd.DataFrame:
     """``oa, customers``: matched customers per 2021 output area."""
-    table = pq.read_table(upload.matched, columns=["oa21", "match_status"])
+    table = pq.read_table(matched(upload).matched, columns=["oa21", "match_status"])
     frame = table.to_pandas()
     frame = frame[frame["match_status"].isin(MATCHED) & frame["oa21"].notna()]
     out = frame.groupby("oa21").size().rename("customers").reset_index()
