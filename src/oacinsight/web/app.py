@@ -124,10 +124,12 @@ def create_app(
     _add_middleware(app)
     _add_error_handlers(app)
     _mount_static(app)
-    from oacinsight.web import api, downloads, geo, pages
+    from oacinsight.web import api, downloads, geo, insight_pages, pages
 
     app.include_router(pages.router)
+    app.include_router(insight_pages.router)
     app.include_router(api.router)
+    app.include_router(insight_pages.api_router)
     app.include_router(geo.router)
     app.include_router(downloads.router)
     return app

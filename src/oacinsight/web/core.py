@@ -120,6 +120,14 @@ def match_upload(state: WebState, upload: Upload, postcode_column: str | None) -
     return summary
 
 
+def matched(upload: Upload) -> Upload:
+    """The upload, refused when it was kept without matching (a survey file)."""
+    if upload.summary is None:
+        raise InputFileError(f"{upload.name} was uploaded as a survey, not matched: upload "
+                             "it on the home page to match it")
+    return upload
+
+
 def failed_rows(upload: Upload, limit: int | None = 200) -> tuple[pd.DataFrame, int]:
     """Rows that did not match (row number, postcode given, status, reason) and their count."""
     if upload.summary is None:
@@ -142,7 +150,7 @@ def failed_rows(upload: Upload, limit: int | None = 200) -> tuple[pd.DataFrame, 
 
 def customers_by_oa(upload: Upload) -> pd.DataFrame:
     """``oa, customers``: matched customers per 2021 output area."""
-    table = pq.read_table(upload.matched, columns=["oa21", "match_status"])
+    table = pq.read_table(matched(upload).matched, columns=["oa21", "match_status"])
     frame = table.to_pandas()
     frame = frame[frame["match_status"].isin(MATCHED) & frame["oa21"].notna()]
     out = frame.groupby("oa21").size().rename("customers").reset_index()

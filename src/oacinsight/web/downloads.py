@@ -36,7 +36,7 @@ def matched(request: Request, token: str,
             fmt: Annotated[str, Path(pattern="^(csv|xlsx)$")]) -> FileResponse:
     """Every row of the upload with the added columns, as ``oacinsight match`` writes."""
     state = _state(request)
-    up = state.get(token)
+    up = core.matched(state.get(token))
     out = up.raw.parent / f"matched.{fmt}"
     if not out.exists():
         with state.job() as store:
@@ -68,7 +68,7 @@ def profile(
 ) -> Response:
     """The profile with the page's options, in the format asked for."""
     state = _state(request)
-    up = state.get(token)
+    up = core.matched(state.get(token))
     options = core.ProfileOptions.parse(level, base, area, confidence, suppress_below)
     result = core.profile_upload(state, up, options)
     name = f"{_stem(up)}_profile_{options.level}.{fmt}"

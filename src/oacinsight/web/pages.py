@@ -68,7 +68,7 @@ def upload(
 @router.get("/u/{token}/match", response_class=HTMLResponse)
 def match_page(request: Request, token: str) -> HTMLResponse:
     """Match rates per status, failed rows and why, downloads."""
-    up = _state(request).get(token)
+    up = core.matched(_state(request).get(token))
     summary = up.summary
     failed, n_failed = core.failed_rows(up, limit=200)
     return render(request, "match.html", "match", up=up, summary=summary,
@@ -85,7 +85,7 @@ def profile_page(
 ) -> HTMLResponse:
     """The index chart with intervals, the table, level switch and area choice."""
     state = _state(request)
-    up = state.get(token)
+    up = core.matched(state.get(token))
     options = core.ProfileOptions.parse(level, base, area, confidence, suppress_below)
     result = core.profile_upload(state, up, options)
     published = result.published_frame()
@@ -102,7 +102,7 @@ def upload_map_page(request: Request, token: str, layer: str | None = None,
                     measure: str = "index", area: str | None = None) -> HTMLResponse:
     """Customers by area on a map (index, rate, count) or OAC groups."""
     state = _state(request)
-    up = state.get(token)
+    up = core.matched(state.get(token))
     return _map(request, state, up, layer, measure, area)
 
 
@@ -142,7 +142,7 @@ def areas_page(request: Request, q: Annotated[str, Query(max_length=100)] = "",
                u: str | None = None) -> HTMLResponse:
     """Find a ward or district by name or code (the step navigation kept with ``u``)."""
     state = _state(request)
-    up = state.get(u) if u else None
+    up = core.matched(state.get(u)) if u else None
     found = None
     if q.strip():
         found = [dict(r, kind_text=views.kind_label(r["code"], r["kind"]))
@@ -156,7 +156,7 @@ def area_page(request: Request, code: str, u: str | None = None,
     """One area: what it is made of, and the customers living there."""
     state = _state(request)
     code = views.area_code(code)
-    up = state.get(u) if u else None
+    up = core.matched(state.get(u)) if u else None
     if views.kind_label(code) == "output area":
         return render(request, "oa.html", "area", up=up, code=code,
                       **views.oa_context(state, code, up))

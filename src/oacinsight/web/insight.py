@@ -1,0 +1,201 @@
+"""The calls of the survey and need pages and API (issues 11 and 12): parse the form
+into the library's options (one-line errors naming the field), run one library
+function on the shared store, cache the result per upload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from oacinsight.errors import InputFileError, OacInsightError
+from oacinsight.need import NeedOptions, NeedResult, TargetRules, need_file
+from oacinsight.survey import SurveyOptions, SurveyResult, survey_frame
+from oacinsight.tabular import open_input
+from oacinsight.web import core
+from oacinsight.web.state import Upload, WebState
+
+PLACED_BY = ("postcode", "oa", "group")
+SURVEY_LEVELS = ("supergroup", "group", "subgroup")
+NEED_BASES = ("residents", "households")
+TARGET_TYPES = ("oa", "lsoa", "ward")
+#: Distinct answers listed as choices of positive answers (more: type them).
+MAX_CHOICES = 30
+
+
+def _int(field: str, value: str | int | None, default: int, low: int, high: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise OacInsightError(f"{field}: {str(value)[:30]!r} is not a whole number") from None
+    if not low <= number <= high:
+        raise OacInsightError(f"{field}: must be from {low} to {high}, not {number}")
+    return number
+
+
+def _choice(field: str, value: str | None, choices: tuple[str, ...], default: str) -> str:
+    text = (value or default).strip().lower()
+    if text not in choices:
+        raise OacInsightError(f"{field}: {text[:30]!r} is not one of {', '.join(choices)}")
+    return text
+
+
+def survey_options(questions: list[str], positive: str | None, placed_by: str | None,
+                   column: str | None, edition: str | None, level: str | None,
+                   weight: str | None, area: str | None, min_n: str | int | None,
+                   ) -> SurveyOptions:
+    """The form's fields as :class:`SurveyOptions` (the options of ``oacinsight survey``)."""
+    chosen = tuple(q.strip() for q in questions if q and q.strip())
+    if not chosen:
+        raise OacInsightError("question: choose at least one question column")
+    if not (positive or "").strip():
+        raise OacInsightError("positive: give the positive answers (labels or e.g. >=4)")
+    by = _choice("placed_by", placed_by, PLACED_BY, "postcode")
+    col = (column or "").strip() or None
+    if by != "postcode" and col is None:
+        raise OacInsightError(f"column: name the {'OA' if by == 'oa' else 'group'} column")
+    options = SurveyOptions(
+        questions=chosen, positive=str(positive).strip(),
+        postcode_column=col if by == "postcode" else None,
+        oa_column=col if by == "oa" else None, group_column=col if by == "group" else None,
+        edition=_choice("edition", edition, ("2021", "2011"), "2021"),
+        level=_choice("level", level, SURVEY_LEVELS, "supergroup"),
+        weight=(weight or "").strip() or None, areas=core.area_codes(area),
+        min_n=_int("min_n", min_n, 30, 1, 100_000))
+    options.check()
+    return options
+
+
+def survey_query(options: SurveyOptions) -> list[tuple[str, str]]:
+    """URL query of these options (for downloads and the form)."""
+    pairs = [("question", q) for q in options.questions]
+    by, col = next(((k, v) for k, v in (("postcode", options.postcode_column),
+                                        ("oa", options.oa_column),
+                                        ("group", options.group_column)) if v),
+                   ("postcode", None))
+    pairs += [("positive", options.positive), ("placed_by", by), ("column", col or ""),
+              ("edition", options.edition), ("level", options.level),
+              ("weight", options.weight or ""), ("area", ",".join(options.areas)),
+              ("min_n", str(options.min_n))]
+    return [(k, v) for k, v in pairs if v != ""]
+
+
+def survey_table(state: WebState, upload: Upload) -> pd.DataFrame:
+    """The uploaded survey as ``oacinsight survey`` reads it (cached)."""
+    if "survey_frame" not in upload.results:
+        with core.named(upload), state.job() as store, open_input(upload.raw) as src:
+            from oacinsight.store import surveys
+
+            upload.results["survey_frame"] = surveys.read_frame(store.con, src)
+    return upload.results["survey_frame"]
+
+
+def answer_choices(frame: pd.DataFrame, questions: tuple[str, ...] | list[str]
+                   ) -> list[str]:
+    """Distinct answers of the chosen question columns (trimmed), for the positive
+    answers' choices; none when there are too many (a numeric scale: use a threshold)."""
+    from oacinsight.survey.answers import norm_label
+
+    seen: dict[str, str] = {}  # as compared: trimmed, lower case
+    for q in questions:
+        if q in frame.columns:
+            for v in frame[q].dropna().astype(str).str.strip().unique():
+                if v:
+                    seen.setdefault(norm_label(v), v)
+                if len(seen) > MAX_CHOICES:
+                    return []
+    return sorted(seen)
+
+
+def run_survey(state: WebState, upload: Upload, options: SurveyOptions) -> SurveyResult:
+    """``survey_file`` on the upload with these options (cached per options)."""
+    key = ("survey", options)
+    if key not in upload.results:
+        frame = survey_table(state, upload)
+        with core.named(upload), state.job() as store:
+            upload.results[key] = survey_frame(frame, options, store=store, name=upload.name)
+    return upload.results[key]
+
+
+def survey_view(result: SurveyResult) -> dict[str, Any]:
+    """Group rows and overall rows (raw, post-stratified with the Rao–Scott test)."""
+    frame = result.to_frame()
+    overall = frame["flag"].astype(str) == "overall"
+    return {"rows": core.records(frame[~overall]), "overall": core.records(frame[overall]),
+            "columns": list(frame.columns)}
+
+
+@dataclass(frozen=True)
+class NeedForm:
+    """The need page's options (those of ``oacinsight need`` a customer file takes)."""
+
+    areas: tuple[str, ...] = ()
+    level: str = "group"
+    base: str = "residents"
+    observed: str = ""  # token of the uploaded observed file
+    target_type: str = "lsoa"
+    top: int = 20
+
+    @classmethod
+    def parse(cls, area: str | None, level: str | None, base: str | None,
+              observed: str | None, target_type: str | None,
+              top: str | int | None) -> NeedForm:
+        """Check the fields; one-line errors naming the field."""
+        return cls(core.area_codes(area), _choice("level", level, SURVEY_LEVELS, "group"),
+                   _choice("base", base, NEED_BASES, "residents"), (observed or "").strip(),
+                   _choice("target_type", target_type, TARGET_TYPES, "lsoa"),
+                   _int("top", top, 20, 1, 1000))
+
+    def options(self, observed_path: str | None, postcode_column: str | None = None
+                ) -> NeedOptions:
+        """As the library's :class:`NeedOptions`."""
+        return NeedOptions(areas=self.areas, level=self.level, base=self.base,
+                           observed=observed_path, postcode_column=postcode_column,
+                           rules=TargetRules(area_type=self.target_type, top=self.top))
+
+    def query(self) -> dict[str, Any]:
+        """URL query of these options."""
+        values = {"area": ",".join(self.areas), "level": self.level, "base": self.base,
+                  "observed": self.observed, "target_type": self.target_type,
+                  "top": self.top}
+        return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+def run_need(state: WebState, upload: Upload, form: NeedForm) -> NeedResult:
+    """``need_file`` on the upload's matched customers (cached per options)."""
+    if upload.summary is None:
+        raise InputFileError("this upload has not been matched: upload a customer file "
+                             "with postcodes on the home page")
+    key = ("need", form)
+    if key not in upload.results:
+        observed = str(state.get(form.observed).raw) if form.observed else None
+        with core.named(upload), state.job() as store:
+            result = need_file(upload.matched, form.options(observed), store=store)
+        result.source = f"customers in {upload.name}"
+        upload.results[key] = result
+    return upload.results[key]
+
+
+def need_view(result: NeedResult) -> dict[str, Any]:
+    """What the need page shows: rates, targets, the reach sentence."""
+    from oacinsight.need.figures import gains_figure
+    from oacinsight.reports.charts import png_bytes, png_data_uri
+
+    reach = result.reach(0.2)
+    sentence = (f"Contact 20% of households, in target-list order, to reach "
+                f"{100 * reach['expected']:.0f}% of the expected need"
+                + (f" and {100 * reach['shortfall']:.0f}% of the shortfall"
+                   if "shortfall" in reach else "") + ".")
+    gains = png_bytes(gains_figure(result.gains, result.has_observed, reach["expected"]),
+                      dpi=110)
+    rates = result.published_rates()
+    return {"rates": core.records(rates[rates["level"] == result.level]),
+            "targets": core.records(result.published_targets()),
+            "reach_sentence": sentence, "gains_uri": png_data_uri(gains),
+            "map_uri": png_data_uri(result.map_png) if result.map_png else None}
+
+
+NEED_FILES = ("rates", "expected", "targets", "gains")
