@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from oacinsight.build.spec import Spec
+from oacinsight.values import json_safe
 
 __all__ = ["BuildResult"]
 
@@ -125,12 +126,4 @@ def _ari_only(comparison: dict | None) -> dict[str, float | None]:
 
 
 def _json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, default=_plain), encoding="utf-8")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return None if np.isnan(value) else float(value)
-    return str(value)
+    path.write_text(json.dumps(json_safe(data), indent=2, allow_nan=False), encoding="utf-8")
