@@ -86,14 +86,7 @@ def bench_ingest(directory: Path, base: Path, repeat: int) -> dict[str, dict[str
         runs["duckdb"].append(whole.measure(duck, label="duckdb read_csv"))
     remove_store(store)
     remove_store(plain)
-    out = {}
-    for label, rs in runs.items():
-        print(f"  {label}: " + ", ".join(f"{r['wall_s']:.2f} s/{r['peak_mb']:.0f} MB"
-                                         for r in rs), flush=True)
-        out[label] = {"best_wall_s": min(float(r["wall_s"]) for r in rs),
-                      "peak_mb": max(float(r["peak_mb"]) for r in rs),
-                      "runs": [r["wall_s"] for r in rs]}
-    return out
+    return whole.summarise(runs)
 
 
 def match_cmd(inp: Path, store: Path, out: Path, src: Path | None = None) -> list[str]:

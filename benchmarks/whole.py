@@ -61,6 +61,11 @@ def compare(cmds: dict[str, list[str]], *, repeat: int) -> dict[str, dict[str, o
     for _ in range(repeat):
         for label, cmd in cmds.items():
             runs[label].append(measure(cmd, label=label))
+    return summarise(runs)
+
+
+def summarise(runs: dict[str, list[dict[str, float | str]]]) -> dict[str, dict]:
+    """Print each command's runs; the best wall time and the largest peak memory."""
     out = {}
     for label, rs in runs.items():
         print(f"  {label}: " + ", ".join(f"{r['wall_s']:.2f} s/{r['peak_mb']:.0f} MB"
