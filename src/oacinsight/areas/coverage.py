@@ -136,6 +136,12 @@ def district_estimates(frame: pd.DataFrame) -> pd.DataFrame:
     missing = pd.concat([same, in_block]).drop_duplicates(["oa", "lad"])
     lost = missing.groupby("lad").agg(missing_output_areas=("oa", "size"),
                                       missing_residents=("residents", "sum"))
+    return _with_missing(held, lost)
+
+
+def _with_missing(held: pd.DataFrame, lost: pd.DataFrame) -> pd.DataFrame:
+    """``held`` with the missing OAs and residents of ``lost`` (none for areas whose
+    membership came from an official lookup: those are whole)."""
     out = held.join(lost).fillna({"missing_output_areas": 0, "missing_residents": 0.0})
     out.loc[out["official"], ["missing_output_areas", "missing_residents"]] = 0
     out["missing_output_areas"] = out["missing_output_areas"].astype(int)
@@ -166,10 +172,7 @@ def ward_estimates(frame: pd.DataFrame) -> pd.DataFrame:
     same = loose.drop(columns=["ward"]).merge(pairs, on="lsoa21")
     lost = same.groupby("ward").agg(missing_output_areas=("oa", "size"),
                                     missing_residents=("residents", "sum"))
-    out = held.join(lost).fillna({"missing_output_areas": 0, "missing_residents": 0.0})
-    out.loc[out["official"], ["missing_output_areas", "missing_residents"]] = 0
-    out["missing_output_areas"] = out["missing_output_areas"].astype(int)
-    return out
+    return _with_missing(held, lost)
 
 
 def _n(value: float) -> str:
