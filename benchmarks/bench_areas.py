@@ -24,8 +24,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "benchmarks" / "_work"
 DATA = REPO.parent / "shared" / "data"
-TABLES = ("ts001", "ts006", "ts011", "ts037", "ts038", "ts039", "ts041", "ts045", "ts053",
-          "ts054", "ts062", "ts063", "ts067")
+TABLES = (
+    "ts001",
+    "ts006",
+    "ts011",
+    "ts037",
+    "ts038",
+    "ts039",
+    "ts041",
+    "ts045",
+    "ts053",
+    "ts054",
+    "ts062",
+    "ts063",
+    "ts067",
+)
 #: Districts timed: Wigan (WN) and Dorset (DT), the store's largest ward counts.
 DISTRICTS = {"E08000010": "Wigan", "E06000059": "Dorset"}
 TARGET_S = 30.0
@@ -40,8 +53,13 @@ def prepare() -> Path:
     if not store.exists():
         WORK.mkdir(parents=True, exist_ok=True)
         census = DATA / "census2021_oa"
-        paths = [DATA / "postcodes", DATA / "oac", DATA / "geography",
-                 census / "Table_Metadata.csv", *(census / f"{t}.parquet" for t in TABLES)]
+        paths = [
+            DATA / "postcodes",
+            DATA / "oac",
+            DATA / "geography",
+            census / "Table_Metadata.csv",
+            *(census / f"{t}.parquet" for t in TABLES),
+        ]
         t = time.perf_counter()
         with Store(store) as s:
             ingest(paths, s)
@@ -60,8 +78,16 @@ def child(district: str, store: str, jobs: str) -> None:
     wall = time.perf_counter() - t
     pdfs = len(list(out.glob("*/profile.pdf")))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"wall_s": round(wall, 2), "wards": len(result.wards), "pdfs": pdfs,
-                      "peak_mb": round(peak, 1)}))
+    print(
+        json.dumps(
+            {
+                "wall_s": round(wall, 2),
+                "wards": len(result.wards),
+                "pdfs": pdfs,
+                "peak_mb": round(peak, 1),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -75,18 +101,32 @@ def main() -> None:
     store = prepare()
     results = {}
     for code, name in DISTRICTS.items():
-        runs = [json.loads(subprocess.run(
-            [sys.executable, __file__, "--child", code, str(store), args.jobs],
-            check=True, capture_output=True, text=True).stdout.splitlines()[-1])
-            for _ in range(args.repeat)]
+        runs = [
+            json.loads(
+                subprocess.run(
+                    [sys.executable, __file__, "--child", code, str(store), args.jobs],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout.splitlines()[-1]
+            )
+            for _ in range(args.repeat)
+        ]
         best = min(r["wall_s"] for r in runs)
-        results[code] = {"name": name, "best_wall_s": best, "runs_s": [r["wall_s"] for r in runs],
-                         "wards": runs[0]["wards"], "pdfs": runs[0]["pdfs"],
-                         "peak_mb_main": max(r["peak_mb"] for r in runs)}
+        results[code] = {
+            "name": name,
+            "best_wall_s": best,
+            "runs_s": [r["wall_s"] for r in runs],
+            "wards": runs[0]["wards"],
+            "pdfs": runs[0]["pdfs"],
+            "peak_mb_main": max(r["peak_mb"] for r in runs),
+        }
         verdict = "met" if best <= TARGET_S else "NOT met"
-        print(f"{name} {code}: {runs[0]['wards']} wards + district, {runs[0]['pdfs']} PDFs: "
-              f"best {best:.1f} s of {[r['wall_s'] for r in runs]} (target {TARGET_S:.0f} s "
-              f"{verdict}), {best / (runs[0]['wards'] + 1):.2f} s per profile")
+        print(
+            f"{name} {code}: {runs[0]['wards']} wards + district, {runs[0]['pdfs']} PDFs: "
+            f"best {best:.1f} s of {[r['wall_s'] for r in runs]} (target {TARGET_S:.0f} s "
+            f"{verdict}), {best / (runs[0]['wards'] + 1):.2f} s per profile"
+        )
     (WORK / "areas_results.json").write_text(json.dumps(results, indent=2))
 
 

@@ -41,8 +41,11 @@ def prepare_store() -> Path:
         WORK.mkdir(parents=True, exist_ok=True)
         tables = sorted({t for v in load_spec("compact").variables for t in v.tables})
         census = DATA / "census2021_oa"
-        paths = [DATA / "oac", census / "Table_Metadata.csv",
-                 *(census / f"{t}.parquet" for t in tables)]
+        paths = [
+            DATA / "oac",
+            census / "Table_Metadata.csv",
+            *(census / f"{t}.parquet" for t in tables),
+        ]
         t = time.perf_counter()
         with Store(store) as s:
             ingest(paths, s)
@@ -68,23 +71,35 @@ def baseline(x: np.ndarray, n: int) -> dict:
     from sklearn.cluster import KMeans
 
     t = time.perf_counter()
-    wcss = [KMeans(n_clusters=8, init="k-means++", n_init=1, random_state=i).fit(x).inertia_
-            for i in range(n)]
+    wcss = [
+        KMeans(n_clusters=8, init="k-means++", n_init=1, random_state=i).fit(x).inertia_
+        for i in range(n)
+    ]
     wall = time.perf_counter() - t
-    return {"restarts": n, "seconds": round(wall, 1), "per_restart_s": round(wall / n, 2),
-            "best_wcss": round(float(min(wcss)), 3),
-            "median_wcss": round(float(np.median(wcss)), 3)}
+    return {
+        "restarts": n,
+        "seconds": round(wall, 1),
+        "per_restart_s": round(wall / n, 2),
+        "best_wcss": round(float(min(wcss)), 3),
+        "median_wcss": round(float(np.median(wcss)), 3),
+    }
 
 
 def ours(x: np.ndarray, restarts: int, sample: int, polish: int) -> dict:
     from oacinsight.build import ClassificationBuilder
 
     t = time.perf_counter()
-    m = ClassificationBuilder(n_clusters=8, n_restarts=restarts, sample_size=sample,
-                              n_polish=polish, random_state=2021).fit(x)
+    m = ClassificationBuilder(
+        n_clusters=8, n_restarts=restarts, sample_size=sample, n_polish=polish, random_state=2021
+    ).fit(x)
     wall = time.perf_counter() - t
-    return {"restarts": restarts, "sample_size": sample, "polished": polish,
-            "seconds": round(wall, 1), "best_wcss": round(m.inertia_, 3)}
+    return {
+        "restarts": restarts,
+        "sample_size": sample,
+        "polished": polish,
+        "seconds": round(wall, 1),
+        "best_wcss": round(m.inertia_, 3),
+    }
 
 
 def whole(store: Path, restarts: int | None) -> dict:
@@ -96,11 +111,18 @@ def whole(store: Path, restarts: int | None) -> dict:
     result = build_classification("compact", store, area="EW", restarts=restarts)
     result.write(out)
     wall = time.perf_counter() - t
-    ari = {k: round(v["adjusted_rand_index"], 3) for k, v in (result.comparison or {}).items()
-           if isinstance(v, dict) and v.get("adjusted_rand_index") is not None}
-    return {"areas": len(result.codes), "restarts_per_fit": result.restarts,
-            "seconds": round(wall, 1), "wcss": {k: round(v, 3) for k, v in result.wcss.items()},
-            "ari_vs_official": ari}
+    ari = {
+        k: round(v["adjusted_rand_index"], 3)
+        for k, v in (result.comparison or {}).items()
+        if isinstance(v, dict) and v.get("adjusted_rand_index") is not None
+    }
+    return {
+        "areas": len(result.codes),
+        "restarts_per_fit": result.restarts,
+        "seconds": round(wall, 1),
+        "wcss": {k: round(v, 3) for k, v in result.wcss.items()},
+        "ari_vs_official": ari,
+    }
 
 
 def main() -> None:
@@ -109,8 +131,12 @@ def main() -> None:
     ap.add_argument("--restarts", type=int, default=100)
     ap.add_argument("--sample", type=int, default=2000)
     ap.add_argument("--polish", type=int, default=2)
-    ap.add_argument("--whole-restarts", type=int, default=None,
-                    help="restarts per fit in (b) (default: the spec's, 100/30/20)")
+    ap.add_argument(
+        "--whole-restarts",
+        type=int,
+        default=None,
+        help="restarts per fit in (b) (default: the spec's, 100/30/20)",
+    )
     ap.add_argument("--skip", default="", help="comma-separated: baseline, ours, whole")
     args = ap.parse_args()
     skip = set(args.skip.split(","))
@@ -126,8 +152,9 @@ def main() -> None:
         print(json.dumps(report["baseline"]))
     if "ours" in report and "baseline" in report:
         report["speed_ratio"] = round(report["baseline"]["seconds"] / report["ours"]["seconds"], 1)
-        report["ours_at_least_as_good"] = (report["ours"]["best_wcss"]
-                                           <= report["baseline"]["best_wcss"] + 1e-6)
+        report["ours_at_least_as_good"] = (
+            report["ours"]["best_wcss"] <= report["baseline"]["best_wcss"] + 1e-6
+        )
     if "whole" not in skip:
         report["whole"] = whole(store, args.whole_restarts)
     report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

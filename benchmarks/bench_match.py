@@ -55,11 +55,14 @@ def make_input(rows: int) -> Path:
     junk = rng.random(rows)
     pc = np.where(junk < 0.02, "", pc)
     pc = np.where((junk >= 0.02) & (junk < 0.03), "N/A", pc)
-    df = pd.DataFrame({
-        "record_id": np.arange(1, rows + 1), "postcode": pc,
-        "service": rng.choice(["housing", "benefits", "libraries"], rows),
-        "contact_date": "2024-05-01",
-    })
+    df = pd.DataFrame(
+        {
+            "record_id": np.arange(1, rows + 1),
+            "postcode": pc,
+            "service": rng.choice(["housing", "benefits", "libraries"], rows),
+            "contact_date": "2024-05-01",
+        }
+    )
     df.to_csv(path, index=False)
     return path
 
@@ -94,11 +97,18 @@ def measure(which: str, inp: Path, store: Path, repeat: int) -> dict:
         out = WORK / f"out_{which}.csv"
         res = subprocess.run(
             [sys.executable, __file__, "--child", which, str(inp), str(store), str(out)],
-            check=True, capture_output=True, text=True)
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         runs.append(json.loads(res.stdout.strip().splitlines()[-1]))
     best = min(runs, key=lambda r: r["wall_s"])
-    return {"which": which, "best_wall_s": best["wall_s"],
-            "peak_mb": max(r["peak_mb"] for r in runs), "runs": [r["wall_s"] for r in runs]}
+    return {
+        "which": which,
+        "best_wall_s": best["wall_s"],
+        "peak_mb": max(r["peak_mb"] for r in runs),
+        "runs": [r["wall_s"] for r in runs],
+    }
 
 
 def main() -> None:
@@ -113,18 +123,25 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     store = build_store()
     import duckdb
+
     con = duckdb.connect(str(store), read_only=True)
     con.execute(f"COPY pc_lookup TO '{WORK / 'pc_lookup.parquet'}' (FORMAT parquet)")
     con.close()
     inp = make_input(args.rows)
     results = [measure(w, inp, store, args.repeat) for w in ("oacinsight", "pandas")]
     ratio = results[1]["best_wall_s"] / results[0]["best_wall_s"]
-    summary = {"rows": args.rows, "input_mb": round(inp.stat().st_size / 1e6, 1),
-               "results": results, "speedup_vs_pandas": round(ratio, 2)}
+    summary = {
+        "rows": args.rows,
+        "input_mb": round(inp.stat().st_size / 1e6, 1),
+        "results": results,
+        "speedup_vs_pandas": round(ratio, 2),
+    }
     (WORK / "match_results.json").write_text(json.dumps(summary, indent=2))
     for r in results:
-        print(f"{r['which']:<11} best {r['best_wall_s']:.2f} s  peak {r['peak_mb']:.0f} MB  "
-              f"runs {r['runs']}")
+        print(
+            f"{r['which']:<11} best {r['best_wall_s']:.2f} s  peak {r['peak_mb']:.0f} MB  "
+            f"runs {r['runs']}"
+        )
     print(f"oacinsight is {ratio:.1f}x faster than the pandas version on {args.rows:,} rows")
 
 

@@ -48,8 +48,10 @@ def remove_store(path: Path) -> None:
 def build_store(path: Path, sources: list[str]) -> Path:
     """A store with ``sources`` plus the OAC and OA lookups (not measured)."""
     if not path.exists():
-        whole.measure(whole.oacinsight("data", "ingest", *sources, *EXTRA, "--store", str(path)),
-                      label=f"build {path.name}")
+        whole.measure(
+            whole.oacinsight("data", "ingest", *sources, *EXTRA, "--store", str(path)),
+            label=f"build {path.name}",
+        )
     return path
 
 
@@ -57,26 +59,35 @@ def wigan_input(rows: int) -> Path:
     """``rows`` Wigan (WN) postcodes, messy as council files are, 2% blank."""
     path = WORK / f"customers_wn_{rows}.csv"
     if not path.exists():
-        pcs = pd.read_csv(DATA / "postcodes" / "NSPL_NOV_2021_UK_WN.csv", dtype=str,
-                          usecols=["pcds"])["pcds"].to_numpy()
+        pcs = pd.read_csv(
+            DATA / "postcodes" / "NSPL_NOV_2021_UK_WN.csv", dtype=str, usecols=["pcds"]
+        )["pcds"].to_numpy()
         rng = np.random.default_rng(7)
         pc = pcs[rng.integers(0, len(pcs), rows)].astype(object)
         pc = np.where(rng.random(rows) < 0.3, np.char.lower(pc.astype(str)), pc)
         pc = np.where(rng.random(rows) < 0.02, "", pc)
         WORK.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame({"record_id": np.arange(1, rows + 1), "postcode": pc,
-                      "service": rng.choice(["housing", "libraries"], rows)}).to_csv(path,
-                                                                                  index=False)
+        pd.DataFrame(
+            {
+                "record_id": np.arange(1, rows + 1),
+                "postcode": pc,
+                "service": rng.choice(["housing", "libraries"], rows),
+            }
+        ).to_csv(path, index=False)
     return path
 
 
 def bench_ingest(directory: Path, base: Path, repeat: int) -> dict[str, dict[str, object]]:
     csv = next(directory.glob("*.csv"))
     store, plain = base / "ingest_national.duckdb", base / "plain_read_csv.duckdb"
-    duck = [sys.executable, "-c",
-            "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
-            "con.execute(f\"CREATE TABLE t AS SELECT * FROM read_csv('{sys.argv[2]}')\")",
-            str(plain), str(csv)]
+    duck = [
+        sys.executable,
+        "-c",
+        "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+        "con.execute(f\"CREATE TABLE t AS SELECT * FROM read_csv('{sys.argv[2]}')\")",
+        str(plain),
+        str(csv),
+    ]
     ingest = whole.oacinsight("data", "ingest", str(directory), "--store", str(store))
     runs: dict[str, list[dict[str, float | str]]] = {"ingest": [], "duckdb": []}
     for _ in range(repeat):
@@ -92,8 +103,9 @@ def bench_ingest(directory: Path, base: Path, repeat: int) -> dict[str, dict[str
 def match_cmd(inp: Path, store: Path, out: Path, src: Path | None = None) -> list[str]:
     """``oacinsight match``; with ``src``, the sources of another version (e.g. a
     ``git archive`` of an earlier commit) instead of this checkout's."""
-    cmd = whole.oacinsight("match", str(inp), "-o", str(out), "--postcode-column", "postcode",
-                           "--store", str(store))
+    cmd = whole.oacinsight(
+        "match", str(inp), "-o", str(out), "--postcode-column", "postcode", "--store", str(store)
+    )
     return ["/usr/bin/env", f"PYTHONPATH={src}", *cmd] if src else cmd
 
 
@@ -103,16 +115,21 @@ def main() -> None:
     ap.add_argument("--copies", type=int, default=25)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip", nargs="*", default=[], choices=["ingest", "small", "large"])
-    ap.add_argument("--before", type=Path, help="also time match with the oacinsight sources "
-                    "in this folder (e.g. git archive COMMIT src | tar -x -C /tmp/before)")
+    ap.add_argument(
+        "--before",
+        type=Path,
+        help="also time match with the oacinsight sources "
+        "in this folder (e.g. git archive COMMIT src | tar -x -C /tmp/before)",
+    )
     args = ap.parse_args()
     base, directory = args.dir, args.dir / "directory"
     if not directory.exists():
         print("making the national-size directory", flush=True)
         make_national_directory.make(directory, args.copies, multi=False)
     national = build_store(base / "national.duckdb", [str(directory)])
-    one_area = build_store(base / "one_area.duckdb",
-                           [str(DATA / "postcodes" / "NSPL_NOV_2021_UK_WN.csv")])
+    one_area = build_store(
+        base / "one_area.duckdb", [str(DATA / "postcodes" / "NSPL_NOV_2021_UK_WN.csv")]
+    )
     saved = WORK / "national_results.json"
     results: dict[str, object] = json.loads(saved.read_text()) if saved.exists() else {}
     with open(next(directory.glob("*.csv")), "rb") as fh:  # parts skipped keep their figures
@@ -124,14 +141,18 @@ def main() -> None:
     if "small" not in args.skip:
         print("match of 1,000 rows: national vs one-area store", flush=True)
         small = wigan_input(1000)
-        cmds = {"national": match_cmd(small, national, WORK / "out_1k_national.csv"),
-                "one_area": match_cmd(small, one_area, WORK / "out_1k_one_area.csv")}
+        cmds = {
+            "national": match_cmd(small, national, WORK / "out_1k_national.csv"),
+            "one_area": match_cmd(small, one_area, WORK / "out_1k_one_area.csv"),
+        }
         if args.before:
-            cmds["before_national"] = match_cmd(small, national, WORK / "out_1k_before.csv",
-                                                args.before)
+            cmds["before_national"] = match_cmd(
+                small, national, WORK / "out_1k_before.csv", args.before
+            )
         results["match_1k"] = r = whole.compare(cmds, repeat=args.repeat)
         results["match_1k_ratio"] = round(
-            r["national"]["best_wall_s"] / r["one_area"]["best_wall_s"], 2)
+            r["national"]["best_wall_s"] / r["one_area"]["best_wall_s"], 2
+        )
     if "large" not in args.skip:
         print("match of 1,000,000 rows: national store vs pandas", flush=True)
         big = make_input(1_000_000)
@@ -142,15 +163,23 @@ def main() -> None:
             con = duckdb.connect(str(national), read_only=True)
             con.execute(f"COPY pc_lookup TO '{parquet}' (FORMAT parquet)")
             con.close()
-        pandas = [sys.executable, str(REPO / "benchmarks" / "pandas_match.py"), str(big),
-                  str(parquet), str(WORK / "out_1m_pandas.csv")]
-        cmds = {"oacinsight": match_cmd(big, national, WORK / "out_1m_national.csv"),
-                "pandas": pandas}
+        pandas = [
+            sys.executable,
+            str(REPO / "benchmarks" / "pandas_match.py"),
+            str(big),
+            str(parquet),
+            str(WORK / "out_1m_pandas.csv"),
+        ]
+        cmds = {
+            "oacinsight": match_cmd(big, national, WORK / "out_1m_national.csv"),
+            "pandas": pandas,
+        }
         if args.before:
             cmds["before"] = match_cmd(big, national, WORK / "out_1m_before.csv", args.before)
         results["match_1m"] = r = whole.compare(cmds, repeat=args.repeat)
         results["match_1m_speedup"] = round(
-            r["pandas"]["best_wall_s"] / r["oacinsight"]["best_wall_s"], 2)
+            r["pandas"]["best_wall_s"] / r["oacinsight"]["best_wall_s"], 2
+        )
     whole.save(saved, results)
     report(results)
 
@@ -159,24 +188,32 @@ def report(results: dict) -> None:
     print(f"\nnational directory: {results['postcodes']:,} postcodes")
     if "ingest" in results:
         r = results["ingest"]
-        print(f"ingest {r['ingest']['best_wall_s']:.1f} s / {r['ingest']['peak_mb']:.0f} MB; "
-              f"duckdb read_csv {r['duckdb']['best_wall_s']:.1f} s / "
-              f"{r['duckdb']['peak_mb']:.0f} MB; ratio {results['ingest_ratio']} (target <= 3, "
-              "<= 2048 MB)")
+        print(
+            f"ingest {r['ingest']['best_wall_s']:.1f} s / {r['ingest']['peak_mb']:.0f} MB; "
+            f"duckdb read_csv {r['duckdb']['best_wall_s']:.1f} s / "
+            f"{r['duckdb']['peak_mb']:.0f} MB; ratio {results['ingest_ratio']} (target <= 3, "
+            "<= 2048 MB)"
+        )
     if "match_1k" in results:
         r = results["match_1k"]
-        print(f"match 1k: national {r['national']['best_wall_s']:.2f} s / "
-              f"{r['national']['peak_mb']:.0f} MB; one area {r['one_area']['best_wall_s']:.2f} s"
-              f"; ratio {results['match_1k_ratio']} (target <= 1.5, <= 400 MB)")
+        print(
+            f"match 1k: national {r['national']['best_wall_s']:.2f} s / "
+            f"{r['national']['peak_mb']:.0f} MB; one area {r['one_area']['best_wall_s']:.2f} s"
+            f"; ratio {results['match_1k_ratio']} (target <= 1.5, <= 400 MB)"
+        )
         if "before_national" in r:
-            print(f"  before: {r['before_national']['best_wall_s']:.2f} s / "
-                  f"{r['before_national']['peak_mb']:.0f} MB")
+            print(
+                f"  before: {r['before_national']['best_wall_s']:.2f} s / "
+                f"{r['before_national']['peak_mb']:.0f} MB"
+            )
     if "match_1m" in results:
         r = results["match_1m"]
-        print(f"match 1M: oacinsight {r['oacinsight']['best_wall_s']:.2f} s / "
-              f"{r['oacinsight']['peak_mb']:.0f} MB; pandas {r['pandas']['best_wall_s']:.2f} s / "
-              f"{r['pandas']['peak_mb']:.0f} MB; speed-up {results['match_1m_speedup']}x "
-              "(target >= 4, <= 1024 MB)")
+        print(
+            f"match 1M: oacinsight {r['oacinsight']['best_wall_s']:.2f} s / "
+            f"{r['oacinsight']['peak_mb']:.0f} MB; pandas {r['pandas']['best_wall_s']:.2f} s / "
+            f"{r['pandas']['peak_mb']:.0f} MB; speed-up {results['match_1m_speedup']}x "
+            "(target >= 4, <= 1024 MB)"
+        )
         if "before" in r:
             print(f"  before: {r['before']['best_wall_s']:.2f} s / {r['before']['peak_mb']:.0f} MB")
 

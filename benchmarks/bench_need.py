@@ -41,13 +41,28 @@ def prepare() -> None:
     if not STORE.exists():
         census = DATA / "census2021_oa"
         with Store(STORE) as s:
-            ingest([DATA / "postcodes", DATA / "oac", DATA / "geography",
-                    census / "Table_Metadata.csv", census / "ts001.parquet",
-                    census / "ts041.parquet"], s)
+            ingest(
+                [
+                    DATA / "postcodes",
+                    DATA / "oac",
+                    DATA / "geography",
+                    census / "Table_Metadata.csv",
+                    census / "ts001.parquet",
+                    census / "ts041.parquet",
+                ],
+                s,
+            )
     if not RATES.exists():
-        nspl = pd.concat([pd.read_csv(DATA / "postcodes" / f"NSPL_NOV_2021_UK_{a}.csv",
-                                      dtype=str, usecols=["pcds", "doterm"])
-                          for a in ("DT", "HG", "HX", "SM", "SR", "WC", "WN", "LD")])
+        nspl = pd.concat(
+            [
+                pd.read_csv(
+                    DATA / "postcodes" / f"NSPL_NOV_2021_UK_{a}.csv",
+                    dtype=str,
+                    usecols=["pcds", "doterm"],
+                )
+                for a in ("DT", "HG", "HX", "SM", "SR", "WC", "WN", "LD")
+            ]
+        )
         live = nspl.loc[nspl["doterm"].isna(), "pcds"].to_numpy()
         rng = np.random.default_rng(5)
         path = WORK / "need_customers.csv"
@@ -59,8 +74,9 @@ def prepare() -> None:
 def run(draw_map: bool, xlsx: bool, out: Path) -> dict:
     from oacinsight.need import NeedOptions, need_file
 
-    res = need_file(None, NeedOptions(areas=("K04000001",), rates=str(RATES),
-                                      draw_map=draw_map), store=STORE)
+    res = need_file(
+        None, NeedOptions(areas=("K04000001",), rates=str(RATES), draw_map=draw_map), store=STORE
+    )
     if xlsx:
         res.write(out)
     else:
@@ -76,8 +92,11 @@ def child(which: str) -> None:
     n = run(which in ("map", "all"), which == "all", WORK / f"need_out_{which}")
     wall, cpu = time.perf_counter() - t, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
-                      "peak_mb": round(peak, 1), **n}))
+    print(
+        json.dumps(
+            {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_mb": round(peak, 1), **n}
+        )
+    )
 
 
 def main() -> None:
@@ -87,18 +106,31 @@ def main() -> None:
     prepare()
     out = {}
     for which in ("tables", "map", "all"):
-        runs = [json.loads(subprocess.run(
-            [sys.executable, __file__, "--child", which], check=True, capture_output=True,
-            text=True).stdout.splitlines()[-1]) for _ in range(3 if which == "tables" else 1)]
-        out[which] = {"best_wall_s": min(r["wall_s"] for r in runs),
-                      "best_cpu_s": min(r["cpu_s"] for r in runs),
-                      "load_average": round(os.getloadavg()[0], 1),
-                      "peak_mb": max(r["peak_mb"] for r in runs), "oas": runs[0]["oas"],
-                      "rows": runs[0]["rows"]}
-        print(f"{which:<7} best {out[which]['best_wall_s']:.2f} s wall, "
-              f"{out[which]['best_cpu_s']:.2f} s CPU (load {out[which]['load_average']})  peak "
-              f"{out[which]['peak_mb']:.0f} MB  OAs {out[which]['oas']:,}  "
-              f"expected rows {out[which]['rows']:,}")
+        runs = [
+            json.loads(
+                subprocess.run(
+                    [sys.executable, __file__, "--child", which],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout.splitlines()[-1]
+            )
+            for _ in range(3 if which == "tables" else 1)
+        ]
+        out[which] = {
+            "best_wall_s": min(r["wall_s"] for r in runs),
+            "best_cpu_s": min(r["cpu_s"] for r in runs),
+            "load_average": round(os.getloadavg()[0], 1),
+            "peak_mb": max(r["peak_mb"] for r in runs),
+            "oas": runs[0]["oas"],
+            "rows": runs[0]["rows"],
+        }
+        print(
+            f"{which:<7} best {out[which]['best_wall_s']:.2f} s wall, "
+            f"{out[which]['best_cpu_s']:.2f} s CPU (load {out[which]['load_average']})  peak "
+            f"{out[which]['peak_mb']:.0f} MB  OAs {out[which]['oas']:,}  "
+            f"expected rows {out[which]['rows']:,}"
+        )
     (WORK / "need_results.json").write_text(json.dumps(out, indent=2))
 
 

@@ -57,15 +57,18 @@ def run_pandas(matched: Path, store: Path) -> int:
     nspl = pd.read_parquet(WORK / "pc_lookup.parquet", columns=["oa21", "laua"])
     area_oas = set(nspl.loc[nspl["laua"].isin(las), "oa21"].dropna())
     base = oac[oac["Geography_Code"].isin(area_oas)].merge(
-        res, left_on="Geography_Code", right_on="OA")
+        res, left_on="Geography_Code", right_on="OA"
+    )
     cust = m.groupby("oa21").size().rename("customers")
     j = base.merge(cust, left_on="Geography_Code", right_index=True, how="left").fillna(
-        {"customers": 0})
+        {"customers": 0}
+    )
     rows = 0
     for col in ("Supergroup", "Group", "Subgroup"):
         t = j.groupby(col)[["customers", "ts0010001"]].sum()
-        t["index"] = 100 * (t["customers"] / t["customers"].sum()) / (
-            t["ts0010001"] / t["ts0010001"].sum())
+        t["index"] = (
+            100 * (t["customers"] / t["customers"].sum()) / (t["ts0010001"] / t["ts0010001"].sum())
+        )
         rows += len(t)
     return rows
 
@@ -87,14 +90,26 @@ def main() -> None:
     store, matched = prepare()
     out = {}
     for which in ("oacinsight", "pandas"):
-        runs = [json.loads(subprocess.run(
-            [sys.executable, __file__, "--child", which, str(matched), str(store)],
-            check=True, capture_output=True, text=True).stdout.splitlines()[-1])
-            for _ in range(3)]
-        out[which] = {"best_wall_s": min(r["wall_s"] for r in runs),
-                      "peak_mb": max(r["peak_mb"] for r in runs), "rows": runs[0]["rows"]}
-        print(f"{which:<11} best {out[which]['best_wall_s']:.2f} s  "
-              f"peak {out[which]['peak_mb']:.0f} MB  table rows {out[which]['rows']}")
+        runs = [
+            json.loads(
+                subprocess.run(
+                    [sys.executable, __file__, "--child", which, str(matched), str(store)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout.splitlines()[-1]
+            )
+            for _ in range(3)
+        ]
+        out[which] = {
+            "best_wall_s": min(r["wall_s"] for r in runs),
+            "peak_mb": max(r["peak_mb"] for r in runs),
+            "rows": runs[0]["rows"],
+        }
+        print(
+            f"{which:<11} best {out[which]['best_wall_s']:.2f} s  "
+            f"peak {out[which]['peak_mb']:.0f} MB  table rows {out[which]['rows']}"
+        )
     ratio = out["pandas"]["best_wall_s"] / out["oacinsight"]["best_wall_s"]
     print(f"oacinsight profile (3 tiers, CIs, suppression) is {ratio:.1f}x the pandas index-only")
     (WORK / "profile_results.json").write_text(json.dumps(out, indent=2))

@@ -51,9 +51,18 @@ def build_store(data: Path) -> Path:
     tiled = tile_leeds(data / "boundaries" / f"{LEEDS}.geojson", WORK / f"{TILED}.gpkg")
     census = data / "census2021_oa"
     with Store(store) as s:
-        ingest([data / "postcodes", data / "oac", data / "geography",
-                census / "ts001.parquet", census / "ts041.parquet",
-                data / "boundaries" / f"{LEEDS}.geojson", tiled], s)
+        ingest(
+            [
+                data / "postcodes",
+                data / "oac",
+                data / "geography",
+                census / "ts001.parquet",
+                census / "ts041.parquet",
+                data / "boundaries" / f"{LEEDS}.geojson",
+                tiled,
+            ],
+            s,
+        )
     return store
 
 
@@ -65,12 +74,22 @@ def tile_leeds(source: Path, out: Path, copies: tuple[int, int] = (4, 3)) -> Pat
     tiles = []
     for i in range(copies[0]):
         for j in range(copies[1]):
-            tiles.append(shapely.transform(
-                geoms, lambda c, i=i, j=j: c + np.array([i * (xmax - xmin), j * (ymax - ymin)])))
+            tiles.append(
+                shapely.transform(
+                    geoms, lambda c, i=i, j=j: c + np.array([i * (xmax - xmin), j * (ymax - ymin)])
+                )
+            )
     every = np.concatenate(tiles)
     codes = np.array([f"E00{900000 + k:06d}" for k in range(len(every))], dtype=object)
-    pyogrio.raw.write(out, shapely.to_wkb(every), [codes], fields=["OA21CD"],
-                      geometry_type="Polygon", crs="EPSG:27700", driver="GPKG")
+    pyogrio.raw.write(
+        out,
+        shapely.to_wkb(every),
+        [codes],
+        fields=["OA21CD"],
+        geometry_type="Polygon",
+        crs="EPSG:27700",
+        driver="GPKG",
+    )
     return out
 
 
@@ -79,21 +98,28 @@ def customers_csv(data: Path, rows: int = 100_000, seed: int = 1) -> Path:
     path = WORK / f"customers_{rows}.csv"
     if path.exists():
         return path
-    frames = [pd.read_csv(p, usecols=["pcds", "doterm"], dtype=str)
-              for p in sorted((data / "postcodes").glob("*.csv"))]
+    frames = [
+        pd.read_csv(p, usecols=["pcds", "doterm"], dtype=str)
+        for p in sorted((data / "postcodes").glob("*.csv"))
+    ]
     pcs = pd.concat(frames)
     pcs = pcs[pcs["doterm"].isna()]["pcds"].to_numpy()
     rng = np.random.default_rng(seed)
-    pd.DataFrame({"customer_id": np.arange(1, rows + 1),
-                  "postcode": rng.choice(pcs, rows)}).to_csv(path, index=False)
+    pd.DataFrame({"customer_id": np.arange(1, rows + 1), "postcode": rng.choice(pcs, rows)}).to_csv(
+        path, index=False
+    )
     return path
 
 
 def _browser(p):
     profile = tempfile.mkdtemp(prefix="oacinsight-bench-")
-    ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM,
-                                               headless=True, args=FLAGS,
-                                               viewport={"width": 1280, "height": 900})
+    ctx = p.chromium.launch_persistent_context(
+        profile,
+        executable_path=CHROMIUM,
+        headless=True,
+        args=FLAGS,
+        viewport={"width": 1280, "height": 900},
+    )
     token = os.environ.get("OACINSIGHT_BENCH_TOKEN")
     if token:  # the app's access key, as scripts send it
         ctx.set_extra_http_headers({"Authorization": f"Bearer {token}"})
@@ -125,8 +151,11 @@ def time_map(p, base: str, layer: str) -> tuple[float, int, str]:
         page.goto(f"{base}/map?layer={layer}&measure=supergroup")
         page.wait_for_selector("#map[data-drawn=true]", timeout=60_000)
         took = time.perf_counter() - start
-        return took, int(page.get_attribute("#map", "data-features") or 0), str(
-            page.get_attribute("#map", "data-renderer"))
+        return (
+            took,
+            int(page.get_attribute("#map", "data-features") or 0),
+            str(page.get_attribute("#map", "data-renderer")),
+        )
     finally:
         ctx.close()
         shutil.rmtree(profile, ignore_errors=True)
@@ -155,9 +184,11 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
-    for name, runs in (("upload_100k_to_profile_s", ups),
-                       ("leeds_2543_map_s", [r[0] for r in leeds]),
-                       ("tiled_30k_map_s", [r[0] for r in tiled])):
+    for name, runs in (
+        ("upload_100k_to_profile_s", ups),
+        ("leeds_2543_map_s", [r[0] for r in leeds]),
+        ("tiled_30k_map_s", [r[0] for r in tiled]),
+    ):
         results[name] = {"best": round(min(runs), 3), "median": round(statistics.median(runs), 3)}
     results["first_load_after_server_start_s"] = {k: round(v, 3) for k, v in first.items()}
     results["leeds_polygons"], results["leeds_renderer"] = leeds[0][1], leeds[0][2]

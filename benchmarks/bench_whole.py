@@ -33,20 +33,36 @@ def commands(which: list[str]) -> dict[str, list[str]]:
     for name in which:
         missing = [str(p) for p in need[name] if not p.exists()]
         if missing:
-            raise SystemExit(f"{name}: run bench_match.py, bench_profile.py and "
-                             f"bench_areas.py first (missing {', '.join(missing)})")
+            raise SystemExit(
+                f"{name}: run bench_match.py, bench_profile.py and "
+                f"bench_areas.py first (missing {', '.join(missing)})"
+            )
     if "match" in which:
         out["match 1M rows (18 areas)"] = whole.oacinsight(
-            "match", str(customers), "-o", str(WORK / "whole_match.csv"),
-            "--postcode-column", "postcode", "--store", str(store))
+            "match",
+            str(customers),
+            "-o",
+            str(WORK / "whole_match.csv"),
+            "--postcode-column",
+            "postcode",
+            "--store",
+            str(store),
+        )
     if "profile" in which:
         out["profile --level all, 1M records"] = whole.oacinsight(
-            "profile", str(matched), "-o", str(WORK / "whole_profile.csv"), "--level", "all",
-            "--store", str(store))
+            "profile",
+            str(matched),
+            "-o",
+            str(WORK / "whole_profile.csv"),
+            "--level",
+            "all",
+            "--store",
+            str(store),
+        )
     if "area" in which:
         out["area E08000010 --batch (24 PDFs)"] = whole.oacinsight(
-            "area", "E08000010", "-o", str(WORK / "whole_area"), "--batch",
-            "--store", str(areas))
+            "area", "E08000010", "-o", str(WORK / "whole_area"), "--batch", "--store", str(areas)
+        )
     return out
 
 

@@ -43,8 +43,11 @@ def _published_interval(x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return truncated_clopper_pearson(x, np.full(x.shape, n), THRESHOLD, low, high)
 
 
-METHODS = {"Wilson": wilson_interval, "Clopper-Pearson": clopper_pearson_interval,
-           "published (truncated C-P)": _published_interval}
+METHODS = {
+    "Wilson": wilson_interval,
+    "Clopper-Pearson": clopper_pearson_interval,
+    "published (truncated C-P)": _published_interval,
+}
 
 
 def world(seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -66,8 +69,9 @@ def _group(n: int, p: float, method: str) -> tuple[float, float]:
     hit = (low <= p) & (p <= high)
     published = x >= THRESHOLD
     mass = pmf[published].sum()
-    return float(pmf[hit].sum()), (float(pmf[hit & published].sum() / mass)
-                                   if mass > 1e-9 else np.nan)
+    return float(pmf[hit].sum()), (
+        float(pmf[hit & published].sum() / mass) if mass > 1e-9 else np.nan
+    )
 
 
 def coverage(n: int, seed: int, method: str) -> dict[str, object]:
@@ -76,15 +80,17 @@ def coverage(n: int, seed: int, method: str) -> dict[str, object]:
     pairs = np.array([_group(n, float(p), method) for p in share])
     every, published = pairs[:, 0], pairs[:, 1]
     expected = n * share
-    out: dict[str, object] = {"pooled": every.mean(), "worst": every.min(),
-                              "pub_pooled": np.nanmean(published),
-                              "pub_worst": np.nanmin(published)}
+    out: dict[str, object] = {
+        "pooled": every.mean(),
+        "worst": every.min(),
+        "pub_pooled": np.nanmean(published),
+        "pub_worst": np.nanmin(published),
+    }
     for lo, hi in BANDS:
         cols = (expected >= lo) & (expected < hi)
         out[f"band {lo}-{hi}"] = every[cols].mean() if cols.any() else np.nan
         pub = published[cols]
-        out[f"pub band {lo}-{hi}"] = (np.nanmean(pub) if np.isfinite(pub).any()
-                                      else np.nan)
+        out[f"pub band {lo}-{hi}"] = np.nanmean(pub) if np.isfinite(pub).any() else np.nan
     return out
 
 
@@ -96,8 +102,11 @@ def _pct(value: object) -> str:
 def table(seed: int) -> str:
     """The coverage table as Markdown."""
     bands = [f"{lo}–{hi:g}" if np.isfinite(hi) else f"≥{lo}" for lo, hi in BANDS]
-    head = ("| n | interval | cells | pooled | worst group | "
-            + " | ".join(f"E {b}" for b in bands) + " |")
+    head = (
+        "| n | interval | cells | pooled | worst group | "
+        + " | ".join(f"E {b}" for b in bands)
+        + " |"
+    )
     lines = [head, "|" + "---|" * (5 + len(bands))]
     for n in SIZES:
         for method in METHODS:
@@ -106,8 +115,10 @@ def table(seed: int) -> str:
             for label, prefix in pairs[1:] if method.startswith("published") else pairs:
                 band_prefix = "pub band" if prefix else "band"
                 cells = [_pct(res[f"{band_prefix} {lo}-{hi}"]) for lo, hi in BANDS]
-                lines.append(f"| {n:,} | {method} | {label} | {_pct(res[prefix + 'pooled'])} "
-                             f"| {_pct(res[prefix + 'worst'])} | " + " | ".join(cells) + " |")
+                lines.append(
+                    f"| {n:,} | {method} | {label} | {_pct(res[prefix + 'pooled'])} "
+                    f"| {_pct(res[prefix + 'worst'])} | " + " | ".join(cells) + " |"
+                )
     return "\n".join(lines)
 
 
@@ -115,8 +126,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
-    print(f"95% intervals; 52 groups; exact binomial coverage; seed {args.seed}. "
-          "E: expected count band. '–': no cell in that band.")
+    print(
+        f"95% intervals; 52 groups; exact binomial coverage; seed {args.seed}. "
+        "E: expected count band. '–': no cell in that band."
+    )
     print(table(args.seed))
 
 

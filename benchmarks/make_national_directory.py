@@ -39,8 +39,10 @@ def new_areas(originals: list[str], copies: int) -> list[dict[str, str]]:
     """For each copy, original area → its new, unused two-letter area."""
     free = [a + b for a in FIRST for b in SECOND if a + b not in originals]
     if copies * len(originals) > len(free):
-        raise SystemExit(f"at most {len(free) // len(originals)} copies of "
-                         f"{len(originals)} areas fit the postcode grammar")
+        raise SystemExit(
+            f"at most {len(free) // len(originals)} copies of "
+            f"{len(originals)} areas fit the postcode grammar"
+        )
     it = iter(free)
     return [{area: next(it) for area in originals} for _ in range(copies)]
 
@@ -96,7 +98,8 @@ def make(out: Path, copies: int, multi: bool, source: Path = SOURCE) -> int:
             for area, path in files:
                 with contextlib.ExitStack() as own:
                     dst = single or own.enter_context(
-                        open(out / f"{prefix}_{mapping[area]}.csv", "wb"))
+                        open(out / f"{prefix}_{mapping[area]}.csv", "wb")
+                    )
                     if not single:
                         dst.write(header)
                     for line in rows(path, area, mapping[area]):
@@ -108,8 +111,12 @@ def make(out: Path, copies: int, multi: bool, source: Path = SOURCE) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path, help="folder to write (outside the repository)")
-    ap.add_argument("--copies", type=int, default=25,
-                    help="copies with new areas besides the originals (25: 2,747,940 rows)")
+    ap.add_argument(
+        "--copies",
+        type=int,
+        default=25,
+        help="copies with new areas besides the originals (25: 2,747,940 rows)",
+    )
     ap.add_argument("--multi", action="store_true", help="one file per postcode area")
     ap.add_argument("--source", type=Path, default=SOURCE)
     args = ap.parse_args()

@@ -24,7 +24,9 @@ def main(inp: str, lookup_path: str, out: str) -> None:
     valid = key.str.match(r"^[A-Z]{1,2}[0-9][0-9A-Z]?[0-9][A-Z]{2}$")
     merged["match_status"] = np.select(
         [key.eq(""), merged["pc_key"].notna(), ~valid],
-        ["missing", merged["status"], "invalid_format"], "not_found")
+        ["missing", merged["status"], "invalid_format"],
+        "not_found",
+    )
     merged.drop(columns=["_key", "pc_key", "status"]).to_csv(out, index=False)
 
 

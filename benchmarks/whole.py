@@ -36,8 +36,9 @@ def measure(cmd: list[str], *, label: str) -> dict[str, float | str]:
     if not Path(TIME).exists():
         raise SystemExit(f"{TIME} (GNU time) is needed: apt-get install time")
     with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
-        res = subprocess.run([TIME, "-f", "%e %M", "-o", out.name, *cmd], env=env(),
-                             capture_output=True, text=True)
+        res = subprocess.run(
+            [TIME, "-f", "%e %M", "-o", out.name, *cmd], env=env(), capture_output=True, text=True
+        )
         if res.returncode != 0:
             raise SystemExit(f"{label} failed ({res.returncode}): {res.stderr[-2000:]}")
         wall, kib = Path(out.name).read_text().split()[-2:]
@@ -47,11 +48,16 @@ def measure(cmd: list[str], *, label: str) -> dict[str, float | str]:
 def best(cmd: list[str], *, label: str, repeat: int) -> dict[str, object]:
     """Best wall time of ``repeat`` runs, the largest peak memory, and every run."""
     runs = [measure(cmd, label=label) for _ in range(repeat)]
-    print(f"  {label}: " + ", ".join(f"{r['wall_s']:.2f} s/{r['peak_mb']:.0f} MB" for r in runs),
-          flush=True)
-    return {"label": label, "best_wall_s": min(float(r["wall_s"]) for r in runs),
-            "peak_mb": max(float(r["peak_mb"]) for r in runs),
-            "runs": [r["wall_s"] for r in runs]}
+    print(
+        f"  {label}: " + ", ".join(f"{r['wall_s']:.2f} s/{r['peak_mb']:.0f} MB" for r in runs),
+        flush=True,
+    )
+    return {
+        "label": label,
+        "best_wall_s": min(float(r["wall_s"]) for r in runs),
+        "peak_mb": max(float(r["peak_mb"]) for r in runs),
+        "runs": [r["wall_s"] for r in runs],
+    }
 
 
 def compare(cmds: dict[str, list[str]], *, repeat: int) -> dict[str, dict[str, object]]:
@@ -68,11 +74,15 @@ def summarise(runs: dict[str, list[dict[str, float | str]]]) -> dict[str, dict]:
     """Print each command's runs; the best wall time and the largest peak memory."""
     out = {}
     for label, rs in runs.items():
-        print(f"  {label}: " + ", ".join(f"{r['wall_s']:.2f} s/{r['peak_mb']:.0f} MB"
-                                         for r in rs), flush=True)
-        out[label] = {"best_wall_s": min(float(r["wall_s"]) for r in rs),
-                      "peak_mb": max(float(r["peak_mb"]) for r in rs),
-                      "runs": [r["wall_s"] for r in rs]}
+        print(
+            f"  {label}: " + ", ".join(f"{r['wall_s']:.2f} s/{r['peak_mb']:.0f} MB" for r in rs),
+            flush=True,
+        )
+        out[label] = {
+            "best_wall_s": min(float(r["wall_s"]) for r in rs),
+            "peak_mb": max(float(r["peak_mb"]) for r in rs),
+            "runs": [r["wall_s"] for r in rs],
+        }
     return out
 
 

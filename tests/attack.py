@@ -37,22 +37,25 @@ def nested_counts(sub: pd.DataFrame) -> pd.DataFrame:
     grp["parent"] = grp["code"].str[0]
     sg = grp.groupby("parent", as_index=False)[["customers", "base"]].sum()
     sg = sg.rename(columns={"parent": "code"}).assign(level="supergroup", parent=None)
-    out = pd.concat([sg, grp, sub[["code", "customers", "base", "level", "parent"]]],
-                    ignore_index=True)
+    out = pd.concat(
+        [sg, grp, sub[["code", "customers", "base", "level", "parent"]]], ignore_index=True
+    )
     out["name"] = "name " + out["code"]
     return out
 
 
-def random_file(rng: np.random.Generator, codes: list[str], base: np.ndarray,
-                n: int) -> pd.DataFrame:
+def random_file(
+    rng: np.random.Generator, codes: list[str], base: np.ndarray, n: int
+) -> pd.DataFrame:
     """``n`` customers drawn over ``codes`` with random propensities (index 20 to 500)."""
     weight = base * np.exp(rng.uniform(np.log(0.2), np.log(5.0), len(codes)))
     customers = rng.multinomial(n, weight / weight.sum())
     return nested_counts(pd.DataFrame({"code": codes, "customers": customers, "base": base}))
 
 
-def attack(outputs: list[pd.DataFrame], total: int, floor: int = 0
-           ) -> dict[tuple[str, str], tuple[int, int]]:
+def attack(
+    outputs: list[pd.DataFrame], total: int, floor: int = 0
+) -> dict[tuple[str, str], tuple[int, int]]:
     """Smallest and largest value of every hidden cell given all published outputs.
 
     Parameters
@@ -67,8 +70,7 @@ def attack(outputs: list[pd.DataFrame], total: int, floor: int = 0
     """
     cells: dict[tuple[str, str], float | None] = {}
     for frame in outputs:
-        for lv, code, value in zip(frame["level"], frame["code"], frame["customers"],
-                                   strict=True):
+        for lv, code, value in zip(frame["level"], frame["code"], frame["customers"], strict=True):
             known = None if pd.isna(value) else float(value)
             previous = cells.setdefault((lv, str(code)), known)
             assert previous == known, f"two outputs disagree on {lv} {code}"
@@ -76,8 +78,11 @@ def attack(outputs: list[pd.DataFrame], total: int, floor: int = 0
     pos = {k: i for i, k in enumerate(keys)}
     rows, rhs = [], []
     for (_lv, code), i in pos.items():
-        children = [j for (clv, ccode), j in pos.items()
-                    if ccode[:-1] == code and len(ccode) == len(code) + 1]
+        children = [
+            j
+            for (clv, ccode), j in pos.items()
+            if ccode[:-1] == code and len(ccode) == len(code) + 1
+        ]
         if children:
             row = np.zeros(len(keys))
             row[i], row[children] = 1.0, -1.0
@@ -97,17 +102,21 @@ def attack(outputs: list[pd.DataFrame], total: int, floor: int = 0
         c[pos[key]] = 1.0
         found = []
         for sign in (1.0, -1.0):
-            res = milp(sign * c, integrality=np.ones(len(keys)), bounds=Bounds(low, high),
-                       constraints=cons)
+            res = milp(
+                sign * c, integrality=np.ones(len(keys)), bounds=Bounds(low, high), constraints=cons
+            )
             assert res.status == 0, res.message
             found.append(round(sign * res.fun))
         out[key] = (found[0], found[1])
     return out
 
 
-def attack_sums(cells: list[tuple[str, list[str], float | None]], oas: list[str],
-                total: int, truth: dict[str, int] | None = None
-                ) -> dict[str, tuple[int, int]]:
+def attack_sums(
+    cells: list[tuple[str, list[str], float | None]],
+    oas: list[str],
+    total: int,
+    truth: dict[str, int] | None = None,
+) -> dict[str, tuple[int, int]]:
     """Smallest and largest value of every hidden cell when cells are sums of OAs.
 
     One integer unknown per output area (0 to ``total``, adding up to ``total``); a
@@ -135,8 +144,12 @@ def attack_sums(cells: list[tuple[str, list[str], float | None]], oas: list[str]
             continue
         found = []
         for sign in (-1.0, 1.0):
-            res = milp(sign * sets[key], integrality=np.ones(len(oas)),
-                       bounds=Bounds(0, total), constraints=cons)
+            res = milp(
+                sign * sets[key],
+                integrality=np.ones(len(oas)),
+                bounds=Bounds(0, total),
+                constraints=cons,
+            )
             assert res.status == 0, res.message
             found.append(round(sign * res.fun))
             if truth is not None and found[0] - truth[key] >= 3:

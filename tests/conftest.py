@@ -34,8 +34,14 @@ def real_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from oacinsight.store import Store
 
     census = need_shared("census2021_oa")
-    paths = [need_shared("postcodes"), need_shared("oac"), need_shared("geography"),
-             census / "Table_Metadata.csv", census / "ts001.parquet", census / "ts041.parquet"]
+    paths = [
+        need_shared("postcodes"),
+        need_shared("oac"),
+        need_shared("geography"),
+        census / "Table_Metadata.csv",
+        census / "ts001.parquet",
+        census / "ts041.parquet",
+    ]
     path = tmp_path_factory.mktemp("real") / "store.duckdb"
     with Store(path) as store:
         ingest(paths, store)

@@ -16,8 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HEADER = ["id", "postcode", "name"]
-ROWS = [["1", "YY1 1AA", "Zoë"], ["2", "yy2 1aa", "Café €5"], ["3", "", "Ann"],
-        ["4", "NOT A PC", "O'Brien, J \"Jo\""]]
+ROWS = [
+    ["1", "YY1 1AA", "Zoë"],
+    ["2", "yy2 1aa", "Café €5"],
+    ["3", "", "Ann"],
+    ["4", "NOT A PC", 'O\'Brien, J "Jo"'],
+]
 STATUSES = ["matched", "matched", "missing", "invalid_format"]
 LATIN_ROWS = [[*r[:2], r[2].replace("€", "EUR")] for r in ROWS]
 
@@ -39,8 +43,9 @@ class Case:
     out: str = ".csv"  # output suffix
 
 
-def csv_text(rows: list[list[str]], delimiter: str = ",", eol: str = "\n",
-             header: list[str] | None = None) -> str:
+def csv_text(
+    rows: list[list[str]], delimiter: str = ",", eol: str = "\n", header: list[str] | None = None
+) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=delimiter, lineterminator=eol)
     w.writerow(HEADER if header is None else header)
@@ -80,9 +85,18 @@ def encoding_cases() -> list[Case]:
                 if enc == "utf-8-bad-byte":
                     names[2] = "A\ufffdnn"
                     expect = {"replaced_bytes": 1, "encoding": "utf-8"}
-                cases.append(Case(f"enc-{enc}-{eol_name}-{d_name}", ".csv", _bytes(data),
-                                  rows=4, names=names, statuses=STATUSES,
-                                  columns=HEADER, report=expect))
+                cases.append(
+                    Case(
+                        f"enc-{enc}-{eol_name}-{d_name}",
+                        ".csv",
+                        _bytes(data),
+                        rows=4,
+                        names=names,
+                        statuses=STATUSES,
+                        columns=HEADER,
+                        report=expect,
+                    )
+                )
     return cases
 
 
@@ -93,33 +107,53 @@ def _structural() -> list[tuple[str, bytes, int | str, dict[str, object]]]:
         ("mixed-crlf-lf", b"id,postcode\r\n1,YY1 1AA\n2,YY2 1AA\r\n3,x\n", 3, {}),
         ("mixed-cr-lf", b"id,postcode\n1,YY1 1AA\r2,YY2 1AA\n", 2, {}),
         ("mixed-all-three", b"id,postcode\r\n1,YY1 1AA\n2,YY2 1AA\r3,a\r\n", 3, {}),
-        ("blank-lines-middle", b"id,postcode\n1,YY1 1AA\n\n2,YY2 1AA\n\n", 2,
-         {"blank_lines_skipped": 2}),
+        (
+            "blank-lines-middle",
+            b"id,postcode\n1,YY1 1AA\n\n2,YY2 1AA\n\n",
+            2,
+            {"blank_lines_skipped": 2},
+        ),
         ("blank-lines-leading", b"\n\nid,postcode\n1,YY1 1AA\n", 1, {"blank_lines_skipped": 2}),
-        ("blank-lines-crlf", b"id,postcode\r\n\r\n1,YY1 1AA\r\n\r\n\r\n", 1,
-         {"blank_lines_skipped": 3}),
+        (
+            "blank-lines-crlf",
+            b"id,postcode\r\n\r\n1,YY1 1AA\r\n\r\n\r\n",
+            1,
+            {"blank_lines_skipped": 3},
+        ),
         ("one-column-blank-is-a-value", b"postcode\nYY1 1AA\n\nYY2 1AA\n", 3, {}),
-        ("header-shorter-than-rows", b"id,postcode\n1,YY1 1AA,x\n2,YY2 1AA,y\n3,YY1 1AB,z\n",
-         3, {"long_rows": 3, "extra_columns": ["field_3"]}),
-        ("header-shorter-some-rows", b"id,postcode\n1,YY1 1AA\n2,YY2 1AA,y,z\n3,YY1 1AB\n", 3,
-         {"long_rows": 1, "extra_columns": ["field_3", "field_4"]}),
-        ("short-rows", b"id,postcode,extra\n1,YY1 1AA\n2,YY2 1AA,x\n3\n", 3,
-         {"short_rows_padded": 2}),
-        ("whitespace-line", b"id,postcode\n1,YY1 1AA\n  \n2,YY2 1AA\n", 3,
-         {"short_rows_padded": 1}),
+        (
+            "header-shorter-than-rows",
+            b"id,postcode\n1,YY1 1AA,x\n2,YY2 1AA,y\n3,YY1 1AB,z\n",
+            3,
+            {"long_rows": 3, "extra_columns": ["field_3"]},
+        ),
+        (
+            "header-shorter-some-rows",
+            b"id,postcode\n1,YY1 1AA\n2,YY2 1AA,y,z\n3,YY1 1AB\n",
+            3,
+            {"long_rows": 1, "extra_columns": ["field_3", "field_4"]},
+        ),
+        (
+            "short-rows",
+            b"id,postcode,extra\n1,YY1 1AA\n2,YY2 1AA,x\n3\n",
+            3,
+            {"short_rows_padded": 2},
+        ),
+        (
+            "whitespace-line",
+            b"id,postcode\n1,YY1 1AA\n  \n2,YY2 1AA\n",
+            3,
+            {"short_rows_padded": 1},
+        ),
         ("delimiter-only-line", b"id,postcode\n1,YY1 1AA\n,\n2,YY2 1AA\n", 3, {}),
         ("trailing-delimiters", b"id,postcode,\n1,YY1 1AA,\n2,YY2 1AA,\n", 2, {}),
         ("no-final-newline", b"id,postcode\n1,YY1 1AA\n2,YY2 1AA", 2, {}),
-        ("quoted-newlines-lf", b'id,postcode,n\n1,YY1 1AA,"a\nb"\n2,YY2 1AA,"c\r\nd"\n', 2,
-         {}),
-        ("quoted-newlines-crlf", b'id,postcode,n\r\n1,YY1 1AA,"a\nb"\r\n2,YY2 1AA,c\r\n', 2,
-         {}),
-        ("quoted-blank-line-in-cell", b'id,postcode,n\n1,YY1 1AA,"a\n\nb"\n2,YY2 1AA,c\n', 2,
-         {}),
+        ("quoted-newlines-lf", b'id,postcode,n\n1,YY1 1AA,"a\nb"\n2,YY2 1AA,"c\r\nd"\n', 2, {}),
+        ("quoted-newlines-crlf", b'id,postcode,n\r\n1,YY1 1AA,"a\nb"\r\n2,YY2 1AA,c\r\n', 2, {}),
+        ("quoted-blank-line-in-cell", b'id,postcode,n\n1,YY1 1AA,"a\n\nb"\n2,YY2 1AA,c\n', 2, {}),
         ("stray-quote-mid-field", b'id,postcode,n\n1,YY1 1AA,ab"c\n2,YY2 1AA,d\n', 2, {}),
         ("quote-then-text", b'id,postcode,n\n1,YY1 1AA,"ab"c\n2,YY2 1AA,d\n', 2, {}),
-        ("unclosed-quote", b'id,postcode,n\n1,YY1 1AA,"abc\n2,YY2 1AA,d\n', "never closed",
-         {}),
+        ("unclosed-quote", b'id,postcode,n\n1,YY1 1AA,"abc\n2,YY2 1AA,d\n', "never closed", {}),
         ("unclosed-quote-header", b'id,"postcode\n1,YY1 1AA\n', "never closed", {}),
         ("doubled-quotes", b'id,postcode,n\n1,YY1 1AA,"say ""hi"""\n', 1, {}),
         ("duplicate-headers", b"id,postcode,id,id\n1,YY1 1AA,a,b\n", 1, {}),
@@ -138,30 +172,76 @@ def _structural() -> list[tuple[str, bytes, int | str, dict[str, object]]]:
         ("nul-in-cell", b"id,postcode,n\n1,YY1 1AA,a\x00b\n", 1, {}),
         ("control-chars", b"id,postcode,n\n1,YY1 1AA,a\x01\x02\x1b[31mb\n", 1, {}),
         ("emoji-rtl", "id,postcode,n\n1,YY1 1AA,😀 שלום ‮x\n".encode(), 1, {}),
-        ("cp1252-undefined-bytes", b"id,postcode,n\n1,YY1 1AA,caf\xe9 \x81\x8d\n", 1,
-         {"encoding": "windows-1252", "replaced_bytes": 2}),
-        ("utf8-many-bad-bytes", "id,postcode,n\n1,YY1 1AA,Zoë\n".encode() + b"2,YY2 1AA,\xff\xfe"
-         + "é".encode() + b"\n", 2, {"encoding": "utf-8"}),
-        ("latin1-single-accent", b"id,postcode,n\n1,YY1 1AA,caf\xe9\n", 1,
-         {"encoding": "windows-1252"}),
-        ("semicolon-decimal-commas", b"id;postcode;amount\n1;YY1 1AA;1,5\n2;YY2 1AA;2,25\n", 2,
-         {}),
+        (
+            "cp1252-undefined-bytes",
+            b"id,postcode,n\n1,YY1 1AA,caf\xe9 \x81\x8d\n",
+            1,
+            {"encoding": "windows-1252", "replaced_bytes": 2},
+        ),
+        (
+            "utf8-many-bad-bytes",
+            "id,postcode,n\n1,YY1 1AA,Zoë\n".encode()
+            + b"2,YY2 1AA,\xff\xfe"
+            + "é".encode()
+            + b"\n",
+            2,
+            {"encoding": "utf-8"},
+        ),
+        (
+            "latin1-single-accent",
+            b"id,postcode,n\n1,YY1 1AA,caf\xe9\n",
+            1,
+            {"encoding": "windows-1252"},
+        ),
+        ("semicolon-decimal-commas", b"id;postcode;amount\n1;YY1 1AA;1,5\n2;YY2 1AA;2,25\n", 2, {}),
         ("tab-with-commas", b"id\tpostcode\tn\n1\tYY1 1AA\ta, b\n", 1, {}),
-        ("formula-header", b'=HYPERLINK("http://x"),postcode,@SUM(A1),+1,-inf\n'
-         b"1,YY1 1AA,a,b,c\n", 1, {}),
-        ("formula-cells", b"id,postcode,n\n=1+1,YY1 1AA,-inf\n+cmd,YY2 1AA,-1_000\n"
-         b"@x,YY1 1AB,\t=1\n-1.5,YY1 1AA,+2e3\n", 4, {}),
+        (
+            "formula-header",
+            b'=HYPERLINK("http://x"),postcode,@SUM(A1),+1,-inf\n1,YY1 1AA,a,b,c\n',
+            1,
+            {},
+        ),
+        (
+            "formula-cells",
+            b"id,postcode,n\n=1+1,YY1 1AA,-inf\n+cmd,YY2 1AA,-1_000\n"
+            b"@x,YY1 1AB,\t=1\n-1.5,YY1 1AA,+2e3\n",
+            4,
+            {},
+        ),
         ("long-header", ("x" * 5000 + ",postcode\n1,YY1 1AA\n").encode(), 1, {}),
-        ("many-columns", (",".join(f"c{i}" for i in range(1500)) + ",postcode\n"
-                          + ",".join("v" for _ in range(1500)) + ",YY1 1AA\n").encode(), 1, {}),
-        ("huge-cell-3mb", b"id,postcode,n\n1,YY1 1AA," + b"x" * 3_000_000 + b"\n2,YY2 1AA,y\n",
-         2, {}),
+        (
+            "many-columns",
+            (
+                ",".join(f"c{i}" for i in range(1500))
+                + ",postcode\n"
+                + ",".join("v" for _ in range(1500))
+                + ",YY1 1AA\n"
+            ).encode(),
+            1,
+            {},
+        ),
+        (
+            "huge-cell-3mb",
+            b"id,postcode,n\n1,YY1 1AA," + b"x" * 3_000_000 + b"\n2,YY2 1AA,y\n",
+            2,
+            {},
+        ),
         ("huge-quoted-cell", b'id,postcode,n\n1,YY1 1AA,"' + b"a,\n" * 400_000 + b'"\n', 1, {}),
-        ("many-rows-60k", ("id,postcode\n" + "".join(f"{i},YY1 1AA\n" for i in range(60_000))
-                           ).encode(), 60_000, {}),
-        ("many-rows-ragged", ("id,postcode\n" + "".join(
-            f"{i},YY1 1AA{',x' if i % 7 == 0 else ''}\n" for i in range(5_000))).encode(),
-         5_000, {"long_rows": 715}),
+        (
+            "many-rows-60k",
+            ("id,postcode\n" + "".join(f"{i},YY1 1AA\n" for i in range(60_000))).encode(),
+            60_000,
+            {},
+        ),
+        (
+            "many-rows-ragged",
+            (
+                "id,postcode\n"
+                + "".join(f"{i},YY1 1AA{',x' if i % 7 == 0 else ''}\n" for i in range(5_000))
+            ).encode(),
+            5_000,
+            {"long_rows": 715},
+        ),
         ("binary-random", bytes(range(256)) * 64, "binary", {}),
         ("binary-png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "PNG", {}),
         ("binary-pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "PDF", {}),
@@ -170,7 +250,7 @@ def _structural() -> list[tuple[str, bytes, int | str, dict[str, object]]]:
         ("binary-zip-named-csv", _zip_bytes(), "zip", {}),
         ("binary-parquet-named-csv", b"PAR1" + b"\x00" * 40, "Parquet", {}),
         ("binary-nuls-in-text", b"id,postcode\n" + b"\x00\x01\x02\x03" * 300, "binary", {}),
-        ("escape-sequences", b"id,postcode,n\n1,YY1 1AA,\\\"x\\n\n", 1, {}),
+        ("escape-sequences", b'id,postcode,n\n1,YY1 1AA,\\"x\\n\n', 1, {}),
         ("cr-inside-unquoted", b"id,postcode,n\n1,YY1 1AA,a\rb\n2,YY2 1AA,c\n", None, {}),
         ("base-lf", base, 4, {}),
         ("base-crlf", base.replace(b"\n", b"\r\n"), 4, {}),

@@ -28,8 +28,10 @@ def test_api_and_cli_agree(demo, tmp_path):
 
     store, files = demo
     out = tmp_path / "cli.csv"
-    res = CliRunner().invoke(app, ["profile", str(files.customers), "-o", str(out),
-                                   "--store", str(store), "--level", "all"])
+    res = CliRunner().invoke(
+        app,
+        ["profile", str(files.customers), "-o", str(out), "--store", str(store), "--level", "all"],
+    )
     assert res.exit_code == 0, res.output
     api = oi.profile_file(files.customers, store=store, level="all").to_frame()
     cli = pd.read_csv(out, dtype={"code": str})

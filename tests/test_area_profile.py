@@ -42,32 +42,45 @@ def abbey(demo_store):
 @pytest.fixture(scope="module")
 def demo_census(demo) -> dict[str, pd.DataFrame]:
     files = demo[1]
-    return {p.stem: pd.read_parquet(p).set_index("OA")
-            for p in sorted(files.census_dir.glob("ts*.parquet"))}
+    return {
+        p.stem: pd.read_parquet(p).set_index("OA")
+        for p in sorted(files.census_dir.glob("ts*.parquet"))
+    }
 
 
 # -- requests ---------------------------------------------------------------------------
-@pytest.mark.parametrize(("code", "kind"), [
-    ("E05000849", "ward"), ("w05000001", "ward"), ("E01011040", "lsoa"), ("E08000010", "lad"),
-    ("W06000023", "lad"), ("E12000002", "region"), ("E92000001", "country"),
-    ("E02000001", "msoa"),
-])
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        ("E05000849", "ward"),
+        ("w05000001", "ward"),
+        ("E01011040", "lsoa"),
+        ("E08000010", "lad"),
+        ("W06000023", "lad"),
+        ("E12000002", "region"),
+        ("E92000001", "country"),
+        ("E02000001", "msoa"),
+    ],
+)
 def test_codes_are_classified(code: str, kind: str) -> None:
     assert parse_request(code).kind == kind
     assert parse_request(code).code == code.upper()
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("", "no area given"),
-    (" , ;", "the list is empty"),
-    ("hello", "not an area code or a file"),
-    ("E14000530", "Westminster constituency code, which 'area' does not profile"),
-    ("K04000001", "England and Wales code"),
-    ("S12000006", "Scottish council area code: it has no OAC 2021"),
-    ("N09000001", "Northern Ireland district"),
-    ("E00000001,S00090001", "not England or Wales output area codes"),
-    ("E00000001,E05000849", "E05000849"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "no area given"),
+        (" , ;", "the list is empty"),
+        ("hello", "not an area code or a file"),
+        ("E14000530", "Westminster constituency code, which 'area' does not profile"),
+        ("K04000001", "England and Wales code"),
+        ("S12000006", "Scottish council area code: it has no OAC 2021"),
+        ("N09000001", "Northern Ireland district"),
+        ("E00000001,S00090001", "not England or Wales output area codes"),
+        ("E00000001,E05000849", "E05000849"),
+    ],
+)
 def test_bad_requests_say_why(text: str, message: str) -> None:
     with pytest.raises(OacInsightError, match=message) as info:
         parse_request(text)
@@ -115,20 +128,27 @@ def test_indicator_definitions_are_checked() -> None:
         Indicator("bad", "Bad", "ts054", ("ts0540002",), "ts0540001", "%", "mean")
     with pytest.raises(OacInsightError, match="unknown indicator 'cars'"):
         choose_indicators(["cars"], {})
-    chosen, skipped = choose_indicators(["no_car", "density"], {"ts045": [
-        "ts0450001", "ts0450002"]})
+    chosen, skipped = choose_indicators(
+        ["no_car", "density"], {"ts045": ["ts0450001", "ts0450002"]}
+    )
     assert [i.key for i in chosen] == ["no_car"]
     assert skipped == ["Population density (ts006)"]
     assert INDICATORS["unpaid_care"].definition == (
-        "100 × (ts0390003 + ts0390006 + ts0390009) ÷ ts0390001")
+        "100 × (ts0390003 + ts0390006 + ts0390009) ÷ ts0390001"
+    )
 
 
 def test_indicator_values_sum_counts_before_dividing() -> None:
-    frame = pd.DataFrame({
-        "oa": ["a", "b", "c"], "g": ["x", "x", "y"],
-        "ts0450001": [10.0, 30.0, 0.0], "ts0450002": [5.0, 3.0, 0.0],
-        "ts0010001": [20.0, 60.0, 10.0], "ts0060001": [1000.0, 3000.0, 0.0],
-    })
+    frame = pd.DataFrame(
+        {
+            "oa": ["a", "b", "c"],
+            "g": ["x", "x", "y"],
+            "ts0450001": [10.0, 30.0, 0.0],
+            "ts0450002": [5.0, 3.0, 0.0],
+            "ts0010001": [20.0, 60.0, 10.0],
+            "ts0060001": [1000.0, 3000.0, 0.0],
+        }
+    )
     ind = [INDICATORS["no_car"], INDICATORS["density"]]
     by = indicator_values(frame, ind, by="g")
     assert by.loc["x", "no_car"] == pytest.approx(100 * 8 / 40)  # not the mean of 50 and 10
@@ -158,8 +178,13 @@ def test_demo_ward_numbers(abbey, demo_census) -> None:
     owners = 100 * t["ts0540002"].sum() / t["ts0540001"].sum()
     ind = p.indicators.set_index("indicator")
     assert ind.loc["owner_occupied", "value"] == pytest.approx(owners)
-    assert set(ind.index) == {"owner_occupied", "social_rented", "private_rented", "no_car",
-                              "bad_health"}
+    assert set(ind.index) == {
+        "owner_occupied",
+        "social_rented",
+        "private_rented",
+        "no_car",
+        "bad_health",
+    }
     assert any("ts006" in n for n in p.notes)  # indicators without tables are named
 
 
@@ -192,13 +217,20 @@ def test_demo_comparators(abbey, demo_store) -> None:
 
 
 def test_custom_indicator_through_the_api(demo_store, demo_census) -> None:
-    outright = Indicator("owns_outright", "Households owning outright", "ts054",
-                         ("ts0540003",), "ts0540001", "% of households")
+    outright = Indicator(
+        "owns_outright",
+        "Households owning outright",
+        "ts054",
+        ("ts0540003",),
+        "ts0540001",
+        "% of households",
+    )
     p = profile_area(WARD, store=demo_store, indicators=[outright, "no_car"])
     assert list(p.indicators["indicator"]) == ["owns_outright", "no_car"]
     t = demo_census["ts054"].loc[list(p.output_area_table["oa"])]
     assert p.indicators.loc[0, "value"] == pytest.approx(
-        100 * t["ts0540003"].sum() / t["ts0540001"].sum())
+        100 * t["ts0540003"].sum() / t["ts0540001"].sum()
+    )
 
 
 def test_patch_and_district(demo_store, demo_census) -> None:
@@ -212,11 +244,14 @@ def test_patch_and_district(demo_store, demo_census) -> None:
     assert lad.parent_code.startswith("E12")
 
 
-@pytest.mark.parametrize(("code", "message"), [
-    ("E05000001", "unknown ward code E05000001"),
-    ("E00999001,E00000007", "1 output area code"),
-    ("E01000001", "unknown LSOA code"),
-])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("E05000001", "unknown ward code E05000001"),
+        ("E00999001,E00000007", "1 output area code"),
+        ("E01000001", "unknown LSOA code"),
+    ],
+)
 def test_demo_bad_areas(demo_store, code, message) -> None:
     with pytest.raises(OacInsightError, match=message):
         profile_area(code, store=demo_store)
@@ -236,8 +271,16 @@ def test_writes_every_output(abbey, tmp_path) -> None:
     assert list(mix.columns) == list(MIX_COLUMNS)
     assert len(mix) == len(abbey.oac_mix)
     sheets = pd.ExcelFile(written["xlsx"]).sheet_names
-    assert sheets == ["overview", "oac_mix", "indicators", "deprivation", "deprivation_lsoas",
-                      "comparators", "scale_effect", "output_areas"]
+    assert sheets == [
+        "overview",
+        "oac_mix",
+        "indicators",
+        "deprivation",
+        "deprivation_lsoas",
+        "comparators",
+        "scale_effect",
+        "output_areas",
+    ]
     reader = PdfReader(written["pdf"])
     assert len(reader.pages) == 1
     text = " ".join(reader.pages[0].extract_text().split())
@@ -263,8 +306,9 @@ def test_pdf_renderer_keeps_to_one_page(tmp_path) -> None:
 
 
 def test_batch_profiles_every_ward(demo_store, tmp_path) -> None:
-    result = profile_wards(LAD, tmp_path / "batch", store=demo_store, comparators=2,
-                           pdf=False, jobs=1)
+    result = profile_wards(
+        LAD, tmp_path / "batch", store=demo_store, comparators=2, pdf=False, jobs=1
+    )
     assert len(result.wards) == 12
     index = result.to_frame()
     assert index.loc[0, "code"] == LAD and len(index) == 13
@@ -287,8 +331,20 @@ def test_batch_in_worker_processes(demo_store, tmp_path) -> None:
 # -- command line -----------------------------------------------------------------------
 def test_cli_area(demo_store, tmp_path) -> None:
     out = tmp_path / "cli"
-    res = runner.invoke(app, ["area", WARD, "-o", str(out), "--store", str(demo_store),
-                              "--comparators", "3", "--no-pdf"])
+    res = runner.invoke(
+        app,
+        [
+            "area",
+            WARD,
+            "-o",
+            str(out),
+            "--store",
+            str(demo_store),
+            "--comparators",
+            "3",
+            "--no-pdf",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "Abbey (E05999001) is a ward of" in res.output
     assert (out / "oac_mix.csv").exists() and not (out / "profile.pdf").exists()
@@ -296,30 +352,34 @@ def test_cli_area(demo_store, tmp_path) -> None:
     assert len(comp) == 4
 
 
-def test_cli_area_reads_a_named_file_of_output_areas(demo_store, tmp_path,
-                                                     monkeypatch) -> None:
+def test_cli_area_reads_a_named_file_of_output_areas(demo_store, tmp_path, monkeypatch) -> None:
     patch = tmp_path / "my patch.csv"
     patch.write_text("oa21cd\nE00999001\nE00999002\n", encoding="utf-8")
-    res = runner.invoke(app, ["area", str(patch), "-o", str(tmp_path / "out"), "--store",
-                              str(demo_store), "--no-pdf"])
+    res = runner.invoke(
+        app,
+        ["area", str(patch), "-o", str(tmp_path / "out"), "--store", str(demo_store), "--no-pdf"],
+    )
     assert res.exit_code == 0, res.output
     assert "my patch" in res.output
     monkeypatch.chdir(tmp_path)
     (tmp_path / WARD).write_text("E00999001\n", encoding="utf-8")  # a file named as a code
-    res = runner.invoke(app, ["area", WARD, "-o", str(tmp_path / "w"), "--store",
-                              str(demo_store), "--no-pdf"])
+    res = runner.invoke(
+        app, ["area", WARD, "-o", str(tmp_path / "w"), "--store", str(demo_store), "--no-pdf"]
+    )
     assert res.exit_code == 0 and f"Abbey ({WARD}) is a ward of" in res.output  # the code
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["E14000530"], "error: E14000530 is a Westminster constituency code"),
-    ([","], "error: output area list: no output area codes given"),
-    (["E05999001", "--batch"], "error: --batch needs a local authority code"),
-    (["E05999001", "--indicators", "cars"], "error: unknown indicator 'cars'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["E14000530"], "error: E14000530 is a Westminster constituency code"),
+        ([","], "error: output area list: no output area codes given"),
+        (["E05999001", "--batch"], "error: --batch needs a local authority code"),
+        (["E05999001", "--indicators", "cars"], "error: unknown indicator 'cars'"),
+    ],
+)
 def test_cli_bad_input_exit_2(demo_store, tmp_path, args, message) -> None:
-    res = runner.invoke(app, ["area", *args, "-o", str(tmp_path / "x"), "--store",
-                              str(demo_store)])
+    res = runner.invoke(app, ["area", *args, "-o", str(tmp_path / "x"), "--store", str(demo_store)])
     assert res.exit_code == 2
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert lines[-1].startswith(message)
@@ -343,7 +403,8 @@ def test_whole_ward_in_a_small_store_says_what_national_covers(abbey, demo_censu
     assert abbey.is_whole and abbey.coverage_status == "whole"
     assert abbey.coverage == [
         f"the national comparator is all {n:,} output areas in the store, not England and "
-        f"Wales: the census tables in the store hold {n:,} of its 188,880 output areas"]
+        f"Wales: the census tables in the store hold {n:,} of its 188,880 output areas"
+    ]
     assert abbey.parent_label == abbey.parent_name == "Demoshire"
     assert set(abbey.comparators["coverage"]) == {"whole"}
     assert abbey.to_dict()["coverage"] == abbey.coverage

@@ -22,10 +22,26 @@ from oacinsight.errors import OacInsightError
 
 pytestmark = pytest.mark.realdata
 
-TABLES = ("ts001", "ts006", "ts011", "ts037", "ts038", "ts039", "ts041", "ts045", "ts053",
-          "ts054", "ts062", "ts063", "ts067")
-WARDS = {"calderdale": ("E05001376", "E08000033"), "sunderland": ("E05001158", "E08000024"),
-         "wigan": ("E05000854", "E08000010")}
+TABLES = (
+    "ts001",
+    "ts006",
+    "ts011",
+    "ts037",
+    "ts038",
+    "ts039",
+    "ts041",
+    "ts045",
+    "ts053",
+    "ts054",
+    "ts062",
+    "ts063",
+    "ts067",
+)
+WARDS = {
+    "calderdale": ("E05001376", "E08000033"),
+    "sunderland": ("E05001158", "E08000024"),
+    "wigan": ("E05000854", "E08000010"),
+}
 
 
 @pytest.fixture(scope="session")
@@ -35,8 +51,13 @@ def area_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from oacinsight.store import Store
 
     census = need_shared("census2021_oa")
-    paths = [need_shared("postcodes"), need_shared("oac"), need_shared("geography"),
-             census / "Table_Metadata.csv", *(census / f"{t}.parquet" for t in TABLES)]
+    paths = [
+        need_shared("postcodes"),
+        need_shared("oac"),
+        need_shared("geography"),
+        census / "Table_Metadata.csv",
+        *(census / f"{t}.parquet" for t in TABLES),
+    ]
     path = tmp_path_factory.mktemp("areas") / "store.duckdb"
     with Store(path) as store:
         ingest(paths, store)
@@ -78,15 +99,18 @@ def _rate(census: dict[str, pd.DataFrame], oas: pd.Index, key: str) -> float:
         ok = dens > 0
         return float(res[ok].sum() / (res[ok] / dens[ok]).sum())
     table = census[ind.table].loc[oas]
-    return 100.0 * float(table[list(ind.numerator)].sum().sum()) / float(
-        table[ind.denominator].sum())
+    return (
+        100.0 * float(table[list(ind.numerator)].sum().sum()) / float(table[ind.denominator].sum())
+    )
 
 
 @pytest.fixture(scope="module")
 def profiles(area_store_path: Path) -> dict[str, object]:
     ctx = open_context(area_store_path)
-    out = {name: build_profile(ctx, parse_request(code), comparators=5)
-           for name, (code, _) in WARDS.items()}
+    out = {
+        name: build_profile(ctx, parse_request(code), comparators=5)
+        for name, (code, _) in WARDS.items()
+    }
     ctx.store.close()
     return out
 
@@ -122,20 +146,28 @@ def test_residents_and_mix_add_up(name, profiles, census) -> None:
 
 def test_mix_matches_pandas(profiles, census, placement) -> None:
     p = profiles["sunderland"]
-    oac = pd.read_parquet(need_shared("oac", "oac2021_uk_oa.parquet")).set_index(
-        "Geography_Code")
+    oac = pd.read_parquet(need_shared("oac", "oac2021_uk_oa.parquet")).set_index("Geography_Code")
     res = census["ts001"]["ts0010001"]
     ew = oac.loc[oac.index.isin(res.index)].join(res)
     mine = ew.loc[list(p.output_area_table["oa"])]
     lad = ew.loc[ew.index.isin(placement.index[placement["laua"] == "E08000024"])]
     got = p.to_frame().set_index(["level", "code"])
     for code in ("7", "8", "6"):
-        pct = 100 * mine.loc[mine["Supergroup"].astype(str) == code, "ts0010001"].sum() / (
-            mine["ts0010001"].sum())
-        par = 100 * lad.loc[lad["Supergroup"].astype(str) == code, "ts0010001"].sum() / (
-            lad["ts0010001"].sum())
-        nat = 100 * ew.loc[ew["Supergroup"].astype(str) == code, "ts0010001"].sum() / (
-            ew["ts0010001"].sum())
+        pct = (
+            100
+            * mine.loc[mine["Supergroup"].astype(str) == code, "ts0010001"].sum()
+            / (mine["ts0010001"].sum())
+        )
+        par = (
+            100
+            * lad.loc[lad["Supergroup"].astype(str) == code, "ts0010001"].sum()
+            / (lad["ts0010001"].sum())
+        )
+        nat = (
+            100
+            * ew.loc[ew["Supergroup"].astype(str) == code, "ts0010001"].sum()
+            / (ew["ts0010001"].sum())
+        )
         row = got.loc[("supergroup", code)]
         assert row["pct"] == pytest.approx(pct)
         assert row["parent_pct"] == pytest.approx(par)
@@ -151,16 +183,19 @@ def test_indicator_rates_match_pandas(name, profiles, census, placement) -> None
     p = profiles[name]
     oas = pd.Index(p.output_area_table["oa"])
     lad_oas = pd.Index(placement.index[placement["laua"] == lad]).intersection(
-        census["ts001"].index)
+        census["ts001"].index
+    )
     all_oas = census["ts001"].index
     table = p.indicators.set_index("indicator")
     assert list(table.index) == list(INDICATORS)
     for key in INDICATORS:
         assert table.loc[key, "value"] == pytest.approx(_rate(census, oas, key), rel=1e-12)
         assert table.loc[key, "parent_value"] == pytest.approx(
-            _rate(census, lad_oas, key), rel=1e-12)
+            _rate(census, lad_oas, key), rel=1e-12
+        )
         assert table.loc[key, "national_value"] == pytest.approx(
-            _rate(census, all_oas, key), rel=1e-12)
+            _rate(census, all_oas, key), rel=1e-12
+        )
 
 
 def test_known_values_of_a_sunderland_ward(profiles) -> None:
@@ -222,8 +257,9 @@ def _mix_distance_by_pandas(area_store_path: Path, ward: str) -> pd.Series:
     ctx = open_context(area_store_path)
     f = ctx.frame[ctx.frame["ward"].notna() & ctx.frame["group_code"].notna()]
     ctx.store.close()
-    shares = f.pivot_table(index="ward", columns="group_code", values="residents",
-                           aggfunc="sum", fill_value=0.0)
+    shares = f.pivot_table(
+        index="ward", columns="group_code", values="residents", aggfunc="sum", fill_value=0.0
+    )
     totals = shares.sum(axis=1)
     shares = 100 * shares.div(totals, axis=0)
     pool = shares[(totals >= 1000) | (shares.index == ward)]
@@ -288,13 +324,16 @@ def test_patch_file_of_output_areas(area_store_path, tmp_path, census) -> None:
     assert "listed" in p.membership
 
 
-@pytest.mark.parametrize(("code", "message"), [
-    ("S12000006", "Scottish council area"),
-    ("S13002884", "no OAC 2021"),
-    ("E05099999", "unknown ward code E05099999"),
-    ("E14000530", "Westminster constituency"),
-    ("E00999999,E00051234", "no Census 2021"),
-])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("S12000006", "Scottish council area"),
+        ("S13002884", "no OAC 2021"),
+        ("E05099999", "unknown ward code E05099999"),
+        ("E14000530", "Westminster constituency"),
+        ("E00999999,E00051234", "no Census 2021"),
+    ],
+)
 def test_bad_codes_on_real_data(area_store_path, code, message) -> None:
     with pytest.raises(OacInsightError, match=message) as info:
         profile_area(code, store=area_store_path)
@@ -310,9 +349,15 @@ def test_profile_pdf_one_page_with_text(profiles, tmp_path) -> None:
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
     # only WN is loaded: 8 OAs with no postcode share this ward's LSOAs, so it is partial
-    for want in ("Ward (partial) profile", "partial: 49 output areas (15,428 residents)",
-                 WARDS["wigan"][0], "In brief", "Most similar areas",
-                 "About these figures", "Averages hide differences"):
+    for want in (
+        "Ward (partial) profile",
+        "partial: 49 output areas (15,428 residents)",
+        WARDS["wigan"][0],
+        "In brief",
+        "Most similar areas",
+        "About these figures",
+        "Averages hide differences",
+    ):
         assert want in text
     assert f"{p.residents:,.0f}" in text
     assert not math.isnan(p.residents)
@@ -326,14 +371,17 @@ def test_calderdale_is_headlined_as_partial(area_store_path, tmp_path) -> None:
     p = profile_area("E08000033", store=area_store_path, comparators=3)
     assert p.coverage_status == "partial" and p.residents == 160_368
     first = p.coverage[0]
-    assert first.startswith("partial: 516 output areas loaded (160,368 residents); the census "
-                            "holds ")
+    assert first.startswith(
+        "partial: 516 output areas loaded (160,368 residents); the census holds "
+    )
     estimate = float(first.split("output areas (")[1].split(" residents")[0].replace(",", ""))
     assert estimate == pytest.approx(206_600, rel=0.01)
     assert p.parent_label == "Yorkshire and The Humber (HG, HX only)"
-    assert p.coverage[1].startswith("comparator Yorkshire and The Humber (E12000003) is "
-                                    "partial: this region here is only what lies in the "
-                                    "loaded postcode areas (HG, HX)")
+    assert p.coverage[1].startswith(
+        "comparator Yorkshire and The Humber (E12000003) is "
+        "partial: this region here is only what lies in the "
+        "loaded postcode areas (HG, HX)"
+    )
     assert p.summary[0].startswith("The part of E08000033 (local authority) held in the store")
     written = p.write_folder(tmp_path / "calderdale")
     assert json.loads(written["json"].read_text(encoding="utf-8"))["coverage"][0] == first
@@ -355,21 +403,24 @@ def test_wigan_estimate_is_its_lsoa_code_block(area_store_path, census) -> None:
     the census holds while the WN directory places only 804 of them."""
     lookup = pd.read_csv(need_shared("geography", "oa21_to_lsoa21_ew.csv"), dtype=str)
     number = lookup["geography_code"].str[3:].astype(int)
-    block = lookup[lookup["geography_code"].str.startswith("E01")
-                   & number.between(6212, 6411)]
+    block = lookup[lookup["geography_code"].str.startswith("E01") & number.between(6212, 6411)]
     assert block["geography_code"].nunique() == 200
     residents = census["ts001"].loc[block["OA"], "ts0010001"].sum()
     assert (len(block), residents) == (1_073, 329_317)
     p = profile_area("E08000010", store=area_store_path, comparators=3)
     assert p.coverage[0].startswith(
         "partial: 804 output areas loaded (245,903 residents); the census holds 1,073 output "
-        "areas (329,317 residents) in this district's LSOAs")
+        "areas (329,317 residents) in this district's LSOAs"
+    )
 
 
-@pytest.mark.parametrize(("code", "why"), [
-    ("E07000163", "1 output area loaded (206 residents); the census holds 7 output areas"),
-    ("E05000843", "1 output area (247 residents) placed in this ward"),
-])
+@pytest.mark.parametrize(
+    ("code", "why"),
+    [
+        ("E07000163", "1 output area loaded (206 residents); the census holds 7 output areas"),
+        ("E05000843", "1 output area (247 residents) placed in this ward"),
+    ],
+)
 def test_mostly_missing_areas_are_not_profiled(area_store_path, code, why) -> None:
     from oacinsight.areas.profile import MostlyMissingError
 
@@ -395,22 +446,39 @@ def official_store(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("official")
     lookup = pd.read_csv(need_shared("geography", "oa21_to_lsoa21_ew.csv"), dtype=str)
     number = lookup["geography_code"].str[3:].astype(int)
-    block = lookup[lookup["geography_code"].str.startswith("E01")
-                   & number.between(6212, 6411)].reset_index(drop=True)
-    official = pd.DataFrame({
-        "OA21CD": block["OA"], "LSOA21CD": block["geography_code"],
-        "LSOA21NM": "Wigan " + block["geography_code"].str[-3:], "LSOA21NMW": "",
-        "MSOA21CD": "E02009999", "MSOA21NM": "Wigan 999", "MSOA21NMW": "",
-        "LAD22CD": "E08000010", "LAD22NM": "Wigan", "LAD22NMW": "",
-        "ObjectId": range(1, len(block) + 1)})
+    block = lookup[
+        lookup["geography_code"].str.startswith("E01") & number.between(6212, 6411)
+    ].reset_index(drop=True)
+    official = pd.DataFrame(
+        {
+            "OA21CD": block["OA"],
+            "LSOA21CD": block["geography_code"],
+            "LSOA21NM": "Wigan " + block["geography_code"].str[-3:],
+            "LSOA21NMW": "",
+            "MSOA21CD": "E02009999",
+            "MSOA21NM": "Wigan 999",
+            "MSOA21NMW": "",
+            "LAD22CD": "E08000010",
+            "LAD22NM": "Wigan",
+            "LAD22NMW": "",
+            "ObjectId": range(1, len(block) + 1),
+        }
+    )
     path = root / "OA21_LSOA21_MSOA21_LAD22_EW_LU.csv"
     official.to_csv(path, index=False)
     census = need_shared("census2021_oa")
     store_path = root / "store.duckdb"
     with Store(store_path) as store:
-        ingest([need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"), need_shared("oac"),
-                need_shared("geography", "oa21_to_lsoa21_ew.csv"), census / "ts001.parquet",
-                path], store)
+        ingest(
+            [
+                need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"),
+                need_shared("oac"),
+                need_shared("geography", "oa21_to_lsoa21_ew.csv"),
+                census / "ts001.parquet",
+                path,
+            ],
+            store,
+        )
     return store_path
 
 
@@ -422,16 +490,18 @@ def test_official_lookup_makes_wigan_whole(official_store) -> None:
     assert not any(line.startswith("partial") for line in p.coverage)
     assert not any(line.startswith("names:") for line in p.coverage[:1])
     # the 269 OAs with no WN postcode have no IMD rank from the directory: said so
-    assert any(n.startswith("269 output area(s)") and "no deprivation rank" in n
-               for n in p.notes)
+    assert any(n.startswith("269 output area(s)") and "no deprivation rank" in n for n in p.notes)
     assert p.deprivation["residents"].sum() == 245_903
 
 
 def test_customer_profile_base_is_the_official_district(official_store, tmp_path) -> None:
     from oacinsight.profile.run import profile_file
 
-    nspl = pd.read_csv(need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"), dtype=str,
-                       usecols=["pcds", "doterm", "laua"])
+    nspl = pd.read_csv(
+        need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"),
+        dtype=str,
+        usecols=["pcds", "doterm", "laua"],
+    )
     live = nspl[nspl["doterm"].isna() & (nspl["laua"] == "E08000010")]
     path = tmp_path / "customers.csv"
     live[["pcds"]].iloc[::7].rename(columns={"pcds": "postcode"}).to_csv(path, index=False)
@@ -441,14 +511,16 @@ def test_customer_profile_base_is_the_official_district(official_store, tmp_path
     assert not any(n.startswith("partial") for n in result.coverage_notes)
 
 
-def test_batch_lists_mostly_missing_wards_as_not_profiled(area_store_path, tmp_path,
-                                                          monkeypatch) -> None:
+def test_batch_lists_mostly_missing_wards_as_not_profiled(
+    area_store_path, tmp_path, monkeypatch
+) -> None:
     from oacinsight.areas import batch, profile_wards
 
     monkeypatch.setattr(batch, "_write_one", lambda *_args: None)  # numbers only
     (tmp_path / "wigan").mkdir()
-    result = profile_wards("E08000010", tmp_path / "wigan", store=area_store_path,
-                           comparators=2, pdf=False, jobs=1)
+    result = profile_wards(
+        "E08000010", tmp_path / "wigan", store=area_store_path, comparators=2, pdf=False, jobs=1
+    )
     skipped = dict(result.skipped)
     assert {"E05000843", "E05000848"} <= set(skipped)
     assert all("mostly missing from the store" in why for why in skipped.values())

@@ -23,8 +23,15 @@ import pytest
 from tests.test_web_support import build_demo_store
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def need_chromium() -> None:
@@ -52,8 +59,10 @@ def free_port() -> int:
 def start_server(store: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
     """``oacinsight serve`` on 127.0.0.1:port, waited for (at most 30 s); returns the
     process and the address it printed (with its ``?token=``)."""
-    proc = subprocess.Popen([sys.executable, "-m", "oacinsight", "serve", "--store", str(store),
-                             "--port", str(port)], stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "oacinsight", "serve", "--store", str(store), "--port", str(port)],
+        stderr=subprocess.PIPE,
+    )
     assert proc.stderr is not None
     line = proc.stderr.readline().decode()
     found = re.search(r"running at (http://\S+)", line)
@@ -82,8 +91,13 @@ class Browser:
         self.outside: list[str] = []
         self.requests: list[str] = []
         self.context = playwright.chromium.launch_persistent_context(
-            self.profile, executable_path=CHROMIUM, headless=True, args=FLAGS,
-            accept_downloads=True, viewport={"width": 1280, "height": 900})
+            self.profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            accept_downloads=True,
+            viewport={"width": 1280, "height": 900},
+        )
         self.context.route("**/*", self._route)
 
     def _route(self, route, request) -> None:
@@ -203,9 +217,11 @@ def test_real_leeds_output_areas_drawn(browser, tmp_path):
     from oacinsight.ingest import ingest
     from oacinsight.store import Store
 
-    paths = [need_shared("boundaries", "leeds_oa11_oac11.geojson"),
-             need_shared("oac", "oac2021_uk_oa.parquet"),
-             need_shared("oac", "oac2021_names.csv")]
+    paths = [
+        need_shared("boundaries", "leeds_oa11_oac11.geojson"),
+        need_shared("oac", "oac2021_uk_oa.parquet"),
+        need_shared("oac", "oac2021_names.csv"),
+    ]
     store = tmp_path / "leeds.duckdb"
     with Store(store) as s:
         ingest(paths, s)
@@ -239,8 +255,10 @@ def few_customers(served, tmp_path_factory) -> Path:
 
     store = served[1].parents[2] / "store.duckdb"
     with Store(store, read_only=True) as s:
-        postcode = s.con.execute("SELECT min(postcode_clean) FROM pc_lookup WHERE doterm IS "
-                                 "NULL AND oac_supergroup IS NOT NULL").fetchall()[0][0]
+        postcode = s.con.execute(
+            "SELECT min(postcode_clean) FROM pc_lookup WHERE doterm IS "
+            "NULL AND oac_supergroup IS NOT NULL"
+        ).fetchall()[0][0]
     path = tmp_path_factory.mktemp("few") / "seven customers.csv"
     path.write_text("id,postcode\n" + "".join(f"{i},{postcode}\n" for i in range(7)))
     return path
@@ -274,8 +292,11 @@ def test_area_search_keeps_the_steps(browser, app_url):
     page.click("text=or find a ward")
     page.wait_for_url("**/areas?u=*")
     assert page.locator("nav a", has_text="2. Profile").count() == 1
-    for text, code in (("E06000999", "E06000999"), ("demoshire", "E06000999"),
-                       ("bbe", "E05999001")):
+    for text, code in (
+        ("E06000999", "E06000999"),
+        ("demoshire", "E06000999"),
+        ("bbe", "E05999001"),
+    ):
         page.fill("#q", text)
         page.click("form.options button[type=submit]")
         page.wait_for_selector("#area-results")
@@ -292,8 +313,10 @@ def test_map_click_on_an_output_area_opens_its_page(browser, app_url):
     base, customers = app_url
     page = browser.context.new_page()
     token = _upload_in_browser(page, base, customers)
-    page.goto(f"{base}/u/{token}/map?layer=output_areas_dec_2021_boundaries_ew_bgc_demoshire"
-              "&measure=customers")
+    page.goto(
+        f"{base}/u/{token}/map?layer=output_areas_dec_2021_boundaries_ew_bgc_demoshire"
+        "&measure=customers"
+    )
     page.wait_for_selector("#map[data-drawn=true]", timeout=15_000)
     page.click("#map path.leaflet-interactive >> nth=40")
     page.wait_for_url("**/area/E00*")
@@ -314,8 +337,14 @@ def test_every_page_with_hidden_counts(browser, app_url, few_customers):
     page = browser.context.new_page()
     token = _upload_in_browser(page, base, few_customers)
     assert "seven customers.csv" in page.inner_text(".file-bar")
-    for path in ("/u/{t}/match", "/u/{t}/profile", "/u/{t}/profile?level=all", "/u/{t}/map",
-                 "/area/E06000999?u={t}", "/areas?q=a&u={t}"):
+    for path in (
+        "/u/{t}/match",
+        "/u/{t}/profile",
+        "/u/{t}/profile?level=all",
+        "/u/{t}/map",
+        "/area/E06000999?u={t}",
+        "/areas?q=a&u={t}",
+    ):
         r = page.goto(base + path.format(t=token))
         assert r.status == 200, path
         assert "<NA>" not in page.inner_text("body") and "NaN" not in page.inner_text("body")

@@ -33,15 +33,37 @@ def wigan(tmp_path_factory):
     root = tmp_path_factory.mktemp("wigan")
     store = root / "store.duckdb"
     with Store(store) as s:
-        ingest([need_shared("oac"), census / "Table_Metadata.csv",
-                *(census / f"{t}.parquet" for t in tables)], s)
+        ingest(
+            [
+                need_shared("oac"),
+                census / "Table_Metadata.csv",
+                *(census / f"{t}.parquet" for t in tables),
+            ],
+            s,
+        )
     pcs = pd.read_csv(nspl, dtype=str, usecols=["laua", "oa11"])
     oas = sorted(pcs.loc[pcs["laua"] == "E08000010", "oa11"].dropna().unique())
     (root / "oas.txt").write_text("\n".join(oas) + "\n")
     out = root / "out"
-    res = runner.invoke(app, ["build", "compact", "--oas", str(root / "oas.txt"), "-o",
-                              str(out), "--k", "8,3", "--seed", "11", "--restarts", "4",
-                              "--store", str(store)])
+    res = runner.invoke(
+        app,
+        [
+            "build",
+            "compact",
+            "--oas",
+            str(root / "oas.txt"),
+            "-o",
+            str(out),
+            "--k",
+            "8,3",
+            "--seed",
+            "11",
+            "--restarts",
+            "4",
+            "--store",
+            str(store),
+        ],
+    )
     assert res.exit_code == 0, res.output
     return oas, out, res.output, census
 
@@ -75,8 +97,9 @@ def test_grand_index_recomputed_from_the_census_file(wigan):
     Wigan's mean × 100, recomputed from the parquet file without the library."""
     _, out, _, census = wigan
     assign = pd.read_csv(out / "assignments.csv", dtype=str)
-    ten = pd.read_parquet(census / "ts054.parquet", columns=["OA", "ts0540001", "ts0540007"]
-                          ).rename(columns={"OA": "oa"})
+    ten = pd.read_parquet(
+        census / "ts054.parquet", columns=["OA", "ts0540001", "ts0540007"]
+    ).rename(columns={"OA": "oa"})
     df = assign.merge(ten, on="oa")
     rate = np.where(df["ts0540001"] > 0, df["ts0540007"] / df["ts0540001"] * 100, 0.0)
     df["rate"] = rate

@@ -18,16 +18,28 @@ def test_ingest_status_match_profile(tmp_path, demo):
     assert res.exit_code == 0
     assert "postcode_directory" in res.output and "NSPL NOV 2021" in res.output
     out = tmp_path / "m.csv"
-    res = runner.invoke(app, ["match", str(files.customers), "-o", str(out), "--store",
-                              str(store), "--report", str(tmp_path / "r.json")])
+    res = runner.invoke(
+        app,
+        [
+            "match",
+            str(files.customers),
+            "-o",
+            str(out),
+            "--store",
+            str(store),
+            "--report",
+            str(tmp_path / "r.json"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     report = json.loads((tmp_path / "r.json").read_text())
     truth = json.loads(files.truth.read_text())["expected_status"]
     assert {k: v["count"] for k, v in report["status"].items()} == truth
     assert "match rate" in res.output
     prof = tmp_path / "p.csv"
-    res = runner.invoke(app, ["profile", str(out), "-o", str(prof), "--store", str(store),
-                              "--level", "group"])
+    res = runner.invoke(
+        app, ["profile", str(out), "-o", str(prof), "--store", str(store), "--level", "group"]
+    )
     assert res.exit_code == 0, res.output
     table = pd.read_csv(prof)
     assert len(table) == table["code"].nunique() and set(table["level"]) == {"group"}
@@ -37,8 +49,9 @@ def test_ingest_command_reports_each_file(tmp_path):
     from tests.tiny import write_tiny_reference
 
     files = write_tiny_reference(tmp_path / "ref")
-    res = runner.invoke(app, ["data", "ingest", str(tmp_path / "ref"), "--store",
-                              str(tmp_path / "s.duckdb")])
+    res = runner.invoke(
+        app, ["data", "ingest", str(tmp_path / "ref"), "--store", str(tmp_path / "s.duckdb")]
+    )
     assert res.exit_code == 0, res.output
     assert f"{files[0].name}: postcode_directory (NSPL) 8 rows" in res.output
     assert "postcode lookup: 8 postcodes" in res.output
@@ -50,8 +63,7 @@ def test_errors_are_one_line_with_exit_2(tmp_path, demo):
     empty.write_text("")
     cases = [
         ["match", str(empty), "-o", str(tmp_path / "o.csv"), "--store", str(store)],
-        ["match", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "o.csv"), "--store",
-         str(store)],
+        ["match", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "o.csv"), "--store", str(store)],
         ["data", "ingest", str(empty), "--store", str(tmp_path / "new.duckdb")],
         ["profile", str(empty), "-o", str(tmp_path / "p.csv"), "--store", str(store)],
     ]

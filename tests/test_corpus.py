@@ -20,9 +20,21 @@ from oacinsight.cli import app
 
 runner = CliRunner()
 CASES = all_cases()
-INTERNALS = ("Traceback", "Error when sniffing", "Binder Error", "Invalid Input Error",
-             "duckdb", "Exception", "pyarrow", "calamine", "/tmp/oacinsight-", 'File "',
-             "Conversion Error", "Parser Error", "state machine")
+INTERNALS = (
+    "Traceback",
+    "Error when sniffing",
+    "Binder Error",
+    "Invalid Input Error",
+    "duckdb",
+    "Exception",
+    "pyarrow",
+    "calamine",
+    "/tmp/oacinsight-",
+    'File "',
+    "Conversion Error",
+    "Parser Error",
+    "state machine",
+)
 
 
 def one_clean_line(text: str) -> str:
@@ -61,8 +73,9 @@ def _run(case: Case, tmp_path: Path, store: Path, monkeypatch: pytest.MonkeyPatc
     src = tmp_path / f"in{case.suffix}"
     case.write(src)
     out, report = tmp_path / f"out{case.out}", tmp_path / "report.json"
-    res = runner.invoke(app, ["match", str(src), "-o", str(out), "--store", str(store),
-                              "--report", str(report)])
+    res = runner.invoke(
+        app, ["match", str(src), "-o", str(out), "--store", str(store), "--report", str(report)]
+    )
     return res, src, out, report
 
 
@@ -97,8 +110,11 @@ def test_match(case: Case, tmp_path, tiny_store, monkeypatch):
         assert list(rows[0])[: len(case.columns)] == case.columns
     for key, value in case.report.items():
         got = summary["reading"][key]
-        assert (value in got) if key == "notes" and isinstance(value, str) else (
-            got == value or (isinstance(value, list) and set(value) <= set(got))), (key, got)
+        assert (
+            (value in got)
+            if key == "notes" and isinstance(value, str)
+            else (got == value or (isinstance(value, list) and set(value) <= set(got)))
+        ), (key, got)
     assert not list(tmp_path.glob(".oacinsight-*")), "temporary file left behind"
 
 

@@ -78,8 +78,9 @@ def schema_fields_markdown(schema: dict[str, Any]) -> str:
             kind += f", {_number(lo)} or more"
         names = ", ".join(f"`{n}`" for n in [name, *spec.get("x-aliases", [])])
         lines.append(f"| `{name}` | {kind} | {names} | {spec.get('description', '')} |")
-    options = "; ".join(" + ".join(f"`{f}`" for f in alt["required"])
-                        for alt in schema.get("anyOf", []))
+    options = "; ".join(
+        " + ".join(f"`{f}`" for f in alt["required"]) for alt in schema.get("anyOf", [])
+    )
     lines += ["", f"Every record needs a location: at least one of {options}."]
     return "\n".join(lines)
 
@@ -118,8 +119,7 @@ def test_every_cli_command_is_documented() -> None:
     text = re.sub(r"[ \t]+", " ", text)
     commands = cli_commands()
     assert {"match", "data ingest"} <= set(commands), commands  # the walk found the CLI
-    missing = [c for c in commands
-               if not re.search(rf"oacinsight {re.escape(c)}(?![\w-])", text)]
+    missing = [c for c in commands if not re.search(rf"oacinsight {re.escape(c)}(?![\w-])", text)]
     assert not missing, (
         "CLI commands not mentioned as 'oacinsight <command>' in README.md or docs/*.md: "
         + ", ".join(f"'oacinsight {c}'" for c in missing)
@@ -133,7 +133,7 @@ def test_every_schema_field_is_documented() -> None:
     schema = load_schema()
     page = RECORDS_PAGE.read_text(encoding="utf-8")
     assert BEGIN in page and END in page, f"{RECORDS_PAGE.name} lost its generated block"
-    block = page[page.index(BEGIN):page.index(END)]
+    block = page[page.index(BEGIN) : page.index(END)]
     missing = [f for f in schema["properties"] if f"| `{f}` |" not in block]
     assert not missing, f"fields of the schema not documented in {RECORDS_PAGE.name}: {missing}"
     for field, spec in schema["properties"].items():
@@ -187,9 +187,14 @@ def test_relative_links_point_at_existing_files() -> None:
 
 def test_planned_pages() -> None:
     """Say which linked pages are still being written (a visible skip, not a failure)."""
-    pending = sorted({Path(t.partition("#")[0]).name for _, t in relative_links()
-                      if Path(t.partition("#")[0]).name in PLANNED_PAGES
-                      and not (DOCS / Path(t.partition("#")[0]).name).exists()})
+    pending = sorted(
+        {
+            Path(t.partition("#")[0]).name
+            for _, t in relative_links()
+            if Path(t.partition("#")[0]).name in PLANNED_PAGES
+            and not (DOCS / Path(t.partition("#")[0]).name).exists()
+        }
+    )
     if pending:
         pytest.skip(f"linked pages not written yet: {', '.join(pending)}")
 

@@ -28,14 +28,19 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def customers(tmp_path: Path) -> Path:
     path = tmp_path / "customers.csv"
-    path.write_text("id,postcode,name\n" + "".join(
-        f"{i},YY1 1AA,{'=cmd' if i % 3 else 'x'}{i * 7919 % 100003}\n" for i in range(3000)))
+    path.write_text(
+        "id,postcode,name\n"
+        + "".join(
+            f"{i},YY1 1AA,{'=cmd' if i % 3 else 'x'}{i * 7919 % 100003}\n" for i in range(3000)
+        )
+    )
     return path
 
 
 def match(customers: Path, out: Path | str, store: Path, *extra: str):
-    return runner.invoke(app, ["match", str(customers), "-o", str(out), "--store", str(store),
-                               *extra])
+    return runner.invoke(
+        app, ["match", str(customers), "-o", str(out), "--store", str(store), *extra]
+    )
 
 
 @contextmanager
@@ -46,8 +51,9 @@ def tiny_fs(path: Path, size: str = "64k", read_only: bool = False) -> Iterator[
         yield None
         return
     opts = f"size={size}" + (",ro" if read_only else "")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(path)],
-                          capture_output=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(path)], capture_output=True, check=False
+    )
     if done.returncode != 0:
         yield None
         return
@@ -62,14 +68,17 @@ def leftovers(folder: Path) -> list[Path]:
 
 
 # -- output paths -------------------------------------------------------------------------
-@pytest.mark.parametrize(("target", "message"), [
-    ("folder", "is a folder"),
-    ("folder/", "is a folder"),
-    ("x" * 300 + ".csv", "over 255 characters"),
-    ("customers.csv/out.csv", "part of the path is a file"),
-    ("out.txt", "unsupported output type"),
-    ("customers.csv", "is the input file"),
-])
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("folder", "is a folder"),
+        ("folder/", "is a folder"),
+        ("x" * 300 + ".csv", "over 255 characters"),
+        ("customers.csv/out.csv", "part of the path is a file"),
+        ("out.txt", "unsupported output type"),
+        ("customers.csv", "is the input file"),
+    ],
+)
 def test_bad_output_paths(tmp_path, customers, tiny_store, target, message):
     (tmp_path / "folder").mkdir()
     before = customers.read_bytes()
@@ -80,9 +89,14 @@ def test_bad_output_paths(tmp_path, customers, tiny_store, target, message):
     assert not leftovers(tmp_path)
 
 
-@pytest.mark.parametrize(("report", "message"), [
-    ("out.csv", "same file as the output"), ("customers.csv", "is the input file"),
-    ("folder", "is a folder")])
+@pytest.mark.parametrize(
+    ("report", "message"),
+    [
+        ("out.csv", "same file as the output"),
+        ("customers.csv", "is the input file"),
+        ("folder", "is a folder"),
+    ],
+)
 def test_report_clashes_are_refused(tmp_path, customers, tiny_store, report, message):
     (tmp_path / "folder").mkdir()
     res = match(customers, tmp_path / "out.csv", tiny_store, "--report", str(tmp_path / report))
@@ -138,8 +152,9 @@ def _fail_writers(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
-def test_ctrl_c_while_writing_keeps_the_old_output(tmp_path, customers, tiny_store, suffix,
-                                                  monkeypatch):
+def test_ctrl_c_while_writing_keeps_the_old_output(
+    tmp_path, customers, tiny_store, suffix, monkeypatch
+):
     out = tmp_path / f"out{suffix}"
     out.write_bytes(b"OLD")
     _fail_writers(monkeypatch, KeyboardInterrupt())
@@ -153,19 +168,24 @@ def test_ctrl_c_while_writing_keeps_the_old_output(tmp_path, customers, tiny_sto
 def test_profile_output_faults(tmp_path, demo, monkeypatch):
     store, files = demo
     (tmp_path / "folder").mkdir()
-    for target, message in (("folder", "is a folder"), ("p" * 300 + ".csv", "over 255"),
-                            (files.customers.name, "is the input file")):
+    for target, message in (
+        ("folder", "is a folder"),
+        ("p" * 300 + ".csv", "over 255"),
+        (files.customers.name, "is the input file"),
+    ):
         out = (files.customers.parent if target == files.customers.name else tmp_path) / target
-        res = runner.invoke(app, ["profile", str(files.customers), "-o", str(out), "--store",
-                                  str(store)])
+        res = runner.invoke(
+            app, ["profile", str(files.customers), "-o", str(out), "--store", str(store)]
+        )
         assert res.exit_code == 2 and message in one_clean_line(res.output), res.output
     from oacinsight.profile import result
 
     out = tmp_path / "p.xlsx"
     out.write_bytes(b"OLD")
     monkeypatch.setattr(result.ProfileResult, "_write_xlsx", _partial_then_interrupt)
-    res = runner.invoke(app, ["profile", str(files.customers), "-o", str(out), "--store",
-                              str(store)])
+    res = runner.invoke(
+        app, ["profile", str(files.customers), "-o", str(out), "--store", str(store)]
+    )
     assert res.exit_code == 130 and out.read_bytes() == b"OLD" and not leftovers(tmp_path)
 
 
@@ -175,12 +195,22 @@ def _partial_then_interrupt(self, path: Path) -> None:
 
 
 # -- the command line edge ----------------------------------------------------------------
-@pytest.mark.parametrize("args", [
-    ["serve", "--port", "70000"], ["serve", "--port", "-1"], ["serve", "--port", "abc"],
-    ["match"], ["match", "x.csv"], ["match", "x.csv", "-o", "y.csv", "--bogus"],
-    ["profile", "x.csv", "-o", "y.csv", "--level"], ["data", "bogus"], ["bogus"],
-    ["area"], ["schema", "--validate"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["serve", "--port", "70000"],
+        ["serve", "--port", "-1"],
+        ["serve", "--port", "abc"],
+        ["match"],
+        ["match", "x.csv"],
+        ["match", "x.csv", "-o", "y.csv", "--bogus"],
+        ["profile", "x.csv", "-o", "y.csv", "--level"],
+        ["data", "bogus"],
+        ["bogus"],
+        ["area"],
+        ["schema", "--validate"],
+    ],
+)
 def test_usage_errors_are_one_line(args):
     res = runner.invoke(app, args)
     assert res.exit_code == 2
@@ -188,8 +218,10 @@ def test_usage_errors_are_one_line(args):
     assert "--help" in line
 
 
-@pytest.mark.parametrize("exc", [RuntimeError("boom"), MemoryError(), KeyError("x"),
-                                 OSError(errno.EIO, "Input/output error")])
+@pytest.mark.parametrize(
+    "exc",
+    [RuntimeError("boom"), MemoryError(), KeyError("x"), OSError(errno.EIO, "Input/output error")],
+)
 def test_unexpected_errors_are_one_line(tmp_path, customers, tiny_store, exc, monkeypatch):
     from oacinsight import match as match_module
 
@@ -285,8 +317,12 @@ def _cli(log: Path, *args: str) -> subprocess.Popen[bytes]:
     """The command in a subprocess, its stderr going to ``log`` (read while it runs)."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     with open(log, "wb") as fh:
-        return subprocess.Popen([sys.executable, "-m", "oacinsight", *args], env=env,
-                                stdout=subprocess.DEVNULL, stderr=fh)
+        return subprocess.Popen(
+            [sys.executable, "-m", "oacinsight", *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=fh,
+        )
 
 
 def _wait_for(proc: subprocess.Popen[bytes], ready) -> bool:
@@ -321,8 +357,9 @@ def test_kill_during_ingest(tmp_path, loaded_store, sig):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_kill_while_writing_output(tmp_path, tiny_store, sig):
     src = tmp_path / "big.csv"
-    src.write_text("id,postcode,note\n" + "".join(f"{i},YY1 1AA,note {i}\n"
-                                                  for i in range(600_000)))
+    src.write_text(
+        "id,postcode,note\n" + "".join(f"{i},YY1 1AA,note {i}\n" for i in range(600_000))
+    )
     out = tmp_path / "out.csv"
     out.write_bytes(b"OLD")
     log = tmp_path / "stderr.txt"
@@ -343,8 +380,9 @@ def test_area_output_folder_checked_before_work(tmp_path, tiny_store):
     afile = tmp_path / "afile"
     afile.write_text("x")
     for target, message in ((afile, "is a file"), (tmp_path / ("y" * 300), "over 255")):
-        res = runner.invoke(app, ["area", "E06000001", "-o", str(target), "--store",
-                                  str(tiny_store)])
+        res = runner.invoke(
+            app, ["area", "E06000001", "-o", str(target), "--store", str(tiny_store)]
+        )
         assert res.exit_code == 2 and message in one_clean_line(res.output), res.output
 
 

@@ -25,8 +25,12 @@ SHELLS = ("oacinsight.cli", "oacinsight.web")
 SHELL_MODULES = ("oacinsight.__main__",)
 #: Deprecated aliases that re-export a module from its new room (delete with their last
 #: caller); left out of the room check only, since they point across rooms by design.
-ALIASES = ("oacinsight.maps.load", "oacinsight.maps.demo", "oacinsight.web.pdf",
-           "oacinsight.store.cursor")
+ALIASES = (
+    "oacinsight.maps.load",
+    "oacinsight.maps.demo",
+    "oacinsight.web.pdf",
+    "oacinsight.store.cursor",
+)
 
 
 def _modname(path: Path) -> str:
@@ -47,7 +51,7 @@ def _targets(node: ast.AST, here: str, is_pkg: bool, mods: dict[str, Path]) -> l
         return []
     if node.level:
         base = here.split(".") if is_pkg else here.split(".")[:-1]
-        base = base[:len(base) - node.level + 1]
+        base = base[: len(base) - node.level + 1]
         src = ".".join(base + ([node.module] if node.module else []))
     else:
         src = node.module or ""
@@ -133,7 +137,8 @@ def test_graph_sees_lazy_and_relative_imports():
     assert "oacinsight.cli.app" in graph["oacinsight.cli"]
     # match.py imports the store lazily inside functions; those edges are counted
     assert "oacinsight.store" in graph["oacinsight.match"] or any(
-        t.startswith("oacinsight.store.") for t in graph["oacinsight.match"])
+        t.startswith("oacinsight.store.") for t in graph["oacinsight.match"]
+    )
 
 
 def test_no_import_cycles():
@@ -176,7 +181,8 @@ def _rooms(graph: dict[str, set[str]]) -> dict[str, set[str]]:
         if mod in ALIASES:
             continue
         rooms.setdefault(_room(mod), set()).update(
-            _room(t) for t in targets if _room(t) != _room(mod))
+            _room(t) for t in targets if _room(t) != _room(mod)
+        )
     return rooms
 
 
@@ -190,8 +196,7 @@ def test_no_cycles_between_rooms():
     for a, b in ROOM_LOOPS:
         rooms[a].discard(b)
     found = cycles(rooms)
-    assert found == [], "cycles between subpackages:\n" + "\n".join(
-        " <-> ".join(c) for c in found)
+    assert found == [], "cycles between subpackages:\n" + "\n".join(" <-> ".join(c) for c in found)
     assert "oacinsight.demo" not in rooms["oacinsight.maps"]
     assert "oacinsight.ingest" not in rooms["oacinsight.maps"]
 
@@ -222,7 +227,10 @@ def test_all_sql_lives_in_the_store():
         if _in(mod, "oacinsight.store"):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("execute", "executemany", "sql")):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("execute", "executemany", "sql")
+            ):
                 calls.append(f"{mod}:{node.lineno} .{node.func.attr}()")
     assert calls == []

@@ -28,8 +28,12 @@ def test_recognises_each_file(ref):
     nspl, oac, names, lsoa = ref
     assert detect(peek(nspl)).kind == "postcode_directory"
     assert detect(peek(oac)).kind == "oac"
-    assert detect(peek(oac)).columns == {"oa": "Geography_Code", "supergroup": "Supergroup",
-                                         "group": "Group", "subgroup": "Subgroup"}
+    assert detect(peek(oac)).columns == {
+        "oa": "Geography_Code",
+        "supergroup": "Supergroup",
+        "group": "Group",
+        "subgroup": "Subgroup",
+    }
     assert detect(peek(names)).kind == "oac_names"
     assert detect(peek(lsoa)).kind == "geo_lookup"
 
@@ -37,33 +41,56 @@ def test_recognises_each_file(ref):
 def test_publisher_column_variants(tmp_path):
     # another publisher's OAC layout, an ONSPD-style directory with oa21, a Nomis census file
     oac = tmp_path / "oac_alt.csv"
-    pd.DataFrame({"OA21CD": ["E00000001"], "SPRGRP": [1], "GRP": ["1A"], "SUBGRP": ["1A1"]}
-                 ).to_csv(oac, index=False)
+    pd.DataFrame({"OA21CD": ["E00000001"], "SPRGRP": [1], "GRP": ["1A"], "SUBGRP": ["1A1"]}).to_csv(
+        oac, index=False
+    )
     found = detect(peek(oac))
     assert found.kind == "oac" and found.columns["oa"] == "OA21CD"
     onspd = tmp_path / "ONSPD_MAY_2025_UK.csv"
-    pd.DataFrame({"pcd": ["YY1 1AA"], "pcds": ["YY1 1AA"], "doterm": [""], "oslaua": ["E06000001"],
-                  "osward": ["E05000001"], "oa11": ["E00000001"], "oa21": ["E00000001"],
-                  "imd": [5]}).to_csv(onspd, index=False)
+    pd.DataFrame(
+        {
+            "pcd": ["YY1 1AA"],
+            "pcds": ["YY1 1AA"],
+            "doterm": [""],
+            "oslaua": ["E06000001"],
+            "osward": ["E05000001"],
+            "oa11": ["E00000001"],
+            "oa21": ["E00000001"],
+            "imd": [5],
+        }
+    ).to_csv(onspd, index=False)
     found = detect(peek(onspd))
     assert found.detail == "ONSPD"
     assert found.columns["laua"] == "oslaua" and found.columns["oa21"] == "oa21"
     nomis = tmp_path / "census2021-ts001-oa.csv"
-    pd.DataFrame({"date": [2021], "geography": ["E00000001"], "geography code": ["E00000001"],
-                  "Residence type: Total; measures: Value": [300],
-                  "Residence type: Lives in a household; measures: Value": [290]}
-                 ).to_csv(nomis, index=False)
+    pd.DataFrame(
+        {
+            "date": [2021],
+            "geography": ["E00000001"],
+            "geography code": ["E00000001"],
+            "Residence type: Total; measures: Value": [300],
+            "Residence type: Lives in a household; measures: Value": [290],
+        }
+    ).to_csv(nomis, index=False)
     found = detect(peek(nomis))
     assert (found.kind, found.detail) == ("census", "ts001")
 
 
 def test_oac_lower_cased_and_oa21_edition_used(tmp_path):
     oac = tmp_path / "oac_alt.csv"
-    pd.DataFrame({"OA21CD": ["E00000009"], "SPRGRP": [1], "GRP": ["1A"], "SUBGRP": ["1A1"]}
-                 ).to_csv(oac, index=False)
+    pd.DataFrame({"OA21CD": ["E00000009"], "SPRGRP": [1], "GRP": ["1A"], "SUBGRP": ["1A1"]}).to_csv(
+        oac, index=False
+    )
     onspd = tmp_path / "ONSPD_MAY_2025_UK.csv"
-    pd.DataFrame({"pcds": ["YY1 1AA"], "doterm": [""], "oslaua": ["E06000001"],
-                  "oa11": ["E00000001"], "oa21": ["E00000009"]}).to_csv(onspd, index=False)
+    pd.DataFrame(
+        {
+            "pcds": ["YY1 1AA"],
+            "doterm": [""],
+            "oslaua": ["E06000001"],
+            "oa11": ["E00000001"],
+            "oa21": ["E00000009"],
+        }
+    ).to_csv(onspd, index=False)
     with Store(tmp_path / "s.duckdb") as s:
         ingest([oac, onspd], s, force=True)  # a one-row "whole UK" file needs --force
         row = s.query_df("SELECT oa21, oac_subgroup, status FROM pc_lookup").iloc[0]
@@ -116,8 +143,10 @@ def test_zip_and_folder_and_duplicate_parts(ref, tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("a,b\n1,2\n", "not recognised as an official file oacinsight knows"),
-     ("", "the file is empty")],
+    [
+        ("a,b\n1,2\n", "not recognised as an official file oacinsight knows"),
+        ("", "the file is empty"),
+    ],
 )
 def test_unrecognised_files_say_why(tmp_path, content, message):
     path = tmp_path / "x.csv"
@@ -138,11 +167,19 @@ def test_forced_kind_and_unknown_kind(ref, tmp_path):
 
 def test_census_and_metadata(tmp_path):
     ts = tmp_path / "ts001.parquet"
-    pd.DataFrame({"OA": ["E00000001", "E00000002"], "ts0010001": [300.0, 200.0],
-                  "ts0010002": [290.0, 200.0], "ts0010003": [10.0, 0.0]}).to_parquet(ts)
+    pd.DataFrame(
+        {
+            "OA": ["E00000001", "E00000002"],
+            "ts0010001": [300.0, 200.0],
+            "ts0010002": [290.0, 200.0],
+            "ts0010003": [10.0, 0.0],
+        }
+    ).to_parquet(ts)
     meta = tmp_path / "Table_Metadata.csv"
-    meta.write_text("Table_Name,Variable_Name,Type,new_names,Table_ID,old_names\n"
-                    "Residence type,Total,Value,ts0010001,ts001,x\n")
+    meta.write_text(
+        "Table_Name,Variable_Name,Type,new_names,Table_ID,old_names\n"
+        "Residence type,Total,Value,ts0010001,ts001,x\n"
+    )
     with Store(tmp_path / "s.duckdb") as s:
         ingest([ts, meta], s)
         got = s.query_df("SELECT * FROM census_ts001 ORDER BY oa")
@@ -158,9 +195,13 @@ def test_oa11_to_oa21_lookup_places_changed_areas(ref, tmp_path):
     from oacinsight.match import match_records
 
     lookup = tmp_path / "OA11_OA21_EW_LU.csv"
-    pd.DataFrame({"OA11CD": ["E00999999", "E00999998", "E00999998"],
-                  "OA21CD": ["E00000003", "E00000002", "E00000003"],
-                  "CHNGIND": ["M", "S", "S"]}).to_csv(lookup, index=False)
+    pd.DataFrame(
+        {
+            "OA11CD": ["E00999999", "E00999998", "E00999998"],
+            "OA21CD": ["E00000003", "E00000002", "E00000003"],
+            "CHNGIND": ["M", "S", "S"],
+        }
+    ).to_csv(lookup, index=False)
     with Store(tmp_path / "s.duckdb") as s:
         ingest(ref, s)
         before = match_records(pd.DataFrame({"pc": ["YY2 1AB"]}), store=s).frame
@@ -173,15 +214,21 @@ def test_oa11_to_oa21_lookup_places_changed_areas(ref, tmp_path):
 
 def test_xlsx_official_file_and_other_geography_census(tmp_path):
     names = tmp_path / "LAD21_names.xlsx"
-    pd.DataFrame({"LAD21CD": ["E06000001"], "LAD21NM": ["Hartlepool"]}).to_excel(
-        names, index=False)
+    pd.DataFrame({"LAD21CD": ["E06000001"], "LAD21NM": ["Hartlepool"]}).to_excel(names, index=False)
     rgn = tmp_path / "census2021-ts001-rgn.csv"
-    pd.DataFrame({"date": [2021], "geography": ["North East"], "geography code": ["E12000001"],
-                  "Residence type: Total; measures: Value": [2647013]}).to_csv(rgn, index=False)
+    pd.DataFrame(
+        {
+            "date": [2021],
+            "geography": ["North East"],
+            "geography code": ["E12000001"],
+            "Residence type: Total; measures: Value": [2647013],
+        }
+    ).to_csv(rgn, index=False)
     with Store(tmp_path / "s.duckdb") as s:
         ingest([names], s)
         assert s.query_df("SELECT code, name FROM area_names").values.tolist() == [
-            ["E06000001", "Hartlepool"]]
+            ["E06000001", "Hartlepool"]
+        ]
         with pytest.raises(IngestError, match="not output areas: load the output-area file"):
             ingest([rgn], s)
         folder = tmp_path / "nomis"

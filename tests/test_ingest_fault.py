@@ -31,8 +31,10 @@ def _census_folder(folder):
     oas = pa.array([f"E00{i:06d}" for i in range(N_OAS)])
     for t in range(N_TABLES):
         table = f"ts{100 + t:03d}"
-        cells = {f"{table}{c:04d}": pa.array(rng.integers(0, 500, N_OAS).astype("float64"))
-                 for c in range(1, N_CELLS + 1)}
+        cells = {
+            f"{table}{c:04d}": pa.array(rng.integers(0, 500, N_OAS).astype("float64"))
+            for c in range(1, N_CELLS + 1)
+        }
         pq.write_table(pa.table({"OA": oas, **cells}), folder / f"{table}.parquet")
     return folder
 
@@ -40,9 +42,11 @@ def _census_folder(folder):
 def _state(path):
     with Store(path, read_only=True) as s:
         tables = sorted(t for t in s.tables() if t.startswith("census_ts"))
-        counts = s.con.execute("SELECT (SELECT count(*) FROM postcodes), "
-                               "(SELECT count(*) FROM oac_oa), (SELECT count(*) FROM pc_lookup), "
-                               "(SELECT count(*) FROM provenance)").fetchall()[0]
+        counts = s.con.execute(
+            "SELECT (SELECT count(*) FROM postcodes), "
+            "(SELECT count(*) FROM oac_oa), (SELECT count(*) FROM pc_lookup), "
+            "(SELECT count(*) FROM provenance)"
+        ).fetchall()[0]
     return tables, counts
 
 
@@ -56,8 +60,12 @@ def test_killed_ingest_leaves_the_store_as_it_was(tmp_path, sig):
     folder = _census_folder(tmp_path / "census")
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "oacinsight", "data", "ingest", str(folder), "--store",
-         str(store)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        [sys.executable, "-m", "oacinsight", "data", "ingest", str(folder), "--store", str(store)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert proc.stderr is not None
     seen = []
     for line in proc.stderr:

@@ -38,11 +38,15 @@ def test_2011_names_load_beside_the_2021_names(real_store_path):
     with Store(real_store_path, read_only=True) as s:
         n11 = dict(s.con.execute("SELECT level, count(*) FROM oac11_names GROUP BY 1").fetchall())
         n21 = dict(s.con.execute("SELECT level, count(*) FROM oac_names GROUP BY 1").fetchall())
-        four = s.con.execute("SELECT (SELECT name FROM oac11_names WHERE level = 'supergroup' "
-                             "AND code = '4'), (SELECT name FROM oac_names WHERE level = "
-                             "'supergroup' AND code = '4')").fetchall()[0]
+        four = s.con.execute(
+            "SELECT (SELECT name FROM oac11_names WHERE level = 'supergroup' "
+            "AND code = '4'), (SELECT name FROM oac_names WHERE level = "
+            "'supergroup' AND code = '4')"
+        ).fetchall()[0]
     assert n11 == {"supergroup": 9, "group": 27, "subgroup": 77}
     assert n21 == {"supergroup": 8, "group": 21, "subgroup": 52}
     official = pd.read_csv(need_shared("oac", "oac2021_names.csv"), dtype=str)
-    assert four == ("Multicultural metropolitans",
-                    official.loc[official["supergroup"] == "4", "supergroup_name"].iloc[0])
+    assert four == (
+        "Multicultural metropolitans",
+        official.loc[official["supergroup"] == "4", "supergroup_name"].iloc[0],
+    )

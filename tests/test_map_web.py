@@ -32,10 +32,10 @@ def small_upload(tmp_path_factory):
 def _geography(store) -> pd.DataFrame:
     con = duckdb.connect(str(store), read_only=True)
     try:
-        oac = con.execute("SELECT DISTINCT oa, supergroup, group_code, subgroup "
-                          "FROM oac_oa").df()
-        wards = con.execute("SELECT oa, code AS ward FROM boundary_members WHERE layer = ?",
-                            [WARDS]).df()
+        oac = con.execute("SELECT DISTINCT oa, supergroup, group_code, subgroup FROM oac_oa").df()
+        wards = con.execute(
+            "SELECT oa, code AS ward FROM boundary_members WHERE layer = ?", [WARDS]
+        ).df()
     finally:
         con.close()
     return oac.merge(wards, on="oa")
@@ -44,22 +44,36 @@ def _geography(store) -> pd.DataFrame:
 def test_map_geojson_and_profile_of_one_upload_hide_consistently(small_upload, tmp_path):
     store, small = small_upload
     with web_client(store) as client, open(small, "rb") as fh:
-        r = client.post("/upload", files={"file": ("small.csv", fh, "text/csv")},
-                        follow_redirects=False)
+        r = client.post(
+            "/upload", files={"file": ("small.csv", fh, "text/csv")}, follow_redirects=False
+        )
         token = r.headers["location"].split("/")[2]
-        profile = pd.read_csv(io.BytesIO(client.get(
-            f"/u/{token}/download/profile.csv", params={"level": "all"}).content),
-            encoding="utf-8-sig", dtype={"code": str})
-        maps = {m: client.get("/api/map-values", params={
-            "layer": WARDS, "measure": m, "u": token}).json() for m in ("customers", "rate",
-                                                                          "index")}
-        geojson = json.loads(client.get(f"/u/{token}/download/map.geojson",
-                                        params={"layer": WARDS}).content)
-        fine = [client.get("/api/map-values", params={"layer": layer, "measure": m,
-                                                      "u": token}).json()
-                for layer in (OAS, "points") for m in ("customers", "rate", "index")]
-        matched = pd.read_csv(io.BytesIO(client.get(f"/u/{token}/download/matched.csv")
-                                         .content), encoding="utf-8-sig", dtype=str)
+        profile = pd.read_csv(
+            io.BytesIO(
+                client.get(f"/u/{token}/download/profile.csv", params={"level": "all"}).content
+            ),
+            encoding="utf-8-sig",
+            dtype={"code": str},
+        )
+        maps = {
+            m: client.get(
+                "/api/map-values", params={"layer": WARDS, "measure": m, "u": token}
+            ).json()
+            for m in ("customers", "rate", "index")
+        }
+        geojson = json.loads(
+            client.get(f"/u/{token}/download/map.geojson", params={"layer": WARDS}).content
+        )
+        fine = [
+            client.get("/api/map-values", params={"layer": layer, "measure": m, "u": token}).json()
+            for layer in (OAS, "points")
+            for m in ("customers", "rate", "index")
+        ]
+        matched = pd.read_csv(
+            io.BytesIO(client.get(f"/u/{token}/download/matched.csv").content),
+            encoding="utf-8-sig",
+            dtype=str,
+        )
     # OA-level customer numbers are never published
     assert all(a["value"] is None for m in fine for a in m["areas"].values())
     ward_map = {c: a["value"] for c, a in maps["customers"]["areas"].items()}

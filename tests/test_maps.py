@@ -37,8 +37,7 @@ def test_crs_guessed_from_range_and_said():
     assert "no CRS declared" in bng.note and "British National Grid" in bng.note
     lonlat = crs.choose_crs(None, (-1.8, 53.7, -1.29, 53.95), file_name="x")
     assert lonlat.crs == crs.WGS84
-    merc = crs.choose_crs(None, (-200_000.0, 7_100_000.0, -140_000.0, 7_150_000.0),
-                          file_name="x")
+    merc = crs.choose_crs(None, (-200_000.0, 7_100_000.0, -140_000.0, 7_150_000.0), file_name="x")
     assert merc.crs == crs.WEB_MERCATOR
 
 
@@ -54,8 +53,11 @@ def test_crs_declared_but_contradicted_by_coordinates():
 
 def _squares(n: int = 3, size: float = 1000.0, x0: float = 430_000, y0: float = 400_000):
     """An n x n grid of squares (a valid coverage) with codes E00000001..."""
-    geoms = [shapely.box(x0 + i * size, y0 + j * size, x0 + (i + 1) * size, y0 + (j + 1) * size)
-             for j in range(n) for i in range(n)]
+    geoms = [
+        shapely.box(x0 + i * size, y0 + j * size, x0 + (i + 1) * size, y0 + (j + 1) * size)
+        for j in range(n)
+        for i in range(n)
+    ]
     codes = [f"E00{k + 1:06d}" for k in range(n * n)]
     return codes, np.array(geoms, dtype=object)
 
@@ -63,8 +65,15 @@ def _squares(n: int = 3, size: float = 1000.0, x0: float = 430_000, y0: float = 
 def _write(path, codes, geoms, crs_name, driver, **extra):
     frame = {"OA21CD": np.array(codes, dtype=object), **extra}
     wkb = shapely.to_wkb(geoms)
-    pyogrio.raw.write(path, wkb, list(frame.values()), fields=list(frame),
-                      geometry_type="Polygon", crs=crs_name, driver=driver)
+    pyogrio.raw.write(
+        path,
+        wkb,
+        list(frame.values()),
+        fields=list(frame),
+        geometry_type="Polygon",
+        crs=crs_name,
+        driver=driver,
+    )
 
 
 @pytest.mark.parametrize("driver,suffix", [("GPKG", ".gpkg"), ("ESRI Shapefile", ".shp")])
@@ -130,11 +139,13 @@ def test_leeds_oas_no_crs_member_read_as_bng_and_simplified_without_gaps():
 @pytest.fixture(scope="module")
 def leeds_store(tmp_path_factory):
     """Leeds OAs and wards with the real OAC 2021, names and Census TS001."""
-    paths = [need_shared("boundaries", "leeds_oa11_oac11.geojson"),
-             need_shared("boundaries", "leeds_wards17.geojson"),
-             need_shared("oac", "oac2021_uk_oa.parquet"),
-             need_shared("oac", "oac2021_names.csv"),
-             need_shared("census2021_oa", "ts001.parquet")]
+    paths = [
+        need_shared("boundaries", "leeds_oa11_oac11.geojson"),
+        need_shared("boundaries", "leeds_wards17.geojson"),
+        need_shared("oac", "oac2021_uk_oa.parquet"),
+        need_shared("oac", "oac2021_names.csv"),
+        need_shared("census2021_oa", "ts001.parquet"),
+    ]
     path = tmp_path_factory.mktemp("leeds") / "store.duckdb"
     with Store(path) as store:
         ingest(paths, store)
@@ -163,11 +174,19 @@ def test_leeds_area_measures_match_an_independent_count(leeds_store):
 
 
 def test_map_values_index_and_suppression():
-    frame = pd.DataFrame({
-        "code": ["A", "B", "C", "D"], "name": ["a", "b", "c", "d"], "oas": [1] * 4,
-        "residents": [1000.0, 1000.0, 2000.0, np.nan], "customers": [100, 50, 5, 0],
-        "supergroup": ["1", "8", None, "3"], "supergroup_share": [1.0] * 4,
-        "group_code": ["1a", "8b", None, "3c"], "subgroup": ["1a1", "8b2", None, "3c1"]})
+    frame = pd.DataFrame(
+        {
+            "code": ["A", "B", "C", "D"],
+            "name": ["a", "b", "c", "d"],
+            "oas": [1] * 4,
+            "residents": [1000.0, 1000.0, 2000.0, np.nan],
+            "customers": [100, 50, 5, 0],
+            "supergroup": ["1", "8", None, "3"],
+            "supergroup_share": [1.0] * 4,
+            "group_code": ["1a", "8b", None, "3c"],
+            "subgroup": ["1a1", "8b2", None, "3c1"],
+        }
+    )
     rates = add_rates(frame)
     # index: share of customers (of 155) / share of residents (of 4,000) x 100
     assert rates["index"].iloc[0] == pytest.approx(100 * (100 / 155) / (1000 / 4000))
@@ -176,8 +195,7 @@ def test_map_values_index_and_suppression():
     assert values.areas["A"]["colour"] == "#b2182b"  # 258: "150 and over"
     assert values.areas["C"]["value"] is None and "fewer than 10" in values.areas["C"]["text"]
     # 5 and 0 are hidden together (5 = 155 - 100 - 50 alone); D has no residents either
-    hidden = [k for k, v in map_values(frame, "customers", {}).areas.items()
-              if v["value"] is None]
+    hidden = [k for k, v in map_values(frame, "customers", {}).areas.items() if v["value"] is None]
     assert hidden == ["C", "D"]
     assert hidden_areas(pd.Series([100, 50, 5, 20]), 10).tolist() == [False, False, True, True]
     assert values.areas["D"]["text"] == "D d: no residents' count"
@@ -193,9 +211,19 @@ def test_static_map_draws_every_polygon():
     from oacinsight.maps.static import polygon_map
 
     codes, geoms = _squares()
-    frame = pd.DataFrame({"code": codes, "name": codes, "oas": 1, "residents": 100.0,
-                          "customers": range(10, 19), "supergroup": "2",
-                          "supergroup_share": 1.0, "group_code": "2a", "subgroup": "2a1"})
+    frame = pd.DataFrame(
+        {
+            "code": codes,
+            "name": codes,
+            "oas": 1,
+            "residents": 100.0,
+            "customers": range(10, 19),
+            "supergroup": "2",
+            "supergroup_share": 1.0,
+            "group_code": "2a",
+            "subgroup": "2a1",
+        }
+    )
     fig = polygon_map(codes, geoms, map_values(frame, "customers", {}))
     (collection,) = fig.axes[0].collections
     assert len(collection.get_paths()) == 9
@@ -210,16 +238,17 @@ def test_reingest_replaces_the_layer_and_wards_link_by_code(tmp_path):
         before = bsql.layers(s.con)
         ingest([ward_file], s)
         after = bsql.layers(s.con)
-        members = s.query_df("SELECT layer, how, count(*) AS n FROM boundary_members "
-                             "GROUP BY ALL ORDER BY 1")
+        members = s.query_df(
+            "SELECT layer, how, count(*) AS n FROM boundary_members GROUP BY ALL ORDER BY 1"
+        )
     assert len(after) == len(before) == 2
     assert after["features"].tolist() == before["features"].tolist() == [290, 12]
     assert after["etag"].tolist() == before["etag"].tolist()
     # Demoshire's wards are known to the postcode directory, so OAs link by code
     assert members.to_dict("records") == [
         {"layer": "output_areas_dec_2021_boundaries_ew_bgc_demoshire", "how": "code", "n": 290},
-        {"layer": "wards_may_2021_boundaries_uk_bgc_demoshire", "how": "area code",
-         "n": 290}]
+        {"layer": "wards_may_2021_boundaries_uk_bgc_demoshire", "how": "area code", "n": 290},
+    ]
 
 
 def _two_wards():
@@ -229,19 +258,34 @@ def _two_wards():
 
     from oacinsight.profile import ProfileResult
 
-    oas = pd.DataFrame({"oa": ["o1", "o2", "o3", "o4"],
-                        "subgroup": ["1a1", "2a1", "1a2", "2b1"],
-                        "ward": ["A", "A", "B", "B"], "customers": [5, 30, 20, 25]})
+    oas = pd.DataFrame(
+        {
+            "oa": ["o1", "o2", "o3", "o4"],
+            "subgroup": ["1a1", "2a1", "1a2", "2b1"],
+            "ward": ["A", "A", "B", "B"],
+            "customers": [5, 30, 20, 25],
+        }
+    )
     oas["supergroup"], oas["group_code"] = oas["subgroup"].str[0], oas["subgroup"].str[:2]
     sub = oas.rename(columns={"subgroup": "code"})[["code", "customers"]].assign(base=1000.0)
     profile = ProfileResult.from_counts(
-        nested_counts(sub), level="all", base_name="residents", areas=[("D", "D")],
-        n_input=80, n_matched=80, n_in_area=80, unmatched={}).table
-    members = pd.concat([
-        pd.DataFrame({"layer": "wards", "code": oas["ward"], "oa": oas["oa"]}),
-        pd.DataFrame({"layer": "district", "code": "D", "oa": oas["oa"]}),
-        pd.DataFrame({"layer": "oas", "code": oas["oa"], "oa": oas["oa"]}),
-        pd.DataFrame({"layer": "wards", "code": "C", "oa": ["o4", "o9"]})])  # C: partly in
+        nested_counts(sub),
+        level="all",
+        base_name="residents",
+        areas=[("D", "D")],
+        n_input=80,
+        n_matched=80,
+        n_in_area=80,
+        unmatched={},
+    ).table
+    members = pd.concat(
+        [
+            pd.DataFrame({"layer": "wards", "code": oas["ward"], "oa": oas["oa"]}),
+            pd.DataFrame({"layer": "district", "code": "D", "oa": oas["oa"]}),
+            pd.DataFrame({"layer": "oas", "code": oas["oa"], "oa": oas["oa"]}),
+            pd.DataFrame({"layer": "wards", "code": "C", "oa": ["o4", "o9"]}),
+        ]
+    )  # C: partly in
     return oas, members, profile
 
 
@@ -252,8 +296,7 @@ def test_map_pattern_hides_a_ward_that_would_unpick_the_profile():
     hidden = profile.loc[profile["flag"] == "suppressed", "code"].tolist()
     assert sorted(hidden) == ["1a1", "1a2"]  # the profile's own pattern
     assert not hidden_areas(pd.Series([35, 45]), 10).any()  # the layer alone shows both
-    pattern = map_pattern(oas, members, {"wards": "ward", "district": "lad", "oas": "oa"},
-                          profile)
+    pattern = map_pattern(oas, members, {"wards": "ward", "district": "lad", "oas": "oa"}, profile)
     # A = 35 gives 1a1 = 5; B = 45 gives A = 80 - 45: both hidden.  A = 30 + 1a1 keeps
     # 26 possible values.  The district is the published total.
     assert pattern.hidden["wards"] == {"A", "B"} and "wards" not in pattern.shown
@@ -261,12 +304,18 @@ def test_map_pattern_hides_a_ward_that_would_unpick_the_profile():
     assert "oas" not in pattern.hidden and "C" not in pattern.hidden["wards"]
     assert "outside the profiled area" in pattern.reason("wards", "C")
     assert "wards and larger" in pattern.reason("oas", "o1")
-    frame = pd.DataFrame({"code": ["A", "B", "C"], "name": ["A", "B", "C"], "oas": 2,
-                          "residents": [600.0, 500.0, 400.0], "customers": [35, 45, 3]})
+    frame = pd.DataFrame(
+        {
+            "code": ["A", "B", "C"],
+            "name": ["A", "B", "C"],
+            "oas": 2,
+            "residents": [600.0, 500.0, 400.0],
+            "customers": [35, 45, 3],
+        }
+    )
     for measure in ("customers", "rate", "index"):
         values = map_values(frame, measure, {}, pattern=pattern, layer="wards")
-        assert all(a["value"] is None and a["colour"] == "#d0d0d0"
-                   for a in values.areas.values())
+        assert all(a["value"] is None and a["colour"] == "#d0d0d0" for a in values.areas.values())
         assert "to protect such an area or a hidden profile group" in values.areas["A"]["text"]
         assert "outside the profiled area" in values.areas["C"]["text"]
 

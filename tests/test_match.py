@@ -13,22 +13,35 @@ from oacinsight.errors import InputFileError, StoreError
 from oacinsight.match import ADDED_COLUMNS, match_file, match_records
 
 ROWS = [
-    ("r1", "yy1 1aa", "Ann"),       # matched, lower case
+    ("r1", "yy1 1aa", "Ann"),  # matched, lower case
     ("r2", "YY11AB", "=HYPERLINK()"),  # matched, no space, formula cell
-    ("r3", "YY1  1AD", "Bo"),       # terminated, pcd2 style
-    ("r4", "", "Cy"),               # missing
-    ("r5", "NOT A PC", "Di"),       # invalid
-    ("r6", "YY9 9YY", "Ed"),        # valid, district not in directory
-    ("r7", "YY1 9YY", "Fi"),        # valid, district known, postcode not
-    ("r8", "GY1 1AA", "Gu"),        # Channel Islands
-    ("r9", "YY2 1AB", "Hu"),        # old 2011 OA
-    ("r10", "BFPO 42", "Io"),       # forces
-    ("r11", "AB1 1AA", "Jo"),       # area not loaded
-    ("r12", "YY3 1AA", "Ka"),       # Scotland
-    ("r13", " yy2 1aa ", "Zoë"),    # matched, spaces, accent
+    ("r3", "YY1  1AD", "Bo"),  # terminated, pcd2 style
+    ("r4", "", "Cy"),  # missing
+    ("r5", "NOT A PC", "Di"),  # invalid
+    ("r6", "YY9 9YY", "Ed"),  # valid, district not in directory
+    ("r7", "YY1 9YY", "Fi"),  # valid, district known, postcode not
+    ("r8", "GY1 1AA", "Gu"),  # Channel Islands
+    ("r9", "YY2 1AB", "Hu"),  # old 2011 OA
+    ("r10", "BFPO 42", "Io"),  # forces
+    ("r11", "AB1 1AA", "Jo"),  # area not loaded
+    ("r12", "YY3 1AA", "Ka"),  # Scotland
+    ("r13", " yy2 1aa ", "Zoë"),  # matched, spaces, accent
 ]
-EXPECT = ["matched", "matched", "matched_terminated", "missing", "invalid_format", "not_found",
-          "not_found", "no_oac", "no_oac", "not_found", "not_found", "no_oac", "matched"]
+EXPECT = [
+    "matched",
+    "matched",
+    "matched_terminated",
+    "missing",
+    "invalid_format",
+    "not_found",
+    "not_found",
+    "no_oac",
+    "no_oac",
+    "not_found",
+    "not_found",
+    "no_oac",
+    "matched",
+]
 
 
 @pytest.fixture
@@ -58,7 +71,12 @@ def test_statuses_notes_and_order(customers, tiny_store, tmp_path):
     assert notes["r12"].startswith("Scottish 2011 output area S00090001")
     r1 = res.iloc[0]
     assert (r1.oa21, r1.lsoa21, r1.laua, r1.ward, r1.imd_rank) == (
-        "E00000001", "E01000001", "E06000001", "E05000001", "100")
+        "E00000001",
+        "E01000001",
+        "E06000001",
+        "E05000001",
+        "100",
+    )
     assert (r1.oac_supergroup, r1.oac_group, r1.oac_subgroup) == ("1", "1a", "1a1")
     assert r1.oac_supergroup_name == "Retired Professionals"
     assert r1.oac_subgroup_name == "Sub 1a1"
@@ -112,9 +130,12 @@ def test_duplicate_and_clashing_columns(tmp_path, tiny_store):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "the file is empty"), (b"id,postcode\n", "has a header but no data rows"),
-     (b"id,name\n1,Ann\n", "no postcode column found; the columns are: id, name"),
-     (b"a,pc1,pc2\n1,YY1 1AA,YY2 1AA\n", "several columns could hold the postcode")],
+    [
+        (b"", "the file is empty"),
+        (b"id,postcode\n", "has a header but no data rows"),
+        (b"id,name\n1,Ann\n", "no postcode column found; the columns are: id, name"),
+        (b"a,pc1,pc2\n1,YY1 1AA,YY2 1AA\n", "several columns could hold the postcode"),
+    ],
 )
 def test_unusable_files_say_why(tmp_path, tiny_store, content, message):
     path = tmp_path / "bad.csv"
@@ -191,21 +212,26 @@ def test_coordinates_place_rows_without_a_usable_postcode(tmp_path, demo):
     nspl = pd.read_csv(files.postcode_directory, dtype=str)
     live = nspl[nspl["doterm"].isna() & nspl["oseast1m"].notna()].head(3)
     e, n = live["oseast1m"].astype(float), live["osnrth1m"].astype(float)
-    frame = pd.DataFrame({
-        "postcode": ["", "NOT ONE", live["pcds"].iloc[2], ""],
-        "easting": [e.iloc[0] + 30, e.iloc[1], e.iloc[2] + 5000, 100.0],
-        "northing": [n.iloc[0] + 40, n.iloc[1], n.iloc[2], 100.0],
-    })
+    frame = pd.DataFrame(
+        {
+            "postcode": ["", "NOT ONE", live["pcds"].iloc[2], ""],
+            "easting": [e.iloc[0] + 30, e.iloc[1], e.iloc[2] + 5000, 100.0],
+            "northing": [n.iloc[0] + 40, n.iloc[1], n.iloc[2], 100.0],
+        }
+    )
     res = match_records(frame, store=store)
     df = res.frame
     assert list(df["match_status"][:3]) == ["matched", "matched", "matched"]
     # brute force: the nearest live postcode with coordinates, and its distance
     pool = nspl[nspl["doterm"].isna() & nspl["oseast1m"].notna()]
-    d = np.hypot(pool["oseast1m"].astype(float) - (e.iloc[0] + 30),
-                 pool["osnrth1m"].astype(float) - (n.iloc[0] + 40))
+    d = np.hypot(
+        pool["oseast1m"].astype(float) - (e.iloc[0] + 30),
+        pool["osnrth1m"].astype(float) - (n.iloc[0] + 40),
+    )
     best = pool.iloc[int(np.argmin(d))]
     assert df["match_note"][0] == (
-        f"placed by coordinates: nearest postcode {best['pcds']}, {d.min():.0f} m away")
+        f"placed by coordinates: nearest postcode {best['pcds']}, {d.min():.0f} m away"
+    )
     assert df["oa21"][0] == best["oa11"]
     assert pd.isna(df["postcode_clean"][0])
     assert df["postcode_clean"][2] == live["pcds"].iloc[2]  # a good postcode wins
@@ -218,8 +244,13 @@ def test_coordinates_only_file(tmp_path, demo):
     nspl = pd.read_csv(files.postcode_directory, dtype=str)
     live = nspl[nspl["doterm"].isna() & nspl["oseast1m"].notna()].iloc[0]
     path = tmp_path / "xy.csv"
-    pd.DataFrame({"id": [1, 2], "easting": [float(live["oseast1m"]), 1.0],
-                  "northing": [float(live["osnrth1m"]), 1.0]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "id": [1, 2],
+            "easting": [float(live["oseast1m"]), 1.0],
+            "northing": [float(live["osnrth1m"]), 1.0],
+        }
+    ).to_csv(path, index=False)
     out = tmp_path / "o.csv"
     summary = match_file(path, out, store=store)
     res = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
@@ -232,17 +263,18 @@ def test_coordinates_only_file(tmp_path, demo):
 
 def test_header_and_cells_neutralised_for_excel(tmp_path, tiny_store):
     path = tmp_path / "in.csv"
-    path.write_text('=HYPERLINK("http://x"),postcode,-inf\n-inf,YY1 1AA,-1_000\n'
-                    "-1.5,YY2 1AA,+2e3\n")
+    path.write_text(
+        '=HYPERLINK("http://x"),postcode,-inf\n-inf,YY1 1AA,-1_000\n-1.5,YY2 1AA,+2e3\n'
+    )
     match_file(path, tmp_path / "o.csv", store=tiny_store)
     with open(tmp_path / "o.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0][:3] == ["'=HYPERLINK(\"http://x\")", "postcode", "'-inf"]
+    assert rows[0][:3] == ['\'=HYPERLINK("http://x")', "postcode", "'-inf"]
     assert [r[0] for r in rows[1:]] == ["'-inf", "-1.5"]  # plain numbers stay numbers
     assert [r[2] for r in rows[1:]] == ["'-1_000", "+2e3"]
     match_file(path, tmp_path / "o.xlsx", store=tiny_store)
     sheet = pd.read_excel(tmp_path / "o.xlsx", dtype=str, engine="calamine")
-    assert list(sheet.columns[:3]) == ["'=HYPERLINK(\"http://x\")", "postcode", "'-inf"]
+    assert list(sheet.columns[:3]) == ['\'=HYPERLINK("http://x")', "postcode", "'-inf"]
     match_file(path, tmp_path / "o.parquet", store=tiny_store)
     assert pd.read_parquet(tmp_path / "o.parquet").columns[0] == '=HYPERLINK("http://x")'
 
@@ -268,15 +300,17 @@ def test_long_cells_whole_in_csv_cut_with_a_note_in_xlsx(tmp_path, tiny_store):
     sheet = pd.read_excel(tmp_path / "o.xlsx", dtype=str, engine="calamine")
     assert len(sheet["notes"][0]) == 32_767 and sheet["notes"][0].endswith("…[cut]")
     assert sheet["after"][0] == "kept" and sheet["match_status"][0] == "matched"
-    assert any("1 cell longer than Excel's 32,767 characters cut in o.xlsx" in n
-               for n in summary.notes)
+    assert any(
+        "1 cell longer than Excel's 32,767 characters cut in o.xlsx" in n for n in summary.notes
+    )
     assert "cut in o.xlsx" in summary.text()
 
 
 def test_nan_and_infinity_to_xlsx(tmp_path, tiny_store):
     path = tmp_path / "in.parquet"
-    pd.DataFrame({"postcode": ["YY1 1AA", "YY2 1AA", "x"],
-                  "v": [float("nan"), float("inf"), float("-inf")]}).to_parquet(path)
+    pd.DataFrame(
+        {"postcode": ["YY1 1AA", "YY2 1AA", "x"], "v": [float("nan"), float("inf"), float("-inf")]}
+    ).to_parquet(path)
     match_file(path, tmp_path / "o.xlsx", store=tiny_store)
     sheet = pd.read_excel(tmp_path / "o.xlsx", dtype=str, engine="calamine")
     assert sheet["v"].tolist()[1:] == ["inf", "'-inf"] and pd.isna(sheet["v"][0])
@@ -285,13 +319,28 @@ def test_nan_and_infinity_to_xlsx(tmp_path, tiny_store):
 def test_row_account_reconciles_and_reading_notes(tmp_path, tiny_store):
     path = tmp_path / "in.csv"
     path.write_bytes(b"id,postcode\r\n1,YY1 1AA\n\n2,YY2 1AA,extra\r\n3\n")
-    summary = match_file(path, tmp_path / "o.csv", store=tiny_store,
-                         report=tmp_path / "r.json", input_name="customers.csv")
+    summary = match_file(
+        path,
+        tmp_path / "o.csv",
+        store=tiny_store,
+        report=tmp_path / "r.json",
+        input_name="customers.csv",
+    )
     account = json.loads((tmp_path / "r.json").read_text())["row_account"]
-    assert account == {"records_read": 3, "rows_written": 3, "blank_lines_skipped": 1,
-                       "by_status": {"matched": 2, "matched_terminated": 0, "not_found": 0,
-                                     "invalid_format": 0, "missing": 1, "no_oac": 0},
-                       "reconciles": True}
+    assert account == {
+        "records_read": 3,
+        "rows_written": 3,
+        "blank_lines_skipped": 1,
+        "by_status": {
+            "matched": 2,
+            "matched_terminated": 0,
+            "not_found": 0,
+            "invalid_format": 0,
+            "missing": 1,
+            "no_oac": 0,
+        },
+        "reconciles": True,
+    }
     assert summary.input_name == "customers.csv"
     text = summary.text()
     assert "1 blank line skipped" in text and "with fewer fields than the header" in text

@@ -22,24 +22,66 @@ LAD = "E06000999"
 def run(demo, tmp_path_factory):
     store, files = demo
     out = tmp_path_factory.mktemp("need") / "out"
-    res = runner.invoke(app, ["need", str(files.customers), "-o", str(out), "--store",
-                              str(store), "--level", "group", "--top", "5"])
+    res = runner.invoke(
+        app,
+        [
+            "need",
+            str(files.customers),
+            "-o",
+            str(out),
+            "--store",
+            str(store),
+            "--level",
+            "group",
+            "--top",
+            "5",
+        ],
+    )
     assert res.exit_code == 0, res.output
     return out, res.output
 
 
 def test_outputs_and_contract_columns(run):
     out, text = run
-    for name in ("rates.csv", "expected.csv", "targets.csv", "gains.csv", "need.xlsx",
-                 "need.html", "need.json", "gains.png", "map.png", "target_postcodes.csv"):
+    for name in (
+        "rates.csv",
+        "expected.csv",
+        "targets.csv",
+        "gains.csv",
+        "need.xlsx",
+        "need.html",
+        "need.json",
+        "gains.png",
+        "map.png",
+        "target_postcodes.csv",
+    ):
         assert (out / name).stat().st_size > 0, name
     rates = pd.read_csv(out / "rates.csv", dtype={"code": str})
-    assert list(rates.columns[:8]) == ["code", "name", "customers", "base", "rate",
-                                       "rate_low", "rate_high", "rate_shrunk"]
+    assert list(rates.columns[:8]) == [
+        "code",
+        "name",
+        "customers",
+        "base",
+        "rate",
+        "rate_low",
+        "rate_high",
+        "rate_shrunk",
+    ]
     e = pd.read_csv(out / "expected.csv")
-    assert list(e.columns[:12]) == ["area_code", "area_type", "name", "residents", "expected",
-                                    "expected_low", "expected_high", "observed", "ratio",
-                                    "ratio_low", "ratio_high", "shortfall"]
+    assert list(e.columns[:12]) == [
+        "area_code",
+        "area_type",
+        "name",
+        "residents",
+        "expected",
+        "expected_low",
+        "expected_high",
+        "observed",
+        "ratio",
+        "ratio_low",
+        "ratio_high",
+        "shortfall",
+    ]
     assert set(e["area_type"]) == {"oa", "lsoa", "ward", "lad"}
     assert (e["expected_low"] <= e["expected"]).all()
     assert (e["expected"] <= e["expected_high"]).all()
@@ -67,8 +109,9 @@ def test_expected_matches_rates_times_base(run):
 def test_rates_file_applied(demo, run, tmp_path):
     store, _ = demo
     out, _ = run
-    applied = need_file(None, NeedOptions(areas=(LAD,), rates=str(out / "rates.csv"),
-                                          draw_map=False), store=store)
+    applied = need_file(
+        None, NeedOptions(areas=(LAD,), rates=str(out / "rates.csv"), draw_map=False), store=store
+    )
     e = pd.read_csv(out / "expected.csv")
     mine = applied.expected.set_index(["area_type", "area_code"])["expected"]
     theirs = e.set_index(["area_type", "area_code"])["expected"]
@@ -77,8 +120,11 @@ def test_rates_file_applied(demo, run, tmp_path):
     skewed = pd.read_csv(out / "rates.csv", dtype={"code": str})
     skewed.loc[skewed["code"].str.startswith(("1", "2")), "base"] *= 20
     skewed.to_csv(tmp_path / "skewed.csv", index=False)
-    warned = need_file(None, NeedOptions(areas=(LAD,), rates=str(tmp_path / "skewed.csv"),
-                                         draw_map=False), store=store)
+    warned = need_file(
+        None,
+        NeedOptions(areas=(LAD,), rates=str(tmp_path / "skewed.csv"), draw_map=False),
+        store=store,
+    )
     assert any("index of dissimilarity" in n for n in warned.notes)
 
 
@@ -90,9 +136,15 @@ def test_observed_by_ward_codes(demo, run, tmp_path):
     obs = pd.DataFrame({"ward": wards["area_code"], "count": np.round(wards["expected"] * 0.9)})
     obs.iloc[0, 1] = round(wards["expected"].iloc[0] * 0.3)  # a planted shortfall
     obs.to_csv(tmp_path / "obs.csv", index=False)
-    res = need_file(files.customers, NeedOptions(
-        observed=str(tmp_path / "obs.csv"), rules=TargetRules(area_type="ward", top=3),
-        draw_map=False), store=store)
+    res = need_file(
+        files.customers,
+        NeedOptions(
+            observed=str(tmp_path / "obs.csv"),
+            rules=TargetRules(area_type="ward", top=3),
+            draw_map=False,
+        ),
+        store=store,
+    )
     assert res.targets["area_code"].iloc[0] == wards["area_code"].iloc[0]
     lad = res.expected[res.expected["area_type"] == "lad"].iloc[0]
     assert lad["observed"] == obs["count"].sum()
@@ -105,13 +157,25 @@ def test_survey_as_source(demo, tmp_path):
 
     store, files = demo
     path = tmp_path / "survey.csv"
-    write_demo_survey(files.postcode_directory, files.oac_assignment,
-                      files.census_dir / "ts001.parquet", path)
-    res = need_file(path, NeedOptions(level="supergroup", survey_question="q1_satisfaction",
-                                      positive=POSITIVE, weight="weight", draw_map=False),
-                    store=store)
-    sv = survey_file(path, SurveyOptions(questions=("q1_satisfaction",), positive=POSITIVE,
-                                         weight="weight"), store=store).table
+    write_demo_survey(
+        files.postcode_directory, files.oac_assignment, files.census_dir / "ts001.parquet", path
+    )
+    res = need_file(
+        path,
+        NeedOptions(
+            level="supergroup",
+            survey_question="q1_satisfaction",
+            positive=POSITIVE,
+            weight="weight",
+            draw_map=False,
+        ),
+        store=store,
+    )
+    sv = survey_file(
+        path,
+        SurveyOptions(questions=("q1_satisfaction",), positive=POSITIVE, weight="weight"),
+        store=store,
+    ).table
     sv = sv[sv["level"] == "supergroup"].set_index("code")
     r = res.rates.set_index("code")
     assert r["rate"].to_numpy() == pytest.approx(sv.loc[r.index, "share"].to_numpy())
@@ -129,33 +193,64 @@ def test_bad_input_one_line_errors(demo, run, tmp_path):
     wards = sorted(e.loc[e["area_type"] == "ward", "area_code"])
     oas = pd.read_csv(out / "expected.csv")
     # observed OA codes outside the chosen ward
-    inside = need_file(files.customers, NeedOptions(areas=(wards[0],), draw_map=False),
-                       store=store)
-    elsewhere = sorted(set(oas.loc[oas["area_type"] == "oa", "area_code"])
-                       - set(inside.oas["oa"]))[:3]
+    inside = need_file(files.customers, NeedOptions(areas=(wards[0],), draw_map=False), store=store)
+    elsewhere = sorted(set(oas.loc[oas["area_type"] == "oa", "area_code"]) - set(inside.oas["oa"]))[
+        :3
+    ]
     pd.DataFrame({"oa": elsewhere}).to_csv(tmp_path / "obs.csv", index=False)
     with pytest.raises(InputFileError, match="outside the chosen area"):
-        need_file(files.customers, NeedOptions(areas=(wards[0],), draw_map=False,
-                                               observed=str(tmp_path / "obs.csv")), store=store)
+        need_file(
+            files.customers,
+            NeedOptions(areas=(wards[0],), draw_map=False, observed=str(tmp_path / "obs.csv")),
+            store=store,
+        )
     # zero base in a group: a base file covering only some output areas
     some = inside.oas[inside.oas["supergroup"] != inside.oas["supergroup"].iloc[0]]
     some[["oa", "base"]].to_csv(tmp_path / "base.csv", index=False)
     with pytest.raises(InputFileError, match="zero base"):
-        need_file(files.customers, NeedOptions(areas=(wards[0],), draw_map=False,
-                                               base=str(tmp_path / "base.csv")), store=store)
+        need_file(
+            files.customers,
+            NeedOptions(areas=(wards[0],), draw_map=False, base=str(tmp_path / "base.csv")),
+            store=store,
+        )
     # rates of the other OAC edition, and unknown codes, through the CLI
-    pd.DataFrame({"code": ["1A", "2B"], "rate": [0.1, 0.2]}).to_csv(tmp_path / "r11.csv",
-                                                                    index=False)
-    pd.DataFrame({"code": ["1a", "9z"], "rate": [0.1, 0.2]}).to_csv(tmp_path / "rx.csv",
-                                                                    index=False)
+    pd.DataFrame({"code": ["1A", "2B"], "rate": [0.1, 0.2]}).to_csv(
+        tmp_path / "r11.csv", index=False
+    )
+    pd.DataFrame({"code": ["1a", "9z"], "rate": [0.1, 0.2]}).to_csv(
+        tmp_path / "rx.csv", index=False
+    )
     for name, message in (("r11.csv", "2011 OAC code"), ("rx.csv", "unknown OAC 2021 code")):
-        res = runner.invoke(app, ["need", "--rates", str(tmp_path / name), "--area", LAD,
-                                  "-o", str(tmp_path / "x"), "--store", str(store)])
+        res = runner.invoke(
+            app,
+            [
+                "need",
+                "--rates",
+                str(tmp_path / name),
+                "--area",
+                LAD,
+                "-o",
+                str(tmp_path / "x"),
+                "--store",
+                str(store),
+            ],
+        )
         assert res.exit_code == 2, res.output
         lines = res.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
-    res = runner.invoke(app, ["need", str(files.customers), "--rates", str(tmp_path / "rx.csv"),
-                              "-o", str(tmp_path / "x"), "--store", str(store)])
+    res = runner.invoke(
+        app,
+        [
+            "need",
+            str(files.customers),
+            "--rates",
+            str(tmp_path / "rx.csv"),
+            "-o",
+            str(tmp_path / "x"),
+            "--store",
+            str(store),
+        ],
+    )
     assert res.exit_code == 2 and "not both" in res.output
 
 

@@ -13,8 +13,16 @@ from tests.conftest import need_shared
 from oacinsight.need import NeedOptions, TargetRules, need_file
 
 WIGAN = "E08000010"
-SG_RATE = {"1": 0.006, "2": 0.008, "3": 0.012, "4": 0.016, "5": 0.010, "6": 0.014,
-           "7": 0.022, "8": 0.030}
+SG_RATE = {
+    "1": 0.006,
+    "2": 0.008,
+    "3": 0.012,
+    "4": 0.016,
+    "5": 0.010,
+    "6": 0.014,
+    "7": 0.022,
+    "8": 0.030,
+}
 TAKE_UP, PLANTED_TAKE_UP = 0.95, 0.35
 
 
@@ -25,15 +33,19 @@ def true_rate(group: str) -> float:
 
 @pytest.fixture(scope="module")
 def wigan(tmp_path_factory):
-    nspl = pd.read_csv(need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"), dtype=str,
-                       usecols=["pcds", "doterm", "oa11", "laua", "ward"])
+    nspl = pd.read_csv(
+        need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"),
+        dtype=str,
+        usecols=["pcds", "doterm", "oa11", "laua", "ward"],
+    )
     live = nspl[nspl["doterm"].isna()]
     home = live.groupby("oa11")["laua"].agg(lambda s: s.mode().iloc[0])
     ward = live.groupby("oa11")["ward"].agg(lambda s: s.mode().iloc[0])
     oac = pd.read_parquet(need_shared("oac", "oac2021_uk_oa.parquet"))
     res = pd.read_parquet(need_shared("census2021_oa", "ts001.parquet"))[["OA", "ts0010001"]]
-    areas = (oac[oac["Geography_Code"].isin(home[home == WIGAN].index)]
-             .merge(res, left_on="Geography_Code", right_on="OA"))
+    areas = oac[oac["Geography_Code"].isin(home[home == WIGAN].index)].merge(
+        res, left_on="Geography_Code", right_on="OA"
+    )
     areas["group"] = areas["Group"].astype(str)
     areas["ward"] = areas["OA"].map(ward)
     areas["rate"] = areas["group"].map(true_rate)
@@ -43,7 +55,8 @@ def wigan(tmp_path_factory):
     cust, claim = [], []
     pcs = live.groupby("oa11")["pcds"].apply(lambda s: s.to_numpy())
     for oa, w, residents, rate in areas[["OA", "ward", "ts0010001", "rate"]].itertuples(
-            index=False):
+        index=False
+    ):
         cust += list(rng.choice(pcs[oa], rng.poisson(residents * rate)))
         take = PLANTED_TAKE_UP if w in planted else TAKE_UP
         claim += list(rng.choice(pcs[oa], rng.poisson(residents * rate * take)))
@@ -56,8 +69,13 @@ def wigan(tmp_path_factory):
 @pytest.fixture(scope="module")
 def result(wigan, real_store_path):
     root, _, _ = wigan
-    opt = NeedOptions(areas=(WIGAN,), level="group", observed=str(root / "claimants.csv"),
-                      rules=TargetRules(area_type="ward", top=3), draw_map=False)
+    opt = NeedOptions(
+        areas=(WIGAN,),
+        level="group",
+        observed=str(root / "claimants.csv"),
+        rules=TargetRules(area_type="ward", top=3),
+        draw_map=False,
+    )
     return need_file(root / "customers.csv", opt, store=real_store_path)
 
 
@@ -88,15 +106,19 @@ def test_totals_reconcile(wigan, result):
     assert lad["expected"] == pytest.approx(oa["expected"].sum(), rel=1e-9)
     assert lad["expected"] == pytest.approx(by_group, rel=1e-9)
     assert e.loc[e["area_type"] == "ward", "expected"].sum() == pytest.approx(
-        oa["expected"].sum(), rel=1e-9)
+        oa["expected"].sum(), rel=1e-9
+    )
     assert e.loc[e["area_type"] == "lsoa", "expected"].sum() == pytest.approx(
-        oa["expected"].sum(), rel=1e-9)
+        oa["expected"].sum(), rel=1e-9
+    )
     assert lad["residents"] == result.oas["residents"].sum()
     assert lad["residents"] == pytest.approx(areas["ts0010001"].sum(), rel=0.02)
     assert lad["expected_low"] < lad["expected"] < lad["expected_high"]
     acc = result.accounting
-    assert acc["observed_in_area"] + acc["observed_outside_area"] + \
-        acc["observed_not_placed"] == acc["observed_rows"]
+    assert (
+        acc["observed_in_area"] + acc["observed_outside_area"] + acc["observed_not_placed"]
+        == acc["observed_rows"]
+    )
 
 
 def test_planted_wards_top_the_target_list(wigan, result):

@@ -26,7 +26,7 @@ def test_shrink_by_hand():
     parent = np.array([0.055, 0.055])
     s = shrink(y, n, parent, 1)
     # E = 55 each; X² = 2 × 45² / 55 = 73.636; df = 2 − 1; φ = (73.636 − 1) / 110
-    phi = (2 * 45 ** 2 / 55 - 1) / 110
+    phi = (2 * 45**2 / 55 - 1) / 110
     a = 1 / phi
     assert s.phi == pytest.approx(phi)
     assert s.rate[0] == pytest.approx(0.055 * (a + 10) / (a + 55))
@@ -46,8 +46,8 @@ def test_shrinkage_moves_small_groups_and_leaves_large_ones():
     parent = np.full(4, y.sum() / n.sum())
     s = shrink(y, n, parent, 1)
     raw = y / n
-    assert np.abs(s.rate[:2] / raw[:2] - 1).max() < 0.005   # large: barely moved
-    assert np.abs(s.rate[2:] / raw[2:] - 1).min() > 0.25    # small: pulled to the parent
+    assert np.abs(s.rate[:2] / raw[:2] - 1).max() < 0.005  # large: barely moved
+    assert np.abs(s.rate[2:] / raw[2:] - 1).min() > 0.25  # small: pulled to the parent
     assert (np.abs(s.rate[2:] - parent[2:]) < np.abs(raw[2:] - parent[2:])).all()
 
 
@@ -55,7 +55,7 @@ def test_gamma_interval_of_one_gamma_is_exact():
     from scipy import stats
 
     shape, scale = 40.0, 0.5
-    low, high = gamma_interval(np.array([shape * scale]), np.array([shape * scale ** 2]))
+    low, high = gamma_interval(np.array([shape * scale]), np.array([shape * scale**2]))
     assert low[0] == pytest.approx(stats.gamma.ppf(0.025, shape, scale=scale))
     assert high[0] == pytest.approx(stats.gamma.ppf(0.975, shape, scale=scale))
     lo0, hi0 = gamma_interval(np.array([3.0]), np.array([0.0]))
@@ -76,19 +76,34 @@ def geography(seed: int = 3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n = 240
     sg = rng.choice(list(TRUE), n)
-    return pd.DataFrame({
-        "oa": [f"E00{i:06d}" for i in range(n)], "supergroup": sg,
-        "group_code": [s + "a" for s in sg], "subgroup": [s + "a1" for s in sg],
-        "base": rng.integers(150, 450, n).astype(float),
-        "residents": 0.0, "households": np.nan,
-        "lsoa": [f"E01{i // 5:06d}" for i in range(n)],
-        "ward": [f"E05{i // 40:06d}" for i in range(n)], "lad": "E06000001"})
+    return pd.DataFrame(
+        {
+            "oa": [f"E00{i:06d}" for i in range(n)],
+            "supergroup": sg,
+            "group_code": [s + "a" for s in sg],
+            "subgroup": [s + "a1" for s in sg],
+            "base": rng.integers(150, 450, n).astype(float),
+            "residents": 0.0,
+            "households": np.nan,
+            "lsoa": [f"E01{i // 5:06d}" for i in range(n)],
+            "ward": [f"E05{i // 40:06d}" for i in range(n)],
+            "lad": "E06000001",
+        }
+    )
 
 
 def counts_of(oas: pd.DataFrame, customers: np.ndarray) -> pd.DataFrame:
     f = oas.assign(c=customers).groupby("supergroup")[["c", "base"]].sum().reset_index()
-    return pd.DataFrame({"level": "supergroup", "code": f["supergroup"], "name": f["supergroup"],
-                         "parent": None, "customers": f["c"].astype(int), "base": f["base"]})
+    return pd.DataFrame(
+        {
+            "level": "supergroup",
+            "code": f["supergroup"],
+            "name": f["supergroup"],
+            "parent": None,
+            "customers": f["c"].astype(int),
+            "base": f["base"],
+        }
+    )
 
 
 def test_expected_by_hand():
@@ -131,17 +146,33 @@ def test_expected_intervals_cover_in_simulation():
 def test_zero_base_with_customers_is_refused():
     from oacinsight.errors import InputFileError
 
-    counts = pd.DataFrame({"level": "supergroup", "code": ["1", "2"], "name": ["a", "b"],
-                           "parent": None, "customers": [5, 3], "base": [100.0, 0.0]})
+    counts = pd.DataFrame(
+        {
+            "level": "supergroup",
+            "code": ["1", "2"],
+            "name": ["a", "b"],
+            "parent": None,
+            "customers": [5, 3],
+            "base": [100.0, 0.0],
+        }
+    )
     with pytest.raises(InputFileError, match="supergroup 2 has customers but a zero base"):
         rt.from_counts(counts)
 
 
 def test_gains_by_hand():
-    e = pd.DataFrame({"area_code": ["A", "B", "C"], "area_type": "ward", "name": "",
-                      "households": [100.0, 100.0, 200.0], "base": [1.0, 1.0, 1.0],
-                      "expected": [30.0, 10.0, 60.0], "observed": [10.0, 10.0, 60.0],
-                      "expected_rate": [0.3, 0.1, 0.3]})
+    e = pd.DataFrame(
+        {
+            "area_code": ["A", "B", "C"],
+            "area_type": "ward",
+            "name": "",
+            "households": [100.0, 100.0, 200.0],
+            "base": [1.0, 1.0, 1.0],
+            "expected": [30.0, 10.0, 60.0],
+            "observed": [10.0, 10.0, 60.0],
+            "expected_rate": [0.3, 0.1, 0.3],
+        }
+    )
     e["shortfall"] = e["expected"] - e["observed"]
     order = ranked(e, "ward", has_observed=True)
     assert order["area_code"].tolist() == ["A", "C", "B"]  # shortfall 20, 0, 0 (C larger)
@@ -161,12 +192,23 @@ def test_rates_file_checks():
     with pytest.raises(InputFileError, match="4A2 is a 2011 OAC code"):
         rt.from_table(pd.DataFrame({"code": ["4A2"], "rate": ["0.1"]}), "group", known, "r.csv")
     with pytest.raises(InputFileError, match=r"unknown OAC 2021 code\(s\) 9z"):
-        rt.from_table(pd.DataFrame({"code": ["1a", "9z"], "rate": ["0.1", "0.2"]}), "group",
-                      known, "r.csv")
-    ok = rt.from_table(pd.DataFrame({"code": ["1a", "2a"], "rate_shrunk": ["0.1", "0.2"],
-                                     "shrunk_low": ["0.08", "0.2"],
-                                     "shrunk_high": ["0.12", "0.2"]}), "group", known, "r.csv")
+        rt.from_table(
+            pd.DataFrame({"code": ["1a", "9z"], "rate": ["0.1", "0.2"]}), "group", known, "r.csv"
+        )
+    ok = rt.from_table(
+        pd.DataFrame(
+            {
+                "code": ["1a", "2a"],
+                "rate_shrunk": ["0.1", "0.2"],
+                "shrunk_low": ["0.08", "0.2"],
+                "shrunk_high": ["0.12", "0.2"],
+            }
+        ),
+        "group",
+        known,
+        "r.csv",
+    )
     m = exp.rate_moments(ok, "group")
     sd = 0.04 / (2 * 1.959964)
-    assert m.loc["1a", "var"] == pytest.approx(sd ** 2)
+    assert m.loc["1a", "var"] == pytest.approx(sd**2)
     assert m.loc["2a", "var"] == 0

@@ -47,8 +47,9 @@ def test_find_hits_misses_nulls_and_long_keys():
     index = pcindex.PostcodeIndex(np.sort(packed), pa.table({"x": [0, 1, 2]}), "memory")
     sliced = pa.array(["Q", "B11AA", "XX", None, "AB11AA", "ZE99ZZ", "ZZ99ZZZZZ"]).slice(1)
     assert index.find(sliced).to_pylist() == [1, None, None, 0, 2, None]
-    empty = pcindex.PostcodeIndex(np.zeros(0, np.uint64), pa.table({"x": pa.array([], pa.int64())}),
-                                  "memory")
+    empty = pcindex.PostcodeIndex(
+        np.zeros(0, np.uint64), pa.table({"x": pa.array([], pa.int64())}), "memory"
+    )
     assert empty.find(pa.array(["AB11AA"])).to_pylist() == [None]
 
 
@@ -70,8 +71,9 @@ def test_index_file_beside_the_store_holds_pc_lookup_sorted(tiny_store):
         got[col] = got[col].astype(object)
     got.insert(0, "pc_key", sorted(lookup_df["pc_key"]))
     want = lookup_df.sort_values("pc_key").reset_index(drop=True).astype(object)
-    pd.testing.assert_frame_equal(got.where(got.notna(), None), want.where(want.notna(), None),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        got.where(got.notna(), None), want.where(want.notna(), None), check_dtype=False
+    )
 
 
 def _match_bytes(store, customers, out):
@@ -82,14 +84,26 @@ def _match_bytes(store, customers, out):
 @pytest.fixture()
 def customers(tmp_path):
     path = tmp_path / "c.csv"
-    pd.DataFrame({"id": range(9), "postcode": [
-        "yy1 1aa", "YY11AB", "YY1 1AD", "YY2 1AB", "GY1 1AA", "YY3 1AA", "YY9 9ZZ", "", "nope",
-    ]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "id": range(9),
+            "postcode": [
+                "yy1 1aa",
+                "YY11AB",
+                "YY1 1AD",
+                "YY2 1AB",
+                "GY1 1AA",
+                "YY3 1AA",
+                "YY9 9ZZ",
+                "",
+                "nope",
+            ],
+        }
+    ).to_csv(path, index=False)
     return path
 
 
-def test_same_answers_without_the_index_file_or_with_a_stale_one(tiny_store, tmp_path,
-                                                                  customers):
+def test_same_answers_without_the_index_file_or_with_a_stale_one(tiny_store, tmp_path, customers):
     want = _match_bytes(tiny_store, customers, tmp_path / "a.csv")
     # a copy of the store without its index file: built in memory, same output
     bare = tmp_path / "bare" / "store.duckdb"
@@ -105,8 +119,10 @@ def test_same_answers_without_the_index_file_or_with_a_stale_one(tiny_store, tmp
     shutil.copy(index_file, bare.parent / wanted_name.replace(".arrow", "x.arrow"))
     other = pa.ipc.open_file(pa.memory_map(str(index_file))).read_all()
     other = other.replace_schema_metadata({"pcindex_id": "someoneelse"})
-    with pa.OSFile(str(bare.parent / wanted_name), "wb") as sink, \
-            pa.ipc.new_file(sink, other.schema) as w:
+    with (
+        pa.OSFile(str(bare.parent / wanted_name), "wb") as sink,
+        pa.ipc.new_file(sink, other.schema) as w,
+    ):
         w.write_table(other)
     with Store(bare, read_only=True) as s:
         assert pcindex.load(s.con).source == "memory"
@@ -115,8 +131,16 @@ def test_same_answers_without_the_index_file_or_with_a_stale_one(tiny_store, tmp
     res = pd.read_csv(tmp_path / "a.csv", dtype=str, encoding="utf-8-sig")
     assert res["oa21"].tolist()[:2] == ["E00000001", "E00000002"]
     assert res["match_status"].tolist() == [
-        "matched", "matched", "matched_terminated", "no_oac", "no_oac", "no_oac", "not_found",
-        "missing", "invalid_format"]
+        "matched",
+        "matched",
+        "matched_terminated",
+        "no_oac",
+        "no_oac",
+        "no_oac",
+        "not_found",
+        "missing",
+        "invalid_format",
+    ]
 
 
 def test_rebuild_writes_a_new_file_and_removes_old_ones(tiny_store, tmp_path):

@@ -6,8 +6,15 @@ from oacinsight.postcodes import classify, format_key, normalise, postcode_key, 
 
 @pytest.mark.parametrize(
     ("raw", "key"),
-    [("wn1 1aa", "WN11AA"), ("WN1  1AA", "WN11AA"), (" wn11aa ", "WN11AA"),
-     ("B1  1AA", "B11AA"), ("sw1a-1aa", "SW1A1AA"), (None, ""), (float("nan"), "")],
+    [
+        ("wn1 1aa", "WN11AA"),
+        ("WN1  1AA", "WN11AA"),
+        (" wn11aa ", "WN11AA"),
+        ("B1  1AA", "B11AA"),
+        ("sw1a-1aa", "SW1A1AA"),
+        (None, ""),
+        (float("nan"), ""),
+    ],
 )
 def test_key(raw, key):
     assert postcode_key(raw) == key
@@ -27,12 +34,23 @@ def test_official_spellings_round_trip():
 
 @pytest.mark.parametrize(
     ("key", "kind"),
-    [("WN11AA", "valid"), ("GIR0AA", "valid"), ("EC1A1BB", "valid"), ("W1A0AX", "valid"),
-     ("M11AE", "valid"), ("CR26XH", "valid"), ("DN551PT", "valid"), ("BFPO123", "bfpo"),
-     ("", "missing"), ("QA11AA", "invalid"),  # Q never first
-     ("AJ11AA", "invalid"),  # J never second
-     ("WN11CA", "invalid"),  # C never in the inward code
-     ("WN1", "invalid"), ("12345", "invalid"), ("NA", "invalid")],
+    [
+        ("WN11AA", "valid"),
+        ("GIR0AA", "valid"),
+        ("EC1A1BB", "valid"),
+        ("W1A0AX", "valid"),
+        ("M11AE", "valid"),
+        ("CR26XH", "valid"),
+        ("DN551PT", "valid"),
+        ("BFPO123", "bfpo"),
+        ("", "missing"),
+        ("QA11AA", "invalid"),  # Q never first
+        ("AJ11AA", "invalid"),  # J never second
+        ("WN11CA", "invalid"),  # C never in the inward code
+        ("WN1", "invalid"),
+        ("12345", "invalid"),
+        ("NA", "invalid"),
+    ],
 )
 def test_grammar(key, kind):
     assert classify(key) == kind

@@ -19,14 +19,22 @@ from oacinsight.profile import ProfileResult, compute_profile
 OUTPUT_LEVELS = ("supergroup", "group", "subgroup", "all")
 
 
-def _outputs(counts: pd.DataFrame, n: int, levels: tuple[str, ...] = OUTPUT_LEVELS
-             ) -> list[pd.DataFrame]:
+def _outputs(
+    counts: pd.DataFrame, n: int, levels: tuple[str, ...] = OUTPUT_LEVELS
+) -> list[pd.DataFrame]:
     """The published frames of each level of one file, as separately downloaded."""
     frames = []
     for level in levels:
         result = ProfileResult.from_counts(
-            counts, level=level, base_name="residents", areas=[("E0", "Area")],
-            n_input=n, n_matched=n, n_in_area=n, unmatched={})
+            counts,
+            level=level,
+            base_name="residents",
+            areas=[("E0", "Area")],
+            n_input=n,
+            n_matched=n,
+            n_in_area=n,
+            unmatched={},
+        )
         frames.append(result.to_frame())
     return frames
 
@@ -64,16 +72,24 @@ def _real_districts() -> list[pd.DataFrame]:
     """Real OAs of five districts: OA, 2021 OAC subgroup, usual residents."""
     postcodes = need_shared("postcodes")
     oac = pd.read_parquet(need_shared("oac", "oac2021_uk_oa.parquet"))
-    res = pd.read_parquet(need_shared("census2021_oa", "ts001.parquet"),
-                          columns=["OA", "ts0010001"])
+    res = pd.read_parquet(
+        need_shared("census2021_oa", "ts001.parquet"), columns=["OA", "ts0010001"]
+    )
     out = []
-    for area, lad in (("WN", "E08000010"), ("HX", "E08000033"), ("SR", "E08000024"),
-                      ("DT", "E06000059"), ("HG", "E07000165")):
-        nspl = pd.read_csv(postcodes / f"NSPL_NOV_2021_UK_{area}.csv",
-                           usecols=["oa11", "laua"], dtype=str)
+    for area, lad in (
+        ("WN", "E08000010"),
+        ("HX", "E08000033"),
+        ("SR", "E08000024"),
+        ("DT", "E06000059"),
+        ("HG", "E07000165"),
+    ):
+        nspl = pd.read_csv(
+            postcodes / f"NSPL_NOV_2021_UK_{area}.csv", usecols=["oa11", "laua"], dtype=str
+        )
         oas = nspl.loc[nspl["laua"] == lad, "oa11"].drop_duplicates()
-        frame = (oac[oac["Geography_Code"].isin(oas)]
-                 .merge(res, left_on="Geography_Code", right_on="OA"))
+        frame = oac[oac["Geography_Code"].isin(oas)].merge(
+            res, left_on="Geography_Code", right_on="OA"
+        )
         out.append(frame[["OA", "Subgroup", "ts0010001"]])
     return out
 
@@ -86,13 +102,14 @@ def test_attack_on_random_files_realdata() -> None:
     for i in range(50):
         oas = districts[i % len(districts)]
         subgroups = sorted(oas["Subgroup"].unique())
-        propensity = dict(zip(subgroups, np.exp(rng.normal(0, 0.8, len(subgroups))),
-                              strict=True))
+        propensity = dict(zip(subgroups, np.exp(rng.normal(0, 0.8, len(subgroups))), strict=True))
         weight = oas["ts0010001"].to_numpy() * oas["Subgroup"].map(propensity).to_numpy()
         drawn = rng.multinomial(int(rng.integers(20, 301)), weight / weight.sum())
-        sub = (pd.DataFrame({"code": oas["Subgroup"], "customers": drawn,
-                             "base": oas["ts0010001"]})
-               .groupby("code", as_index=False)[["customers", "base"]].sum())
+        sub = (
+            pd.DataFrame({"code": oas["Subgroup"], "customers": drawn, "base": oas["ts0010001"]})
+            .groupby("code", as_index=False)[["customers", "base"]]
+            .sum()
+        )
         _check_file(nested_counts(sub), every_output=i < 5)
 
 
@@ -143,8 +160,10 @@ def test_profile_file_levels_of_one_upload_agree(demo, tmp_path) -> None:
     store, files = demo
     small = tmp_path / "small.csv"
     pd.read_csv(files.customers, dtype=str).head(120).to_csv(small, index=False)
-    frames = {lv: profile_file(small, store=store, level=lv).to_frame()
-              .set_index(["level", "code"]) for lv in OUTPUT_LEVELS}
+    frames = {
+        lv: profile_file(small, store=store, level=lv).to_frame().set_index(["level", "code"])
+        for lv in OUTPUT_LEVELS
+    }
     every = frames["all"]
     assert every["flag"].eq("suppressed").sum() >= 10
     for level in ("supergroup", "group", "subgroup"):

@@ -30,7 +30,7 @@ def test_ptable_rules(built: pd.DataFrame) -> None:
     after = built["pcv"] + built["pvalue"]
     assert built["pvalue"].abs().max() == 3
     assert not after.isin([1, 2]).any() and (after >= 0).all()
-    stats = built.groupby("pcv")["pvalue"].agg(["mean", lambda s: (s ** 2).mean()])
+    stats = built.groupby("pcv")["pvalue"].agg(["mean", lambda s: (s**2).mean()])
     assert stats["mean"].abs().max() < 0.02  # unbiased up to the 1/256 rounding
     second = stats.iloc[:, 1]
     assert second.loc[1:2].between(1.9, 2.1).all()  # 1 and 2 must move: variance 2
@@ -76,11 +76,13 @@ def test_cellkey_profiles_agree_across_levels_order_and_reruns(demo, small) -> N
     assert moved.abs().max() <= 3 and (moved != 0).any()
     assert (frame["customers"][truth == 0] == 0).all()
     for level in ("supergroup", "subgroup"):
-        one = profile_file(small / "small.csv", store=store, level=level,
-                           disclosure="cellkey").to_frame().set_index(["level", "code"])
+        one = (
+            profile_file(small / "small.csv", store=store, level=level, disclosure="cellkey")
+            .to_frame()
+            .set_index(["level", "code"])
+        )
         pd.testing.assert_frame_equal(one, frame.loc[one.index])
-    again = profile_file(small / "reversed.csv", store=store, level="all",
-                         disclosure="cellkey")
+    again = profile_file(small / "reversed.csv", store=store, level="all", disclosure="cellkey")
     pd.testing.assert_frame_equal(again.to_frame(), every.to_frame())
     assert again.n_in_area == every.n_in_area
 
@@ -90,8 +92,19 @@ def test_cellkey_through_the_cli_says_so(demo, small, tmp_path) -> None:
 
     store, _ = demo
     out = tmp_path / "p.json"
-    res = CliRunner().invoke(app, ["profile", str(small / "small.csv"), "-o", str(out),
-                                   "--store", str(store), "--disclosure", "cellkey"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "profile",
+            str(small / "small.csv"),
+            "-o",
+            str(out),
+            "--store",
+            str(store),
+            "--disclosure",
+            "cellkey",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "cell key perturbation" in res.output
     payload = json.loads(out.read_text())
@@ -99,8 +112,19 @@ def test_cellkey_through_the_cli_says_so(demo, small, tmp_path) -> None:
     assert "cell key perturbation" in payload["suppression"]
     api = profile_file(small / "small.csv", store=store, disclosure="cellkey")
     assert [r["customers"] for r in payload["rows"]] == api.to_frame()["customers"].tolist()
-    bad = CliRunner().invoke(app, ["profile", str(small / "small.csv"), "-o", str(out),
-                                   "--store", str(store), "--disclosure", "round"])
+    bad = CliRunner().invoke(
+        app,
+        [
+            "profile",
+            str(small / "small.csv"),
+            "-o",
+            str(out),
+            "--store",
+            str(store),
+            "--disclosure",
+            "round",
+        ],
+    )
     assert bad.exit_code == 2 and "unknown disclosure" in bad.output
 
 
@@ -111,13 +135,17 @@ def test_cellkey_through_the_web_api(demo, small) -> None:
     api = profile_file(small / "small.csv", store=store, level="all", disclosure="cellkey")
     with web_client(store) as client:
         with open(small / "small.csv", "rb") as fh:
-            r = client.post("/api/profile", files={"file": ("s.csv", fh)},
-                            data={"level": "all", "disclosure": "cellkey"})
+            r = client.post(
+                "/api/profile",
+                files={"file": ("s.csv", fh)},
+                data={"level": "all", "disclosure": "cellkey"},
+            )
         assert r.status_code == 200, r.text
         body = r.json()
         with open(small / "small.csv", "rb") as fh:
-            bad = client.post("/api/profile", files={"file": ("s.csv", fh)},
-                              data={"disclosure": "noise"})
+            bad = client.post(
+                "/api/profile", files={"file": ("s.csv", fh)}, data={"disclosure": "noise"}
+            )
     assert body["disclosure"] == "cellkey"
     got = pd.DataFrame(body["records"], columns=body["columns"])
     assert got["customers"].tolist() == api.to_frame()["customers"].tolist()

@@ -19,26 +19,36 @@ CODES = list(SUPERGROUP_NAMES)
 
 
 def _counts() -> pd.DataFrame:
-    return pd.DataFrame({
-        "level": "supergroup", "code": CODES, "name": [SUPERGROUP_NAMES[c] for c in CODES],
-        "parent": None,
-        "customers": [120, 300, 5, 410, 95, 260, 180, 90],
-        "base": [9000, 21000, 3000, 14000, 0, 22000, 8000, 9000],
-    })
+    return pd.DataFrame(
+        {
+            "level": "supergroup",
+            "code": CODES,
+            "name": [SUPERGROUP_NAMES[c] for c in CODES],
+            "parent": None,
+            "customers": [120, 300, 5, 410, 95, 260, 180, 90],
+            "base": [9000, 21000, 3000, 14000, 0, 22000, 8000, 9000],
+        }
+    )
 
 
 @pytest.fixture
 def result() -> ProfileResult:
     return ProfileResult.from_counts(
-        _counts(), level="supergroup", base_name="residents (Census 2021 TS001)",
-        areas=[("E06000019", "Herefordshire, County of")], n_input=1500, n_matched=1400,
-        n_in_area=1365, unmatched={"not_found": 100},
+        _counts(),
+        level="supergroup",
+        base_name="residents (Census 2021 TS001)",
+        areas=[("E06000019", "Herefordshire, County of")],
+        n_input=1500,
+        n_matched=1400,
+        n_in_area=1365,
+        unmatched={"not_found": 100},
     )
 
 
 def _bars(fig: Figure) -> list:
-    return [bar for ax in fig.axes for c in ax.containers if isinstance(c, BarContainer)
-            for bar in c]
+    return [
+        bar for ax in fig.axes for c in ax.containers if isinstance(c, BarContainer) for bar in c
+    ]
 
 
 def test_one_bar_per_row_and_line_at_100(result: ProfileResult) -> None:
@@ -71,15 +81,21 @@ def test_bars_show_published_numbers_only(result: ProfileResult) -> None:
     assert any(t.startswith("no base") for t in texts)
     # bars coloured by supergroup; the supergroup 4 bar is significant (opaque)
     assert bars[3].get_facecolor()[:3] == pytest.approx(
-        tuple(int(colour_for("4")[i:i + 2], 16) / 255 for i in (1, 3, 5)))
+        tuple(int(colour_for("4")[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    )
 
 
 def test_all_levels_give_one_panel_per_level() -> None:
-    counts = pd.DataFrame([
-        ("supergroup", "1", "S1", None, 60, 4000), ("supergroup", "2", "S2", None, 40, 6000),
-        ("group", "1a", "G1a", "1", 20, 1000), ("group", "1b", "G1b", "1", 40, 3000),
-        ("group", "2a", "G2a", "2", 40, 6000),
-    ], columns=["level", "code", "name", "parent", "customers", "base"])
+    counts = pd.DataFrame(
+        [
+            ("supergroup", "1", "S1", None, 60, 4000),
+            ("supergroup", "2", "S2", None, 40, 6000),
+            ("group", "1a", "G1a", "1", 20, 1000),
+            ("group", "1b", "G1b", "1", 40, 3000),
+            ("group", "2a", "G2a", "2", 40, 6000),
+        ],
+        columns=["level", "code", "name", "parent", "customers", "base"],
+    )
     fig = plot_profile(compute_profile(counts), title="Both tiers")
     assert len(fig.axes) == 2
     assert len(_bars(fig)) == 5
@@ -113,8 +129,14 @@ def test_html_is_standalone_and_escaped(tmp_path) -> None:
     counts = _counts()
     counts.loc[0, "name"] = "<script>alert('x')</script> --> <b>"
     result = ProfileResult.from_counts(
-        counts, level="supergroup", base_name="<i>residents</i>", areas=[("A", "B & C")],
-        n_input=10, n_matched=10, n_in_area=10, unmatched={},
+        counts,
+        level="supergroup",
+        base_name="<i>residents</i>",
+        areas=[("A", "B & C")],
+        n_input=10,
+        n_matched=10,
+        n_in_area=10,
+        unmatched={},
     )
     html = result.write(tmp_path / "p.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html

@@ -48,8 +48,10 @@ def test_supergroup_profile_matches_independent_count(demo, matched):
     assert result.n_input == len(pd.read_parquet(matched))
     assert result.n_matched == want["customers"].sum() == result.n_in_area
     truth = json.loads(files.truth.read_text())
-    assert result.n_matched == truth["expected_status"]["matched"] + truth["expected_status"][
-        "matched_terminated"]
+    assert (
+        result.n_matched
+        == truth["expected_status"]["matched"] + truth["expected_status"]["matched_terminated"]
+    )
     assert result.unmatched["invalid_format"] == truth["expected_status"]["invalid_format"]
 
 
@@ -80,7 +82,8 @@ def test_households_base_and_file_base(demo, matched, tmp_path):
     hh = profile_file(matched, store=store, base="households").table
     ts041 = pd.read_parquet(files.census_dir / "ts041.parquet")
     assert hh.loc[hh["level"] == "supergroup", "base"].sum() == pytest.approx(
-        ts041.iloc[:, 1].sum())
+        ts041.iloc[:, 1].sum()
+    )
     # another customer file as base: the same file gives an index of 100 everywhere
     same = profile_file(matched, store=store, base=str(matched)).table
     assert same["index"].round(9).eq(100).all()
@@ -93,9 +96,11 @@ def test_households_base_and_file_base(demo, matched, tmp_path):
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"areas": ["E06000001"]}, "area code E06000001 is not known"),
-     ({"level": "ward"}, "unknown level 'ward'"),
-     ({"base": "nonsense"}, "--base 'nonsense'")],
+    [
+        ({"areas": ["E06000001"]}, "area code E06000001 is not known"),
+        ({"level": "ward"}, "unknown level 'ward'"),
+        ({"base": "nonsense"}, "--base 'nonsense'"),
+    ],
 )
 def test_bad_options(demo, matched, kwargs, message):
     store, _ = demo
@@ -132,8 +137,9 @@ def test_plain_language_summary(demo, matched):
     pub = result.published_frame()
     words = summarise(pub, result.base_name)
     top = pub[pub["flag"] == "over"].sort_values("index").iloc[-1]
-    assert words[0].startswith(f"Customers are most over-represented in {top['name']}: "
-                               f"index {top['index']:.0f}")
+    assert words[0].startswith(
+        f"Customers are most over-represented in {top['name']}: index {top['index']:.0f}"
+    )
     assert "Legacy Communities" in words[0] and "80% more than expected" in words[0]
     html = result.to_html()
     assert "What this shows" in html and "How to read it." in html

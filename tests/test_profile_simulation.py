@@ -80,8 +80,9 @@ def test_published_cells_keep_their_coverage(n: int) -> None:
     expected count of 3."""
     x = np.arange(n + 1)
     # each row: the group (x customers) and the rest (n - x), base shares 1/2 each
-    _, low, high = index_interval(np.stack([x, n - x], axis=1), np.array([1.0, 1.0]),
-                                  published_from=10)
+    _, low, high = index_interval(
+        np.stack([x, n - x], axis=1), np.array([1.0, 1.0]), published_from=10
+    )
     share_low, share_high = low[:, 0] / 200, high[:, 0] / 200
     cp_low, cp_high = clopper_pearson_interval(x, n)
     for expected in np.linspace(0.5, 40, 120):
@@ -119,10 +120,16 @@ def test_compute_profile_uses_the_simulated_interval(base_is_sample: bool) -> No
     rng = np.random.default_rng(3)
     customers = rng.multinomial(2000, CUSTOMER_SHARE, size=20)
     for draw in customers:
-        counts = pd.DataFrame({
-            "level": "supergroup", "code": [str(i) for i in range(1, 9)], "name": "x",
-            "parent": None, "customers": draw, "base": BASE,
-        })
+        counts = pd.DataFrame(
+            {
+                "level": "supergroup",
+                "code": [str(i) for i in range(1, 9)],
+                "name": "x",
+                "parent": None,
+                "customers": draw,
+                "base": BASE,
+            }
+        )
         table = compute_profile(counts, suppress_below=0, base_is_sample=base_is_sample)
         _, low, high = index_interval(draw, BASE, base_is_sample=base_is_sample)
         np.testing.assert_allclose(table["index_low"], low)

@@ -46,8 +46,19 @@ def hand() -> pd.DataFrame:
 def test_columns_are_the_published_contract(hand: pd.DataFrame) -> None:
     assert list(hand.columns) == list(OUTPUT_COLUMNS)
     assert list(OUTPUT_COLUMNS) == [
-        "level", "code", "name", "customers", "customer_pct", "base", "base_pct", "index",
-        "index_low", "index_high", "z", "penetration_per_1000", "flag",
+        "level",
+        "code",
+        "name",
+        "customers",
+        "customer_pct",
+        "base",
+        "base_pct",
+        "index",
+        "index_low",
+        "index_high",
+        "z",
+        "penetration_per_1000",
+        "flag",
     ]
 
 
@@ -70,10 +81,12 @@ def test_hand_worked_clopper_pearson_bounds(hand: pd.DataFrame) -> None:
     # the p solving P(X >= x) = 0.025 and P(X <= x) = 0.025 for X ~ Binomial(100, p)
     # (brentq on scipy.stats.binom, computed once and written here), divided by the
     # base shares 0.1, 0.2, 0.7, times 100
-    np.testing.assert_allclose(hand["index_low"], [398.32112950, 106.20321024, 18.09365030],
-                               rtol=1e-8)
-    np.testing.assert_allclose(hand["index_high"], [601.67887050, 199.90733809, 41.69181273],
-                               rtol=1e-8)
+    np.testing.assert_allclose(
+        hand["index_low"], [398.32112950, 106.20321024, 18.09365030], rtol=1e-8
+    )
+    np.testing.assert_allclose(
+        hand["index_high"], [601.67887050, 199.90733809, 41.69181273], rtol=1e-8
+    )
     assert hand["flag"].tolist() == ["over", "over", "under"]
 
 
@@ -82,8 +95,9 @@ def test_clopper_pearson_agrees_with_statsmodels() -> None:
     x = np.array([0, 1, 7, 50, 199, 200])
     for confidence in (0.8, 0.95, 0.99):
         low, high = clopper_pearson_interval(x, 200, confidence)
-        ref_low, ref_high = proportion.proportion_confint(x, 200, alpha=1 - confidence,
-                                                          method="beta")
+        ref_low, ref_high = proportion.proportion_confint(
+            x, 200, alpha=1 - confidence, method="beta"
+        )
         np.testing.assert_allclose(low, np.nan_to_num(ref_low), atol=1e-12)
         np.testing.assert_allclose(high, np.nan_to_num(ref_high, nan=1.0), atol=1e-12)
     low, high = clopper_pearson_interval([0, 3], [0, 0])
@@ -95,8 +109,9 @@ def test_wilson_agrees_with_statsmodels() -> None:
     x = np.array([0, 1, 7, 50, 199, 200])
     for confidence in (0.8, 0.95, 0.99):
         low, high = wilson_interval(x, 200, confidence)
-        ref_low, ref_high = proportion.proportion_confint(x, 200, alpha=1 - confidence,
-                                                          method="wilson")
+        ref_low, ref_high = proportion.proportion_confint(
+            x, 200, alpha=1 - confidence, method="wilson"
+        )
         np.testing.assert_allclose(low, ref_low, atol=1e-12)
         np.testing.assert_allclose(high, ref_high, atol=1e-12)
 
@@ -105,10 +120,12 @@ def test_hand_worked_katz_bounds() -> None:
     table = compute_profile(_counts(CUSTOMERS, BASE), suppress_below=0, base_is_sample=True)
     # exp(log RR ± 1.959964 * sqrt(1/x1 - 1/100 + 1/x2 - 1/10000)); same as statsmodels
     # confint_proportions_2indep(method="log", compare="ratio")
-    np.testing.assert_allclose(table["index_low"], [407.47592491, 110.90683889, 19.30191822],
-                               rtol=1e-8)
-    np.testing.assert_allclose(table["index_high"], [613.53318003, 202.87297182, 42.29250799],
-                               rtol=1e-8)
+    np.testing.assert_allclose(
+        table["index_low"], [407.47592491, 110.90683889, 19.30191822], rtol=1e-8
+    )
+    np.testing.assert_allclose(
+        table["index_high"], [613.53318003, 202.87297182, 42.29250799], rtol=1e-8
+    )
     np.testing.assert_allclose(table["index"], [500.0, 150.0, 100 * 0.2 / 0.7])
 
 
@@ -125,7 +142,7 @@ def test_zero_customers_in_a_group_clopper_pearson() -> None:
     assert row["index"] == 0.0
     assert row["index_low"] == 0.0
     # Clopper-Pearson upper for 0/100 is 1 - 0.025^(1/100), over base share 0.1
-    assert row["index_high"] == pytest.approx(100 * (1 - 0.025 ** 0.01) / 0.1, rel=1e-9)
+    assert row["index_high"] == pytest.approx(100 * (1 - 0.025**0.01) / 0.1, rel=1e-9)
     assert row["flag"] == "under"
 
 

@@ -61,7 +61,12 @@ def test_nested_secondary_crosses_tiers() -> None:
     hierarchy = Hierarchy.nested([0, 0, 1, 1, 1, 1], [-1, -1, 0, 0, 1, 1])
     # A = 508 - B: B is hidden; B = b1 + b2 still gives A, so b1 (smaller) goes too
     assert suppression_mask(values, hierarchy=hierarchy).tolist() == [
-        True, True, True, True, True, False,
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
     ]
 
 
@@ -77,14 +82,23 @@ def test_nested_profile_hides_a_sibling() -> None:
     counts = pd.DataFrame(rows, columns=["level", "code", "name", "parent", "customers", "base"])
     table = compute_profile(counts)
     assert table.set_index("code")["flag"].eq("suppressed").to_dict() == {
-        "1": False, "2": False, "1a": True, "1b": True, "2a": False, "2b": False,
+        "1": False,
+        "2": False,
+        "1a": True,
+        "1b": True,
+        "2a": False,
+        "2b": False,
     }
 
 
 def test_three_tiers_hierarchy() -> None:
     rows = [
-        ("supergroup", "1", None), ("group", "1a", "1"), ("group", "1b", "1"),
-        ("subgroup", "1a1", "1a"), ("subgroup", "1a2", None), ("subgroup", "1b1", "1b"),
+        ("supergroup", "1", None),
+        ("group", "1a", "1"),
+        ("group", "1b", "1"),
+        ("subgroup", "1a1", "1a"),
+        ("subgroup", "1a2", None),
+        ("subgroup", "1b1", "1b"),
     ]
     frame = pd.DataFrame(rows, columns=["level", "code", "parent"])
     h = table_hierarchy(frame)
@@ -92,7 +106,12 @@ def test_three_tiers_hierarchy() -> None:
     assert h.parent.tolist() == [-1, 0, 0, 1, 1, 2]
     assert h.leaves.tolist() == [3, 4, 5]
     assert h.members.tolist() == [
-        [1, 1, 1], [1, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1],
+        [1, 1, 1],
+        [1, 1, 0],
+        [0, 0, 1],
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
     ]
     assert h.consistent(np.array([9.0, 5, 4, 2, 3, 4]))
     assert not h.consistent(np.array([9.0, 5, 4, 2, 2, 4]))
@@ -125,8 +144,9 @@ def test_every_hidden_cell_keeps_four_values(seed: int) -> None:
     hidden = table["flag"].eq("suppressed").to_numpy()
     customers = table["customers"].to_numpy(dtype=float)
     assert hidden[customers < 10].all()
-    order = counts.sort_values("level", key=lambda s: s.map(
-        {"supergroup": 0, "group": 1, "subgroup": 2}), kind="stable")
+    order = counts.sort_values(
+        "level", key=lambda s: s.map({"supergroup": 0, "group": 1, "subgroup": 2}), kind="stable"
+    )
     ranges = cell_ranges(customers, hidden, table_hierarchy(order), np.flatnonzero(hidden))
     for cell, (low, high) in ranges.items():
         assert low <= customers[cell] <= high
@@ -136,10 +156,16 @@ def test_every_hidden_cell_keeps_four_values(seed: int) -> None:
 
 
 def test_published_frame_blanks_only_suppressed_numbers() -> None:
-    counts = pd.DataFrame({
-        "level": "supergroup", "code": list("1234"), "name": list("abcd"), "parent": None,
-        "customers": [4, 0, 25, 300], "base": [100, 2000, 500, 9000],
-    })
+    counts = pd.DataFrame(
+        {
+            "level": "supergroup",
+            "code": list("1234"),
+            "name": list("abcd"),
+            "parent": None,
+            "customers": [4, 0, 25, 300],
+            "base": [100, 2000, 500, 9000],
+        }
+    )
     table = compute_profile(counts)
     assert table["flag"].tolist()[:2] == ["suppressed", "suppressed"]
     published = published_frame(table)
@@ -153,14 +179,25 @@ def test_published_frame_blanks_only_suppressed_numbers() -> None:
 
 @pytest.fixture
 def result() -> ProfileResult:
-    counts = pd.DataFrame({
-        "level": "supergroup", "code": list("1234"),
-        "name": ["=SUM(A1:A9)", "+44 lovers", "@home", "Plain"], "parent": None,
-        "customers": [7, 12, 23, 300], "base": [100, 2000, 5000, 9000],
-    })
+    counts = pd.DataFrame(
+        {
+            "level": "supergroup",
+            "code": list("1234"),
+            "name": ["=SUM(A1:A9)", "+44 lovers", "@home", "Plain"],
+            "parent": None,
+            "customers": [7, 12, 23, 300],
+            "base": [100, 2000, 5000, 9000],
+        }
+    )
     return ProfileResult.from_counts(
-        counts, level="supergroup", base_name="-residents", areas=[("E06000019", "=Here")],
-        n_input=400, n_matched=330, n_in_area=330, unmatched={"not_found": 70},
+        counts,
+        level="supergroup",
+        base_name="-residents",
+        areas=[("E06000019", "=Here")],
+        n_input=400,
+        n_matched=330,
+        n_in_area=330,
+        unmatched={"not_found": 70},
     )
 
 
@@ -184,7 +221,10 @@ def test_csv_and_xlsx_neutralise_formulas(result: ProfileResult, tmp_path) -> No
     book = openpyxl.load_workbook(result.write(tmp_path / "p.xlsx"))
     assert book.sheetnames == ["profile", "about"]
     assert [c.value for c in book["profile"]["C"]][1:] == [
-        "'=SUM(A1:A9)", "'+44 lovers", "'@home", "Plain",
+        "'=SUM(A1:A9)",
+        "'+44 lovers",
+        "'@home",
+        "Plain",
     ]
     about = dict(book["about"].iter_rows(min_row=2, values_only=True))
     assert about["base_name"] == "'-residents"
@@ -222,6 +262,5 @@ def test_one_level_rule_agrees_with_the_integer_programme(seed: int) -> None:
     values = rng.choice([0, 1, 2, 5, 9, 12, 30, 80], size=12)
     hidden = suppression_mask(pd.Series(values)).to_numpy()
     assert hidden[values < 10].all()
-    ranges = cell_ranges(values.astype(float), hidden, Hierarchy.flat(12),
-                         np.flatnonzero(hidden))
+    ranges = cell_ranges(values.astype(float), hidden, Hierarchy.flat(12), np.flatnonzero(hidden))
     assert all(high - low >= 3 for low, high in ranges.values())

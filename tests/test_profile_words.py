@@ -35,30 +35,37 @@ def test_the_reported_example() -> None:
 
 
 def _published(rows: list[tuple]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=["code", "name", "customers", "base", "index",
-                                        "index_low", "index_high", "flag"])
+    frame = pd.DataFrame(
+        rows,
+        columns=["code", "name", "customers", "base", "index", "index_low", "index_high", "flag"],
+    )
     return frame.assign(level="supergroup")
 
 
 def test_headline_carries_interval_count_and_is_chosen_by_the_lower_bound() -> None:
-    published = _published([
-        ("1", "Wide", 40, 5000, 250, 101, 420, "over"),   # highest index, weak evidence
-        ("2", "Sure", 900, 90000, 184, 170, 199, "over"),  # highest lower bound
-        ("3", "Tiny", 13, 343, 3480, 1900, 5900, "over"),  # small count and base
-        ("4", "Low", 300, 80000, 60, 53, 67, "under"),
-        ("5", "Lower", 200, 90000, 40, 30, 70, "under"),
-        ("6", "Even", 500, 60000, 102, 95, 110, "not_significant"),
-        ("7", "Gone", None, 100, None, None, None, "suppressed"),
-    ])
+    published = _published(
+        [
+            ("1", "Wide", 40, 5000, 250, 101, 420, "over"),  # highest index, weak evidence
+            ("2", "Sure", 900, 90000, 184, 170, 199, "over"),  # highest lower bound
+            ("3", "Tiny", 13, 343, 3480, 1900, 5900, "over"),  # small count and base
+            ("4", "Low", 300, 80000, 60, 53, 67, "under"),
+            ("5", "Lower", 200, 90000, 40, 30, 70, "under"),
+            ("6", "Even", 500, 60000, 102, 95, 110, "not_significant"),
+            ("7", "Gone", None, 100, None, None, None, "suppressed"),
+        ]
+    )
     text = summarise(published, "residents")
     assert text[0] == (
         "Customers are most over-represented in Sure: index 184 (170–199), 900 customers; "
         "about 84% more than expected from the residents (the group whose interval's "
-        "lower end is furthest from 100).")
+        "lower end is furthest from 100)."
+    )
     assert text[1] == "Also over-represented: Wide (250)."
-    assert text[2].startswith("Tiny looks over-represented (index 3480 (1900–5900), 13 "
-                              "customers; about 34.8 times the expected number), but treat "
-                              "with caution: only 13 customers and a base of only 343.")
+    assert text[2].startswith(
+        "Tiny looks over-represented (index 3480 (1900–5900), 13 "
+        "customers; about 34.8 times the expected number), but treat "
+        "with caution: only 13 customers and a base of only 343."
+    )
     assert text[3].startswith("Customers are most under-represented in Low: index 60 (53–67)")
     assert "upper end" in text[3]
     assert "Gone" not in " ".join(text)
@@ -66,10 +73,12 @@ def test_headline_carries_interval_count_and_is_chosen_by_the_lower_bound() -> N
 
 
 def test_only_small_findings_make_no_headline() -> None:
-    published = _published([
-        ("1", "Tiny", 13, 343, 184, 119, 248, "over"),
-        ("2", "Rest", 400, 60000, 98, 90, 106, "not_significant"),
-    ])
+    published = _published(
+        [
+            ("1", "Tiny", 13, 343, 184, 119, 248, "over"),
+            ("2", "Rest", 400, 60000, 98, 90, 106, "not_significant"),
+        ]
+    )
     text = summarise(published, "residents")
     assert not any(t.startswith("Customers are most") for t in text)
     assert "index 184 (119–248), 13 customers" in text[0]

@@ -103,12 +103,15 @@ def test_ingest_and_match_report_their_steps(tmp_path, tiny_store):
     assert messages[-1] == "building the postcode lookup"
     assert any(m.startswith("loading ") and " as postcode_directory" in m for m in messages)
     finished = [st for st in seen if st.finished]
-    assert {st.task for st in finished} >= {"building the postcode lookup",
-                                            *(f"loading {f.name}" for f in files)}
+    assert {st.task for st in finished} >= {
+        "building the postcode lookup",
+        *(f"loading {f.name}" for f in files),
+    }
     csv = tmp_path / "c.csv"
     csv.write_text("id,postcode\n1,YY1 1AA\n2,\n")
     steps: list[Step] = []
     match_file(csv, tmp_path / "out.csv", store=tiny_store, progress=steps.append)
     assert [(st.task, st.done, st.total) for st in steps if st.finished] == [
         ("reading c.csv", csv.stat().st_size / 1e6, csv.stat().st_size / 1e6),
-        ("writing out.csv", 2, 2)]
+        ("writing out.csv", 2, 2),
+    ]

@@ -26,8 +26,9 @@ from oacinsight.postcodes import (
 from oacinsight.store.inputs import read_text_frame
 from oacinsight.tabular import open_input
 
-SETTINGS = settings(max_examples=80, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 # -- postcodes ----------------------------------------------------------------------------
 FIRST = "ABCDEFGHIJKLMNOPRSTUWYZ"  # no Q, V, X
@@ -54,8 +55,7 @@ def valid_postcode(draw) -> tuple[str, str]:
     elif shape == "AA99":
         out = a + draw(st.sampled_from(SECOND)) + draw(digit) + draw(digit)
     else:
-        out = a + draw(st.sampled_from(SECOND)) + draw(digit) + draw(
-            st.sampled_from(FOURTH_AA9A))
+        out = a + draw(st.sampled_from(SECOND)) + draw(digit) + draw(st.sampled_from(FOURTH_AA9A))
     inward = draw(digit) + draw(st.sampled_from(INWARD)) + draw(st.sampled_from(INWARD))
     return out, inward
 
@@ -64,13 +64,20 @@ def valid_postcode(draw) -> tuple[str, str]:
 def spelling(draw, parts: tuple[str, str]) -> str:
     """A way a person or a system might write the postcode."""
     out, inward = parts
-    style = draw(st.sampled_from(["pcds", "nospace", "pcd", "pcd2", "spaces", "lower",
-                                  "mixed", "punct"]))
+    style = draw(
+        st.sampled_from(["pcds", "nospace", "pcd", "pcd2", "spaces", "lower", "mixed", "punct"])
+    )
     key = out + inward
-    text = {"pcds": f"{out} {inward}", "nospace": key, "pcd": to_pcd(key),
-            "pcd2": to_pcd2(key), "spaces": f"  {out}   {inward} ",
-            "lower": f"{out} {inward}".lower(), "punct": f"{out}-{inward}.",
-            "mixed": "".join(c.lower() if i % 2 else c for i, c in enumerate(key))}[style]
+    text = {
+        "pcds": f"{out} {inward}",
+        "nospace": key,
+        "pcd": to_pcd(key),
+        "pcd2": to_pcd2(key),
+        "spaces": f"  {out}   {inward} ",
+        "lower": f"{out} {inward}".lower(),
+        "punct": f"{out}-{inward}.",
+        "mixed": "".join(c.lower() if i % 2 else c for i, c in enumerate(key)),
+    }[style]
     return text
 
 
@@ -99,8 +106,8 @@ def test_any_text_gives_a_kind_and_python_agrees_with_duckdb(values):
     if keys:
         con = duckdb.connect()
         got = con.execute(
-            f"SELECT regexp_full_match(k, '{POSTCODE_KEY_REGEX}') FROM unnest(?) t(k)",
-            [keys]).fetchall()
+            f"SELECT regexp_full_match(k, '{POSTCODE_KEY_REGEX}') FROM unnest(?) t(k)", [keys]
+        ).fetchall()
         assert [g[0] for g in got] == [classify(k) == "valid" for k in keys]
     for clean, kind in zip(frame["postcode_clean"], frame["kind"], strict=True):
         assert (kind == "valid") == bool(clean)
@@ -116,8 +123,9 @@ NAME = st.text(alphabet=st.sampled_from(list("abcdefxyz_019é")), min_size=1, ma
 @st.composite
 def table(draw) -> tuple[list[str], list[list[str]]]:
     names = draw(st.lists(NAME, min_size=1, max_size=6, unique=True))
-    rows = draw(st.lists(st.lists(CELL, min_size=len(names), max_size=len(names)),
-                         min_size=1, max_size=25))
+    rows = draw(
+        st.lists(st.lists(CELL, min_size=len(names), max_size=len(names)), min_size=1, max_size=25)
+    )
     return names, rows
 
 
@@ -131,10 +139,16 @@ ENCODE = {
 
 
 @SETTINGS
-@given(table(), st.sampled_from(",;\t|"), st.sampled_from(["\n", "\r\n", "\r"]),
-       st.sampled_from(sorted(ENCODE)), st.booleans())
-def test_reader_returns_every_cell_of_any_table(tmp_path_factory, tab, delimiter, eol,
-                                                 encoding, quote_all):
+@given(
+    table(),
+    st.sampled_from(",;\t|"),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+    st.sampled_from(sorted(ENCODE)),
+    st.booleans(),
+)
+def test_reader_returns_every_cell_of_any_table(
+    tmp_path_factory, tab, delimiter, eol, encoding, quote_all
+):
     names, rows = tab
     if len(names) == 1 and any(r == [""] for r in rows) and eol == "\r":
         rows = [r if r != [""] else ["x"] for r in rows]  # lone CR lines are ambiguous
@@ -142,8 +156,12 @@ def test_reader_returns_every_cell_of_any_table(tmp_path_factory, tab, delimiter
     # holding LF would be written bare, which no reader can tell from a line break
     quote_all = quote_all or (eol == "\r" and any("\n" in c for r in rows for c in r))
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=delimiter, lineterminator=eol,
-                        quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+    writer = csv.writer(
+        buf,
+        delimiter=delimiter,
+        lineterminator=eol,
+        quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL,
+    )
     writer.writerow(names)
     writer.writerows(rows)
     path = Path(tmp_path_factory.mktemp("prop")) / "t.csv"
@@ -158,15 +176,19 @@ def test_reader_returns_every_cell_of_any_table(tmp_path_factory, tab, delimiter
 
 
 @SETTINGS
-@given(st.lists(st.sampled_from(["Zoë", "café", "Łódź", "naïve", "€5"]), min_size=3,
-                max_size=20), st.data())
+@given(
+    st.lists(st.sampled_from(["Zoë", "café", "Łódź", "naïve", "€5"]), min_size=3, max_size=20),
+    st.data(),
+)
 def test_a_few_bad_bytes_keep_utf8_and_are_counted(tmp_path_factory, words, data):
     lines = [f"{i},YY1 1AA,{w}" for i, w in enumerate(words)]
     bad = data.draw(st.integers(min_value=1, max_value=len(words) // 2 or 1))
-    where = data.draw(st.lists(st.integers(0, len(lines) - 1), min_size=bad, max_size=bad,
-                               unique=True))
+    where = data.draw(
+        st.lists(st.integers(0, len(lines) - 1), min_size=bad, max_size=bad, unique=True)
+    )
     body = b"id,postcode,name\n" + b"".join(
-        line.encode() + (b"\xff" if i in where else b"") + b"\n" for i, line in enumerate(lines))
+        line.encode() + (b"\xff" if i in where else b"") + b"\n" for i, line in enumerate(lines)
+    )
     path = Path(tmp_path_factory.mktemp("bad")) / "b.csv"
     path.write_bytes(body)
     with open_input(path) as src:

@@ -33,8 +33,13 @@ def all_postcodes(tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_every_postcode_matches_as_expected(all_postcodes, real_store_path):
     nspl, tmp = all_postcodes
     out = tmp / "out.parquet"
-    summary = match_file(tmp / "all.csv", out, store=real_store_path,
-                         postcode_column="customer_postcode", report=tmp / "report.json")
+    summary = match_file(
+        tmp / "all.csv",
+        out,
+        store=real_store_path,
+        postcode_column="customer_postcode",
+        report=tmp / "report.json",
+    )
     res = pd.read_parquet(out)
     # every row, in order, with the original columns
     assert len(res) == len(nspl) == summary.rows
@@ -51,8 +56,11 @@ def test_every_postcode_matches_as_expected(all_postcodes, real_store_path):
         # WC (central London): 2011 OAs redrawn in 2021; recovered only with the official
         # OA11->OA21 lookup or a directory edition carrying oa21
         assert rate >= (0.90 if a == "WC" else 0.95), f"{a}: {rate:.3f} of live postcodes matched"
-        assert res.loc[sel & res["match_status"].eq("matched"), "oac_group"].str.fullmatch(
-            r"[1-8][a-d]").all()
+        assert (
+            res.loc[sel & res["match_status"].eq("matched"), "oac_group"]
+            .str.fullmatch(r"[1-8][a-d]")
+            .all()
+        )
     report = json.loads((tmp / "report.json").read_text())
     assert report["rows"] == len(nspl)
     assert sum(v["count"] for v in report["status"].values()) == len(nspl)
@@ -61,8 +69,11 @@ def test_every_postcode_matches_as_expected(all_postcodes, real_store_path):
 
 @pytest.mark.parametrize(
     ("areas", "note"),
-    [(SCOTTISH, "Scottish 2011 output area"), (("GY", "JE"), "Channel Islands"),
-     (("IM",), "Isle of Man")],
+    [
+        (SCOTTISH, "Scottish 2011 output area"),
+        (("GY", "JE"), "Channel Islands"),
+        (("IM",), "Isle of Man"),
+    ],
 )
 def test_no_oac_areas_say_why(all_postcodes, real_store_path, areas, note):
     nspl, tmp = all_postcodes
@@ -94,13 +105,17 @@ def test_terminated_postcodes_keep_their_area(all_postcodes, real_store_path):
 
 def test_lookup_agrees_with_independent_join(real_store_path):
     """OAC of each E&W postcode equals a pandas join of NSPL oa11 to the OAC file."""
-    nspl = pd.read_csv(need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"), dtype=str,
-                       usecols=["pcds", "oa11", "doterm"])
+    nspl = pd.read_csv(
+        need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"),
+        dtype=str,
+        usecols=["pcds", "oa11", "doterm"],
+    )
     oac = pd.read_parquet(need_shared("oac", "oac2021_uk_oa.parquet"))
     expect = nspl.merge(oac, left_on="oa11", right_on="Geography_Code", how="left")
     with Store(real_store_path, read_only=True) as s:
-        got = s.query_df("SELECT postcode_clean AS pcds, oac_subgroup FROM pc_lookup "
-                         "WHERE pc_key LIKE 'WN%'")
+        got = s.query_df(
+            "SELECT postcode_clean AS pcds, oac_subgroup FROM pc_lookup WHERE pc_key LIKE 'WN%'"
+        )
     both = expect.merge(got, on="pcds")
     assert len(both) == len(nspl)
     has = both["Subgroup"].notna()

@@ -18,7 +18,8 @@ from oacinsight.store import Store, pcindex
 
 def _maker():
     spec = importlib.util.spec_from_file_location(
-        "make_national_directory", REPO / "benchmarks" / "make_national_directory.py")
+        "make_national_directory", REPO / "benchmarks" / "make_national_directory.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -35,8 +36,7 @@ def national(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     mapping = maker.new_areas(areas, 1)[0]
     path = root / "store.duckdb"
     with Store(path) as store:
-        report = ingest([root / "directory", need_shared("oac"), need_shared("geography")],
-                        store)
+        report = ingest([root / "directory", need_shared("oac"), need_shared("geography")], store)
     assert report.postcodes == n == 2 * 105_690
     return path, mapping
 
@@ -54,13 +54,15 @@ def customers(tmp_path_factory) -> Path:
     return path
 
 
-def test_national_store_gives_the_answers_of_the_18_area_store(national, real_store_path,
-                                                                customers, tmp_path):
+def test_national_store_gives_the_answers_of_the_18_area_store(
+    national, real_store_path, customers, tmp_path
+):
     store, _ = national
     with Store(store, read_only=True) as s:
         assert pcindex.load(s.con).source == "file"
-    a = match_file(customers, tmp_path / "a.parquet", store=real_store_path,
-                   postcode_column="postcode")
+    a = match_file(
+        customers, tmp_path / "a.parquet", store=real_store_path, postcode_column="postcode"
+    )
     b = match_file(customers, tmp_path / "b.parquet", store=store, postcode_column="postcode")
     got, want = pd.read_parquet(tmp_path / "b.parquet"), pd.read_parquet(tmp_path / "a.parquet")
     assert len(got) == 105_690 + 7
@@ -71,8 +73,9 @@ def test_national_store_gives_the_answers_of_the_18_area_store(national, real_st
     pd.testing.assert_frame_equal(a.by_authority, b.by_authority)  # ties: ordered by code
     # the same through match_records (a DataFrame in, the in-memory path)
     frame = pd.read_csv(customers, dtype=str, keep_default_na=False).head(5000)
-    pd.testing.assert_frame_equal(match_records(frame, store=store).frame,
-                                  match_records(frame, store=real_store_path).frame)
+    pd.testing.assert_frame_equal(
+        match_records(frame, store=store).frame, match_records(frame, store=real_store_path).frame
+    )
 
 
 def test_copies_match_like_their_originals(national, customers, tmp_path):

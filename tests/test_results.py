@@ -44,16 +44,19 @@ def results(demo, tmp_path_factory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("results")
     matched = root / "matched.csv"
     survey = root / "survey.csv"
-    write_demo_survey(files.postcode_directory, files.oac_assignment,
-                      files.census_dir / "ts001.parquet", survey)
+    write_demo_survey(
+        files.postcode_directory, files.oac_assignment, files.census_dir / "ts001.parquet", survey
+    )
     return {
         "match": match_file(files.customers, matched, store=store),
         "profile": profile_file(matched, store=store, level="all"),
         "area": profile_area(WARD, store=store, comparators=2),
-        "batch": profile_wards(LAD, root / "batch", store=store, comparators=2, pdf=False,
-                               jobs=1),
-        "survey": survey_file(survey, SurveyOptions(
-            questions=("q1_satisfaction",), positive=POSITIVE, weight="weight"), store=store),
+        "batch": profile_wards(LAD, root / "batch", store=store, comparators=2, pdf=False, jobs=1),
+        "survey": survey_file(
+            survey,
+            SurveyOptions(questions=("q1_satisfaction",), positive=POSITIVE, weight="weight"),
+            store=store,
+        ),
     }
 
 
@@ -99,13 +102,13 @@ def test_write_by_suffix_returns_the_path(results, name, tmp_path):
         result.write(tmp_path / "out.doc")
     assert not (tmp_path / "out.doc").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        f"out{s}" for s in SUFFIXES[name])  # no temporary files left behind
+        f"out{s}" for s in SUFFIXES[name]
+    )  # no temporary files left behind
 
 
 def test_match_summary_numbers_agree(results, demo):
     summary = results["match"]
-    lines = pd.read_csv(demo[1].customers, dtype=str, keep_default_na=False,
-                        skip_blank_lines=True)
+    lines = pd.read_csv(demo[1].customers, dtype=str, keep_default_na=False, skip_blank_lines=True)
     payload = summary.to_dict()
     by_status = summary.to_frame().set_index("status")["count"]
     assert {s: v["count"] for s, v in payload["status"].items()} == by_status.to_dict()
@@ -131,8 +134,11 @@ def test_profile_hides_small_counts_in_every_format(results, tmp_path):
 
 def test_area_profile_text_is_what_the_cli_prints(results, tmp_path):
     area = results["area"]
-    assert area.text().splitlines() == [*area.coverage, *area.summary,
-                                        *(f"note: {n}" for n in area.notes)]
+    assert area.text().splitlines() == [
+        *area.coverage,
+        *area.summary,
+        *(f"note: {n}" for n in area.notes),
+    ]
     folder = area.write(tmp_path / "abbey", pdf=False, html=False)
     assert folder == tmp_path / "abbey" and (folder / "oac_mix.csv").exists()
     assert not (folder / "profile.pdf").exists()
@@ -149,14 +155,31 @@ def test_batch_index_rows(results):
 
 
 def test_json_safe_converts_everything_json_lacks():
-    value = {"a": np.int64(3), "b": np.float64("nan"), "c": pd.NA, "d": pd.NaT,
-             "e": float("inf"), 1: (np.bool_(True), {np.int32(2)}),
-             "f": pd.Timestamp("2021-03-21"), "g": dt.date(2021, 3, 21),
-             "h": Path("x/y.csv"), "i": np.array([1.5, np.nan])}
+    value = {
+        "a": np.int64(3),
+        "b": np.float64("nan"),
+        "c": pd.NA,
+        "d": pd.NaT,
+        "e": float("inf"),
+        1: (np.bool_(True), {np.int32(2)}),
+        "f": pd.Timestamp("2021-03-21"),
+        "g": dt.date(2021, 3, 21),
+        "h": Path("x/y.csv"),
+        "i": np.array([1.5, np.nan]),
+    }
     out = json_safe(value)
-    assert out == {"a": 3, "b": None, "c": None, "d": None, "e": None, "1": [True, [2]],
-                   "f": "2021-03-21T00:00:00", "g": "2021-03-21", "h": "x/y.csv",
-                   "i": [1.5, None]}
+    assert out == {
+        "a": 3,
+        "b": None,
+        "c": None,
+        "d": None,
+        "e": None,
+        "1": [True, [2]],
+        "f": "2021-03-21T00:00:00",
+        "g": "2021-03-21",
+        "h": "x/y.csv",
+        "i": [1.5, None],
+    }
     assert _plain_types(out)
     frame = pd.DataFrame({"n": pd.array([1, None], dtype="Int64"), "x": [0.5, math.nan]})
     assert json_records(frame) == [{"n": 1, "x": 0.5}, {"n": None, "x": None}]

@@ -33,7 +33,9 @@ def _commands(tmp_path, store):
     nspl = tmp_path / "ref" / "NSPL_NOV_2021_UK_YY.csv"
     s = ["--store", str(store)]
     return [
-        ["data", "status", *s], ["data", "rebuild", *s], ["data", "ingest", str(nspl), *s],
+        ["data", "status", *s],
+        ["data", "rebuild", *s],
+        ["data", "ingest", str(nspl), *s],
         ["match", str(customers), "-o", str(tmp_path / "m.csv"), *s],
         ["profile", str(customers), "-o", str(tmp_path / "p.csv"), *s],
         ["area", "E06000001", "-o", str(tmp_path / "area"), *s],
@@ -52,11 +54,13 @@ def _one_error_line(args: list[str], expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("damage", "expected"),
-    [("garbage", "is not an oacinsight store (not a DuckDB database"),
-     ("empty", "is not an oacinsight store"),
-     ("half", "is damaged (cut short or corrupt)"),
-     ("tail", "is damaged (cut short or corrupt)"),
-     ("folder", "is a folder, not a store file")],
+    [
+        ("garbage", "is not an oacinsight store (not a DuckDB database"),
+        ("empty", "is not an oacinsight store"),
+        ("half", "is damaged (cut short or corrupt)"),
+        ("tail", "is damaged (cut short or corrupt)"),
+        ("folder", "is a folder, not a store file"),
+    ],
 )
 def test_damaged_store_gives_one_line_from_every_command(tmp_path, good, damage, expected):
     size = good.stat().st_size
@@ -77,24 +81,35 @@ def test_damaged_store_gives_one_line_from_every_command(tmp_path, good, damage,
 def test_store_of_a_newer_layout_is_refused(tmp_path, good):
     con = duckdb.connect(str(good))
     assert con.execute("SELECT value FROM meta WHERE key = 'store_layout'").fetchall() == [
-        (str(STORE_LAYOUT),)]
+        (str(STORE_LAYOUT),)
+    ]
     con.execute("UPDATE meta SET value = '99' WHERE key = 'store_layout'")
     con.close()
     for args in _commands(tmp_path, good):
-        _one_error_line(args, f"the store {good} was made by a newer version of oacinsight "
-                        f"(store layout 99; this version reads layout {STORE_LAYOUT} and older)")
+        _one_error_line(
+            args,
+            f"the store {good} was made by a newer version of oacinsight "
+            f"(store layout 99; this version reads layout {STORE_LAYOUT} and older)",
+        )
 
 
 def test_store_locked_by_another_process(tmp_path, good):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
-         "print('ready', flush=True); sys.stdin.read()", str(good)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+            "print('ready', flush=True); sys.stdin.read()",
+            str(good),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         for args in _commands(tmp_path, good):
-            _one_error_line(args, f"the store {good} is in use by another program "
-                            f"(python")
+            _one_error_line(args, f"the store {good} is in use by another program (python")
         res = runner.invoke(app, ["data", "status", "--store", str(good)])
         assert f"process {holder.pid}): close it" in res.output
     finally:
@@ -116,15 +131,26 @@ def test_read_only_store_reads_but_refuses_to_load(tmp_path, good, monkeypatch):
 
 @pytest.mark.parametrize(
     ("message", "expected"),
-    [("IO Error: Trying to read a database file with version number 99, but we can only "
-      "read version 64", "was written by a newer version of oacinsight or DuckDB"),
-     ('IO Error: Cannot open file "/x/store.duckdb": Permission denied',
-      "cannot be written (read-only file or folder)"),
-     ('IO Error: Cannot open file "/x/store.duckdb": Read-only file system',
-      "cannot be written (read-only file or folder)"),
-     ("IO Error: Corrupt database file: computed checksum 1 does not match stored checksum 2",
-      "is damaged (cut short or corrupt)"),
-     ("Something else\nsecond line", "cannot open the store /x/store.duckdb: Something else")],
+    [
+        (
+            "IO Error: Trying to read a database file with version number 99, but we can only "
+            "read version 64",
+            "was written by a newer version of oacinsight or DuckDB",
+        ),
+        (
+            'IO Error: Cannot open file "/x/store.duckdb": Permission denied',
+            "cannot be written (read-only file or folder)",
+        ),
+        (
+            'IO Error: Cannot open file "/x/store.duckdb": Read-only file system',
+            "cannot be written (read-only file or folder)",
+        ),
+        (
+            "IO Error: Corrupt database file: computed checksum 1 does not match stored checksum 2",
+            "is damaged (cut short or corrupt)",
+        ),
+        ("Something else\nsecond line", "cannot open the store /x/store.duckdb: Something else"),
+    ],
 )
 def test_open_errors_are_explained(message, expected, tmp_path):
     from pathlib import Path

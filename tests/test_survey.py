@@ -26,8 +26,9 @@ def survey(demo, tmp_path_factory):
     """(store, survey csv, truth) for the Demoshire resident survey."""
     store, files = demo
     out = tmp_path_factory.mktemp("survey") / "survey.csv"
-    truth = write_demo_survey(files.postcode_directory, files.oac_assignment,
-                              files.census_dir / "ts001.parquet", out)
+    truth = write_demo_survey(
+        files.postcode_directory, files.oac_assignment, files.census_dir / "ts001.parquet", out
+    )
     return store, out, truth
 
 
@@ -44,7 +45,8 @@ def test_demo_survey_recovers_the_truth(survey) -> None:
         row = t.loc[code]
         assert row["share_low"] - 0.03 <= share <= row["share_high"] + 0.03, (code, row)
         assert row["representation_index"] == pytest.approx(
-            truth["representation_index"][code], rel=0.2)
+            truth["representation_index"][code], rel=0.2
+        )
     ps = t.loc["all_poststratified", "share"]
     raw = t.loc["all", "share"]
     assert abs(ps - truth["overall_share"]) < 0.025
@@ -68,8 +70,9 @@ def test_same_numbers_by_postcode_oa_and_group_column(survey, tmp_path) -> None:
     frame["sg"] = m["oac_supergroup"]
     frame.to_csv(tmp_path / "s.csv", index=False)
     by_oa = survey_file(tmp_path / "s.csv", _opts(oa_column="oa"), store=store).to_frame()
-    by_code = survey_file(tmp_path / "s.csv", _opts(group_column="sg", areas=("E06000999",)),
-                          store=store).to_frame()
+    by_code = survey_file(
+        tmp_path / "s.csv", _opts(group_column="sg", areas=("E06000999",)), store=store
+    ).to_frame()
     cols = ["code", "respondents", "share", "share_low", "representation_index"]
     pd.testing.assert_frame_equal(matched[cols], by_oa[cols])
     pd.testing.assert_frame_equal(matched[cols], by_code[cols])
@@ -91,8 +94,7 @@ def test_2011_edition_by_postcode(survey) -> None:
     groups = table[table["level"] != "overall"]
     # Demoshire's NSPL gives 2011 subgroups like 8A1, 6B3: supergroups as 2011 codes
     assert set(groups["code"]) <= set("12345678") and len(groups) >= 5
-    assert groups["respondents"].sum() == table.loc[table["code"] == "all",
-                                                    "respondents"].iloc[0]
+    assert groups["respondents"].sum() == table.loc[table["code"] == "all", "respondents"].iloc[0]
     assert groups["resident_share"].sum() == pytest.approx(1.0)
     grp = survey_file(path, _opts(edition="2011", level="group"), store=store).to_frame()
     codes = set(grp.loc[grp["level"] == "group", "code"])
@@ -105,13 +107,13 @@ def test_wrong_edition_codes_are_detected(survey) -> None:
     frame["g11"] = np.resize(["7D2", "8C1", "2D3", "4A1"], len(frame))
     with pytest.raises(InputFileError, match=r"OAC 2011 codes.*--edition 2011"):
         survey_frame(frame, _opts(group_column="g11", level="subgroup"), store=store)
-    ok = survey_frame(frame, _opts(group_column="g11", edition="2011", level="group"),
-                      store=store)
+    ok = survey_frame(frame, _opts(group_column="g11", edition="2011", level="group"), store=store)
     assert {"7D", "8C", "2D", "4A"} <= set(ok.to_frame()["code"])
     frame["g21"] = np.resize(["6c1", "3a4", "8b3"], len(frame))  # not in 2011
     with pytest.raises(InputFileError, match=r"OAC 2021 codes.*--edition 2021"):
-        survey_frame(frame, _opts(group_column="g21", edition="2011", level="subgroup"),
-                     store=store)
+        survey_frame(
+            frame, _opts(group_column="g21", edition="2011", level="subgroup"), store=store
+        )
     frame["upper"] = np.resize(["1A", "3B", "8A"], len(frame))  # valid in both editions
     res = survey_frame(frame, _opts(group_column="upper", level="group"), store=store)
     assert any("upper case, as 2011" in n for n in res.notes)
@@ -121,14 +123,14 @@ def test_wrong_edition_codes_are_detected(survey) -> None:
 
 def test_likert_labels_with_stray_spaces_and_case() -> None:
     rule = parse_positive(" 4_Good , 5_VERY GOOD")
-    values = pd.Series(["  4_good", "5_Very  Good ", "3_fair", None, "", "9_Dont_Know",
-                        "Don't know", "4_GOOD"])
+    values = pd.Series(
+        ["  4_good", "5_Very  Good ", "3_fair", None, "", "9_Dont_Know", "Don't know", "4_GOOD"]
+    )
     a = classify(values, "q", rule)
     assert a.positive[[0, 1, 2, 7]].tolist() == [1, 1, 0, 1]
     assert a.missing.tolist() == [False, False, False, True, True, False, False, False]
     assert a.dont_know.sum() == 2
-    num = classify(pd.Series(["5", "4_good", " 2 ", "9_dont_know", ""]), "q",
-                   parse_positive(">=4"))
+    num = classify(pd.Series(["5", "4_good", " 2 ", "9_dont_know", ""]), "q", parse_positive(">=4"))
     assert num.positive[:3].tolist() == [1, 1, 0] and num.dont_know[3] and num.missing[4]
     with pytest.raises(InputFileError, match="not numbers"):
         classify(pd.Series(["good", "4"]), "q", parse_positive(">=4"))
@@ -146,8 +148,10 @@ def test_missing_and_dont_know_are_counted_and_excluded(survey) -> None:
     assert overall == acc["answered_placed"]
 
 
-@pytest.mark.parametrize(("value", "problem"), [("abc", "not a number"), ("0", "zero"),
-                                                ("-1.5", "negative"), ("", "blank")])
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [("abc", "not a number"), ("0", "zero"), ("-1.5", "negative"), ("", "blank")],
+)
 def test_bad_weights_are_one_line_errors(value: str, problem: str) -> None:
     with pytest.raises(InputFileError, match=f"are {problem}.*data row 2") as err:
         read_weights(pd.Series(["1.2", value, "0.8"]), "w")
@@ -177,8 +181,14 @@ def test_small_groups_are_suppressed_with_secondary(survey) -> None:
     assert small.any()
     hidden = pub_g["flag"] == "suppressed"
     assert hidden[small.to_numpy()].all() and hidden.sum() >= 2
-    assert pub_g.loc[hidden, ["respondents", "share", "share_low", "weighted_n",
-                              "representation_index"]].isna().all().all()
+    assert (
+        pub_g.loc[
+            hidden, ["respondents", "share", "share_low", "weighted_n", "representation_index"]
+        ]
+        .isna()
+        .all()
+        .all()
+    )
     total = pub.loc[pub["code"] == "all", "respondents"].iloc[0]
     assert total - pub_g["respondents"].sum() >= 10 or hidden.sum() >= 2
     low = pub_g[~hidden & (pub_g["respondents"] > 0)]
@@ -191,15 +201,25 @@ def test_writes_every_format(survey, tmp_path) -> None:
     for suffix in ("csv", "xlsx", "json", "html", "png"):
         assert res.write(tmp_path / f"s.{suffix}").stat().st_size > 500
     csv = pd.read_csv(tmp_path / "s.csv")
-    assert list(csv.columns[:12]) == ["question", "code", "name", "respondents",
-                                      "weighted_n", "share", "share_low", "share_high",
-                                      "diff_from_overall", "p_value",
-                                      "representation_index", "flag"]
+    assert list(csv.columns[:12]) == [
+        "question",
+        "code",
+        "name",
+        "respondents",
+        "weighted_n",
+        "share",
+        "share_low",
+        "share_high",
+        "diff_from_overall",
+        "p_value",
+        "representation_index",
+        "flag",
+    ]
     assert csv["share"].between(0, 1).all()
     data = json.loads((tmp_path / "s.json").read_text())
     assert data["format"] == "oacinsight.survey/1" and len(data["rows"]) == len(csv)
     assert res.to_dict()["rows"] == data["rows"]
-    assert "<img src=\"data:image/png;base64," in (tmp_path / "s.html").read_text()
+    assert '<img src="data:image/png;base64,' in (tmp_path / "s.html").read_text()
     with pytest.raises(OacInsightError, match="cannot write"):
         res.write(tmp_path / "s.doc")
     assert "q2_safety" in res.text()
@@ -208,8 +228,22 @@ def test_writes_every_format(survey, tmp_path) -> None:
 def test_cli_survey(survey, tmp_path) -> None:
     store, path, _ = survey
     out = tmp_path / "s.csv"
-    args = ["survey", str(path), "--question", "q1_satisfaction", "--question", "q2_safety",
-            "-o", str(out), "--positive", POSITIVE, "--weight", "weight", "--store", str(store)]
+    args = [
+        "survey",
+        str(path),
+        "--question",
+        "q1_satisfaction",
+        "--question",
+        "q2_safety",
+        "-o",
+        str(out),
+        "--positive",
+        POSITIVE,
+        "--weight",
+        "weight",
+        "--store",
+        str(store),
+    ]
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     assert "wrote" in res.output and len(pd.read_csv(out)) == 2 * 10
@@ -236,9 +270,11 @@ def test_2011_names_are_loaded_by_ingest(tmp_path) -> None:
     from oacinsight.store import Store, oac11
 
     names = tmp_path / "oac2011_names.csv"
-    names.write_text("OAC11,Supergroup,Group,Subgroup\n1A1,Rural residents,Farming "
-                     "communities,Rural workers and families\n7D4,Constrained city "
-                     "dwellers,Ageing city dwellers,Retired city hardship\n")
+    names.write_text(
+        "OAC11,Supergroup,Group,Subgroup\n1A1,Rural residents,Farming "
+        "communities,Rural workers and families\n7D4,Constrained city "
+        "dwellers,Ageing city dwellers,Retired city hardship\n"
+    )
     with Store(tmp_path / "s.duckdb") as s:
         report = ingest([names], s)
         assert report.items[0].action == "loaded" and report.items[0].kind == "oac11_names"

@@ -22,8 +22,11 @@ WIGAN = "E08000010"
 @pytest.fixture(scope="module")
 def wigan(tmp_path_factory):
     """(survey csv, truth, live Wigan postcodes of the NSPL, residents per OA)."""
-    nspl = pd.read_csv(need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"), dtype=str,
-                       usecols=["pcds", "doterm", "oa11", "laua", "oac11"])
+    nspl = pd.read_csv(
+        need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"),
+        dtype=str,
+        usecols=["pcds", "doterm", "oa11", "laua", "oac11"],
+    )
     live = nspl[nspl["doterm"].isna() & (nspl["laua"] == WIGAN)]
     oac = pd.read_parquet(need_shared("oac", "oac2021_uk_oa.parquet"))
     census = pd.read_parquet(need_shared("census2021_oa", "ts001.parquet"))
@@ -31,16 +34,18 @@ def wigan(tmp_path_factory):
     residents = residents[residents.index.isin(set(live["oa11"]))]
     residents.attrs["supergroup"] = oac.set_index("Geography_Code")["Supergroup"].astype(str)
     rng = np.random.Generator(np.random.PCG64(11))
-    frame, truth = synthetic_survey(rng, live.rename(columns={"oa11": "oa"})[["pcds", "oa"]],
-                                    residents, 8000)
+    frame, truth = synthetic_survey(
+        rng, live.rename(columns={"oa11": "oa"})[["pcds", "oa"]], residents, 8000
+    )
     path = tmp_path_factory.mktemp("wigan") / "wigan_survey.csv"
     frame.to_csv(path, index=False)
     return path, truth, live, residents
 
 
 def _opts(**kw) -> SurveyOptions:
-    return SurveyOptions(**{"questions": ("q1_satisfaction",), "positive": POSITIVE,
-                            "weight": "weight", **kw})
+    return SurveyOptions(
+        **{"questions": ("q1_satisfaction",), "positive": POSITIVE, "weight": "weight", **kw}
+    )
 
 
 def test_real_wigan_survey_recovers_the_truth(wigan, real_store_path) -> None:
@@ -55,7 +60,8 @@ def test_real_wigan_survey_recovers_the_truth(wigan, real_store_path) -> None:
             assert abs(row["share"] - share) < 0.06, (code, row["share"], share)
             assert row["share_low"] - 0.02 < share < row["share_high"] + 0.02
             assert row["representation_index"] == pytest.approx(
-                truth["representation_index"][code], rel=0.15)
+                truth["representation_index"][code], rel=0.15
+            )
         elif row["respondents"] < 30:  # Wigan: supergroups 3, 4, 5 are about 0.3% each
             assert "low_n" in row["flag"] or row["flag"] == "suppressed"
     error_ps = abs(t.loc["all_poststratified", "share"] - truth["overall_share"])
@@ -70,7 +76,8 @@ def test_real_2011_edition_matches_an_independent_count(wigan, real_store_path) 
     assert t.loc["8", "name"] == "Hard-pressed living"  # names from oac2011_names.csv
     survey = pd.read_csv(path, dtype=str, keep_default_na=False)
     answered = ~survey["q1_satisfaction"].str.contains("dont_know") & (
-        survey["q1_satisfaction"].str.strip() != "")
+        survey["q1_satisfaction"].str.strip() != ""
+    )
     pc11 = dict(zip(live["pcds"], live["oac11"], strict=True))
     expected = survey.loc[answered, "postcode"].map(pc11).str[0].value_counts()
     got = t["respondents"][t["respondents"] > 0]
@@ -88,8 +95,11 @@ def test_real_2011_names_are_refused_as_2021(wigan, real_store_path) -> None:
     frame["supergroup"] = np.resize(["Hard-pressed living", "Suburbanites", "Urbanites"], 200)
     with pytest.raises(InputFileError, match=r"OAC 2011 codes or names.*--edition 2011"):
         survey_frame(frame, _opts(group_column="supergroup"), store=real_store_path)
-    ok = survey_frame(frame, _opts(group_column="supergroup", edition="2011",
-                                   areas=(WIGAN,)), store=real_store_path)
+    ok = survey_frame(
+        frame,
+        _opts(group_column="supergroup", edition="2011", areas=(WIGAN,)),
+        store=real_store_path,
+    )
     assert set(ok.table.loc[ok.table["level"] == "supergroup", "code"]) >= {"8", "6", "5"}
 
 
@@ -97,12 +107,14 @@ def test_stray_respondents_do_not_widen_the_area(wigan, real_store_path, tmp_pat
     """20 respondents in West Lancashire (0.25%) keep the area Wigan; they count in the
     shares, not in the representation index."""
     path, _, _, _ = wigan
-    nspl = pd.read_csv(need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"), dtype=str,
-                       usecols=["pcds", "doterm", "laua"])
+    nspl = pd.read_csv(
+        need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv"),
+        dtype=str,
+        usecols=["pcds", "doterm", "laua"],
+    )
     west_lancs = nspl[nspl["doterm"].isna() & (nspl["laua"] == "E07000127")]["pcds"]
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    extra = frame.head(20).assign(postcode=west_lancs.head(20).to_numpy(),
-                                  q1_satisfaction="4_good")
+    extra = frame.head(20).assign(postcode=west_lancs.head(20).to_numpy(), q1_satisfaction="4_good")
     both = pd.concat([frame, extra], ignore_index=True)
     result = survey_frame(both, _opts(), store=real_store_path)
     assert [c for c, _ in result.areas] == [WIGAN]
@@ -111,5 +123,7 @@ def test_stray_respondents_do_not_widen_the_area(wigan, real_store_path, tmp_pat
     alone = alone[alone["level"] == "supergroup"]
     assert t["respondents"].sum() == alone["respondents"].sum() + 20
     assert t["respondent_share"].sum() == pytest.approx(1.0)
-    pd.testing.assert_series_equal(t["respondent_share"].reset_index(drop=True),
-                                   alone["respondent_share"].reset_index(drop=True))
+    pd.testing.assert_series_equal(
+        t["respondent_share"].reset_index(drop=True),
+        alone["respondent_share"].reset_index(drop=True),
+    )

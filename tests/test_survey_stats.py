@@ -117,8 +117,9 @@ def test_poststratified_weights_match_the_residents_mix() -> None:
 
 def test_wilson_kish_coverage_is_nominal_at_30_and_more() -> None:
     """Seeded simulation: weights correlated with the answer, n >= 30 per group."""
-    sim = coverage(seed=2024, sizes=(30, 120), shares=(0.2, 0.5, 0.8), draws=700,
-                   methods=("wilson", "wald"))
+    sim = coverage(
+        seed=2024, sizes=(30, 120), shares=(0.2, 0.5, 0.8), draws=700, methods=("wilson", "wald")
+    )
     wilson = sim[sim["method"] == "wilson"]
     for n, block in wilson.groupby("n"):
         assert 0.94 <= block["coverage"].mean() <= 0.96, (n, block)

@@ -31,8 +31,7 @@ def client(demo_web):
 
 def _upload(client, path, name="customers.csv"):
     with open(path, "rb") as fh:
-        r = client.post("/upload", files={"file": (name, fh, "text/csv")},
-                        follow_redirects=False)
+        r = client.post("/upload", files={"file": (name, fh, "text/csv")}, follow_redirects=False)
     assert r.status_code == 303, r.text
     return r.headers["location"].split("/")[2]
 
@@ -53,11 +52,15 @@ def test_upload_match_summary_has_the_numbers_of_match_file(client, demo_web, tm
     assert f"<strong>{expected.matched:,}</strong> of {expected.rows:,} rows" in page
     for status, count in expected.counts.items():
         if count:
-            assert f"<td>{status.replace('_', ' ')}</td><td class=\"num\">{count:,}</td>" in page
+            assert f'<td>{status.replace("_", " ")}</td><td class="num">{count:,}</td>' in page
     n_failed = expected.rows - expected.matched
     assert f"Rows that did not match ({n_failed:,})" in page
-    unmatched = pd.read_csv(io.BytesIO(client.get(f"/u/{token}/download/unmatched.csv").content),
-                            dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    unmatched = pd.read_csv(
+        io.BytesIO(client.get(f"/u/{token}/download/unmatched.csv").content),
+        dtype=str,
+        encoding="utf-8-sig",
+        keep_default_na=False,
+    )
     assert len(unmatched) == n_failed
     assert set(unmatched["match_status"]) <= {"not_found", "invalid_format", "missing", "no_oac"}
     cli_csv = (tmp_path / "m.csv").read_bytes()
@@ -72,13 +75,15 @@ def test_profile_page_chart_table_and_level_switch(client, demo_web):
     assert "How to read the chart." in r.text and "index of 100" in r.text
     groups = client.get(f"/u/{token}/profile", params={"level": "group"}).text
     assert groups.count('<tr class="') == 21  # one row per group in the table
-    bad = client.get(f"/u/{token}/profile", params={"level": "ward"},
-                     headers={"accept": "text/html"})
+    bad = client.get(
+        f"/u/{token}/profile", params={"level": "ward"}, headers={"accept": "text/html"}
+    )
     assert bad.status_code == 400 and "unknown level &#39;ward&#39;" in bad.text
 
 
-@pytest.mark.parametrize("level,area", [("supergroup", ""), ("group", "E06000999"),
-                                        ("all", "E05999003")])
+@pytest.mark.parametrize(
+    "level,area", [("supergroup", ""), ("group", "E06000999"), ("all", "E05999003")]
+)
 def test_api_profile_is_what_the_cli_writes(client, demo_web, tmp_path, level, area):
     store, customers = demo_web
     out = tmp_path / "cli.csv"
@@ -86,8 +91,9 @@ def test_api_profile_is_what_the_cli_writes(client, demo_web, tmp_path, level, a
     result = CliRunner().invoke(cli, [*args, *(["--area", area] if area else [])])
     assert result.exit_code == 0, result.output
     with open(customers, "rb") as fh:
-        r = client.post("/api/profile", files={"file": ("c.csv", fh)},
-                        data={"level": level, "area": area})
+        r = client.post(
+            "/api/profile", files={"file": ("c.csv", fh)}, data={"level": level, "area": area}
+        )
     assert r.status_code == 200, r.text
     body = r.json()
     expected = pd.read_csv(out, dtype={"code": str})
@@ -96,8 +102,11 @@ def test_api_profile_is_what_the_cli_writes(client, demo_web, tmp_path, level, a
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
     assert body["n_input"] == 6041 and body["level"] == level
     with open(customers, "rb") as fh:
-        csv = client.post("/api/profile?format=csv", files={"file": ("c.csv", fh)},
-                          data={"level": level, "area": area})
+        csv = client.post(
+            "/api/profile?format=csv",
+            files={"file": ("c.csv", fh)},
+            data={"level": level, "area": area},
+        )
     assert csv.content == out.read_bytes()
 
 
@@ -120,8 +129,9 @@ def test_library_errors_are_one_line_4xx(client, tmp_path):
     with open(bad, "rb") as fh:
         r = client.post("/api/match", files={"file": ("notes.docx", fh)})
     assert r.status_code == 400
-    assert r.json() == {"detail": "notes.docx: unsupported file type '.docx'; upload a CSV, "
-                                  "XLSX or Parquet file"}
+    assert r.json() == {
+        "detail": "notes.docx: unsupported file type '.docx'; upload a CSV, XLSX or Parquet file"
+    }
     empty = tmp_path / "empty.csv"
     empty.write_text("name,postcode\n")
     with open(empty, "rb") as fh:
@@ -139,8 +149,11 @@ def test_upload_limit_host_check_and_escaping(demo_web, tmp_path):
             r = c.post("/api/match", files={"file": ("big.csv", fh)})
         assert r.status_code == 413 and "upload limit of 0 MB" in r.json()["detail"]
         assert c.get("/", headers={"host": "attacker.example"}).status_code == 400
-        cross = c.post("/api/match", headers={"origin": "https://attacker.example"},
-                       files={"file": ("a.csv", b"postcode\nDM1 1AA\n")})
+        cross = c.post(
+            "/api/match",
+            headers={"origin": "https://attacker.example"},
+            files={"file": ("a.csv", b"postcode\nDM1 1AA\n")},
+        )
         assert cross.status_code == 403
         small = tmp_path / "small.csv"
         small.write_text("postcode\nDM1 1AA\n")
@@ -186,12 +199,14 @@ def test_map_values_count_every_matched_customer_by_ward(client, demo_web, tmp_p
     ok = matched[matched["match_status"].isin(["matched", "matched_terminated"])]
     by_ward = ok.groupby("ward").size()
     token = _upload(client, customers)
-    body = client.get("/api/map-values", params={"layer": WARDS, "measure": "customers",
-                                                 "u": token}).json()
+    body = client.get(
+        "/api/map-values", params={"layer": WARDS, "measure": "customers", "u": token}
+    ).json()
     got = {code: a["value"] for code, a in body["areas"].items()}
     assert got == {w: float(n) for w, n in by_ward.items()}
-    index = client.get("/api/map-values", params={"layer": WARDS, "measure": "index",
-                                                  "u": token}).json()
+    index = client.get(
+        "/api/map-values", params={"layer": WARDS, "measure": "index", "u": token}
+    ).json()
     assert "100 means as many customers" in index["explanation"]
     assert len(index["legend"]) == 6
     page = client.get(f"/u/{token}/map").text
@@ -204,8 +219,9 @@ def test_points_map_without_boundaries(tmp_path):
         token = _upload(c, customers)
         page = c.get(f"/u/{token}/map").text
         assert 'data-layer="points"' in page and "No boundaries are drawn" in page
-        body = c.get("/api/map-values", params={"layer": "points", "measure": "supergroup",
-                                                "u": token}).json()
+        body = c.get(
+            "/api/map-values", params={"layer": "points", "measure": "supergroup", "u": token}
+        ).json()
     assert len(body["points"]) == 290  # every Demoshire OA has customers
     code, lat, long = body["points"][0]
     assert code.startswith("E00999") and 53.4 < lat < 53.7 and -1.7 < long < -1.3

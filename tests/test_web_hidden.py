@@ -34,8 +34,10 @@ def demo(tmp_path_factory):
     extra.write_text(json.dumps({**wards, "features": [abbey]}))
     with Store(store) as s:
         ingest([extra], s)
-        one = s.con.execute("SELECT oa21, min(postcode_clean) FROM pc_lookup WHERE doterm IS "
-                            "NULL AND oac_supergroup IS NOT NULL GROUP BY 1 ORDER BY 1").df()
+        one = s.con.execute(
+            "SELECT oa21, min(postcode_clean) FROM pc_lookup WHERE doterm IS "
+            "NULL AND oac_supergroup IS NOT NULL GROUP BY 1 ORDER BY 1"
+        ).df()
     one.columns = ["oa", "postcode"]
     files = {"partly": customers}
     few = pd.DataFrame({"id": range(7), "postcode": one["postcode"].iloc[0]})
@@ -63,21 +65,36 @@ def _upload(client, path: Path) -> str:
 
 def _urls(token: str, oa: str) -> list[str]:
     u = f"/u/{token}"
-    urls = [f"{u}/match", f"{u}/map", f"{u}/map?layer=points&measure=customers",
-            f"{u}/download/matched.csv", f"{u}/download/matched.xlsx",
-            f"{u}/download/unmatched.csv", f"{u}/download/map.geojson?layer={WARDS}",
-            f"/areas?q=a&u={token}", f"/area/{LAD}?u={token}", f"/area/{oa}?u={token}",
-            f"/area/{NEW_WARD}?u={token}", f"/map?layer={OAS}"]
+    urls = [
+        f"{u}/match",
+        f"{u}/map",
+        f"{u}/map?layer=points&measure=customers",
+        f"{u}/download/matched.csv",
+        f"{u}/download/matched.xlsx",
+        f"{u}/download/unmatched.csv",
+        f"{u}/download/map.geojson?layer={WARDS}",
+        f"/areas?q=a&u={token}",
+        f"/area/{LAD}?u={token}",
+        f"/area/{oa}?u={token}",
+        f"/area/{NEW_WARD}?u={token}",
+        f"/map?layer={OAS}",
+    ]
     for level in ("supergroup", "group", "subgroup", "all"):
         urls.append(f"{u}/profile?level={level}")
-    urls += [f"{u}/profile?level=group&base=households&area=E05999007",
-             f"{u}/profile?area=E05999007,E05999008&level=all"]
+    urls += [
+        f"{u}/profile?level=group&base=households&area=E05999007",
+        f"{u}/profile?area=E05999007,E05999008&level=all",
+    ]
     urls += [f"/area/E05{999001 + w}?u={token}&level=group" for w in range(12)]
-    urls += [f"{u}/download/profile.{fmt}?level=all&area=E05999012"
-             for fmt in ("csv", "xlsx", "json", "html", "png", "svg", "pdf")]
+    urls += [
+        f"{u}/download/profile.{fmt}?level=all&area=E05999012"
+        for fmt in ("csv", "xlsx", "json", "html", "png", "svg", "pdf")
+    ]
     for layer in (WARDS, OAS, "points"):
-        urls += [f"/api/map-values?layer={layer}&measure={m}&u={token}"
-                 for m in ("index", "rate", "customers", "supergroup")]
+        urls += [
+            f"/api/map-values?layer={layer}&measure={m}&u={token}"
+            for m in ("index", "rate", "customers", "supergroup")
+        ]
     return urls
 
 
@@ -90,14 +107,15 @@ def test_every_page_and_endpoint_answers_for_any_hidden_counts(client, demo, cas
         if case == "all" and "area=E" in url and r.status_code == 400:  # none live there
             assert "none of the 7 matched customers" in r.text
             continue
-        assert r.status_code == 200, (url, r.text[r.text.find('role="alert"'):][:300])
+        assert r.status_code == 200, (url, r.text[r.text.find('role="alert"') :][:300])
         if r.headers["content-type"].startswith(("text/", "application/json")):
             assert "<NA>" not in r.text and "&lt;NA&gt;" not in r.text, url
             assert "NAType" not in r.text and "nan" not in r.text.split(), url
     for level in ("supergroup", "group", "subgroup", "all"):
         with open(files[case], "rb") as fh:
-            r = client.post("/api/profile", files={"file": ("c.csv", fh)},
-                            data={"level": level, "area": LAD})
+            r = client.post(
+                "/api/profile", files={"file": ("c.csv", fh)}, data={"level": level, "area": LAD}
+            )
         assert r.status_code == 200, r.text
         records = r.json()["records"]
         hidden = [rec for rec in records if rec["flag"] == "suppressed"]
@@ -105,9 +123,9 @@ def test_every_page_and_endpoint_answers_for_any_hidden_counts(client, demo, cas
         shown = [rec["customers"] for rec in records if rec["flag"] != "suppressed"]
         assert all(c == 0 or c >= 10 for c in shown)
     page = client.get(f"/u/{token}/profile").text
-    table = page[page.index('id="profile-table"'):]
+    table = page[page.index('id="profile-table"') :]
     if case == "all":
-        assert table.count(HIDDEN) >= 1 and "<td class=\"num\">7</td>" not in table
+        assert table.count(HIDDEN) >= 1 and '<td class="num">7</td>' not in table
     elif case == "none":
         assert HIDDEN not in table  # 12 customers in every output area
 
@@ -123,8 +141,9 @@ def test_all_hidden_api_profile_hides_every_nonzero_count(client, demo):
 def test_none_hidden_counts_are_12_per_output_area(client, demo):
     _, files, one = demo
     with open(files["none"], "rb") as fh:
-        body = client.post("/api/profile", files={"file": ("many.csv", fh)},
-                           data={"level": "subgroup"}).json()
+        body = client.post(
+            "/api/profile", files={"file": ("many.csv", fh)}, data={"level": "subgroup"}
+        ).json()
     got = pd.DataFrame(body["records"]).set_index("code")["customers"]
     assert got.sum() == 12 * len(one) and (got % 12 == 0).all()
     assert got.notna().all()
@@ -135,9 +154,15 @@ def test_area_file_names_are_never_opened(client, tmp_path, monkeypatch):
     secret = "E00999001\nTOP-SECRET-LINE\n"
     for name in ("SECRET.CSV", "secret.csv", "E05999001"):
         (tmp_path / name).write_text(secret)
-    for url in ("/area/SECRET.CSV", "/area/secret.csv", "/api/areas/SECRET.CSV",
-                "/area/SECRET.CSV/download/oac_mix.csv", "/area/..%2Fsecret.csv",
-                "/map?area=SECRET.CSV", "/api/map-values?layer=points&area=secret.csv"):
+    for url in (
+        "/area/SECRET.CSV",
+        "/area/secret.csv",
+        "/api/areas/SECRET.CSV",
+        "/area/SECRET.CSV/download/oac_mix.csv",
+        "/area/..%2Fsecret.csv",
+        "/map?area=SECRET.CSV",
+        "/api/map-values?layer=points&area=secret.csv",
+    ):
         r = client.get(url)
         assert r.status_code in (400, 404), (url, r.status_code)
         assert "TOP-SECRET" not in r.text and "E00999001" not in r.text
@@ -177,8 +202,9 @@ def test_output_area_page(client, demo):
     assert "patch of 1" not in page and "not known" not in page
     assert f'href="/area/{oa}' not in page  # no link to itself
     with Store(demo[0], read_only=True) as s:
-        sg, ward = s.con.execute("SELECT supergroup, ward FROM oac_oa JOIN oa_areas USING (oa) "
-                                 "WHERE oa = ?", [oa]).fetchone()
+        sg, ward = s.con.execute(
+            "SELECT supergroup, ward FROM oac_oa JOIN oa_areas USING (oa) WHERE oa = ?", [oa]
+        ).fetchone()
     assert f"{sg}</td>" in page and f'href="/area/{ward}?u={token}"' in page
     assert f'href="/area/{LAD}?u={token}"' in page and "Demoshire" in page
     # OA counts are never published (one disclosure pattern with the profile and maps)

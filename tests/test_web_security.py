@@ -17,10 +17,22 @@ from typer.testing import CliRunner
 
 from oacinsight.web import create_app
 
-PRIVATE = ["/", "/map", "/areas?q=abbey", "/area/E05999001", "/docs", "/openapi.json",
-           "/api/store", "/api/areas?q=a", "/api/boundaries", "/u/abc/match",
-           "/u/abc/download/matched.csv", "/area/E05999001/download/oac_mix.csv",
-           "/api/map-values?layer=points&area=E06000999", "/no-such-page"]
+PRIVATE = [
+    "/",
+    "/map",
+    "/areas?q=abbey",
+    "/area/E05999001",
+    "/docs",
+    "/openapi.json",
+    "/api/store",
+    "/api/areas?q=a",
+    "/api/boundaries",
+    "/u/abc/match",
+    "/u/abc/download/matched.csv",
+    "/area/E05999001/download/oac_mix.csv",
+    "/api/map-values?layer=points&area=E06000999",
+    "/no-such-page",
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +53,13 @@ def _post_file(client, name: str, data: bytes, url: str = "/api/match", **kw):
 def test_without_the_token_everything_answers_401(demo):
     app = create_app(demo[0], token=TOKEN)
     with TestClient(app, base_url=BASE) as anon, web_client(demo[0]) as user:
-        token = user.post("/upload", files={"file": ("c.csv", b"postcode\nDM1 1AA\n")},
-                          follow_redirects=False).headers["location"].split("/")[2]
+        token = (
+            user.post(
+                "/upload", files={"file": ("c.csv", b"postcode\nDM1 1AA\n")}, follow_redirects=False
+            )
+            .headers["location"]
+            .split("/")[2]
+        )
         anon.app.state.web.uploads.update(user.app.state.web.uploads)  # same uploads held
         for url in [*PRIVATE, f"/u/{token}/match", f"/u/{token}/download/matched.csv"]:
             for headers in ({}, {"authorization": "Bearer wrong"}, {"cookie": "x=1"}):
@@ -72,8 +89,7 @@ def test_token_in_the_address_sets_a_cookie_and_is_taken_out(demo):
         assert c.get("/api/store").status_code == 200
         c.cookies.clear()
         assert c.get("/api/store").status_code == 401
-        assert c.get("/api/store", headers={"Authorization": f"Bearer {TOKEN}"}
-                     ).status_code == 200
+        assert c.get("/api/store", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
         r = _post_file(c, "c.csv", b"postcode\nDM1 1AA\n", f"/api/match?token={TOKEN}")
         assert r.status_code == 200 and r.json()["summary"]["rows"] == 1
 
@@ -96,8 +112,7 @@ def test_serve_prints_the_address_with_the_token(demo, monkeypatch, extra):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    r = CliRunner().invoke(cli, ["serve", "--store", str(demo[0]), "--port", str(port),
-                                 *extra])
+    r = CliRunner().invoke(cli, ["serve", "--store", str(demo[0]), "--port", str(port), *extra])
     assert r.exit_code == 0, r.output
     host = extra[1] if "--host" in extra else "127.0.0.1"
     token = seen["app"].state.token
@@ -123,26 +138,41 @@ def test_host_and_origin_checks_stay_on_for_any_host(demo, host):
         assert c.get("/api/store", headers={"host": "localhost:8765"}).status_code == 200
         for evil in ("attacker.example", "attacker.example:8765", "127.0.0.1.nip.io"):
             assert c.get("/api/store", headers={"host": evil}).status_code == 400
-        cross = _post_file(c, "a.csv", b"postcode\nDM1 1AA\n",
-                           headers={"origin": "https://attacker.example"})
+        cross = _post_file(
+            c, "a.csv", b"postcode\nDM1 1AA\n", headers={"origin": "https://attacker.example"}
+        )
         assert cross.status_code == 403
-        site = _post_file(c, "a.csv", b"postcode\nDM1 1AA\n",
-                          headers={"sec-fetch-site": "cross-site"})
+        site = _post_file(
+            c, "a.csv", b"postcode\nDM1 1AA\n", headers={"sec-fetch-site": "cross-site"}
+        )
         assert site.status_code == 403
-        same = _post_file(c, "a.csv", b"postcode\nDM1 1AA\n",
-                          headers={"origin": f"http://{shown}:8765"})
+        same = _post_file(
+            c, "a.csv", b"postcode\nDM1 1AA\n", headers={"origin": f"http://{shown}:8765"}
+        )
         assert same.status_code == 200
 
 
 def test_no_store_on_pages_and_downloads(client, demo):
     with open(demo[1], "rb") as fh:
-        token = client.post("/upload", files={"file": ("c.csv", fh)},
-                            follow_redirects=False).headers["location"].split("/")[2]
-    for url in ["/", f"/u/{token}/match", f"/u/{token}/profile", f"/u/{token}/map",
-                f"/u/{token}/download/matched.csv", f"/u/{token}/download/unmatched.csv",
-                f"/u/{token}/download/profile.pdf", f"/u/{token}/download/profile.xlsx",
-                f"/api/map-values?layer=points&u={token}", f"/area/E05999001?u={token}",
-                "/area/E05999001/download/area_profile.xlsx", "/u/gone/match"]:
+        token = (
+            client.post("/upload", files={"file": ("c.csv", fh)}, follow_redirects=False)
+            .headers["location"]
+            .split("/")[2]
+        )
+    for url in [
+        "/",
+        f"/u/{token}/match",
+        f"/u/{token}/profile",
+        f"/u/{token}/map",
+        f"/u/{token}/download/matched.csv",
+        f"/u/{token}/download/unmatched.csv",
+        f"/u/{token}/download/profile.pdf",
+        f"/u/{token}/download/profile.xlsx",
+        f"/api/map-values?layer=points&u={token}",
+        f"/area/E05999001?u={token}",
+        "/area/E05999001/download/area_profile.xlsx",
+        "/u/gone/match",
+    ]:
         r = client.get(url)
         assert r.headers["cache-control"] == "no-store", url
     with open(demo[1], "rb") as fh:
@@ -152,13 +182,21 @@ def test_no_store_on_pages_and_downloads(client, demo):
 
 
 def test_validation_errors_are_one_line_json_400(client):
-    cases = [(client.post("/api/match"), "file is required"),
-             (client.post("/api/profile", files={"file": ("c.csv", b"postcode\n")},
-                          data={"confidence": "high"}), "confidence"),
-             (client.get("/api/areas"), "q is required"),
-             (client.get("/api/map-values"), "layer is required"),
-             (client.get("/area/E05999001/download/evil.sh"), "name"),
-             (client.get("/u/x/download/matched.exe"), "fmt")]
+    cases = [
+        (client.post("/api/match"), "file is required"),
+        (
+            client.post(
+                "/api/profile",
+                files={"file": ("c.csv", b"postcode\n")},
+                data={"confidence": "high"},
+            ),
+            "confidence",
+        ),
+        (client.get("/api/areas"), "q is required"),
+        (client.get("/api/map-values"), "layer is required"),
+        (client.get("/area/E05999001/download/evil.sh"), "name"),
+        (client.get("/u/x/download/matched.exe"), "fmt"),
+    ]
     for r, words in cases:
         assert r.status_code == 400, r.text
         body = r.json()
@@ -167,9 +205,11 @@ def test_validation_errors_are_one_line_json_400(client):
 
 
 def test_errors_name_the_users_file_not_temporary_paths(client):
-    for name, data in [("My customers.csv", b"name,town\nAnn,Leeds\n"),
-                       ("Clients 2024.xlsx", b"not really a workbook"),
-                       ("list.parquet", b"PAR1 broken")]:
+    for name, data in [
+        ("My customers.csv", b"name,town\nAnn,Leeds\n"),
+        ("Clients 2024.xlsx", b"not really a workbook"),
+        ("list.parquet", b"PAR1 broken"),
+    ]:
         for url in ("/api/match", "/api/profile", "/upload"):
             r = _post_file(client, name, data, url, follow_redirects=False)
             assert r.status_code == 400, (name, url, r.text)
@@ -197,9 +237,11 @@ def test_xlsx_and_parquet_limits_checked_before_reading(demo, monkeypatch):
     with web_client(demo[0]) as c:
         r = _post_file(c, "huge.xlsx", out.getvalue())
         assert r.status_code == 400
-        assert r.json()["detail"] == ("huge.xlsx: a sheet declares 7,000,000 rows, more than "
-                                      "Excel allows (1,048,576); save the data as CSV or "
-                                      "Parquet")
+        assert r.json()["detail"] == (
+            "huge.xlsx: a sheet declares 7,000,000 rows, more than "
+            "Excel allows (1,048,576); save the data as CSV or "
+            "Parquet"
+        )
     big = _xlsx(40_000)  # about 0.2 MB packed, 2.6 MB unpacked
     with web_client(demo[0], max_upload_mb=0.3) as c:
         r = _post_file(c, "big.xlsx", big)
@@ -231,6 +273,7 @@ class _Counting:
             message = await receive()
             self.read += len(message.get("body", b""))
             return message
+
         await self.app(scope, counted, send)
 
 
@@ -244,8 +287,9 @@ def test_streamed_upload_refused_while_reading(demo):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(counting, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(counting, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -262,14 +306,19 @@ def test_streamed_upload_refused_while_reading(demo):
 
 def _send_chunked(port: int, total: int) -> int:
     boundary = "b0undary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-            "filename=\"big.csv\"\r\nContent-Type: text/csv\r\n\r\npostcode\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        'filename="big.csv"\r\nContent-Type: text/csv\r\n\r\npostcode\r\n'
+    ).encode()
     line = b"DM1 1AA\r\n" * 7_000
     with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
-        sock.sendall((f"POST /api/match HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                      f"Authorization: Bearer {TOKEN}\r\nTransfer-Encoding: chunked\r\n"
-                      f"Content-Type: multipart/form-data; boundary={boundary}\r\n\r\n"
-                      ).encode())
+        sock.sendall(
+            (
+                f"POST /api/match HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"Authorization: Bearer {TOKEN}\r\nTransfer-Encoding: chunked\r\n"
+                f"Content-Type: multipart/form-data; boundary={boundary}\r\n\r\n"
+            ).encode()
+        )
         sent = 0
         try:
             for chunk in [head] + [line] * (total // len(line)):
@@ -287,8 +336,11 @@ def test_jobs_run_side_by_side(client, demo):
     their own correct answer (each request works on its own cursor)."""
     state = client.app.state.web
     with open(demo[1], "rb") as fh:
-        token = client.post("/upload", files={"file": ("c.csv", fh)},
-                            follow_redirects=False).headers["location"].split("/")[2]
+        token = (
+            client.post("/upload", files={"file": ("c.csv", fh)}, follow_redirects=False)
+            .headers["location"]
+            .split("/")[2]
+        )
     urls = [f"/u/{token}/profile?level={lv}" for lv in ("supergroup", "group", "subgroup")]
     urls += [f"/api/areas?q={q}" for q in ("abbey", "castle", "E06000999")]
     urls += [f"/area/E05{999001 + w}" for w in range(4)]

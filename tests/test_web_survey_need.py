@@ -17,9 +17,14 @@ from oacinsight.need import NeedOptions, TargetRules, need_file
 from oacinsight.survey import SurveyOptions, survey_file
 
 HIDDEN = "hidden (fewer than 10, or protecting one)"
-QUERY = {"question": ["q1_satisfaction", "q2_safety"], "positive": POSITIVE,
-         "placed_by": "postcode", "column": "postcode", "weight": "weight",
-         "level": "supergroup"}
+QUERY = {
+    "question": ["q1_satisfaction", "q2_safety"],
+    "positive": POSITIVE,
+    "placed_by": "postcode",
+    "column": "postcode",
+    "weight": "weight",
+    "level": "supergroup",
+}
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +36,12 @@ def files(demo, tmp_path_factory):
     store, demo_files = demo
     root = tmp_path_factory.mktemp("websurvey")
     survey = root / "resident_survey.csv"
-    write_demo_survey(demo_files.postcode_directory, demo_files.oac_assignment,
-                      demo_files.census_dir / "ts001.parquet", survey)
+    write_demo_survey(
+        demo_files.postcode_directory,
+        demo_files.oac_assignment,
+        demo_files.census_dir / "ts001.parquet",
+        survey,
+    )
     matched = root / "matched.csv"
     match_file(demo_files.customers, matched, store=store)
     claimants = root / "claimants.csv"
@@ -41,8 +50,7 @@ def files(demo, tmp_path_factory):
     tiny = root / "tiny_survey.csv"
     frame.head(6).to_csv(tiny, index=False)  # every group count 0 to 9: all hidden
     few = root / "few.csv"
-    pd.DataFrame({"id": range(7), "postcode": frame["postcode"].iloc[0]}).to_csv(
-        few, index=False)
+    pd.DataFrame({"id": range(7), "postcode": frame["postcode"].iloc[0]}).to_csv(few, index=False)
     return store, survey, demo_files.customers, claimants, tiny, few
 
 
@@ -54,15 +62,18 @@ def client(files):
 
 def _post(client, url: str, path: Path, **data) -> str:
     with open(path, "rb") as fh:
-        r = client.post(url, files={"file": (path.name, fh)}, data=data,
-                        follow_redirects=False)
+        r = client.post(url, files={"file": (path.name, fh)}, data=data, follow_redirects=False)
     assert r.status_code == 303, r.text
     return r.headers["location"]
 
 
 def _options(**kw) -> SurveyOptions:
-    base = {"questions": tuple(QUERY["question"]), "positive": POSITIVE,
-            "postcode_column": "postcode", "weight": "weight"}
+    base = {
+        "questions": tuple(QUERY["question"]),
+        "positive": POSITIVE,
+        "postcode_column": "postcode",
+        "weight": "weight",
+    }
     return SurveyOptions(**{**base, **kw})
 
 
@@ -118,8 +129,7 @@ def test_api_survey_equals_the_cli(client, files, tmp_path):
     result = survey_file(survey, _options(), store=store)
     assert r.json() == json.loads(json.dumps(result.to_dict()))
     with open(survey, "rb") as fh:
-        r = client.post("/api/survey?format=csv", files={"file": (survey.name, fh)},
-                        data=data)
+        r = client.post("/api/survey?format=csv", files={"file": (survey.name, fh)}, data=data)
     result.write(tmp_path / "cli.csv")
     assert r.content == (tmp_path / "cli.csv").read_bytes()
 
@@ -128,10 +138,10 @@ def test_survey_bad_input_is_a_one_line_400(client, files):
     where = _post(client, "/survey/upload", files[1])
     _one_line_400(client.get(where, params={**QUERY, "level": "street"}), "level")
     _one_line_400(client.get(where, params={**QUERY, "min_n": "lots"}), "min_n")
-    _one_line_400(client.get(where, params={**QUERY, "placed_by": "oa", "column": ""}),
-                  "column")
-    _one_line_400(client.get(where, params={**QUERY, "question": "q1_satisfction"}),
-                  "q1_satisfaction")  # the library names the close match
+    _one_line_400(client.get(where, params={**QUERY, "placed_by": "oa", "column": ""}), "column")
+    _one_line_400(
+        client.get(where, params={**QUERY, "question": "q1_satisfction"}), "q1_satisfaction"
+    )  # the library names the close match
     _one_line_400(client.get(where, params={**QUERY, "weight": "age_band"}), "weight")
     bad = client.get(where.replace("/survey", "/survey/download/exe"), params=QUERY)
     _one_line_400(bad, "format")
@@ -141,8 +151,9 @@ def test_survey_bad_input_is_a_one_line_400(client, files):
         r = client.get(f"/u/{token}/{page}")
         assert r.status_code == 400 and "not matched" in r.text, page
     assert "not matched by postcode" in client.get(f"/u/{token}/need").text
-    r = client.get("/api/map-values", params={"layer": "points", "measure": "customers",
-                                              "u": token})
+    r = client.get(
+        "/api/map-values", params={"layer": "points", "measure": "customers", "u": token}
+    )
     assert r.status_code == 400 and "not matched" in r.text
 
 
@@ -163,20 +174,22 @@ def test_survey_partly_hidden_by_subgroup(client, files):
     query = {**QUERY, "question": "q1_satisfaction", "level": "subgroup"}
     page = client.get(where, params=query)
     assert page.status_code == 200, page.text
-    frame = survey_file(files[1], _options(questions=("q1_satisfaction",),
-                                           level="subgroup"), store=files[0]).to_frame()
+    frame = survey_file(
+        files[1], _options(questions=("q1_satisfaction",), level="subgroup"), store=files[0]
+    ).to_frame()
     groups = frame[frame["flag"].astype(str) != "overall"]
     hidden = int(groups["respondents"].isna().sum())
     assert 0 < hidden < len(groups)
     assert page.text.count(HIDDEN) == hidden + 1  # + the note under the table
     shown = groups.dropna(subset=["respondents"]).iloc[0]
-    assert f"<td class=\"num\">{int(shown['respondents']):,}</td>" in page.text
+    assert f'<td class="num">{int(shown["respondents"]):,}</td>' in page.text
 
 
 def _need_library(files, observed: bool) -> object:
     store, customers, claimants = files[0], files[2], files[3]
-    opts = NeedOptions(observed=str(claimants) if observed else None,
-                       rules=TargetRules(area_type="ward", top=5))
+    opts = NeedOptions(
+        observed=str(claimants) if observed else None, rules=TargetRules(area_type="ward", top=5)
+    )
     return need_file(customers, opts, store=store)
 
 
@@ -194,12 +207,13 @@ def test_need_page_and_downloads_equal_the_cli(client, files, tmp_path):
     assert page.headers["cache-control"] == "no-store"
     result = _need_library(files, observed=True)
     reach = result.reach(0.2)
-    assert (f"reach {100 * reach['expected']:.0f}% of the expected need and "
-            f"{100 * reach['shortfall']:.0f}% of the shortfall") in page.text
+    assert (
+        f"reach {100 * reach['expected']:.0f}% of the expected need and "
+        f"{100 * reach['shortfall']:.0f}% of the shortfall"
+    ) in page.text
     top = result.published_targets()
     assert top["area_code"].iloc[0] in page.text
-    assert page.text.index(top["area_code"].iloc[0]) < page.text.index(
-        top["area_code"].iloc[-1])
+    assert page.text.index(top["area_code"].iloc[0]) < page.text.index(top["area_code"].iloc[-1])
     assert 'id="need-gains"' in page.text
     written = result.write_csv(tmp_path / "cli")
     query = dict(p.split("=", 1) for p in loc.split("?", 1)[1].split("&"))
@@ -209,17 +223,18 @@ def test_need_page_and_downloads_equal_the_cli(client, files, tmp_path):
         assert got.status_code == 200 and got.content == written[stem].read_bytes(), stem
     _one_line_400(client.get(f"/u/{token}/need", params={"run": 1, "level": "x"}), "level")
     _one_line_400(client.get(f"/u/{token}/need", params={"run": 1, "top": "-3"}), "top")
-    _one_line_400(client.get(f"/u/{token}/need", params={"run": 1, "area": "../etc"}),
-                  "area code")
+    _one_line_400(client.get(f"/u/{token}/need", params={"run": 1, "area": "../etc"}), "area code")
     _one_line_400(client.get(f"/u/{token}/need/download/passwd", params=query), "file")
 
 
 def test_api_need_equals_the_library(client, files):
     customers, claimants = files[2], files[3]
     with open(customers, "rb") as fh, open(claimants, "rb") as ob:
-        r = client.post("/api/need", files={"file": (customers.name, fh),
-                                            "observed": (claimants.name, ob)},
-                        data={"target_type": "ward", "top": "5"})
+        r = client.post(
+            "/api/need",
+            files={"file": (customers.name, fh), "observed": (claimants.name, ob)},
+            data={"target_type": "ward", "top": "5"},
+        )
     assert r.status_code == 200, r.text
     expected = _need_library(files, observed=True).to_dict()
     assert r.json() == json.loads(json.dumps(expected))
@@ -231,8 +246,13 @@ def test_need_with_few_customers_never_500s(client, files):
     page = client.get(f"/u/{token}/need", params={"run": 1, "level": "supergroup"})
     assert page.status_code == 200, page.text
     assert HIDDEN in page.text  # 7 customers: the counts of people are hidden
-    rates = pd.read_csv(io.BytesIO(client.get(f"/u/{token}/need/download/rates.csv",
-                                              params={"level": "supergroup"}).content))
+    rates = pd.read_csv(
+        io.BytesIO(
+            client.get(
+                f"/u/{token}/need/download/rates.csv", params={"level": "supergroup"}
+            ).content
+        )
+    )
     assert rates["customers"].isna().all()  # none published as a number
 
 
@@ -241,8 +261,7 @@ def test_pages_need_the_token(files):
 
     from oacinsight.web import create_app
 
-    with TestClient(create_app(files[0], token="t" * 24),
-                    base_url="http://127.0.0.1:8765") as anon:
+    with TestClient(create_app(files[0], token="t" * 24), base_url="http://127.0.0.1:8765") as anon:
         for url in ("/survey", "/u/abc/survey", "/u/abc/need"):
             assert anon.get(url).status_code == 401
         r = anon.post("/api/survey", files={"file": ("s.csv", io.BytesIO(b"a\n1\n"))})

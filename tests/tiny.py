@@ -7,10 +7,46 @@ from pathlib import Path
 import pandas as pd
 
 NSPL_HEADER = [
-    "pcd", "pcd2", "pcds", "dointr", "doterm", "usertype", "oseast1m", "osnrth1m", "osgrdind",
-    "oa11", "cty", "ced", "laua", "ward", "hlthau", "nhser", "ctry", "rgn", "pcon", "eer",
-    "teclec", "ttwa", "pct", "itl", "park", "lsoa11", "msoa11", "wz11", "ccg", "bua11",
-    "buasd11", "ru11ind", "oac11", "lat", "long", "lep1", "lep2", "pfa", "imd", "calncv",
+    "pcd",
+    "pcd2",
+    "pcds",
+    "dointr",
+    "doterm",
+    "usertype",
+    "oseast1m",
+    "osnrth1m",
+    "osgrdind",
+    "oa11",
+    "cty",
+    "ced",
+    "laua",
+    "ward",
+    "hlthau",
+    "nhser",
+    "ctry",
+    "rgn",
+    "pcon",
+    "eer",
+    "teclec",
+    "ttwa",
+    "pct",
+    "itl",
+    "park",
+    "lsoa11",
+    "msoa11",
+    "wz11",
+    "ccg",
+    "bua11",
+    "buasd11",
+    "ru11ind",
+    "oac11",
+    "lat",
+    "long",
+    "lep1",
+    "lep2",
+    "pfa",
+    "imd",
+    "calncv",
     "stp",
 ]
 
@@ -40,9 +76,20 @@ def write_tiny_reference(folder: Path) -> list[Path]:
     rows = []
     for pcds, doterm, oa, laua, ward, imd in POSTCODES:
         row = dict.fromkeys(NSPL_HEADER, "")
-        row.update(pcd=_pcd(pcds, 7), pcd2=_pcd(pcds, 8), pcds=pcds, dointr="199001",
-                   doterm=doterm, usertype="0", oa11=oa, laua=laua, ward=ward, imd=str(imd),
-                   lat="53.5", long="-2.5")
+        row.update(
+            pcd=_pcd(pcds, 7),
+            pcd2=_pcd(pcds, 8),
+            pcds=pcds,
+            dointr="199001",
+            doterm=doterm,
+            usertype="0",
+            oa11=oa,
+            laua=laua,
+            ward=ward,
+            imd=str(imd),
+            lat="53.5",
+            long="-2.5",
+        )
         rows.append(row)
     nspl = folder / "NSPL_NOV_2021_UK_YY.csv"
     pd.DataFrame(rows, columns=NSPL_HEADER).to_csv(nspl, index=False)
@@ -50,11 +97,19 @@ def write_tiny_reference(folder: Path) -> list[Path]:
     pd.DataFrame(OAC, columns=["Geography_Code", "Supergroup", "Group", "Subgroup"]).to_parquet(oac)
     names = folder / "oac_names.csv"
     pd.DataFrame(
-        [("1a1", "1a", "1", "Retired Professionals", "Spacious Rural Living", "Sub 1a1"),
-         ("3b2", "3b", "3", "Multicultural and Educated Urbanites", "Group 3b", "Sub 3b2"),
-         ("8a1", "8a", "8", "Legacy Communities", "Group 8a", "Sub 8a1")],
-        columns=["subgroup", "group", "supergroup", "supergroup_name", "group_name",
-                 "subgroup_name"],
+        [
+            ("1a1", "1a", "1", "Retired Professionals", "Spacious Rural Living", "Sub 1a1"),
+            ("3b2", "3b", "3", "Multicultural and Educated Urbanites", "Group 3b", "Sub 3b2"),
+            ("8a1", "8a", "8", "Legacy Communities", "Group 8a", "Sub 8a1"),
+        ],
+        columns=[
+            "subgroup",
+            "group",
+            "supergroup",
+            "supergroup_name",
+            "group_name",
+            "subgroup_name",
+        ],
     ).to_csv(names, index=False)
     lsoa = folder / "oa_lsoa.csv"
     pd.DataFrame(LSOA, columns=["OA", "geography_code"]).to_csv(lsoa, index=False)

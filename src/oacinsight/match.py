@@ -42,17 +42,24 @@ _NAME_HINTS = re.compile(r"^(post_?codes?|pcds?|pcd[278]|postal_?code|zip|post_?
 STATUS_TEXT: dict[str, str] = {
     "matched": "the postcode is live and its output area has an OAC group",
     "matched_terminated": "the postcode has been retired by Royal Mail, but its output "
-                          "area is still known, so it has an OAC group",
+    "area is still known, so it has an OAC group",
     "not_found": "the postcode looks valid but is not in the loaded postcode directory "
-                 "(newer than the directory, mistyped, or from an area not loaded)",
+    "(newer than the directory, mistyped, or from an area not loaded)",
     "invalid_format": "the text is not a UK postcode (e.g. a typo or a partial postcode)",
     "missing": "the postcode cell is blank",
     "no_oac": "the postcode is known but its output area has no OAC 2021 group "
-              "(e.g. Channel Islands, Isle of Man, or Scottish 2011 areas)",
+    "(e.g. Channel Islands, Isle of Man, or Scottish 2011 areas)",
 }
 
-__all__ = ["ADDED_COLUMNS", "STATUSES", "STATUS_TEXT", "MatchResult", "MatchSummary", "match_file",
-           "match_records"]
+__all__ = [
+    "ADDED_COLUMNS",
+    "STATUSES",
+    "STATUS_TEXT",
+    "MatchResult",
+    "MatchSummary",
+    "match_file",
+    "match_records",
+]
 
 
 @dataclass
@@ -91,20 +98,28 @@ class MatchSummary:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (what ``--report`` writes)."""
         by_la = self.by_authority.astype(object).where(self.by_authority.notna(), None)
-        return json_safe({
-            "input": self.input_name, "output": self.output, "rows": self.rows,
-            "postcode_column": self.postcode_column, "encoding": self.encoding,
-            "postcode_directory_editions": self.editions,
-            "matched": self.matched, "match_rate": round(self.match_rate, 6),
-            "status": {s: {"count": int(c), "share": round(float(sh), 6)}
-                       for s, c, sh in self.to_frame().itertuples(index=False)},
-            "by_local_authority": by_la.to_dict(orient="records"),
-            "renamed_input_columns": self.renamed,
-            "placed_by_coordinates": self.by_coordinates,
-            "row_account": self.row_account(),
-            "reading": self.reading,
-            "notes": self.reading.get("notes", []) + self.notes,
-        })
+        return json_safe(
+            {
+                "input": self.input_name,
+                "output": self.output,
+                "rows": self.rows,
+                "postcode_column": self.postcode_column,
+                "encoding": self.encoding,
+                "postcode_directory_editions": self.editions,
+                "matched": self.matched,
+                "match_rate": round(self.match_rate, 6),
+                "status": {
+                    s: {"count": int(c), "share": round(float(sh), 6)}
+                    for s, c, sh in self.to_frame().itertuples(index=False)
+                },
+                "by_local_authority": by_la.to_dict(orient="records"),
+                "renamed_input_columns": self.renamed,
+                "placed_by_coordinates": self.by_coordinates,
+                "row_account": self.row_account(),
+                "reading": self.reading,
+                "notes": self.reading.get("notes", []) + self.notes,
+            }
+        )
 
     def to_json(self) -> dict[str, Any]:
         """Deprecated alias of :meth:`to_dict` (it returns a dict, not JSON text)."""
@@ -116,23 +131,34 @@ class MatchSummary:
         ``.json`` (what ``--report`` writes), ``.csv`` (:meth:`to_frame`), ``.xlsx``
         (sheets ``status`` and ``by_local_authority``) or ``.txt`` (:meth:`text`).
         """
-        return write_by_suffix("a match summary", path, {
-            ".json": lambda out: write_json(out, self.to_dict()),
-            ".csv": lambda out: self.to_frame().to_csv(out, index=False, encoding="utf-8"),
-            ".xlsx": lambda out: write_sheets(out, {
-                "status": self.to_frame(),
-                "by_local_authority": self.by_authority.astype(object).map(neutralise)}),
-            ".txt": lambda out: out.write_text(self.text() + "\n", encoding="utf-8"),
-        })
+        return write_by_suffix(
+            "a match summary",
+            path,
+            {
+                ".json": lambda out: write_json(out, self.to_dict()),
+                ".csv": lambda out: self.to_frame().to_csv(out, index=False, encoding="utf-8"),
+                ".xlsx": lambda out: write_sheets(
+                    out,
+                    {
+                        "status": self.to_frame(),
+                        "by_local_authority": self.by_authority.astype(object).map(neutralise),
+                    },
+                ),
+                ".txt": lambda out: out.write_text(self.text() + "\n", encoding="utf-8"),
+            },
+        )
 
     def row_account(self) -> dict[str, Any]:
         """Records read, rows written and rows per status: they reconcile exactly."""
-        return {"records_read": self.reading.get("records", self.rows),
-                "rows_written": self.rows,
-                "blank_lines_skipped": self.reading.get("blank_lines_skipped", 0),
-                "by_status": {s: int(self.counts.get(s, 0)) for s in STATUSES},
-                "reconciles": self.reading.get("records", self.rows) == self.rows == sum(
-                    self.counts.get(s, 0) for s in STATUSES)}
+        return {
+            "records_read": self.reading.get("records", self.rows),
+            "rows_written": self.rows,
+            "blank_lines_skipped": self.reading.get("blank_lines_skipped", 0),
+            "by_status": {s: int(self.counts.get(s, 0)) for s in STATUSES},
+            "reconciles": self.reading.get("records", self.rows)
+            == self.rows
+            == sum(self.counts.get(s, 0) for s in STATUSES),
+        }
 
     def text(self) -> str:
         """Human-readable lines for the terminal."""
@@ -148,12 +174,18 @@ class MatchSummary:
         )
         top = self.by_authority.head(10)
         if len(top):
-            lines.append("  by local authority (top 10): " + "; ".join(
-                f"{r.laua}{' ' + r.name if isinstance(r.name, str) else ''} {r.rows:,}"
-                for r in top.itertuples()))
+            lines.append(
+                "  by local authority (top 10): "
+                + "; ".join(
+                    f"{r.laua}{' ' + r.name if isinstance(r.name, str) else ''} {r.rows:,}"
+                    for r in top.itertuples()
+                )
+            )
         if self.by_coordinates:
-            lines.append(f"  {self.by_coordinates:,} rows placed by their coordinates "
-                         "(nearest postcode; see match_note)")
+            lines.append(
+                f"  {self.by_coordinates:,} rows placed by their coordinates "
+                "(nearest postcode; see match_note)"
+            )
         for old, new in self.renamed.items():
             lines.append(f"  note: input column '{old}' renamed '{new}' (clashes with an output)")
         lines += [f"  note: {n}" for n in [*self.reading.get("notes", []), *self.notes]]
@@ -180,11 +212,13 @@ def choose_postcode_column(
         loose = [c for c in columns if c.strip().lower() == requested.strip().lower()]
         if exact or len(loose) == 1:
             return (exact or loose)[0]
-        raise InputFileError(
-            f"no column {requested!r}; the columns are: {', '.join(columns)}"
-        )
-    by_name = [c for c in columns if _NAME_HINTS.match(re.sub(r"[\s\-]", "_", c.lower()))
-               or "postcode" in c.lower().replace(" ", "")]
+        raise InputFileError(f"no column {requested!r}; the columns are: {', '.join(columns)}")
+    by_name = [
+        c
+        for c in columns
+        if _NAME_HINTS.match(re.sub(r"[\s\-]", "_", c.lower()))
+        or "postcode" in c.lower().replace(" ", "")
+    ]
     pool = by_name or columns
     exact = [c for c in by_name if c.strip().lower() == "postcode"]
     if len(by_name) == 1 or len(exact) == 1:
@@ -238,8 +272,9 @@ def _unknown() -> float:
     return -1.0
 
 
-def _prepare(store: Store, src: InputSource, postcode_column: str | None,
-             progress: Progress | None = None) -> MatchSummary:
+def _prepare(
+    store: Store, src: InputSource, postcode_column: str | None, progress: Progress | None = None
+) -> MatchSummary:
     con = store.con
     size = src.path.stat().st_size / 1e6 if src.path is not None and src.path.exists() else 0.0
     done = query_fraction(con) if progress else _unknown
@@ -250,20 +285,28 @@ def _prepare(store: Store, src: InputSource, postcode_column: str | None,
         raise InputFileError(f"{src.name}: has a header but no data rows")
     coords = coordinate_columns(columns)
     try:
-        column = choose_postcode_column(columns, postcode_column,
-                                        lambda cols: matching.postcode_shares(con, cols))
+        column = choose_postcode_column(
+            columns, postcode_column, lambda cols: matching.postcode_shares(con, cols)
+        )
     except InputFileError as exc:
         if coords is None or postcode_column:
             raise InputFileError(f"{src.name}: {exc}") from None
         column = matching.add_blank_postcode(con)  # coordinates only
     editions = matching.editions(con)
-    matching.create_matched(con, columns, column, ", ".join(editions) or "loaded edition",
-                            store.cache, coords)
+    matching.create_matched(
+        con, columns, column, ", ".join(editions) or "loaded edition", store.cache, coords
+    )
     return MatchSummary(
-        input_name=src.name, rows=n, postcode_column=column, editions=editions,
-        counts=matching.status_counts(con), by_authority=matching.authority_counts(con),
-        renamed=matching.renamed_columns(columns), encoding=src.report.encoding,
-        by_coordinates=matching.placed_by_coordinates(con), reading=src.report.to_dict(),
+        input_name=src.name,
+        rows=n,
+        postcode_column=column,
+        editions=editions,
+        counts=matching.status_counts(con),
+        by_authority=matching.authority_counts(con),
+        renamed=matching.renamed_columns(columns),
+        encoding=src.report.encoding,
+        by_coordinates=matching.placed_by_coordinates(con),
+        reading=src.report.to_dict(),
     )
 
 
@@ -312,13 +355,15 @@ def match_file(
             summary.notes += _write_matched(s, tmp, fmt, out.name, summary.rows, progress)
     summary.output = str(out)
     if report:
-        write_text_atomic(report, json.dumps(summary.to_dict(), indent=2, default=str),
-                          what="report")
+        write_text_atomic(
+            report, json.dumps(summary.to_dict(), indent=2, default=str), what="report"
+        )
     return summary
 
 
-def check_outputs(input_path: str | os.PathLike[str], out: Path,
-                  report: str | os.PathLike[str] | None) -> None:
+def check_outputs(
+    input_path: str | os.PathLike[str], out: Path, report: str | os.PathLike[str] | None
+) -> None:
     """Refuse outputs that would overwrite the input or each other, before any work."""
     check_output_path(out)
     if same_file(input_path, out):
@@ -326,19 +371,24 @@ def check_outputs(input_path: str | os.PathLike[str], out: Path,
     if report is not None:
         check_output_path(report, what="report")
         if same_file(report, out):
-            raise OutputError(f"--report {Path(report).name} is the same file as the output; "
-                              "choose another name")
+            raise OutputError(
+                f"--report {Path(report).name} is the same file as the output; choose another name"
+            )
         if same_file(report, input_path):
-            raise OutputError(f"--report {Path(report).name} is the input file; choose "
-                              "another name")
+            raise OutputError(
+                f"--report {Path(report).name} is the input file; choose another name"
+            )
 
 
-def _write_matched(s: Store, tmp: Path, fmt: str, name: str, rows: int,
-                   progress: Progress | None) -> list[str]:
+def _write_matched(
+    s: Store, tmp: Path, fmt: str, name: str, rows: int, progress: Progress | None
+) -> list[str]:
     """Write the matched rows to ``tmp``; return notes (cells cut for Excel)."""
     if fmt == "xlsx":
-        return [n.replace(tmp.name, name) for n in write_xlsx(
-            matching.matched_frame(s.con), tmp, sheet="matched")]
+        return [
+            n.replace(tmp.name, name)
+            for n in write_xlsx(matching.matched_frame(s.con), tmp, sheet="matched")
+        ]
     done = query_fraction(s.con) if progress else _unknown
     with watch(progress, f"writing {name}", rows, "rows", done):
         has_bom = matching.copy_matched(s.con, tmp, fmt)

@@ -67,19 +67,20 @@ def check_output_path(path: str | os.PathLike[str], *, what: str = "output") -> 
         raise OutputError(f"{what} {label}: is a folder; give a file name such as results.csv")
     for part in out.parts:
         if len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
-            raise OutputError(f"{what} {label[:60]}…: the name is over {MAX_NAME_BYTES} "
-                              "characters; choose a shorter name")
+            raise OutputError(
+                f"{what} {label[:60]}…: the name is over {MAX_NAME_BYTES} "
+                "characters; choose a shorter name"
+            )
     try:
         if out.is_dir():
-            raise OutputError(f"{what} {label}: is a folder; give a file name such as "
-                              "results.csv")
+            raise OutputError(f"{what} {label}: is a folder; give a file name such as results.csv")
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot write {what} {label} in {out.parent}: "
-                          f"{describe_os_error(exc)}") from exc
+        raise OutputError(
+            f"cannot write {what} {label} in {out.parent}: {describe_os_error(exc)}"
+        ) from exc
     if not os.access(out.parent, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write {what} {label} in {out.parent}: "
-                          f"{_ADVICE[errno.EACCES]}")
+        raise OutputError(f"cannot write {what} {label} in {out.parent}: {_ADVICE[errno.EACCES]}")
     return out
 
 
@@ -89,12 +90,15 @@ def check_output_folder(path: str | os.PathLike[str], *, what: str = "output fol
     out = Path(path)
     for part in out.parts:
         if len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
-            raise OutputError(f"{what} {str(part)[:60]}…: the name is over {MAX_NAME_BYTES} "
-                              "characters; choose a shorter name")
+            raise OutputError(
+                f"{what} {str(part)[:60]}…: the name is over {MAX_NAME_BYTES} "
+                "characters; choose a shorter name"
+            )
     try:
         if out.exists() and not out.is_dir():
-            raise OutputError(f"{what} {out}: is a file; give a folder name (it is created "
-                              "when missing)")
+            raise OutputError(
+                f"{what} {out}: is a file; give a folder name (it is created when missing)"
+            )
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create {what} {out}: {describe_os_error(exc)}") from exc
@@ -134,8 +138,9 @@ def atomic_output(path: str | os.PathLike[str], *, what: str = "output") -> Iter
         cause = os_error_in(exc)
         if cause is None:
             raise
-        raise OutputError(f"cannot write {what} {out.name} in {out.parent}: "
-                          f"{describe_os_error(cause)}") from exc
+        raise OutputError(
+            f"cannot write {what} {out.name} in {out.parent}: {describe_os_error(cause)}"
+        ) from exc
 
 
 def os_error_in(exc: BaseException) -> BaseException | None:

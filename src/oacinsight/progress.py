@@ -60,8 +60,9 @@ def say(progress: Progress | None, message: str) -> None:
 
 
 @contextmanager
-def watch(progress: Progress | None, task: str, total: float, unit: str,
-          fraction: Callable[[], float]) -> Iterator[None]:
+def watch(
+    progress: Progress | None, task: str, total: float, unit: str, fraction: Callable[[], float]
+) -> Iterator[None]:
     """Report ``task`` while the block runs: ``fraction()`` (0-1; negative when unknown)
     is polled from a background thread every quarter second."""
     if progress is None:
@@ -122,8 +123,10 @@ def _detail(step: Step, elapsed: float) -> str:
     pct = 100 * step.done / total if total else 0.0
     rate = step.done / elapsed if elapsed > 0 else 0.0
     left = f", about {(total - step.done) / rate:,.0f} s left" if rate > 0 else ""
-    return (f"{pct:.0f}% ({step.done:,.0f} of {total:,.0f} {step.unit}, "
-            f"{rate:,.1f} {step.unit}/s{left})")
+    return (
+        f"{pct:.0f}% ({step.done:,.0f} of {total:,.0f} {step.unit}, "
+        f"{rate:,.1f} {step.unit}/s{left})"
+    )
 
 
 class _Terminal:
@@ -152,8 +155,9 @@ class _Terminal:
                 self.bars = _bars(self.console)
                 self.bars.start()
             if step.task not in self.tasks:
-                self.tasks[step.task] = self.bars.add_task(step.task, total=step.total,
-                                                           unit=step.unit)
+                self.tasks[step.task] = self.bars.add_task(
+                    step.task, total=step.total, unit=step.unit
+                )
             self.bars.update(self.tasks[step.task], completed=step.done, total=step.total)
 
     def close(self) -> None:
@@ -181,9 +185,17 @@ def _bars(console: Any) -> Any:
             unit = task.fields.get("unit", "")
             return Text(f"{speed:,.1f} {unit}/s" if speed else "", style="progress.data.speed")
 
-    return Bars(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), Rate(),
-                TimeElapsedColumn(), TextColumn("elapsed,"), TimeRemainingColumn(),
-                TextColumn("left"), console=console)
+    return Bars(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        Rate(),
+        TimeElapsedColumn(),
+        TextColumn("elapsed,"),
+        TimeRemainingColumn(),
+        TextColumn("left"),
+        console=console,
+    )
 
 
 @contextmanager

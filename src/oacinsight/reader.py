@@ -68,8 +68,9 @@ class ReadLimits:
             rows = int(os.environ.get("OACINSIGHT_MAX_ROWS", DEFAULT_MAX_ROWS))
             mb = float(os.environ.get("OACINSIGHT_MAX_UNPACKED_MB", DEFAULT_MAX_UNPACKED_MB))
         except ValueError as exc:
-            raise InputFileError("OACINSIGHT_MAX_ROWS and OACINSIGHT_MAX_UNPACKED_MB must be "
-                                 "numbers") from exc
+            raise InputFileError(
+                "OACINSIGHT_MAX_ROWS and OACINSIGHT_MAX_UNPACKED_MB must be numbers"
+            ) from exc
         return cls(max_rows=rows, max_unpacked_bytes=int(mb * (1 << 20)))
 
 
@@ -95,36 +96,52 @@ class ReadReport:
         """One line per thing the user should know about how the file was read."""
         out = []
         if self.replaced_bytes:
-            out.append(f"{self.replaced_bytes:,} byte{_s(self.replaced_bytes)} that are not "
-                       f"valid {self.encoding} replaced by '\ufffd'")
+            out.append(
+                f"{self.replaced_bytes:,} byte{_s(self.replaced_bytes)} that are not "
+                f"valid {self.encoding} replaced by '\ufffd'"
+            )
         if self.blank_lines:
-            out.append(f"{self.blank_lines:,} blank line{_s(self.blank_lines)} skipped "
-                       "(not records)")
+            out.append(
+                f"{self.blank_lines:,} blank line{_s(self.blank_lines)} skipped (not records)"
+            )
         where = f" (first on line {self.first_ragged_line})" if self.first_ragged_line else ""
         if self.short_rows:
-            out.append(f"{self.short_rows:,} row{_s(self.short_rows)} with fewer fields than "
-                       f"the header, padded with blanks{where}")
+            out.append(
+                f"{self.short_rows:,} row{_s(self.short_rows)} with fewer fields than "
+                f"the header, padded with blanks{where}"
+            )
         if self.long_rows:
-            out.append(f"{self.long_rows:,} row{_s(self.long_rows)} with more fields than the "
-                       f"header: extra values kept in {', '.join(self.extra_columns)}{where}")
+            out.append(
+                f"{self.long_rows:,} row{_s(self.long_rows)} with more fields than the "
+                f"header: extra values kept in {', '.join(self.extra_columns)}{where}"
+            )
         if self.lenient_quotes:
             out.append("some quotes were not where CSV expects them; read as plain text")
         if self.sheets > 1:
-            out.append(f"the workbook has {self.sheets} sheets; read the first, "
-                       f"'{self.sheet}'")
+            out.append(f"the workbook has {self.sheets} sheets; read the first, '{self.sheet}'")
         if self.title_rows:
-            out.append(f"{self.title_rows} title row{_s(self.title_rows)} (merged cells) above "
-                       "the header skipped")
+            out.append(
+                f"{self.title_rows} title row{_s(self.title_rows)} (merged cells) above "
+                "the header skipped"
+            )
         if self.merged_cells:
-            out.append(f"{self.merged_cells} merged cell range{_s(self.merged_cells)}: "
-                       "values sit in the first cell of each")
+            out.append(
+                f"{self.merged_cells} merged cell range{_s(self.merged_cells)}: "
+                "values sit in the first cell of each"
+            )
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"encoding": self.encoding, "records": self.records,
-                "replaced_bytes": self.replaced_bytes, "blank_lines_skipped": self.blank_lines,
-                "short_rows_padded": self.short_rows, "long_rows": self.long_rows,
-                "extra_columns": list(self.extra_columns), "notes": self.notes()}
+        return {
+            "encoding": self.encoding,
+            "records": self.records,
+            "replaced_bytes": self.replaced_bytes,
+            "blank_lines_skipped": self.blank_lines,
+            "short_rows_padded": self.short_rows,
+            "long_rows": self.long_rows,
+            "extra_columns": list(self.extra_columns),
+            "notes": self.notes(),
+        }
 
 
 def _s(n: int) -> str:
@@ -182,9 +199,13 @@ class Scan:
         return n + (0 if self.ends_with_newline else 1)
 
 
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32", "UTF-32"), (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
-         (codecs.BOM_UTF8, "utf-8-sig", "utf-8"), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
-         (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"))
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
 
 
 def sniff_bytes(path: Path, name: str) -> tuple[str, str] | None:
@@ -205,8 +226,10 @@ def sniff_bytes(path: Path, name: str) -> tuple[str, str] | None:
             return found
     controls = sum(head.count(bytes([b])) for b in (*range(0, 9), *range(14, 32)))
     if zeros > max(8, len(head) // 100) or controls > max(16, len(head) // 10):
-        raise InputFileError(f"{name}: holds binary data, not text; save it from its program "
-                             "as CSV (or XLSX) and try again")
+        raise InputFileError(
+            f"{name}: holds binary data, not text; save it from its program "
+            "as CSV (or XLSX) and try again"
+        )
     return None
 
 
@@ -259,8 +282,12 @@ def _count_lines(scan: Scan, data: bytes, carry: int, first: bool) -> None:
     scan.lf += body.count(b"\n") - crlf
     scan.cr += body.count(b"\r") - crlf
     scan.quotes += body.count(b'"')
-    if (first and body[:1] in (b"\n", b"\r")) or b"\n\n" in data or b"\r\r" in data or (
-            b"\r\n\r\n" in data):
+    if (
+        (first and body[:1] in (b"\n", b"\r"))
+        or b"\n\n" in data
+        or b"\r\r" in data
+        or (b"\r\n\r\n" in data)
+    ):
         scan.blank = True
 
 
@@ -285,15 +312,17 @@ def text_sample(path: Path, codec: str) -> str:
 def first_record(sample: str, delimiter: str) -> list[str] | None:
     """The header: the first record of the sample (None when it starts blank or breaks)."""
     try:
-        row = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter,
-                              strict=True), None)
+        row = next(
+            csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, strict=True), None
+        )
     except csv.Error:
         return None
     return row or None
 
 
-def normalise_csv(path: Path, name: str, scan: Scan, delimiter: str, out: Path,
-                  report: ReadReport) -> tuple[list[str], int, int]:
+def normalise_csv(
+    path: Path, name: str, scan: Scan, delimiter: str, out: Path, report: ReadReport
+) -> tuple[list[str], int, int]:
     """Rewrite a CSV as clean UTF-8 (``,``, ``\\n``, no header); return the column names,
     the number of records and the longest record in bytes."""
     csv.field_size_limit(2**31 - 1)  # cells of any size (a C long on every platform)
@@ -302,10 +331,12 @@ def normalise_csv(path: Path, name: str, scan: Scan, delimiter: str, out: Path,
             return _normalise(path, name, scan, delimiter, out, report, strict)
         except csv.Error as exc:
             if not strict or "unexpected end of data" in str(exc):
-                raise InputFileError(f"{name}: a quote (\") opened near line "
-                                     f"{_line_of(exc)} is never closed, so the rest of the "
-                                     "file would run into one cell; fix that quote and try "
-                                     "again") from exc
+                raise InputFileError(
+                    f'{name}: a quote (") opened near line '
+                    f"{_line_of(exc)} is never closed, so the rest of the "
+                    "file would run into one cell; fix that quote and try "
+                    "again"
+                ) from exc
             report.lenient_quotes = True
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -314,8 +345,9 @@ def _line_of(exc: csv.Error) -> str:
     return str(getattr(exc, "line", "?"))
 
 
-def _normalise(path: Path, name: str, scan: Scan, delimiter: str, out: Path,
-               report: ReadReport, strict: bool) -> tuple[list[str], int, int]:
+def _normalise(
+    path: Path, name: str, scan: Scan, delimiter: str, out: Path, report: ReadReport, strict: bool
+) -> tuple[list[str], int, int]:
     _COUNTER.n = 0
     codec = "utf-8-sig" if scan.codec in ("utf-8", "utf-8-sig") else scan.codec
     errors = replace_handler()
@@ -323,8 +355,10 @@ def _normalise(path: Path, name: str, scan: Scan, delimiter: str, out: Path,
     first_bad = None
     header: list[str] | None = None
     maxw = 0
-    with open(path, encoding=codec, errors=errors, newline="") as src, open(
-            out, "w", encoding="utf-8", newline="") as dst:
+    with (
+        open(path, encoding=codec, errors=errors, newline="") as src,
+        open(out, "w", encoding="utf-8", newline="") as dst,
+    ):
         reader = csv.reader(src, delimiter=delimiter, strict=strict)
         writer = csv.writer(dst, lineterminator="\n")
         start = 1
@@ -391,25 +425,29 @@ def check_xlsx(path: Path, name: str, limits: ReadLimits) -> None:
                 if not info.filename.startswith("xl/"):
                     continue
                 is_sheet = info.filename.startswith("xl/worksheets/")
-                rows, size = _stream_count(zf, info, limits.max_unpacked_bytes - total,
-                                           is_sheet)
+                rows, size = _stream_count(zf, info, limits.max_unpacked_bytes - total, is_sheet)
                 total += size
                 if total > limits.max_unpacked_bytes:
                     raise InputLimitError(
                         f"{name}: unpacks to more than {limits.max_unpacked_bytes >> 20:,} MB; "
-                        "save it as CSV (or raise OACINSIGHT_MAX_UNPACKED_MB)")
+                        "save it as CSV (or raise OACINSIGHT_MAX_UNPACKED_MB)"
+                    )
                 if rows > max_rows + 1:
                     raise InputLimitError(
                         f"{name}: a sheet holds more than {max_rows:,} rows (the limit"
                         f"{' Excel allows' if max_rows == XLSX_SHEET_ROWS else ''}); save it "
-                        "as CSV or Parquet (or raise OACINSIGHT_MAX_ROWS)")
+                        "as CSV or Parquet (or raise OACINSIGHT_MAX_ROWS)"
+                    )
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise InputFileError(f"{name}: not a readable XLSX workbook (damaged or not a "
-                             "workbook); open it in Excel and save it again") from exc
+        raise InputFileError(
+            f"{name}: not a readable XLSX workbook (damaged or not a "
+            "workbook); open it in Excel and save it again"
+        ) from exc
 
 
-def _stream_count(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int,
-                  is_sheet: bool) -> tuple[int, int]:
+def _stream_count(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, is_sheet: bool
+) -> tuple[int, int]:
     rows = size = 0
     tail = b""
     with zf.open(info) as fh:
@@ -419,8 +457,11 @@ def _stream_count(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int,
                 return rows, size
             if is_sheet:
                 data = tail + chunk
-                rows += data.count(b"<row ") + data.count(b"<row>") - (
-                    tail.count(b"<row ") + tail.count(b"<row>"))
+                rows += (
+                    data.count(b"<row ")
+                    + data.count(b"<row>")
+                    - (tail.count(b"<row ") + tail.count(b"<row>"))
+                )
                 tail = chunk[-5:]
     return rows, size
 
@@ -432,13 +473,19 @@ def check_parquet(path: Path, name: str, limits: ReadLimits) -> None:
     try:
         meta = pq.ParquetFile(path).metadata
     except Exception as exc:  # pyarrow raises several types for damaged files
-        raise InputFileError(f"{name}: not a readable Parquet file (damaged or not "
-                             "Parquet); write it again from its program") from exc
+        raise InputFileError(
+            f"{name}: not a readable Parquet file (damaged or not "
+            "Parquet); write it again from its program"
+        ) from exc
     unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     if meta.num_rows > limits.max_rows:
-        raise InputLimitError(f"{name}: {meta.num_rows:,} rows is more than the limit of "
-                              f"{limits.max_rows:,} (raise OACINSIGHT_MAX_ROWS)")
+        raise InputLimitError(
+            f"{name}: {meta.num_rows:,} rows is more than the limit of "
+            f"{limits.max_rows:,} (raise OACINSIGHT_MAX_ROWS)"
+        )
     if unpacked > limits.max_unpacked_bytes:
-        raise InputLimitError(f"{name}: unpacks to {unpacked >> 20:,} MB, more than the "
-                              f"limit of {limits.max_unpacked_bytes >> 20:,} MB (raise "
-                              "OACINSIGHT_MAX_UNPACKED_MB)")
+        raise InputLimitError(
+            f"{name}: unpacks to {unpacked >> 20:,} MB, more than the "
+            f"limit of {limits.max_unpacked_bytes >> 20:,} MB (raise "
+            "OACINSIGHT_MAX_UNPACKED_MB)"
+        )

@@ -76,8 +76,11 @@ def _check_column(values: pd.Series, col: str, field: str, spec: dict[str, Any])
         num = pd.to_numeric(text.where(present), errors="coerce")
         lo, hi = spec.get("minimum", float("-inf")), spec.get("maximum", float("inf"))
         bad = present & (num.isna() | (num < lo) | (num > hi))
-        reason = (f"not a number between {lo:g} and {hi:g}" if hi != float("inf")
-                  else f"not a number of at least {lo:g}")
+        reason = (
+            f"not a number between {lo:g} and {hi:g}"
+            if hi != float("inf")
+            else f"not a number of at least {lo:g}"
+        )
     elif spec.get("format") == "date":
         iso = pd.to_datetime(text.where(present), format="%Y-%m-%d", errors="coerce")
         uk = pd.to_datetime(text.where(present), format="%d/%m/%Y", errors="coerce")

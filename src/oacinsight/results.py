@@ -70,7 +70,8 @@ def unsupported(what: str, path: Path, suffixes: tuple[str, ...]) -> OacInsightE
     """The error for a suffix a result cannot be written as."""
     return OacInsightError(
         f"cannot write {what} as {path.suffix or 'a file without suffix'!r}; "
-        f"use one of {', '.join(suffixes)}")
+        f"use one of {', '.join(suffixes)}"
+    )
 
 
 def write_by_suffix(what: str, path: str | Path, writers: dict[str, Any]) -> Path:

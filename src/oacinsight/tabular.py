@@ -51,8 +51,18 @@ PLAIN_NUMBER_REGEX = r"[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?"
 _PLAIN_NUMBER = re.compile(PLAIN_NUMBER_REGEX)
 BOM = codecs.BOM_UTF8
 
-__all__ = ["InputSource", "ReadLimits", "ReadReport", "dedupe_columns", "neutralise",
-           "open_input", "output_format", "read_xlsx", "sniff_delimiter", "write_xlsx"]
+__all__ = [
+    "InputSource",
+    "ReadLimits",
+    "ReadReport",
+    "dedupe_columns",
+    "neutralise",
+    "open_input",
+    "output_format",
+    "read_xlsx",
+    "sniff_delimiter",
+    "write_xlsx",
+]
 
 
 @dataclass(frozen=True)
@@ -80,8 +90,9 @@ class InputSource:
 
 
 @contextmanager
-def open_input(path: str | os.PathLike[str], *, name: str | None = None,
-               limits: ReadLimits | None = None) -> Iterator[InputSource]:
+def open_input(
+    path: str | os.PathLike[str], *, name: str | None = None, limits: ReadLimits | None = None
+) -> Iterator[InputSource]:
     """Make a user's file readable by DuckDB; clean up any temporary copy afterwards.
 
     Parameters
@@ -114,9 +125,7 @@ def open_input(path: str | os.PathLike[str], *, name: str | None = None,
         with tempfile.TemporaryDirectory(prefix="oacinsight-") as tmp:
             yield _csv_source(p, label, Path(tmp))
     else:
-        raise InputFileError(
-            f"{label}: unsupported file type {suffix!r}; use CSV, XLSX or Parquet"
-        )
+        raise InputFileError(f"{label}: unsupported file type {suffix!r}; use CSV, XLSX or Parquet")
 
 
 def _check_exists(p: Path, label: str) -> None:
@@ -132,8 +141,11 @@ def _check_exists(p: Path, label: str) -> None:
     except OSError as exc:
         from oacinsight.outputs import describe_os_error
 
-        reason = ("the name is too long" if exc.errno == errno.ENAMETOOLONG
-                  else "cannot be opened: " + describe_os_error(exc).split(";")[0])
+        reason = (
+            "the name is too long"
+            if exc.errno == errno.ENAMETOOLONG
+            else "cannot be opened: " + describe_os_error(exc).split(";")[0]
+        )
         raise InputFileError(f"{label[:80]}: {reason}") from exc
 
 
@@ -148,18 +160,39 @@ def _csv_source(p: Path, label: str, tmp: Path) -> InputSource:
 
     def normalised() -> InputSource:
         names, rows, longest = normalise_csv(p, label, scan, delimiter, tmp / "in.csv", report)
-        return InputSource(label, "csv", tmp / "in.csv", ",", scan.label, header=tuple(names),
-                           normalised=True, expected_rows=rows, max_line_bytes=longest,
-                           report=report)
+        return InputSource(
+            label,
+            "csv",
+            tmp / "in.csv",
+            ",",
+            scan.label,
+            header=tuple(names),
+            normalised=True,
+            expected_rows=rows,
+            max_line_bytes=longest,
+            report=report,
+        )
 
     header = first_record(sample, delimiter)
-    if not scan.clean_utf8 or scan.blank or header is None or (
-            scan.line_ends > 1 and not scan.quotes):
+    if (
+        not scan.clean_utf8
+        or scan.blank
+        or header is None
+        or (scan.line_ends > 1 and not scan.quotes)
+    ):
         return normalised()
     expected = None if scan.quotes else scan.lines() - 1
-    return InputSource(label, "csv", p, delimiter, "utf-8",
-                       header=tuple(dedupe_columns(header)), expected_rows=expected,
-                       report=report, fallback=normalised)
+    return InputSource(
+        label,
+        "csv",
+        p,
+        delimiter,
+        "utf-8",
+        header=tuple(dedupe_columns(header)),
+        expected_rows=expected,
+        report=report,
+        fallback=normalised,
+    )
 
 
 def is_utf8(path: Path) -> bool:
@@ -175,8 +208,13 @@ def is_utf8(path: Path) -> bool:
     return True
 
 
-def read_xlsx(path: Path, *, name: str | None = None, limits: ReadLimits | None = None,
-              report: ReadReport | None = None) -> pd.DataFrame:
+def read_xlsx(
+    path: Path,
+    *,
+    name: str | None = None,
+    limits: ReadLimits | None = None,
+    report: ReadReport | None = None,
+) -> pd.DataFrame:
     """The first sheet of a workbook, every cell as text (blank cells as missing).
 
     The first non-empty row is the header; blank rows are skipped and counted in
@@ -194,15 +232,18 @@ def read_xlsx(path: Path, *, name: str | None = None, limits: ReadLimits | None 
         rows = sheet.to_python(skip_empty_area=True)
         report.merged_cells = len(sheet.merged_cell_ranges or [])
     except Exception as exc:  # the reader raises many types for broken workbooks
-        raise InputFileError(f"{label}: not a readable XLSX workbook (damaged, protected "
-                             "or not a workbook); open it in Excel and save it again") from exc
+        raise InputFileError(
+            f"{label}: not a readable XLSX workbook (damaged, protected "
+            "or not a workbook); open it in Excel and save it again"
+        ) from exc
     if not rows:
         raise InputFileError(f"{label}: the first sheet is empty")
     first = (sheet.start or (0, 0))[0]
     while len(rows) > report.title_rows + 1 and _is_title(
-            rows[report.title_rows], first + report.title_rows, sheet.merged_cell_ranges or []):
+        rows[report.title_rows], first + report.title_rows, sheet.merged_cell_ranges or []
+    ):
         report.title_rows += 1
-    rows = rows[report.title_rows:]
+    rows = rows[report.title_rows :]
     header = dedupe_columns([_cell_text(v) or "" for v in rows[0]])
     data = [[_cell_text(v) for v in r] for r in rows[1:]]
     kept = [r for r in data if any(v is not None for v in r)]
@@ -213,8 +254,11 @@ def read_xlsx(path: Path, *, name: str | None = None, limits: ReadLimits | None 
 def _is_title(row: list[object], r: int, merged: list[Any]) -> bool:
     """A title above the header: one value, in cells merged across several columns."""
     filled = [v for v in row if v not in (None, "")]
-    return len(row) > 1 and len(filled) == 1 and any(
-        a[0] <= r <= b[0] and b[1] > a[1] for a, b in merged)
+    return (
+        len(row) > 1
+        and len(filled) == 1
+        and any(a[0] <= r <= b[0] and b[1] > a[1] for a, b in merged)
+    )
 
 
 def _cell_text(value: object) -> str | None:
@@ -226,8 +270,7 @@ def _cell_text(value: object) -> str | None:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(
-            sep=" ")
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     return str(value)
@@ -239,8 +282,12 @@ def neutralise(value: object) -> object:
     Text starting ``=``, ``+``, ``-``, ``@``, tab or carriage return is prefixed unless it
     is a plain decimal number (``-1.5`` stays; ``-inf``, ``-1_000``, ``=1+1`` do not).
     """
-    if isinstance(value, str) and value and value[0] in FORMULA_START and not (
-            _PLAIN_NUMBER.fullmatch(value)):
+    if (
+        isinstance(value, str)
+        and value
+        and value[0] in FORMULA_START
+        and not (_PLAIN_NUMBER.fullmatch(value))
+    ):
         return "'" + value
     return value
 
@@ -270,8 +317,15 @@ def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str = "data") -> list[str
         )
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "nan_inf_to_errors": False})
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "nan_inf_to_errors": False,
+        },
+    )
     cut = [0]
     try:
         ws = wb.add_worksheet(sheet[:31])
@@ -283,9 +337,11 @@ def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str = "data") -> list[str
         wb.close()
     if not cut[0]:
         return []
-    return [f"{cut[0]:,} cell{'' if cut[0] == 1 else 's'} longer than Excel's "
-            f"{XLSX_MAX_CELL:,} characters cut in {path.name} (ending {XLSX_CUT!r}); "
-            "write .csv or .parquet to keep them whole"]
+    return [
+        f"{cut[0]:,} cell{'' if cut[0] == 1 else 's'} longer than Excel's "
+        f"{XLSX_MAX_CELL:,} characters cut in {path.name} (ending {XLSX_CUT!r}); "
+        "write .csv or .parquet to keep them whole"
+    ]
 
 
 def _fit(value: object, cut: list[int]) -> object:
@@ -299,10 +355,14 @@ def _xlsx_values(values: pd.Series, cut: list[int]) -> list[object]:
     """A column as cell values: missing → blank, text neutralised, numbers as numbers."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         floats = values.astype("float64")
-        return [None if v != v else (v if math.isfinite(v) else neutralise(str(v)))
-                for v in floats.tolist()]
-    return [None if _isna(v) else _fit(neutralise(v if isinstance(v, str) else str(v)), cut)
-            for v in values.tolist()]
+        return [
+            None if v != v else (v if math.isfinite(v) else neutralise(str(v)))
+            for v in floats.tolist()
+        ]
+    return [
+        None if _isna(v) else _fit(neutralise(v if isinstance(v, str) else str(v)), cut)
+        for v in values.tolist()
+    ]
 
 
 def _isna(value: object) -> bool:

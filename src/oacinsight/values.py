@@ -62,5 +62,7 @@ def json_safe(value: Any) -> Any:
 def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows of a DataFrame as JSON-safe dicts (column names as text)."""
     columns = [str(c) for c in frame.columns]
-    return [{c: json_safe(v) for c, v in zip(columns, row, strict=True)}
-            for row in frame.astype(object).itertuples(index=False, name=None)]
+    return [
+        {c: json_safe(v) for c, v in zip(columns, row, strict=True)}
+        for row in frame.astype(object).itertuples(index=False, name=None)
+    ]

@@ -30,8 +30,15 @@ from oacinsight.values import json_records, json_safe
 __all__ = ["INDEX_COLUMNS", "BatchResult", "profile_wards"]
 
 INDEX_COLUMNS: tuple[str, ...] = (
-    "code", "name", "kind", "residents", "households", "largest_supergroup",
-    "largest_supergroup_pct", "most_deprived_20_pct", "folder",
+    "code",
+    "name",
+    "kind",
+    "residents",
+    "households",
+    "largest_supergroup",
+    "largest_supergroup_pct",
+    "most_deprived_20_pct",
+    "folder",
 )
 
 
@@ -49,32 +56,47 @@ class BatchResult:
 
     def to_frame(self) -> pd.DataFrame:
         """The index: one row per profile (the district first)."""
-        return pd.DataFrame([_index_row(p) for p in [self.district, *self.wards]],
-                            columns=list(INDEX_COLUMNS))
+        return pd.DataFrame(
+            [_index_row(p) for p in [self.district, *self.wards]], columns=list(INDEX_COLUMNS)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the district's key facts, the index rows and the wards skipped."""
         frame = self.to_frame()
-        return json_safe({"district": self.district.to_dict(), "out_dir": self.out_dir,
-                          "columns": list(frame.columns), "rows": json_records(frame),
-                          "skipped": [{"code": c, "reason": r} for c, r in self.skipped]})
+        return json_safe(
+            {
+                "district": self.district.to_dict(),
+                "out_dir": self.out_dir,
+                "columns": list(frame.columns),
+                "rows": json_records(frame),
+                "skipped": [{"code": c, "reason": r} for c, r in self.skipped],
+            }
+        )
 
     def text(self) -> str:
         """What the command line prints: coverage, how many wards, which were skipped."""
-        return "\n".join([*self.district.coverage,
-                          f"{self.district.title}: {len(self.wards)} ward profiles",
-                          *(f"not profiled: {reason}" for _code, reason in self.skipped)])
+        return "\n".join(
+            [
+                *self.district.coverage,
+                f"{self.district.title}: {len(self.wards)} ward profiles",
+                *(f"not profiled: {reason}" for _code, reason in self.skipped),
+            ]
+        )
 
     def write(self, path: str | Path) -> Path:
         """Write the index; the format follows the suffix (``.csv``, ``.html``,
         ``.json``, ``.xlsx``) and the path is returned.  The profiles themselves are
         written by :func:`profile_wards`, one folder each."""
-        return write_by_suffix("a batch index", path, {
-            ".csv": self._write_csv, ".html": lambda out: out.write_text(
-                self._index_html(), encoding="utf-8"),
-            ".json": lambda out: write_json(out, self.to_dict()),
-            ".xlsx": lambda out: write_sheets(out, {"index": self.to_frame().map(neutralise)}),
-        })
+        return write_by_suffix(
+            "a batch index",
+            path,
+            {
+                ".csv": self._write_csv,
+                ".html": lambda out: out.write_text(self._index_html(), encoding="utf-8"),
+                ".json": lambda out: write_json(out, self.to_dict()),
+                ".xlsx": lambda out: write_sheets(out, {"index": self.to_frame().map(neutralise)}),
+            },
+        )
 
     def _write_csv(self, out: Path) -> None:
         self.to_frame().map(neutralise).to_csv(out, index=False, encoding="utf-8")
@@ -82,18 +104,30 @@ class BatchResult:
     def _index_html(self) -> str:
         env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
         return env.from_string(_INDEX).render(
-            district=self.district, rows=self.to_frame().to_dict(orient="records"),
+            district=self.district,
+            rows=self.to_frame().to_dict(orient="records"),
             skipped=self.skipped,
             fmt=lambda v, d=0: "–" if v is None or pd.isna(v) else f"{v:,.{d}f}",
         )
 
 
 def _index_row(p: AreaProfile) -> tuple[object, ...]:
-    top = p.oac_mix[p.oac_mix["level"] == "supergroup"].sort_values(
-        ["residents", "code"], ascending=[False, True]).iloc[0]
-    return (p.code, p.name, p.kind_label, p.residents, p.households,
-            f"{top['code']} {top['name']}", float(top["pct"]),
-            p.deprivation_summary.get("pct_deciles_1_2"), p.code)
+    top = (
+        p.oac_mix[p.oac_mix["level"] == "supergroup"]
+        .sort_values(["residents", "code"], ascending=[False, True])
+        .iloc[0]
+    )
+    return (
+        p.code,
+        p.name,
+        p.kind_label,
+        p.residents,
+        p.households,
+        f"{top['code']} {top['name']}",
+        float(top["pct"]),
+        p.deprivation_summary.get("pct_deciles_1_2"),
+        p.code,
+    )
 
 
 def profile_wards(
@@ -139,17 +173,26 @@ def profile_wards(
     request = parse_request(district)
     if request.kind != "lad":
         raise OacInsightError(
-            f"--batch needs a local authority code (E06-E09, W06), not {request.code}")
+            f"--batch needs a local authority code (E06-E09, W06), not {request.code}"
+        )
     with open_store(store) as s:
         options = {"comparators": comparators, "within": within, "compare_by": compare_by}
-        result = _run(AreaContext(s, indicators), request, Path(out_dir), options, pdf, jobs,
-                      progress)
+        result = _run(
+            AreaContext(s, indicators), request, Path(out_dir), options, pdf, jobs, progress
+        )
         _write_index(result)
         return result
 
 
-def _run(ctx: AreaContext, request: AreaRequest, out: Path, options: dict[str, Any],
-         pdf: bool, jobs: int | None, progress: Progress | None) -> BatchResult:
+def _run(
+    ctx: AreaContext,
+    request: AreaRequest,
+    out: Path,
+    options: dict[str, Any],
+    pdf: bool,
+    jobs: int | None,
+    progress: Progress | None,
+) -> BatchResult:
     """Profile the district and its wards; files are written as profiles are made."""
     lad = build_profile(ctx, request, **options)
     result = BatchResult(out, lad)

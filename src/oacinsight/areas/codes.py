@@ -23,38 +23,75 @@ AREA_KINDS: tuple[str, ...] = ("ward", "lsoa", "msoa", "lad", "region", "country
 
 #: Plain names of the kinds, for text.
 KIND_LABELS: dict[str, str] = {
-    "ward": "ward", "lsoa": "LSOA", "msoa": "MSOA", "lad": "local authority",
-    "region": "region", "country": "country", "patch": "patch of output areas",
+    "ward": "ward",
+    "lsoa": "LSOA",
+    "msoa": "MSOA",
+    "lad": "local authority",
+    "region": "region",
+    "country": "country",
+    "patch": "patch of output areas",
 }
 
 _SUPPORTED: dict[str, str] = {
-    "E05": "ward", "W05": "ward", "E01": "lsoa", "W01": "lsoa", "E02": "msoa", "W02": "msoa",
-    "E06": "lad", "E07": "lad", "E08": "lad", "E09": "lad", "W06": "lad", "E12": "region",
-    "E92": "country", "W92": "country", "E00": "oa", "W00": "oa",
+    "E05": "ward",
+    "W05": "ward",
+    "E01": "lsoa",
+    "W01": "lsoa",
+    "E02": "msoa",
+    "W02": "msoa",
+    "E06": "lad",
+    "E07": "lad",
+    "E08": "lad",
+    "E09": "lad",
+    "W06": "lad",
+    "E12": "region",
+    "E92": "country",
+    "W92": "country",
+    "E00": "oa",
+    "W00": "oa",
 }
 
 #: Code types recognised but not profiled, and why (for the error message).
 _OTHER_TYPES: dict[str, str] = {
-    "E10": "county", "E11": "metropolitan county", "E13": "inner/outer London",
-    "E14": "Westminster constituency", "W07": "Westminster constituency",
-    "E15": "European electoral region", "E47": "combined authority",
-    "E38": "clinical commissioning group", "E54": "integrated care board",
-    "E23": "police force area", "K02": "United Kingdom", "K03": "Great Britain",
-    "K04": "England and Wales", "E04": "civil parish", "W04": "community",
+    "E10": "county",
+    "E11": "metropolitan county",
+    "E13": "inner/outer London",
+    "E14": "Westminster constituency",
+    "W07": "Westminster constituency",
+    "E15": "European electoral region",
+    "E47": "combined authority",
+    "E38": "clinical commissioning group",
+    "E54": "integrated care board",
+    "E23": "police force area",
+    "K02": "United Kingdom",
+    "K03": "Great Britain",
+    "K04": "England and Wales",
+    "E04": "civil parish",
+    "W04": "community",
 }
 
 _NO_OAC: dict[str, str] = {
-    "S00": "Scottish output area", "S01": "Scottish data zone", "S02": "Scottish intermediate zone",
-    "S12": "Scottish council area", "S13": "Scottish ward", "S92": "Scotland",
-    "N00": "Northern Ireland small area", "N09": "Northern Ireland district",
-    "N08": "Northern Ireland ward", "N20": "Northern Ireland data zone",
-    "N21": "Northern Ireland super data zone", "N92": "Northern Ireland",
-    "L99": "Channel Islands pseudo code", "M99": "Isle of Man pseudo code",
+    "S00": "Scottish output area",
+    "S01": "Scottish data zone",
+    "S02": "Scottish intermediate zone",
+    "S12": "Scottish council area",
+    "S13": "Scottish ward",
+    "S92": "Scotland",
+    "N00": "Northern Ireland small area",
+    "N09": "Northern Ireland district",
+    "N08": "Northern Ireland ward",
+    "N20": "Northern Ireland data zone",
+    "N21": "Northern Ireland super data zone",
+    "N92": "Northern Ireland",
+    "L99": "Channel Islands pseudo code",
+    "M99": "Isle of Man pseudo code",
 }
 
-_SUPPORTED_TEXT = ("a ward (E05/W05), LSOA (E01/W01), MSOA (E02/W02), local authority "
-                   "(E06-E09/W06), region (E12), country (E92/W92), or a file or comma-"
-                   "separated list of output areas (E00/W00)")
+_SUPPORTED_TEXT = (
+    "a ward (E05/W05), LSOA (E01/W01), MSOA (E02/W02), local authority "
+    "(E06-E09/W06), region (E12), country (E92/W92), or a file or comma-"
+    "separated list of output areas (E00/W00)"
+)
 
 
 @dataclass(frozen=True)
@@ -87,9 +124,7 @@ def classify_code(code: str) -> str:
     """
     text = code.strip().upper()
     if not GSS.match(text):
-        raise OacInsightError(
-            f"{code!r} is not an area code or a file: use {_SUPPORTED_TEXT}"
-        )
+        raise OacInsightError(f"{code!r} is not an area code or a file: use {_SUPPORTED_TEXT}")
     prefix = text[:3]
     if prefix in _SUPPORTED:
         return _SUPPORTED[prefix]
@@ -134,8 +169,11 @@ def _check_oas(values: list[str], source: str) -> tuple[str, ...]:
     bad = [c for c in codes if not re.match(r"^[EW]00\d{6}$", c)]
     if bad:
         shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
-        hint = (" (Scottish and Northern Irish areas have no Census 2021 counts)"
-                if any(b[:1] in "SN" for b in bad) else "")
+        hint = (
+            " (Scottish and Northern Irish areas have no Census 2021 counts)"
+            if any(b[:1] in "SN" for b in bad)
+            else ""
+        )
         raise OacInsightError(
             f"{source}: not England or Wales output area codes (E00/W00): {shown}{hint}"
         )

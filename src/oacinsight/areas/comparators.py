@@ -31,12 +31,19 @@ from oacinsight.errors import OacInsightError
 __all__ = ["COMPARE_BY", "MIN_RESIDENTS", "comparator_table", "feature_pool", "majority_of"]
 
 COMPARE_BY: dict[str, tuple[float, float]] = {
-    "mix": (1.0, 0.0), "indicators": (0.0, 1.0), "both": (0.5, 0.5),
+    "mix": (1.0, 0.0),
+    "indicators": (0.0, 1.0),
+    "both": (0.5, 0.5),
 }
 #: Smallest candidate kept, by kind: fragments of areas that the loaded postcode files
 #: only partly cover would otherwise be compared with whole areas.
-MIN_RESIDENTS: dict[str, float] = {"ward": 1_000.0, "lad": 10_000.0, "region": 0.0,
-                                   "lsoa": 0.0, "msoa": 0.0}
+MIN_RESIDENTS: dict[str, float] = {
+    "ward": 1_000.0,
+    "lad": 10_000.0,
+    "region": 0.0,
+    "lsoa": 0.0,
+    "msoa": 0.0,
+}
 
 
 def majority_of(frame: pd.DataFrame, key: str, column: str) -> pd.Series:
@@ -47,8 +54,9 @@ def majority_of(frame: pd.DataFrame, key: str, column: str) -> pd.Series:
     return sums.drop_duplicates(key).set_index(key)[column]
 
 
-def features_of(rows: pd.DataFrame, key: str | pd.Series, indicators: Sequence[Indicator],
-                groups: Sequence[str]) -> pd.DataFrame:
+def features_of(
+    rows: pd.DataFrame, key: str | pd.Series, indicators: Sequence[Indicator], groups: Sequence[str]
+) -> pd.DataFrame:
     """Feature and key-figure columns per value of ``key`` (one row per area)."""
     keys = rows[key] if isinstance(key, str) else key
     res = rows["residents"].fillna(0.0).astype(float)
@@ -74,15 +82,19 @@ def features_of(rows: pd.DataFrame, key: str | pd.Series, indicators: Sequence[I
     return out
 
 
-def feature_pool(frame: pd.DataFrame, column: str, indicators: Sequence[Indicator],
-                 groups: Sequence[str]) -> pd.DataFrame:
+def feature_pool(
+    frame: pd.DataFrame, column: str, indicators: Sequence[Indicator], groups: Sequence[str]
+) -> pd.DataFrame:
     """Features of every area of a kind in the frame, with its majority LAD / region /
     nation (for ``within``)."""
     rows = frame[frame[column].notna() & frame["group_code"].notna()]
     pool = features_of(rows, column, indicators, groups)
     for other in ("lad", "region", "nation"):
-        pool[f"in_{other}"] = (pool.index.to_series().map(majority_of(rows, column, other))
-                               if other != column else pool.index.to_series())
+        pool[f"in_{other}"] = (
+            pool.index.to_series().map(majority_of(rows, column, other))
+            if other != column
+            else pool.index.to_series()
+        )
     return pool
 
 
@@ -102,8 +114,9 @@ def _log_density(table: pd.DataFrame, indicators: Sequence[Indicator]) -> pd.Dat
     return out
 
 
-def distances(area: pd.Series, pool: pd.DataFrame, indicators: Sequence[Indicator],
-              by: str) -> pd.DataFrame:
+def distances(
+    area: pd.Series, pool: pd.DataFrame, indicators: Sequence[Indicator], by: str
+) -> pd.DataFrame:
     """Distance and mix difference of every pool area from ``area`` (a features row)."""
     if by not in COMPARE_BY:
         raise OacInsightError(f"unknown comparison {by!r}; use {', '.join(COMPARE_BY)}")
@@ -118,16 +131,23 @@ def distances(area: pd.Series, pool: pd.DataFrame, indicators: Sequence[Indicato
         z = _standardised(table, cols)
         if z.shape[1]:
             diff = z.iloc[1:].to_numpy() - z.iloc[0].to_numpy()
-            d2.iloc[1:] += weight * (diff ** 2).mean(axis=1)
+            d2.iloc[1:] += weight * (diff**2).mean(axis=1)
     mix = table[mix_cols].astype(float).fillna(0.0)
     tvd = 0.5 * (mix.iloc[1:] - mix.iloc[0]).abs().sum(axis=1)
-    return pd.DataFrame({"distance": np.sqrt(d2.iloc[1:]), "mix_difference_pct": tvd},
-                        index=pool.index)
+    return pd.DataFrame(
+        {"distance": np.sqrt(d2.iloc[1:]), "mix_difference_pct": tvd}, index=pool.index
+    )
 
 
 def comparator_table(
-    area_code: str, area_features: pd.Series, pool: pd.DataFrame,
-    indicators: Sequence[Indicator], *, n: int, by: str, within: str | None,
+    area_code: str,
+    area_features: pd.Series,
+    pool: pd.DataFrame,
+    indicators: Sequence[Indicator],
+    *,
+    n: int,
+    by: str,
+    within: str | None,
     min_residents: float,
 ) -> tuple[pd.DataFrame, str]:
     """The ``n`` most similar areas, with the profiled area as row ``rank 0``.
@@ -143,23 +163,35 @@ def comparator_table(
     cand = pool[pool.index != area_code]
     cand = cand[cand["residents"] >= min_residents]
     if within:
-        inside = (cand["in_lad"] == within) | (cand["in_region"] == within) | (
-            cand["in_nation"] == within)
+        inside = (
+            (cand["in_lad"] == within)
+            | (cand["in_region"] == within)
+            | (cand["in_nation"] == within)
+        )
         cand = cand[inside]
-    dist = distances(area_features, cand, indicators, by) if len(cand) else pd.DataFrame(
-        columns=["distance", "mix_difference_pct"])
+    dist = (
+        distances(area_features, cand, indicators, by)
+        if len(cand)
+        else pd.DataFrame(columns=["distance", "mix_difference_pct"])
+    )
     ranked = cand.join(dist).reset_index(names="code")
     ranked = ranked.sort_values(["distance", "code"], kind="mergesort").head(n)
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
-    me = area_features.to_frame().T.assign(code=area_code, rank=0, distance=0.0,
-                                           mix_difference_pct=0.0)
+    me = area_features.to_frame().T.assign(
+        code=area_code, rank=0, distance=0.0, mix_difference_pct=0.0
+    )
     table = pd.concat([me, ranked], ignore_index=True)
-    description = (f"{len(cand):,} candidate areas"
-                   + (f" in {within}" if within else "")
-                   + (f" with at least {min_residents:,.0f} residents" if min_residents else "")
-                   + f"; distance by {_BY_TEXT[by]}")
+    description = (
+        f"{len(cand):,} candidate areas"
+        + (f" in {within}" if within else "")
+        + (f" with at least {min_residents:,.0f} residents" if min_residents else "")
+        + f"; distance by {_BY_TEXT[by]}"
+    )
     return table, description
 
 
-_BY_TEXT = {"mix": "OAC group mix", "indicators": "census indicators",
-            "both": "OAC group mix and census indicators (equal weight)"}
+_BY_TEXT = {
+    "mix": "OAC group mix",
+    "indicators": "census indicators",
+    "both": "OAC group mix and census indicators (equal weight)",
+}

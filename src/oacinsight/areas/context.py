@@ -31,19 +31,34 @@ NATIONAL_NAME = "England and Wales"
 EW_OUTPUT_AREAS = 188_880
 #: Official names of the countries and English regions (stable GSS codes).
 KNOWN_NAMES: dict[str, str] = {
-    "E92000001": "England", "W92000004": "Wales", "E12000001": "North East",
-    "E12000002": "North West", "E12000003": "Yorkshire and The Humber",
-    "E12000004": "East Midlands", "E12000005": "West Midlands",
-    "E12000006": "East of England", "E12000007": "London", "E12000008": "South East",
+    "E92000001": "England",
+    "W92000004": "Wales",
+    "E12000001": "North East",
+    "E12000002": "North West",
+    "E12000003": "Yorkshire and The Humber",
+    "E12000004": "East Midlands",
+    "E12000005": "West Midlands",
+    "E12000006": "East of England",
+    "E12000007": "London",
+    "E12000008": "South East",
     "E12000009": "South West",
 }
 #: Column of the OA frame holding each kind of area.
 KIND_COLUMNS: dict[str, str] = {
-    "ward": "ward", "lad": "lad", "region": "region", "lsoa": "lsoa21", "msoa": "msoa21",
+    "ward": "ward",
+    "lad": "lad",
+    "region": "region",
+    "lsoa": "lsoa21",
+    "msoa": "msoa21",
     "country": "nation",
 }
-_FACT_COLUMNS = {"ward": "postcodes.ward", "lad": "postcodes.laua", "region": "postcodes.rgn",
-                 "lsoa": "postcodes.lsoa11", "msoa": "oa_links.target_code"}
+_FACT_COLUMNS = {
+    "ward": "postcodes.ward",
+    "lad": "postcodes.laua",
+    "region": "postcodes.rgn",
+    "lsoa": "postcodes.lsoa11",
+    "msoa": "oa_links.target_code",
+}
 
 
 @dataclass
@@ -116,8 +131,11 @@ class AreaContext:
         if not store.has_table("oac_oa"):
             raise StoreError("the store has no OAC 2021: ingest the OAC output-area file")
         self.indicators, skipped = choose_indicators(indicators, available)
-        self.skipped = ([f"indicators left out as their census table is not in the store: "
-                         f"{'; '.join(skipped)}"] if skipped else [])
+        self.skipped = (
+            [f"indicators left out as their census table is not in the store: {'; '.join(skipped)}"]
+            if skipped
+            else []
+        )
         cells: dict[str, list[str]] = {"ts001": ["ts0010001", "ts0010002", "ts0010003"]}
         if "ts0410001" in available.get("ts041", []):
             cells["ts041"] = ["ts0410001"]
@@ -129,8 +147,9 @@ class AreaContext:
         self.has_households = "ts0410001" in self.frame.columns
         self.national = self.frame[self.frame["subgroup"].notna()]
         complete = len(self.national) >= 0.99 * EW_OUTPUT_AREAS
-        self.national_name = (NATIONAL_NAME if complete else
-                              f"all {len(self.national):,} output areas in the store")
+        self.national_name = (
+            NATIONAL_NAME if complete else f"all {len(self.national):,} output areas in the store"
+        )
         self.labels = sql.census_labels(store)
         self.oac_names = sql.oac_names(store)
         self.edition = sql.directory_edition(store)
@@ -185,11 +204,18 @@ class AreaContext:
             raise OacInsightError(f"{request.code}: no usual residents in Census 2021 TS001")
         notes = []
         if len(with_oac) < len(rows):
-            notes.append(f"{len(rows) - len(with_oac)} output area(s) without an OAC group "
-                         "are left out")
+            notes.append(
+                f"{len(rows) - len(with_oac)} output area(s) without an OAC group are left out"
+            )
         name = request.code if request.kind == "patch" else self.name(request.code)
-        area = Area(request.kind, request.code, name, with_oac,
-                    self._membership(request.kind, with_oac), notes)
+        area = Area(
+            request.kind,
+            request.code,
+            name,
+            with_oac,
+            self._membership(request.kind, with_oac),
+            notes,
+        )
         area.notes += self._coverage_notes(area)
         area.coverage = self.coverage(request.kind, request.code)
         return area
@@ -205,8 +231,13 @@ class AreaContext:
                 oas = self.frame.loc[self.frame["region"] == code, "oa"]
                 region_areas = sql.postcode_areas_of(self.store, list(oas))
             self.cache[key] = area_coverage(
-                self.frame, kind, code, directory_areas=self.postcode_areas,
-                region_areas=region_areas, cache=self.cache)
+                self.frame,
+                kind,
+                code,
+                directory_areas=self.postcode_areas,
+                region_areas=region_areas,
+                cache=self.cache,
+            )
         return self.cache[key]
 
     def _patch_rows(self, request: AreaRequest) -> pd.DataFrame:
@@ -226,22 +257,30 @@ class AreaContext:
         facts = sql.code_facts(self.store, request.code)
         kind = KIND_LABELS[request.kind]
         if request.kind == "lsoa" and "postcodes.lsoa11" in facts:
-            return (f"{request.code} is a 2011 LSOA in the postcode directory but not a 2021 "
-                    "LSOA in the store: ingest the official OA 2021 to LSOA 2021 lookup")
+            return (
+                f"{request.code} is a 2011 LSOA in the postcode directory but not a 2021 "
+                "LSOA in the store: ingest the official OA 2021 to LSOA 2021 lookup"
+            )
         if facts.get(_FACT_COLUMNS.get(request.kind, "")):
-            return (f"{request.code}: this {kind} is in the postcode directory but none of "
-                    "its postcodes has a 2021 output area with Census 2021 counts")
+            return (
+                f"{request.code}: this {kind} is in the postcode directory but none of "
+                "its postcodes has a 2021 output area with Census 2021 counts"
+            )
         where = ", ".join(self.postcode_areas[:20]) or "none"
-        return (f"unknown {kind} code {request.code}: not in the store (postcode areas "
-                f"loaded: {where}); load the postcode directory or lookup that covers it")
+        return (
+            f"unknown {kind} code {request.code}: not in the store (postcode areas "
+            f"loaded: {where}); load the postcode directory or lookup that covers it"
+        )
 
     def _membership(self, kind: str, rows: pd.DataFrame) -> str:
         n = len(rows)
         if kind == "patch":
             return f"the {n:,} output areas listed by the user"
         if kind == "country":
-            return (f"all {n:,} output areas of the country in the Census 2021 tables "
-                    "(by output-area code)")
+            return (
+                f"all {n:,} output areas of the country in the Census 2021 tables "
+                "(by output-area code)"
+            )
         if kind in ("lsoa", "msoa"):
             return f"{n:,} output areas from the official OA 2021 to {kind.upper()} lookup"
         source = rows[f"{KIND_COLUMNS[kind]}_source"].fillna("").astype(str)
@@ -249,13 +288,17 @@ class AreaContext:
         label = KIND_LABELS[kind]
         if official == n:
             return f"{n:,} output areas from the official OA to {label} lookup"
-        majority = (f"placed in the {label} where most of their postcodes lie (live postcodes "
-                    f"first; {self.edition or 'postcode directory'}), as no official OA to "
-                    f"{label} lookup is loaded")
+        majority = (
+            f"placed in the {label} where most of their postcodes lie (live postcodes "
+            f"first; {self.edition or 'postcode directory'}), as no official OA to "
+            f"{label} lookup is loaded"
+        )
         if official == 0:
             return f"{n:,} output areas {majority}"
-        return (f"{official:,} output areas from the official lookup and {n - official:,} "
-                f"{majority} for them")
+        return (
+            f"{official:,} output areas from the official lookup and {n - official:,} "
+            f"{majority} for them"
+        )
 
     def _coverage_notes(self, area: Area) -> list[str]:
         """Warnings that an area built from a partial postcode directory may be incomplete."""
@@ -270,13 +313,17 @@ class AreaContext:
             same = self.frame[self.frame["lsoa21"].isin(lsoas)]
             gaps = int((same["postcodes"] == 0).sum())
             if gaps:
-                notes.append(f"{gaps} output area(s) in the same LSOAs have no postcode in "
-                             "the loaded directory, so the area may be incomplete")
+                notes.append(
+                    f"{gaps} output area(s) in the same LSOAs have no postcode in "
+                    "the loaded directory, so the area may be incomplete"
+                )
         if 0 < len(self.postcode_areas) < FULL_DIRECTORY_AREAS:
             n = len(self.postcode_areas)
-            notes.append(f"the loaded postcode directory covers {n} postcode "
-                         f"area{'s' if n > 1 else ''} only; any part of the area outside "
-                         f"{'them' if n > 1 else 'it'} is missing")
+            notes.append(
+                f"the loaded postcode directory covers {n} postcode "
+                f"area{'s' if n > 1 else ''} only; any part of the area outside "
+                f"{'them' if n > 1 else 'it'} is missing"
+            )
         return notes
 
     def parent(self, area: Area) -> Area | None:
@@ -315,8 +362,13 @@ class AreaContext:
 
     def national_area(self) -> Area:
         """England and Wales: every output area with an OAC group and census counts."""
-        return Area("national", "K04000001", self.national_name, self.national,
-                    "every output area with an OAC group in the Census 2021 tables")
+        return Area(
+            "national",
+            "K04000001",
+            self.national_name,
+            self.national,
+            "every output area with an OAC group in the Census 2021 tables",
+        )
 
 
 def _majority(rows: pd.DataFrame, column: str) -> str | None:

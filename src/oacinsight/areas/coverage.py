@@ -25,8 +25,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["MOSTLY_MISSING_SHARE", "Coverage", "area_coverage", "district_estimates",
-           "ward_estimates"]
+__all__ = [
+    "MOSTLY_MISSING_SHARE",
+    "Coverage",
+    "area_coverage",
+    "district_estimates",
+    "ward_estimates",
+]
 
 #: Below this share of the estimated residents loaded, an area is "mostly missing".
 MOSTLY_MISSING_SHARE = 0.5
@@ -79,11 +84,16 @@ class Coverage:
         return self.status == "whole"
 
     def to_dict(self) -> dict[str, object]:
-        return {"code": self.code, "kind": self.kind, "status": self.status,
-                "output_areas": int(self.output_areas), "residents": float(self.residents),
-                "estimated_output_areas": int(self.estimated_output_areas),
-                "estimated_residents": float(self.estimated_residents),
-                "headline": self.headline}
+        return {
+            "code": self.code,
+            "kind": self.kind,
+            "status": self.status,
+            "output_areas": int(self.output_areas),
+            "residents": float(self.residents),
+            "estimated_output_areas": int(self.estimated_output_areas),
+            "estimated_residents": float(self.estimated_residents),
+            "headline": self.headline,
+        }
 
 
 def _primary(placed: pd.DataFrame, column: str) -> pd.Series:
@@ -123,10 +133,15 @@ def district_estimates(frame: pd.DataFrame) -> pd.DataFrame:
         missing_residents, official`` (every OA from an official lookup).
     """
     placed = frame[frame["lad"].notna()]
-    held = placed.groupby("lad").agg(output_areas=("oa", "size"),
-                                     residents=("residents", "sum"))
-    held["official"] = placed["lad_source"].fillna("").astype(str).str.startswith(
-        "official").groupby(placed["lad"]).all()
+    held = placed.groupby("lad").agg(output_areas=("oa", "size"), residents=("residents", "sum"))
+    held["official"] = (
+        placed["lad_source"]
+        .fillna("")
+        .astype(str)
+        .str.startswith("official")
+        .groupby(placed["lad"])
+        .all()
+    )
     loose = frame[frame["lad"].isna() & frame["lsoa21"].notna()]
     pairs = placed[["lsoa21", "lad"]].dropna().drop_duplicates()
     same = loose.drop(columns=["lad"]).merge(pairs, on="lsoa21")[["oa", "lad", "residents"]]
@@ -134,8 +149,9 @@ def district_estimates(frame: pd.DataFrame) -> pd.DataFrame:
     in_block = loose[loose["lsoa21"].isin(block.index)]
     in_block = in_block.assign(lad=in_block["lsoa21"].map(block))[["oa", "lad", "residents"]]
     missing = pd.concat([same, in_block]).drop_duplicates(["oa", "lad"])
-    lost = missing.groupby("lad").agg(missing_output_areas=("oa", "size"),
-                                      missing_residents=("residents", "sum"))
+    lost = missing.groupby("lad").agg(
+        missing_output_areas=("oa", "size"), missing_residents=("residents", "sum")
+    )
     return _with_missing(held, lost)
 
 
@@ -159,10 +175,15 @@ def ward_estimates(frame: pd.DataFrame) -> pd.DataFrame:
         missing_residents, official, lad, median_ward_residents``.
     """
     placed = frame[frame["ward"].notna()]
-    held = placed.groupby("ward").agg(output_areas=("oa", "size"),
-                                      residents=("residents", "sum"))
-    held["official"] = placed["ward_source"].fillna("").astype(str).str.startswith(
-        "official").groupby(placed["ward"]).all()
+    held = placed.groupby("ward").agg(output_areas=("oa", "size"), residents=("residents", "sum"))
+    held["official"] = (
+        placed["ward_source"]
+        .fillna("")
+        .astype(str)
+        .str.startswith("official")
+        .groupby(placed["ward"])
+        .all()
+    )
     sums = placed.groupby(["ward", "lad"])["residents"].sum().reset_index()
     sums = sums.sort_values(["ward", "residents", "lad"], ascending=[True, False, True])
     held["lad"] = sums.drop_duplicates("ward").set_index("ward")["lad"]
@@ -170,8 +191,9 @@ def ward_estimates(frame: pd.DataFrame) -> pd.DataFrame:
     loose = frame[frame["ward"].isna() & (frame["postcodes"] == 0) & frame["lsoa21"].notna()]
     pairs = placed[["lsoa21", "ward"]].dropna().drop_duplicates()
     same = loose.drop(columns=["ward"]).merge(pairs, on="lsoa21")
-    lost = same.groupby("ward").agg(missing_output_areas=("oa", "size"),
-                                    missing_residents=("residents", "sum"))
+    lost = same.groupby("ward").agg(
+        missing_output_areas=("oa", "size"), missing_residents=("residents", "sum")
+    )
     return _with_missing(held, lost)
 
 
@@ -200,91 +222,153 @@ def _district(code: str, frame: pd.DataFrame, est: pd.DataFrame) -> Coverage:
     if c.is_whole:
         return c
     lost = 100 * (1 - c.share)
-    headline = (f"{c.status}: {_oas(c.output_areas)} loaded "
-                f"({_n(c.residents)} residents); the census holds "
-                f"{_oas(c.estimated_output_areas)} ({_n(c.estimated_residents)} "
-                f"residents) in this district's LSOAs, so about {lost:.0f}% of its "
-                "residents are missing from the loaded postcode directory")
-    return Coverage(c.code, c.kind, c.status, c.output_areas, c.residents,
-                    c.estimated_output_areas, c.estimated_residents, headline,
-                    f"loaded part, about {100 * c.share:.0f}%")
+    headline = (
+        f"{c.status}: {_oas(c.output_areas)} loaded "
+        f"({_n(c.residents)} residents); the census holds "
+        f"{_oas(c.estimated_output_areas)} ({_n(c.estimated_residents)} "
+        f"residents) in this district's LSOAs, so about {lost:.0f}% of its "
+        "residents are missing from the loaded postcode directory"
+    )
+    return Coverage(
+        c.code,
+        c.kind,
+        c.status,
+        c.output_areas,
+        c.residents,
+        c.estimated_output_areas,
+        c.estimated_residents,
+        headline,
+        f"loaded part, about {100 * c.share:.0f}%",
+    )
 
 
-def _ward(code: str, frame: pd.DataFrame, est: pd.DataFrame,
-          district: Coverage | None) -> Coverage:
+def _ward(code: str, frame: pd.DataFrame, est: pd.DataFrame, district: Coverage | None) -> Coverage:
     c = _counted("ward", code, frame, est)
     r = est.loc[code]
     if bool(r["official"]):
         return c
     reasons = []
     if r["missing_output_areas"] > 0:
-        reasons.append(f"{_oas(int(r['missing_output_areas']))} "
-                       f"({_n(r['missing_residents'])} residents) in its LSOAs with no "
-                       "postcode in the loaded directory may belong to it")
-    small = (district is not None and not district.is_whole
-             and c.residents < FRAGMENT_OF_MEDIAN * float(r["median_ward_residents"]))
+        reasons.append(
+            f"{_oas(int(r['missing_output_areas']))} "
+            f"({_n(r['missing_residents'])} residents) in its LSOAs with no "
+            "postcode in the loaded directory may belong to it"
+        )
+    small = (
+        district is not None
+        and not district.is_whole
+        and c.residents < FRAGMENT_OF_MEDIAN * float(r["median_ward_residents"])
+    )
     if district is not None and not district.is_whole:
-        reasons.append(f"its district {district.code} is partial "
-                       f"({district.output_areas:,} of about "
-                       f"{district.estimated_output_areas:,} output areas loaded)")
+        reasons.append(
+            f"its district {district.code} is partial "
+            f"({district.output_areas:,} of about "
+            f"{district.estimated_output_areas:,} output areas loaded)"
+        )
     if small:
-        reasons.append(f"it is under a quarter of the median ward of its district "
-                       f"({_n(r['median_ward_residents'])} residents here), so it is "
-                       "probably only a fragment of a ward")
+        reasons.append(
+            f"it is under a quarter of the median ward of its district "
+            f"({_n(r['median_ward_residents'])} residents here), so it is "
+            "probably only a fragment of a ward"
+        )
     if c.output_areas <= 2:
-        reasons.append(f"a ward of {c.output_areas} output area"
-                       f"{'s' if c.output_areas > 1 else ''} is most likely a fragment "
-                       "of a ward lying outside the loaded postcode areas")
+        reasons.append(
+            f"a ward of {c.output_areas} output area"
+            f"{'s' if c.output_areas > 1 else ''} is most likely a fragment "
+            "of a ward lying outside the loaded postcode areas"
+        )
     if not reasons or (c.is_whole and not small and c.output_areas > 2):
         return c
     status = c.status if c.status != "whole" else "partial"
-    headline = (f"{status}: {_oas(c.output_areas)} ({_n(c.residents)} residents) "
-                "placed in this ward from the loaded postcode directory; "
-                + "; ".join(reasons))
-    return Coverage(c.code, c.kind, status, c.output_areas, c.residents,
-                    c.estimated_output_areas, c.estimated_residents, headline,
-                    "loaded part")
+    headline = (
+        f"{status}: {_oas(c.output_areas)} ({_n(c.residents)} residents) "
+        "placed in this ward from the loaded postcode directory; " + "; ".join(reasons)
+    )
+    return Coverage(
+        c.code,
+        c.kind,
+        status,
+        c.output_areas,
+        c.residents,
+        c.estimated_output_areas,
+        c.estimated_residents,
+        headline,
+        "loaded part",
+    )
 
 
-def _region(code: str, rows: pd.DataFrame, directory_areas: list[str],
-            region_areas: list[str], districts: pd.DataFrame) -> Coverage:
+def _region(
+    code: str,
+    rows: pd.DataFrame,
+    directory_areas: list[str],
+    region_areas: list[str],
+    districts: pd.DataFrame,
+) -> Coverage:
     n, res = len(rows), float(rows["residents"].sum())
     official = rows["region_source"].fillna("").astype(str).str.startswith("official")
     lads = sorted(rows["lad"].dropna().unique())
-    partial_lads = [d for d in lads if d in districts.index
-                    and districts.loc[d, "missing_output_areas"] > 0]
+    partial_lads = [
+        d for d in lads if d in districts.index and districts.loc[d, "missing_output_areas"] > 0
+    ]
     full = len(directory_areas) >= FULL_DIRECTORY_AREAS
     if (official.all() and not partial_lads) or (full and not partial_lads):
         return Coverage(code, "region", "whole", n, res, n, res)
     where = ", ".join(region_areas) or "none"
     missing = float(districts.loc[partial_lads, "missing_residents"].sum())
-    headline = (f"partial: this region here is only what lies in the loaded postcode "
-                f"areas ({where}): {_oas(n)} ({_n(res)} residents) in parts of "
-                f"{len(lads)} local authorit{'y' if len(lads) == 1 else 'ies'}")
+    headline = (
+        f"partial: this region here is only what lies in the loaded postcode "
+        f"areas ({where}): {_oas(n)} ({_n(res)} residents) in parts of "
+        f"{len(lads)} local authorit{'y' if len(lads) == 1 else 'ies'}"
+    )
     if partial_lads:
-        headline += (f"; {len(partial_lads)} of them are partial (at least "
-                     f"{_n(missing)} residents missing)")
-    return Coverage(code, "region", "partial", n, res, n, res + missing, headline,
-                    f"{where} only" if region_areas else "loaded part")
+        headline += (
+            f"; {len(partial_lads)} of them are partial (at least {_n(missing)} residents missing)"
+        )
+    return Coverage(
+        code,
+        "region",
+        "partial",
+        n,
+        res,
+        n,
+        res + missing,
+        headline,
+        f"{where} only" if region_areas else "loaded part",
+    )
 
 
-def _without_lsoas(code: str, kind: str, rows: pd.DataFrame, source: pd.Series,
-                   directory: list[str]) -> Coverage:
+def _without_lsoas(
+    code: str, kind: str, rows: pd.DataFrame, source: pd.Series, directory: list[str]
+) -> Coverage:
     """No OA to LSOA lookup: whole only by an official lookup or a full directory."""
     n, res = len(rows), float(rows["residents"].sum())
     official = source.fillna("").astype(str).str.startswith("official").all()
     if official or len(directory) >= FULL_DIRECTORY_AREAS:
         return Coverage(code, kind, "whole", n, res, n, res)
-    return Coverage(code, kind, "unknown", n, res, n, res,
-                    f"may be partial: the loaded postcode directory covers {len(directory)} "
-                    "postcode areas only and no OA to LSOA lookup is loaded to check what is "
-                    "missing", "loaded part")
+    return Coverage(
+        code,
+        kind,
+        "unknown",
+        n,
+        res,
+        n,
+        res,
+        f"may be partial: the loaded postcode directory covers {len(directory)} "
+        "postcode areas only and no OA to LSOA lookup is loaded to check what is "
+        "missing",
+        "loaded part",
+    )
 
 
-def area_coverage(frame: pd.DataFrame, kind: str, code: str, *,
-                  directory_areas: list[str] | None = None,
-                  region_areas: list[str] | None = None,
-                  cache: dict[object, object] | None = None) -> Coverage:
+def area_coverage(
+    frame: pd.DataFrame,
+    kind: str,
+    code: str,
+    *,
+    directory_areas: list[str] | None = None,
+    region_areas: list[str] | None = None,
+    cache: dict[object, object] | None = None,
+) -> Coverage:
     """The coverage of one area of the store.
 
     Parameters

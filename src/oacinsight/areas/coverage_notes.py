@@ -29,10 +29,15 @@ def store_coverage(store: Store, code: str) -> Coverage | None:
     cache = store.cache.setdefault("areas.coverage", {})
     region_areas = None
     if kind == "region":
-        region_areas = sql.postcode_areas_of(store, list(frame.loc[frame["region"] == code,
-                                                                   "oa"]))
-    return area_coverage(frame, kind, code, directory_areas=sql.loaded_postcode_areas(store),
-                         region_areas=region_areas, cache=cache)
+        region_areas = sql.postcode_areas_of(store, list(frame.loc[frame["region"] == code, "oa"]))
+    return area_coverage(
+        frame,
+        kind,
+        code,
+        directory_areas=sql.loaded_postcode_areas(store),
+        region_areas=region_areas,
+        cache=cache,
+    )
 
 
 def names_line(codes: list[str], names: dict[str, str]) -> str:
@@ -40,8 +45,10 @@ def names_line(codes: list[str], names: dict[str, str]) -> str:
     nameless = [c for c in codes if names.get(c, c) == c]
     if not nameless:
         return ""
-    return (f"names: no area names loaded for {', '.join(nameless)} (codes shown); ingest "
-            "the ONS names and codes files or an official OA lookup with names")
+    return (
+        f"names: no area names loaded for {', '.join(nameless)} (codes shown); ingest "
+        "the ONS names and codes files or an official OA lookup with names"
+    )
 
 
 def profile_coverage_lines(store: Store, codes: list[str], names: dict[str, str]) -> list[str]:
@@ -52,8 +59,7 @@ def profile_coverage_lines(store: Store, codes: list[str], names: dict[str, str]
         if cov is None or cov.is_whole or not cov.headline:
             continue
         label = code if names.get(code, code) == code else f"{names[code]} ({code})"
-        tail = ("; customers and base cover the loaded part only"
-                if cov.status != "unknown" else "")
+        tail = "; customers and base cover the loaded part only" if cov.status != "unknown" else ""
         status, _, rest = cov.headline.partition(": ")
         lines.append(f"{status}: {label}: {rest}{tail}")
     names_text = names_line(codes, names)

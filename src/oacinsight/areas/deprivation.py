@@ -27,7 +27,12 @@ IMD_SIZES: dict[str, int] = {"E92000001": 32_844, "W92000004": 1_909}
 NATION_NAMES: dict[str, str] = {"E92000001": "England", "W92000004": "Wales"}
 INDEX_NAMES: dict[str, str] = {"E92000001": "English IMD", "W92000004": "Welsh WIMD"}
 DEPRIVATION_COLUMNS: tuple[str, ...] = (
-    "nation", "decile", "lsoas", "residents", "pct", "parent_pct",
+    "nation",
+    "decile",
+    "lsoas",
+    "residents",
+    "pct",
+    "parent_pct",
 )
 
 
@@ -45,8 +50,11 @@ def lsoa_table(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per LSOA (2011, as ranked) of the area: rank, decile, residents in the area."""
     d = with_deciles(rows)
     d = d[d["imd_decile"].notna()]
-    out = (d.groupby(["nation", "lsoa11", "imd_rank", "imd_decile"], dropna=False)
-           .agg(output_areas=("oa", "size"), residents=("residents", "sum")).reset_index())
+    out = (
+        d.groupby(["nation", "lsoa11", "imd_rank", "imd_decile"], dropna=False)
+        .agg(output_areas=("oa", "size"), residents=("residents", "sum"))
+        .reset_index()
+    )
     out["nation"] = out["nation"].map(NATION_NAMES).fillna(out["nation"])
     out["imd_decile"] = out["imd_decile"].astype(int)
     out["imd_rank"] = out["imd_rank"].astype(int)
@@ -57,8 +65,10 @@ def _distribution(rows: pd.DataFrame) -> pd.DataFrame:
     d = with_deciles(rows)
     d = d[d["imd_decile"].notna()]
     if d.empty:
-        return pd.DataFrame(columns=["lsoas", "residents", "pct"],
-                            index=pd.MultiIndex.from_tuples([], names=["nation", "imd_decile"]))
+        return pd.DataFrame(
+            columns=["lsoas", "residents", "pct"],
+            index=pd.MultiIndex.from_tuples([], names=["nation", "imd_decile"]),
+        )
     g = d.groupby(["nation", "imd_decile"])
     out = pd.DataFrame({"lsoas": g["imd_rank"].nunique(), "residents": g["residents"].sum()})
     total = d.groupby("nation")["residents"].sum()
@@ -85,14 +95,18 @@ def deprivation_table(rows: pd.DataFrame, parent_rows: pd.DataFrame | None) -> p
             key = (nation, float(decile))
             got = area.loc[key] if key in area.index else None
             par = parent.loc[key] if parent is not None and key in parent.index else None
-            records.append((
-                NATION_NAMES.get(nation, nation), decile,
-                int(got["lsoas"]) if got is not None else 0,
-                int(got["residents"]) if got is not None else 0,
-                float(got["pct"]) if got is not None else 0.0,
-                float(par["pct"]) if par is not None else (0.0 if parent is not None
-                                                           else float("nan")),
-            ))
+            records.append(
+                (
+                    NATION_NAMES.get(nation, nation),
+                    decile,
+                    int(got["lsoas"]) if got is not None else 0,
+                    int(got["residents"]) if got is not None else 0,
+                    float(got["pct"]) if got is not None else 0.0,
+                    float(par["pct"])
+                    if par is not None
+                    else (0.0 if parent is not None else float("nan")),
+                )
+            )
     return pd.DataFrame(records, columns=list(DEPRIVATION_COLUMNS))
 
 
@@ -117,8 +131,12 @@ def deprivation_summary(rows: pd.DataFrame) -> dict[str, float | int | str]:
         "nations": ", ".join(NATION_NAMES.get(n, n) for n in sorted(known["nation"].unique())),
     }
     if total <= 0:
-        out.update(pct_decile_1=float("nan"), pct_deciles_1_2=float("nan"),
-                   pct_deciles_9_10=float("nan"), median_decile=float("nan"))
+        out.update(
+            pct_decile_1=float("nan"),
+            pct_deciles_1_2=float("nan"),
+            pct_deciles_9_10=float("nan"),
+            median_decile=float("nan"),
+        )
         return out
     dec = known["imd_decile"]
     out["pct_decile_1"] = 100.0 * float(res[dec == 1].sum()) / total

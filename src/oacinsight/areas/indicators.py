@@ -106,13 +106,14 @@ class Indicator:
     def definition(self) -> str:
         """The formula in census cell names."""
         if self.kind == DENSITY_KIND:
-            return ("ts0010001 residents ÷ land area; land area of each OA = "
-                    f"ts0010001 ÷ {self.numerator[0]} (persons per km²)")
+            return (
+                "ts0010001 residents ÷ land area; land area of each OA = "
+                f"ts0010001 ÷ {self.numerator[0]} (persons per km²)"
+            )
         return f"100 × ({' + '.join(self.numerator)}) ÷ {self.denominator}"
 
 
-def _rate(key: str, label: str, table: str, num: Iterable[int], unit: str,
-          short: str) -> Indicator:
+def _rate(key: str, label: str, table: str, num: Iterable[int], unit: str, short: str) -> Indicator:
     cells = tuple(f"{table}{i:04d}" for i in num)
     return Indicator(key, label, table, cells, f"{table}0001", unit, RATE_KIND, short)
 
@@ -121,36 +122,128 @@ def _rate(key: str, label: str, table: str, num: Iterable[int], unit: str,
 INDICATORS: dict[str, Indicator] = {
     i.key: i
     for i in (
-        Indicator("density", "Population density", "ts006", ("ts0060001",), "ts0010001",
-                  "persons per km²", DENSITY_KIND, "Density"),
-        _rate("owner_occupied", "Households owning their home", "ts054", [2],
-              "% of households", "Owner occupied"),
-        _rate("social_rented", "Households renting from a social landlord", "ts054", [7],
-              "% of households", "Social renting"),
-        _rate("private_rented", "Households renting privately", "ts054", [10],
-              "% of households", "Private renting"),
-        _rate("no_car", "Households with no car or van", "ts045", [2], "% of households",
-              "No car or van"),
-        _rate("overcrowded", "Households with fewer rooms than needed", "ts053", [5, 6],
-              "% of households", "Overcrowded (rooms)"),
-        _rate("deprived_2plus", "Households deprived in 2 or more dimensions", "ts011",
-              [4, 5, 6], "% of households", "Deprived in 2+ dimensions"),
-        _rate("bad_health", "Residents in bad or very bad health", "ts037", [5, 6],
-              "% of residents", "Bad or very bad health"),
-        _rate("disabled", "Residents disabled under the Equality Act", "ts038", [2],
-              "% of residents", "Disabled"),
-        _rate("unpaid_care", "Residents providing unpaid care", "ts039", [3, 6, 9],
-              "% of residents aged 5+", "Unpaid carers"),
-        _rate("no_qualifications", "Residents with no qualifications", "ts067", [2],
-              "% of residents aged 16+", "No qualifications"),
-        _rate("degree_level", "Residents with level 4 qualifications or above (degree)",
-              "ts067", [7], "% of residents aged 16+", "Degree level (level 4+)"),
-        _rate("students", "Full-time students", "ts062", [10], "% of residents aged 16+",
-              "Full-time students"),
-        _rate("managers_professionals", "Workers in managerial or professional jobs",
-              "ts063", [2, 3], "% of residents aged 16+ in work", "Managers, professionals"),
-        _rate("elementary_jobs", "Workers in elementary jobs", "ts063", [10],
-              "% of residents aged 16+ in work", "Elementary jobs"),
+        Indicator(
+            "density",
+            "Population density",
+            "ts006",
+            ("ts0060001",),
+            "ts0010001",
+            "persons per km²",
+            DENSITY_KIND,
+            "Density",
+        ),
+        _rate(
+            "owner_occupied",
+            "Households owning their home",
+            "ts054",
+            [2],
+            "% of households",
+            "Owner occupied",
+        ),
+        _rate(
+            "social_rented",
+            "Households renting from a social landlord",
+            "ts054",
+            [7],
+            "% of households",
+            "Social renting",
+        ),
+        _rate(
+            "private_rented",
+            "Households renting privately",
+            "ts054",
+            [10],
+            "% of households",
+            "Private renting",
+        ),
+        _rate(
+            "no_car",
+            "Households with no car or van",
+            "ts045",
+            [2],
+            "% of households",
+            "No car or van",
+        ),
+        _rate(
+            "overcrowded",
+            "Households with fewer rooms than needed",
+            "ts053",
+            [5, 6],
+            "% of households",
+            "Overcrowded (rooms)",
+        ),
+        _rate(
+            "deprived_2plus",
+            "Households deprived in 2 or more dimensions",
+            "ts011",
+            [4, 5, 6],
+            "% of households",
+            "Deprived in 2+ dimensions",
+        ),
+        _rate(
+            "bad_health",
+            "Residents in bad or very bad health",
+            "ts037",
+            [5, 6],
+            "% of residents",
+            "Bad or very bad health",
+        ),
+        _rate(
+            "disabled",
+            "Residents disabled under the Equality Act",
+            "ts038",
+            [2],
+            "% of residents",
+            "Disabled",
+        ),
+        _rate(
+            "unpaid_care",
+            "Residents providing unpaid care",
+            "ts039",
+            [3, 6, 9],
+            "% of residents aged 5+",
+            "Unpaid carers",
+        ),
+        _rate(
+            "no_qualifications",
+            "Residents with no qualifications",
+            "ts067",
+            [2],
+            "% of residents aged 16+",
+            "No qualifications",
+        ),
+        _rate(
+            "degree_level",
+            "Residents with level 4 qualifications or above (degree)",
+            "ts067",
+            [7],
+            "% of residents aged 16+",
+            "Degree level (level 4+)",
+        ),
+        _rate(
+            "students",
+            "Full-time students",
+            "ts062",
+            [10],
+            "% of residents aged 16+",
+            "Full-time students",
+        ),
+        _rate(
+            "managers_professionals",
+            "Workers in managerial or professional jobs",
+            "ts063",
+            [2, 3],
+            "% of residents aged 16+ in work",
+            "Managers, professionals",
+        ),
+        _rate(
+            "elementary_jobs",
+            "Workers in elementary jobs",
+            "ts063",
+            [10],
+            "% of residents aged 16+ in work",
+            "Elementary jobs",
+        ),
     )
 }
 
@@ -186,14 +279,16 @@ def choose_indicators(
             continue
         key = str(item).strip().lower()
         if key not in INDICATORS:
-            raise OacInsightError(
-                f"unknown indicator {key!r}; choose from {', '.join(INDICATORS)}"
-            )
+            raise OacInsightError(f"unknown indicator {key!r}; choose from {', '.join(INDICATORS)}")
         chosen.append(INDICATORS[key])
     usable, skipped = [], []
     for ind in chosen:
-        missing = [f"{t}.{c}" for t, cols in ind.cells.items() for c in cols
-                   if c not in available.get(t, [])]
+        missing = [
+            f"{t}.{c}"
+            for t, cols in ind.cells.items()
+            for c in cols
+            if c not in available.get(t, [])
+        ]
         if missing:
             skipped.append(f"{ind.label} ({ind.table})")
         else:

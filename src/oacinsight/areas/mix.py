@@ -19,8 +19,15 @@ __all__ = ["MIX_COLUMNS", "group_residents", "largest", "most_over_represented",
 
 #: Columns of ``oac_mix.csv`` (a published contract).
 MIX_COLUMNS: tuple[str, ...] = (
-    "level", "code", "name", "residents", "pct", "parent_pct", "national_pct",
-    "index_vs_parent", "index_vs_national",
+    "level",
+    "code",
+    "name",
+    "residents",
+    "pct",
+    "parent_pct",
+    "national_pct",
+    "index_vs_parent",
+    "index_vs_national",
 )
 _LEVEL_COLUMNS = {"supergroup": "supergroup", "group": "group_code", "subgroup": "subgroup"}
 
@@ -31,24 +38,28 @@ def group_residents(rows: pd.DataFrame) -> dict[str, pd.Series]:
     return {lv: res.groupby(rows[col]).sum() for lv, col in _LEVEL_COLUMNS.items()}
 
 
-def _counts(codes: pd.DataFrame, area: dict[str, pd.Series],
-            base: dict[str, pd.Series]) -> pd.DataFrame:
+def _counts(
+    codes: pd.DataFrame, area: dict[str, pd.Series], base: dict[str, pd.Series]
+) -> pd.DataFrame:
     """``compute_profile`` input: area residents as customers, comparison as the base."""
     out = codes.copy()
     out["customers"] = [
-        round(float(area[lv].get(code, 0.0))) for lv, code in zip(
-            codes["level"], codes["code"], strict=True)
+        round(float(area[lv].get(code, 0.0)))
+        for lv, code in zip(codes["level"], codes["code"], strict=True)
     ]
-    out["base"] = [float(base[lv].get(code, 0.0)) for lv, code in zip(
-        codes["level"], codes["code"], strict=True)]
+    out["base"] = [
+        float(base[lv].get(code, 0.0))
+        for lv, code in zip(codes["level"], codes["code"], strict=True)
+    ]
     return out
 
 
 Counts = pd.DataFrame | dict[str, pd.Series]
 
 
-def oac_mix(rows: Counts, parent_rows: Counts, national_rows: Counts,
-            names: dict[tuple[str, str], str]) -> pd.DataFrame:
+def oac_mix(
+    rows: Counts, parent_rows: Counts, national_rows: Counts, names: dict[tuple[str, str], str]
+) -> pd.DataFrame:
     """The OAC mix table of an area at the three tiers.
 
     Parameters
@@ -66,23 +77,32 @@ def oac_mix(rows: Counts, parent_rows: Counts, national_rows: Counts,
         ``pct`` columns are percentages of the residents of each area (summing to 100
         within a level); an index is blank where the comparison share is 0.
     """
-    area, parent, national = (r if isinstance(r, dict) else group_residents(r)
-                              for r in (rows, parent_rows, national_rows))
+    area, parent, national = (
+        r if isinstance(r, dict) else group_residents(r) for r in (rows, parent_rows, national_rows)
+    )
     codes = pd.DataFrame(
-        [(lv, code, names.get((lv, code), code), code[:-1] if lv != "supergroup" else None)
-         for lv in LEVELS for code in sorted(national[lv].index)],
+        [
+            (lv, code, names.get((lv, code), code), code[:-1] if lv != "supergroup" else None)
+            for lv in LEVELS
+            for code in sorted(national[lv].index)
+        ],
         columns=["level", "code", "name", "parent"],
     )
     vs_parent = compute_profile(_counts(codes, area, parent), suppress_below=0)
     vs_nation = compute_profile(_counts(codes, area, national), suppress_below=0)
-    out = pd.DataFrame({
-        "level": vs_parent["level"], "code": vs_parent["code"], "name": vs_parent["name"],
-        "residents": vs_parent["customers"].astype("int64"),
-        "pct": vs_parent["customer_pct"], "parent_pct": vs_parent["base_pct"],
-        "national_pct": vs_nation["base_pct"].to_numpy(),
-        "index_vs_parent": vs_parent["index"],
-        "index_vs_national": vs_nation["index"].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "level": vs_parent["level"],
+            "code": vs_parent["code"],
+            "name": vs_parent["name"],
+            "residents": vs_parent["customers"].astype("int64"),
+            "pct": vs_parent["customer_pct"],
+            "parent_pct": vs_parent["base_pct"],
+            "national_pct": vs_nation["base_pct"].to_numpy(),
+            "index_vs_parent": vs_parent["index"],
+            "index_vs_national": vs_nation["index"].to_numpy(),
+        }
+    )
     return out.loc[:, list(MIX_COLUMNS)].reset_index(drop=True)
 
 
@@ -92,8 +112,9 @@ def largest(mix: pd.DataFrame, level: str, n: int = 1) -> pd.DataFrame:
     return part.sort_values(["residents", "code"], ascending=[False, True]).head(n)
 
 
-def most_over_represented(mix: pd.DataFrame, level: str = "group",
-                          min_pct: float = 5.0) -> pd.Series | None:
+def most_over_represented(
+    mix: pd.DataFrame, level: str = "group", min_pct: float = 5.0
+) -> pd.Series | None:
     """The code with the highest index against the nation among those holding at least
     ``min_pct`` % of the area's residents (None if there is none)."""
     part = mix[(mix["level"] == level) & (mix["pct"] >= min_pct)]

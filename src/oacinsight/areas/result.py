@@ -21,8 +21,16 @@ __all__ = ["OUTPUT_FILES", "AreaProfile"]
 
 #: Files :meth:`AreaProfile.write` creates in the output folder.
 OUTPUT_FILES: tuple[str, ...] = (
-    "oac_mix.csv", "indicators.csv", "comparators.csv", "deprivation.csv", "scale_effect.csv",
-    "output_areas.csv", "area_profile.xlsx", "profile.json", "profile.html", "profile.pdf",
+    "oac_mix.csv",
+    "indicators.csv",
+    "comparators.csv",
+    "deprivation.csv",
+    "scale_effect.csv",
+    "output_areas.csv",
+    "area_profile.xlsx",
+    "profile.json",
+    "profile.html",
+    "profile.pdf",
 )
 
 
@@ -122,26 +130,38 @@ class AreaProfile:
     def parent_label(self) -> str:
         """The parent area's name (its code when no name is known), with what it covers
         when that is not the whole area (``Yorkshire and The Humber (HG, HX only)``)."""
-        return f"{self.parent_name} ({self.parent_short})" if self.parent_short else \
-            self.parent_name
+        return (
+            f"{self.parent_name} ({self.parent_short})" if self.parent_short else self.parent_name
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Key facts as JSON-safe values, coverage first."""
-        return json_safe({
-            "coverage": list(self.coverage), "coverage_status": self.coverage_status,
-            "code": self.code, "name": self.name, "kind": self.kind,
-            "parent": {"code": self.parent_code, "name": self.parent_name,
-                       "label": self.parent_label},
-            "national": self.national_name, "residents": _plain(self.residents),
-            "households": _plain(self.households), "output_areas": self.output_areas,
-            "lsoas": self.lsoas, "membership": self.membership, "notes": list(self.notes),
-            "summary": list(self.summary),
-        })
+        return json_safe(
+            {
+                "coverage": list(self.coverage),
+                "coverage_status": self.coverage_status,
+                "code": self.code,
+                "name": self.name,
+                "kind": self.kind,
+                "parent": {
+                    "code": self.parent_code,
+                    "name": self.parent_name,
+                    "label": self.parent_label,
+                },
+                "national": self.national_name,
+                "residents": _plain(self.residents),
+                "households": _plain(self.households),
+                "output_areas": self.output_areas,
+                "lsoas": self.lsoas,
+                "membership": self.membership,
+                "notes": list(self.notes),
+                "summary": list(self.summary),
+            }
+        )
 
     def text(self) -> str:
         """What the command line prints: coverage, the plain-language summary, notes."""
-        return "\n".join([*self.coverage, *self.summary,
-                          *(f"note: {note}" for note in self.notes)])
+        return "\n".join([*self.coverage, *self.summary, *(f"note: {note}" for note in self.notes)])
 
     def to_frame(self) -> pd.DataFrame:
         """The OAC mix at the three tiers (the columns of ``oac_mix.csv``)."""
@@ -152,17 +172,20 @@ class AreaProfile:
         dep = self.deprivation_summary
         rows: list[tuple[str, Any]] = [
             *(("coverage", line) for line in self.coverage),
-            ("area", self.title), ("kind", self.kind_label),
-            ("compared with", f"{self.parent_label} ({self.parent_code}) and "
-                              f"{self.national_name}"),
+            ("area", self.title),
+            ("kind", self.kind_label),
+            ("compared with", f"{self.parent_label} ({self.parent_code}) and {self.national_name}"),
             ("usual residents (TS001)", self.residents),
             ("in households", self.household_residents),
             ("in communal establishments", self.communal_residents),
-            ("households (TS041)", self.households), ("output areas", self.output_areas),
-            ("2021 LSOAs", self.lsoas), ("output area membership", self.membership),
+            ("households (TS041)", self.households),
+            ("output areas", self.output_areas),
+            ("2021 LSOAs", self.lsoas),
+            ("output area membership", self.membership),
             ("LSOAs ranked by the IMD", dep.get("lsoas")),
             ("% residents in most deprived 20% of LSOAs", dep.get("pct_deciles_1_2")),
-            ("comparators", self.comparators_method), ("disclosure control", self.disclosure),
+            ("comparators", self.comparators_method),
+            ("disclosure control", self.disclosure),
             ("generator", f"oacinsight {__version__}"),
         ]
         rows += [("note", n) for n in self.notes]
@@ -173,10 +196,14 @@ class AreaProfile:
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by sheet name, in the order of the workbook."""
         return {
-            "overview": self.overview(), "oac_mix": self.to_frame(),
-            "indicators": self.indicators, "deprivation": self.deprivation,
-            "deprivation_lsoas": self.deprivation_lsoas, "comparators": self.comparators,
-            "scale_effect": self.scale, "output_areas": self.output_area_table,
+            "overview": self.overview(),
+            "oac_mix": self.to_frame(),
+            "indicators": self.indicators,
+            "deprivation": self.deprivation,
+            "deprivation_lsoas": self.deprivation_lsoas,
+            "comparators": self.comparators,
+            "scale_effect": self.scale,
+            "output_areas": self.output_area_table,
         }
 
     def write(self, path: str | Path, *, pdf: bool = True, html: bool = True) -> Path:
@@ -202,23 +229,31 @@ class AreaProfile:
             self.write_folder(out, pdf=pdf, html=html)
             return out
         if not (pdf and html):
-            raise OacInsightError("pdf=False / html=False apply to a folder only; "
-                                  f"{out.name} is one file")
-        return write_by_suffix("an area profile", out, {
-            ".csv": lambda tmp: _safe(self.to_frame()).to_csv(tmp, index=False,
-                                                              encoding="utf-8"),
-            ".xlsx": self._write_sheets, ".json": lambda tmp: write_json(tmp, self.to_dict()),
-            ".html": lambda tmp: self._write_report(tmp, "html"),
-            ".pdf": lambda tmp: self._write_report(tmp, "pdf"),
-        })
+            raise OacInsightError(
+                f"pdf=False / html=False apply to a folder only; {out.name} is one file"
+            )
+        return write_by_suffix(
+            "an area profile",
+            out,
+            {
+                ".csv": lambda tmp: _safe(self.to_frame()).to_csv(
+                    tmp, index=False, encoding="utf-8"
+                ),
+                ".xlsx": self._write_sheets,
+                ".json": lambda tmp: write_json(tmp, self.to_dict()),
+                ".html": lambda tmp: self._write_report(tmp, "html"),
+                ".pdf": lambda tmp: self._write_report(tmp, "pdf"),
+            },
+        )
 
     def _write_report(self, out: Path, kind: str) -> None:
         from oacinsight.reports.area_profile import render_charts, write_html, write_pdf
 
         (write_html if kind == "html" else write_pdf)(self, out, render_charts(self))
 
-    def write_folder(self, out_dir: str | Path, *, pdf: bool = True,
-                     html: bool = True) -> dict[str, Path]:
+    def write_folder(
+        self, out_dir: str | Path, *, pdf: bool = True, html: bool = True
+    ) -> dict[str, Path]:
         """Write every output file of the profile into ``out_dir``.
 
         Parameters
@@ -238,9 +273,14 @@ class AreaProfile:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
-        csvs = {"oac_mix": self.to_frame(), "indicators": self.indicators,
-                "comparators": self.comparators, "deprivation": self.deprivation,
-                "scale_effect": self.scale, "output_areas": self.output_area_table}
+        csvs = {
+            "oac_mix": self.to_frame(),
+            "indicators": self.indicators,
+            "comparators": self.comparators,
+            "deprivation": self.deprivation,
+            "scale_effect": self.scale,
+            "output_areas": self.output_area_table,
+        }
         for name, frame in csvs.items():
             written[name] = out / f"{name}.csv"
             with atomic_output(written[name]) as tmp:
@@ -277,8 +317,11 @@ def _safe(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_float_dtype(out[column]):
             out[column] = out[column].round(6)
         elif not pd.api.types.is_numeric_dtype(out[column]):
-            out[column] = out[column].astype(object).map(
-                lambda v: neutralise(v) if isinstance(v, str) else _plain(v))
+            out[column] = (
+                out[column]
+                .astype(object)
+                .map(lambda v: neutralise(v) if isinstance(v, str) else _plain(v))
+            )
     return out
 
 

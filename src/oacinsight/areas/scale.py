@@ -19,7 +19,14 @@ __all__ = ["SCALE_COLUMNS", "SCALE_LEVELS", "scale_effect"]
 
 SCALE_LEVELS: tuple[str, ...] = ("output area", "LSOA", "whole area")
 SCALE_COLUMNS: tuple[str, ...] = (
-    "indicator", "label", "unit", "level", "units", "min", "median", "max",
+    "indicator",
+    "label",
+    "unit",
+    "level",
+    "units",
+    "min",
+    "median",
+    "max",
 )
 
 
@@ -46,11 +53,24 @@ def scale_effect(rows: pd.DataFrame, indicators: Sequence[Indicator]) -> pd.Data
     records = []
     for ind in indicators:
         for level in SCALE_LEVELS:
-            values = per_level[level][ind.key].dropna() if len(per_level[level]) else pd.Series(
-                dtype=float)
+            values = (
+                per_level[level][ind.key].dropna()
+                if len(per_level[level])
+                else pd.Series(dtype=float)
+            )
             if values.empty:
                 records.append((ind.key, ind.label, ind.unit, level, 0, *([float("nan")] * 3)))
                 continue
-            records.append((ind.key, ind.label, ind.unit, level, len(values),
-                            float(values.min()), float(values.median()), float(values.max())))
+            records.append(
+                (
+                    ind.key,
+                    ind.label,
+                    ind.unit,
+                    level,
+                    len(values),
+                    float(values.min()),
+                    float(values.median()),
+                    float(values.max()),
+                )
+            )
     return pd.DataFrame(records, columns=list(SCALE_COLUMNS))

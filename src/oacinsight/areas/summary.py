@@ -42,8 +42,10 @@ def _ok(value: Any) -> bool:
 def _population(p: AreaProfile) -> str:
     article = "an" if p.kind in ("lsoa", "msoa") else "a"
     if not p.is_whole:
-        text = (f"The part of {p.title} ({p.kind_label}) held in the store, not the whole "
-                f"{p.kind_label}, has {p.residents:,.0f} usual residents")
+        text = (
+            f"The part of {p.title} ({p.kind_label}) held in the store, not the whole "
+            f"{p.kind_label}, has {p.residents:,.0f} usual residents"
+        )
     else:
         text = f"{p.title} is {article} {p.kind_label} of {p.residents:,.0f} usual residents"
     if _ok(p.households):
@@ -74,11 +76,15 @@ def _deprivation(p: AreaProfile) -> list[str]:
     dep, par = p.deprivation_summary, p.parent_deprivation_summary
     share = dep.get("pct_deciles_1_2")
     if not _ok(share) or not dep.get("lsoas"):
-        return ["No deprivation rank is known for this area's neighbourhoods (the postcode "
-                "directory gives none)."]
+        return [
+            "No deprivation rank is known for this area's neighbourhoods (the postcode "
+            "directory gives none)."
+        ]
     nation = dep.get("nations") or "their nation"
-    text = (f"{_pct(share)} of residents live in neighbourhoods (LSOAs) among the most "
-            f"deprived 20% in {nation.replace(', ', ' or ')}")
+    text = (
+        f"{_pct(share)} of residents live in neighbourhoods (LSOAs) among the most "
+        f"deprived 20% in {nation.replace(', ', ' or ')}"
+    )
     if _ok(par.get("pct_deciles_1_2")) and p.parent_code != "K04000001":
         text += f", against {_pct(par['pct_deciles_1_2'])} in {p.parent_label}"
     text += f"; {_pct(dep['pct_deciles_9_10'])} live in the least deprived 20%."
@@ -86,39 +92,55 @@ def _deprivation(p: AreaProfile) -> list[str]:
 
 
 def _differs(value: float, base: float) -> bool:
-    return (_ok(value) and _ok(base) and abs(value - base) >= MIN_POINTS
-            and abs(value - base) >= MIN_RELATIVE * abs(base))
+    return (
+        _ok(value)
+        and _ok(base)
+        and abs(value - base) >= MIN_POINTS
+        and abs(value - base) >= MIN_RELATIVE * abs(base)
+    )
 
 
 def _indicators(p: AreaProfile) -> list[str]:
     rates = p.indicators[p.indicators["unit"].str.startswith("%")].copy()
     rates["gap"] = (rates["value"] - rates["parent_value"]).abs()
-    rates = rates[[_differs(v, b) for v, b in zip(rates["value"], rates["parent_value"],
-                                                  strict=True)]]
+    rates = rates[
+        [_differs(v, b) for v, b in zip(rates["value"], rates["parent_value"], strict=True)]
+    ]
     if rates.empty:
-        return [f"On the census indicators shown, the {p.kind_label} is within "
-                f"{MIN_POINTS:.0f} points of {p.parent_label}."]
+        return [
+            f"On the census indicators shown, the {p.kind_label} is within "
+            f"{MIN_POINTS:.0f} points of {p.parent_label}."
+        ]
     parts = []
     for _, r in rates.sort_values(["gap", "indicator"], ascending=[False, True]).head(3).iterrows():
         word = "higher" if r["value"] > r["parent_value"] else "lower"
-        parts.append(f"the share of {_lower(r['label'])} is {word} ({_pct(r['value'])} "
-                     f"against {_pct(r['parent_value'])})")
+        parts.append(
+            f"the share of {_lower(r['label'])} is {word} ({_pct(r['value'])} "
+            f"against {_pct(r['parent_value'])})"
+        )
     return [f"Compared with {p.parent_label}: " + "; ".join(parts) + "."]
 
 
 def _scale(p: AreaProfile) -> list[str]:
-    s = p.scale[(p.scale["level"] == "output area") & (p.scale["units"] >= 3)
-                & p.scale["unit"].str.startswith("%")]
+    s = p.scale[
+        (p.scale["level"] == "output area")
+        & (p.scale["units"] >= 3)
+        & p.scale["unit"].str.startswith("%")
+    ]
     if s.empty:
         return []
-    s = s.assign(spread=s["max"] - s["min"]).sort_values(["spread", "indicator"],
-                                                         ascending=[False, True])
+    s = s.assign(spread=s["max"] - s["min"]).sort_values(
+        ["spread", "indicator"], ascending=[False, True]
+    )
     r = s.iloc[0]
-    whole = p.scale[(p.scale["indicator"] == r["indicator"])
-                    & (p.scale["level"] == "whole area")].iloc[0]
-    return [f"Averages hide differences: the share of {_lower(r['label'])} is "
-            f"{_pct(whole['min'])} for the whole {p.kind_label} but ranges from "
-            f"{_pct(r['min'])} to {_pct(r['max'])} across its {int(r['units'])} output areas."]
+    whole = p.scale[
+        (p.scale["indicator"] == r["indicator"]) & (p.scale["level"] == "whole area")
+    ].iloc[0]
+    return [
+        f"Averages hide differences: the share of {_lower(r['label'])} is "
+        f"{_pct(whole['min'])} for the whole {p.kind_label} but ranges from "
+        f"{_pct(r['min'])} to {_pct(r['max'])} across its {int(r['units'])} output areas."
+    ]
 
 
 def _comparators(p: AreaProfile) -> list[str]:
@@ -131,9 +153,17 @@ def _comparators(p: AreaProfile) -> list[str]:
 
 def plain_summary(p: AreaProfile) -> list[str]:
     """Sentences describing the profile, each backed by a number in its tables."""
-    lines = [_population(p), *_mix(p), *_deprivation(p), *_indicators(p), *_scale(p),
-             *_comparators(p)]
+    lines = [
+        _population(p),
+        *_mix(p),
+        *_deprivation(p),
+        *_indicators(p),
+        *_scale(p),
+        *_comparators(p),
+    ]
     if "postcodes lie" in p.membership:
-        lines.append("Its output areas were placed in it by where most of their postcodes "
-                     "lie, as no official lookup is loaded.")
+        lines.append(
+            "Its output areas were placed in it by where most of their postcodes "
+            "lie, as no official lookup is loaded."
+        )
     return lines

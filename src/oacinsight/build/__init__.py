@@ -9,5 +9,14 @@ from oacinsight.build.result import BuildResult
 from oacinsight.build.run import build_classification, read_oa_list
 from oacinsight.build.spec import SHIPPED, BuildSpecError, Spec, Variable, load_spec
 
-__all__ = ["SHIPPED", "BuildResult", "BuildSpecError", "ClassificationBuilder", "Spec",
-           "Variable", "build_classification", "load_spec", "read_oa_list"]
+__all__ = [
+    "SHIPPED",
+    "BuildResult",
+    "BuildSpecError",
+    "ClassificationBuilder",
+    "Spec",
+    "Variable",
+    "build_classification",
+    "load_spec",
+    "read_oa_list",
+]

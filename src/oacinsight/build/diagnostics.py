@@ -19,9 +19,15 @@ from oacinsight.build.kmeans import ClassificationBuilder
 __all__ = ["compare", "grand_index", "k_range", "pen_portraits"]
 
 
-def k_range(x: np.ndarray, ks: list[int], *, restarts: int, seed: int,
-            silhouette_sample: int = 2000,
-            max_rows: int = 10000) -> tuple[pd.DataFrame, pd.DataFrame]:
+def k_range(
+    x: np.ndarray,
+    ks: list[int],
+    *,
+    restarts: int,
+    seed: int,
+    silhouette_sample: int = 2000,
+    max_rows: int = 10000,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Diagnostics per k, and clustergram rows ``k, cluster, size, pc1_mean, next_cluster,
     moving``: how many areas of each cluster at k go to each cluster at the next k."""
     from sklearn.metrics import calinski_harabasz_score, silhouette_score
@@ -35,24 +41,35 @@ def k_range(x: np.ndarray, ks: list[int], *, restarts: int, seed: int,
     for k in ks:
         if k > len(x) or k < 1:
             continue
-        m = ClassificationBuilder(n_clusters=k, n_restarts=restarts, sample_size=None,
-                                  random_state=seed).fit(x)
+        m = ClassificationBuilder(
+            n_clusters=k, n_restarts=restarts, sample_size=None, random_state=seed
+        ).fit(x)
         sil = ch = np.nan
         if 1 < len(np.unique(m.labels_)) < len(x):
-            sil = silhouette_score(x, m.labels_, sample_size=min(silhouette_sample, len(x)),
-                                   random_state=seed)
+            sil = silhouette_score(
+                x, m.labels_, sample_size=min(silhouette_sample, len(x)), random_state=seed
+            )
             ch = calinski_harabasz_score(x, m.labels_)
-        rows.append({"k": k, "wcss": m.inertia_, "silhouette": float(sil),
-                     "calinski_harabasz": float(ch)})
+        rows.append(
+            {"k": k, "wcss": m.inertia_, "silhouette": float(sil), "calinski_harabasz": float(ch)}
+        )
         means = {j + 1: float(pc1[m.labels_ == j].mean()) for j in np.unique(m.labels_)}
         if previous is not None:
             moves = pd.crosstab(previous[0], m.labels_ + 1)
             for (j, nxt), n in moves.stack().items():
                 if n:
-                    gram.append({"k": previous[1], "cluster": int(j), "size":
-                                 int((previous[0] == j).sum()), "pc1_mean": previous[2][j],
-                                 "next_k": k, "next_cluster": int(nxt), "next_pc1_mean": means[nxt],
-                                 "moving": int(n)})
+                    gram.append(
+                        {
+                            "k": previous[1],
+                            "cluster": int(j),
+                            "size": int((previous[0] == j).sum()),
+                            "pc1_mean": previous[2][j],
+                            "next_k": k,
+                            "next_cluster": int(nxt),
+                            "next_pc1_mean": means[nxt],
+                            "moving": int(n),
+                        }
+                    )
         previous = (m.labels_ + 1, k, means)
     return pd.DataFrame(rows), pd.DataFrame(gram)
 
@@ -75,10 +92,8 @@ def pen_portraits(index: pd.DataFrame, labels: dict[str, str], top: int = 3) -> 
         row = row.dropna()
         high = row.sort_values(ascending=False).head(top)
         low = row.sort_values().head(top)
-        hi = "; ".join(f"{_short(labels.get(v, v))} ({i:.0f})" for v, i in high.items()
-                       if i > 100)
-        lo = "; ".join(f"{_short(labels.get(v, v))} ({i:.0f})" for v, i in low.items()
-                       if i < 100)
+        hi = "; ".join(f"{_short(labels.get(v, v))} ({i:.0f})" for v, i in high.items() if i > 100)
+        lo = "; ".join(f"{_short(labels.get(v, v))} ({i:.0f})" for v, i in low.items() if i < 100)
         text = "DRAFT - edit before use. "
         text += f"More than average: {hi}. " if hi else ""
         text += f"Fewer than average: {lo}." if lo else ""
@@ -96,17 +111,23 @@ def compare(new: pd.Series, official: pd.Series) -> dict:
     """Adjusted Rand index, cross-tab, and official shares within each new cluster."""
     from sklearn.metrics import adjusted_rand_score
 
-    both = pd.DataFrame({"new": new.astype(str).to_numpy(),
-                         "official": official.to_numpy()}).dropna()
+    both = pd.DataFrame(
+        {"new": new.astype(str).to_numpy(), "official": official.to_numpy()}
+    ).dropna()
     both["official"] = both["official"].astype(str)
     if both.empty:
         return {"areas": 0, "adjusted_rand_index": None, "crosstab": {}, "draws_from": {}}
     tab = pd.crosstab(both["new"], both["official"])
     shares = tab.div(tab.sum(axis=1), axis=0)
-    draws = {str(c): {str(o): round(float(s), 4) for o, s in row.sort_values(ascending=False)
-                      .items() if s > 0} for c, row in shares.iterrows()}
-    return {"areas": len(both), "adjusted_rand_index":
-            float(adjusted_rand_score(both["official"], both["new"])),
-            "crosstab": {str(c): {str(o): int(n) for o, n in row.items()}
-                         for c, row in tab.iterrows()},
-            "draws_from": draws}
+    draws = {
+        str(c): {
+            str(o): round(float(s), 4) for o, s in row.sort_values(ascending=False).items() if s > 0
+        }
+        for c, row in shares.iterrows()
+    }
+    return {
+        "areas": len(both),
+        "adjusted_rand_index": float(adjusted_rand_score(both["official"], both["new"])),
+        "crosstab": {str(c): {str(o): int(n) for o, n in row.items()} for c, row in tab.iterrows()},
+        "draws_from": draws,
+    }

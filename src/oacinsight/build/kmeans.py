@@ -56,10 +56,19 @@ class ClassificationBuilder:
         Called with (restarts done, restarts in all).
     """
 
-    def __init__(self, *, n_clusters: int = 8, n_restarts: int = 100,
-                 sample_size: int | None = 2000, n_polish: int = 2, max_iter: int = 300,
-                 tol: float = 1e-4, random_state: int = 0, n_threads: int | None = None,
-                 progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        n_clusters: int = 8,
+        n_restarts: int = 100,
+        sample_size: int | None = 2000,
+        n_polish: int = 2,
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state: int = 0,
+        n_threads: int | None = None,
+        progress: Progress | None = None,
+    ) -> None:
         self.n_clusters = n_clusters
         self.n_restarts = n_restarts
         self.sample_size = sample_size
@@ -77,8 +86,9 @@ class ClassificationBuilder:
         if self.n_clusters < 1 or self.n_restarts < 1 or self.n_polish < 1:
             raise BuildSpecError("n_clusters, n_restarts and n_polish must be at least 1")
         if self.n_clusters > len(x):
-            raise BuildSpecError(f"k = {self.n_clusters} is more than the {len(x)} areas "
-                                 "to cluster")
+            raise BuildSpecError(
+                f"k = {self.n_clusters} is more than the {len(x)} areas to cluster"
+            )
         return x
 
     def fit(self, x: np.ndarray) -> ClassificationBuilder:
@@ -86,8 +96,7 @@ class ClassificationBuilder:
         from threadpoolctl import threadpool_limits
 
         x = self._check(x)
-        with threadpool_limits(limits=1 if len(x) < SMALL else self.n_threads,
-                               user_api="openmp"):
+        with threadpool_limits(limits=1 if len(x) < SMALL else self.n_threads, user_api="openmp"):
             return self._fit(x)
 
     def _fit(self, x: np.ndarray) -> ClassificationBuilder:
@@ -100,8 +109,14 @@ class ClassificationBuilder:
         k = min(self.n_clusters, len(np.unique(sample, axis=0)))
         candidates: list[tuple[float, np.ndarray, int]] = []
         for i, seed in enumerate(seeds):
-            km = KMeans(n_clusters=k, init="k-means++", n_init=1, max_iter=self.max_iter,
-                        tol=self.tol, random_state=int(seed)).fit(sample)
+            km = KMeans(
+                n_clusters=k,
+                init="k-means++",
+                n_init=1,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                random_state=int(seed),
+            ).fit(sample)
             candidates.append((float(km.inertia_), km.cluster_centers_, int(seed)))
             if self.progress is not None:
                 self.progress(i + 1, self.n_restarts)
@@ -110,8 +125,7 @@ class ClassificationBuilder:
         if screen:
             best = None
             for _, centres, _seed in candidates[: self.n_polish]:
-                km = KMeans(n_clusters=k, init=centres, n_init=1, max_iter=1000,
-                            tol=0.0).fit(x)
+                km = KMeans(n_clusters=k, init=centres, n_init=1, max_iter=1000, tol=0.0).fit(x)
                 if best is None or km.inertia_ < best.inertia_:
                     best = km
             centres = best.cluster_centers_  # type: ignore[union-attr]
@@ -126,8 +140,9 @@ class ClassificationBuilder:
         labels, d1, _ = nearest_two(x, centres)
         # Order clusters by size (largest first), ties by first row, so codes are stable.
         counts = np.bincount(labels, minlength=len(centres))
-        first = np.array([np.argmax(labels == j) if counts[j] else len(x)
-                          for j in range(len(centres))])
+        first = np.array(
+            [np.argmax(labels == j) if counts[j] else len(x) for j in range(len(centres))]
+        )
         order = np.lexsort((first, -counts))
         remap = np.empty_like(order)
         remap[order] = np.arange(len(order))
@@ -148,8 +163,11 @@ class ClassificationBuilder:
 
 def nearest_two(x: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest centre, squared distance to it and to the second nearest (inf if k = 1)."""
-    d = (np.einsum("ij,ij->i", x, x)[:, None] - 2 * x @ centres.T
-         + np.einsum("ij,ij->i", centres, centres)[None, :])
+    d = (
+        np.einsum("ij,ij->i", x, x)[:, None]
+        - 2 * x @ centres.T
+        + np.einsum("ij,ij->i", centres, centres)[None, :]
+    )
     np.maximum(d, 0, out=d)
     labels = d.argmin(axis=1)
     rows = np.arange(len(x))

@@ -29,8 +29,8 @@ class Prepared:
     """The matrix to cluster and what went into it."""
 
     oas: list[str]
-    rates: pd.DataFrame          # raw rates (per cent) or values, one column per variable
-    matrix: np.ndarray           # transformed + standardised, float64, rows = oas
+    rates: pd.DataFrame  # raw rates (per cent) or values, one column per variable
+    matrix: np.ndarray  # transformed + standardised, float64, rows = oas
     variables: list[str]
     zero_denominators: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -88,7 +88,8 @@ def prepare(counts: pd.DataFrame, spec: Spec) -> Prepared:
     if missing.any():
         raise BuildSpecError(
             f"{int(missing.sum())} output area(s) lack census counts for some variables "
-            f"(first: {raw.index[missing.to_numpy()][0]}); every table must cover every area")
+            f"(first: {raw.index[missing.to_numpy()][0]}); every table must cover every area"
+        )
     t = transform(raw.to_numpy(), spec.transform)
     constant = np.isclose(t.max(axis=0), t.min(axis=0), rtol=0, atol=1e-12)
     if spec.standardise == "zscore":
@@ -97,13 +98,19 @@ def prepare(counts: pd.DataFrame, spec: Spec) -> Prepared:
     if constant.any():
         dropped = [n for n, c in zip(names, constant, strict=True) if c]
         if constant.all():
-            raise BuildSpecError(f"every variable is constant over these {len(raw)} areas; "
-                                 "nothing to cluster")
+            raise BuildSpecError(
+                f"every variable is constant over these {len(raw)} areas; nothing to cluster"
+            )
         warnings.append(f"constant over these areas, dropped: {', '.join(dropped)}")
     keep = ~constant
     matrix, _, _ = standardise(t[:, keep], spec.standardise)
     for name, n in zeros.items():
         warnings.append(f"{name}: {n} area(s) with a zero denominator set to 0")
-    return Prepared(oas=list(raw.index), rates=raw.loc[:, keep], matrix=matrix,
-                    variables=[n for n, k in zip(names, keep, strict=True) if k],
-                    zero_denominators=zeros, warnings=warnings)
+    return Prepared(
+        oas=list(raw.index),
+        rates=raw.loc[:, keep],
+        matrix=matrix,
+        variables=[n for n, k in zip(names, keep, strict=True) if k],
+        zero_denominators=zeros,
+        warnings=warnings,
+    )

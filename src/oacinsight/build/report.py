@@ -27,17 +27,23 @@ def _figure(rows: int = 1, cols: int = 1, size: tuple[float, float] = (8, 4)):
 
 def write_charts(result: BuildResult, out: Path) -> list[Path]:
     """``k_diagnostics.png``, ``clustergram.png``, ``sizes.png``, ``index.png``."""
-    return [_k_chart(result, out / "k_diagnostics.png"),
-            _clustergram(result, out / "clustergram.png"),
-            _sizes(result, out / "sizes.png"), _index(result, out / "index.png")]
+    return [
+        _k_chart(result, out / "k_diagnostics.png"),
+        _clustergram(result, out / "clustergram.png"),
+        _sizes(result, out / "sizes.png"),
+        _index(result, out / "index.png"),
+    ]
 
 
 def _k_chart(result: BuildResult, path: Path) -> Path:
     plt, fig, ax = _figure(1, 3, (12, 3.5))
     d = result.diagnostics
-    for a, col, title in zip(ax[0], ("wcss", "silhouette", "calinski_harabasz"),
-                             ("WCSS (elbow)", "Silhouette (sampled)", "Calinski-Harabasz"),
-                             strict=True):
+    for a, col, title in zip(
+        ax[0],
+        ("wcss", "silhouette", "calinski_harabasz"),
+        ("WCSS (elbow)", "Silhouette (sampled)", "Calinski-Harabasz"),
+        strict=True,
+    ):
         a.plot(d["k"], d[col], marker="o", color="#1f4e79")
         a.set_title(title)
         a.set_xlabel("k")
@@ -55,8 +61,13 @@ def _clustergram(result: BuildResult, path: Path) -> Path:
     if not g.empty:
         widest = g["moving"].max()
         for _, r in g.iterrows():
-            ax[0, 0].plot([r["k"], r["next_k"]], [r["pc1_mean"], r["next_pc1_mean"]],
-                          color="#1f4e79", alpha=0.5, lw=0.3 + 6 * r["moving"] / widest)
+            ax[0, 0].plot(
+                [r["k"], r["next_k"]],
+                [r["pc1_mean"], r["next_pc1_mean"]],
+                color="#1f4e79",
+                alpha=0.5,
+                lw=0.3 + 6 * r["moving"] / widest,
+            )
     ax[0, 0].set_xlabel("k")
     ax[0, 0].set_ylabel("cluster mean on the first principal component")
     ax[0, 0].set_title("Clustergram")
@@ -108,30 +119,45 @@ def _img(path: Path) -> str:
 def write_html(result: BuildResult, path: Path, charts: list[Path]) -> Path:
     """One offline page: summary, diagnostics, sizes, pen portraits, index, comparison."""
     e = html.escape
-    parts = [f"<h1>Local classification: {e(result.spec.name)}</h1>",
-             f"<pre>{e(result.text())}</pre>",
-             "<h2>Choosing k</h2>", _img(charts[0]), _img(charts[1]),
-             result.diagnostics.round(4).to_html(index=False),
-             "<h2>Sizes</h2>", _img(charts[2]),
-             "<h2>Draft pen portraits</h2><p><strong>Drafts generated from each cluster's "
-             "most distinctive variables (index vs the area average); edit the names and "
-             "text in <code>names.csv</code> before use.</strong></p>",
-             result.portraits.to_html(index=False, escape=True),
-             "<h2>Grand index (100 = the area average)</h2>", _img(charts[3]),
-             result.index.round(0).to_html(na_rep="")]
+    parts = [
+        f"<h1>Local classification: {e(result.spec.name)}</h1>",
+        f"<pre>{e(result.text())}</pre>",
+        "<h2>Choosing k</h2>",
+        _img(charts[0]),
+        _img(charts[1]),
+        result.diagnostics.round(4).to_html(index=False),
+        "<h2>Sizes</h2>",
+        _img(charts[2]),
+        "<h2>Draft pen portraits</h2><p><strong>Drafts generated from each cluster's "
+        "most distinctive variables (index vs the area average); edit the names and "
+        "text in <code>names.csv</code> before use.</strong></p>",
+        result.portraits.to_html(index=False, escape=True),
+        "<h2>Grand index (100 = the area average)</h2>",
+        _img(charts[3]),
+        result.index.round(0).to_html(na_rep=""),
+    ]
     if result.comparison:
         parts.append("<h2>Agreement with the official OAC 2021</h2><ul>")
         for tier, c in result.comparison.items():
             if isinstance(c, dict) and c.get("adjusted_rand_index") is not None:
-                parts.append(f"<li>{e(tier)}: adjusted Rand index "
-                             f"{c['adjusted_rand_index']:.3f} over {c['areas']} areas</li>")
-        parts.append("</ul><p>Cross-tabs and the official groups each cluster draws from are "
-                     "in <code>comparison.json</code>.</p>")
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}"
-             "img{max-width:100%}table{border-collapse:collapse;font-size:12px}"
-             "td,th{border:1px solid #ccc;padding:2px 6px}")
-    page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>"
-            f"{e(result.spec.name)}</title><style>{style}</style></head><body>"
-            + "\n".join(parts) + "</body></html>")
+                parts.append(
+                    f"<li>{e(tier)}: adjusted Rand index "
+                    f"{c['adjusted_rand_index']:.3f} over {c['areas']} areas</li>"
+                )
+        parts.append(
+            "</ul><p>Cross-tabs and the official groups each cluster draws from are "
+            "in <code>comparison.json</code>.</p>"
+        )
+    style = (
+        "body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}"
+        "img{max-width:100%}table{border-collapse:collapse;font-size:12px}"
+        "td,th{border:1px solid #ccc;padding:2px 6px}"
+    )
+    page = (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>"
+        f"{e(result.spec.name)}</title><style>{style}</style></head><body>"
+        + "\n".join(parts)
+        + "</body></html>"
+    )
     path.write_text(page, encoding="utf-8")
     return path

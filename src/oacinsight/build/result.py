@@ -52,8 +52,9 @@ class BuildResult:
         return out
 
     def sizes(self) -> pd.DataFrame:
-        return (self.centres[["tier", "code", "parent", "size"]]
-                .merge(self.portraits[["code", "name"]], on="code", how="left"))
+        return self.centres[["tier", "code", "parent", "size"]].merge(
+            self.portraits[["code", "name"]], on="code", how="left"
+        )
 
     def provenance(self) -> dict[str, Any]:
         import sklearn
@@ -61,36 +62,53 @@ class BuildResult:
         from oacinsight._version import __version__
 
         return {
-            "spec": self.spec.to_dict(), "seed": self.spec.seed, "area": self.area,
-            "areas": len(self.codes), "areas_without_census": len(self.not_found),
-            "wcss": self.wcss, "restarts": self.restarts,
-            "best_wcss": self.wcss.get("supergroup"), "seconds": round(self.seconds, 2),
-            "versions": {"oacinsight": __version__, "scikit-learn": sklearn.__version__,
-                         "numpy": np.__version__, "pandas": pd.__version__,
-                         "python": platform.python_version()},
+            "spec": self.spec.to_dict(),
+            "seed": self.spec.seed,
+            "area": self.area,
+            "areas": len(self.codes),
+            "areas_without_census": len(self.not_found),
+            "wcss": self.wcss,
+            "restarts": self.restarts,
+            "best_wcss": self.wcss.get("supergroup"),
+            "seconds": round(self.seconds, 2),
+            "versions": {
+                "oacinsight": __version__,
+                "scikit-learn": sklearn.__version__,
+                "numpy": np.__version__,
+                "pandas": pd.__version__,
+                "python": platform.python_version(),
+            },
             "warnings": self.warnings,
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return {"provenance": self.provenance(),
-                "sizes": self.sizes().to_dict(orient="records"),
-                "diagnostics": self.diagnostics.to_dict(orient="records"),
-                "pen_portraits": self.portraits.to_dict(orient="records"),
-                "comparison": _ari_only(self.comparison)}
+        return {
+            "provenance": self.provenance(),
+            "sizes": self.sizes().to_dict(orient="records"),
+            "diagnostics": self.diagnostics.to_dict(orient="records"),
+            "pen_portraits": self.portraits.to_dict(orient="records"),
+            "comparison": _ari_only(self.comparison),
+        }
 
     def text(self) -> str:
-        lines = [f"classification '{self.spec.name}' of {len(self.codes)} output areas, "
-                 f"{self.index.shape[1]} variables, seed {self.spec.seed}"]
+        lines = [
+            f"classification '{self.spec.name}' of {len(self.codes)} output areas, "
+            f"{self.index.shape[1]} variables, seed {self.spec.seed}"
+        ]
         for tier in self.tiers:
             n = self.codes[tier].nunique()
-            lines.append(f"  {tier}: {n} clusters, WCSS {self.wcss[tier]:.3f} "
-                         f"(best of {self.restarts[tier]} restarts per fit)")
+            lines.append(
+                f"  {tier}: {n} clusters, WCSS {self.wcss[tier]:.3f} "
+                f"(best of {self.restarts[tier]} restarts per fit)"
+            )
         top = self.codes["supergroup"].value_counts().sort_index()
         lines.append("  supergroup sizes: " + ", ".join(f"{c}: {n}" for c, n in top.items()))
         ari = _ari_only(self.comparison)
         if ari:
-            lines.append("  against the official OAC 2021: " + ", ".join(
-                f"{t} ARI {v:.3f}" for t, v in ari.items() if v is not None))
+            lines.append(
+                "  against the official OAC 2021: "
+                + ", ".join(f"{t} ARI {v:.3f}" for t, v in ari.items() if v is not None)
+            )
         lines += [f"  warning: {w}" for w in self.warnings[:12]]
         if len(self.warnings) > 12:
             lines.append(f"  ... and {len(self.warnings) - 12} more warnings (provenance.json)")

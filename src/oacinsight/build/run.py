@@ -55,10 +55,17 @@ def spec_cells(spec: Spec) -> dict[str, list[str]]:
 
 
 def build_classification(
-    spec: str | Path | Spec, store: Store | str | Path | None = None, *, area: str | None = None,
-    oas: list[str] | None = None, k: str | list | None = None, seed: int | None = None,
-    restarts: int | None = None, k_range_values: list[int] | None = None,
-    diagnostic_restarts: int = 5, compare_official: bool = True,
+    spec: str | Path | Spec,
+    store: Store | str | Path | None = None,
+    *,
+    area: str | None = None,
+    oas: list[str] | None = None,
+    k: str | list | None = None,
+    seed: int | None = None,
+    restarts: int | None = None,
+    k_range_values: list[int] | None = None,
+    diagnostic_restarts: int = 5,
+    compare_official: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """Build a classification of the output areas of ``area`` (or the list ``oas``).
@@ -67,63 +74,125 @@ def build_classification(
     store may be an open :class:`Store` or a path (opened read-only).
     """
     if isinstance(store, Store):
-        return _build(spec, store, area=area, oas=oas, k=k, seed=seed, restarts=restarts,
-                      k_range_values=k_range_values, diagnostic_restarts=diagnostic_restarts,
-                      compare_official=compare_official, progress=progress)
+        return _build(
+            spec,
+            store,
+            area=area,
+            oas=oas,
+            k=k,
+            seed=seed,
+            restarts=restarts,
+            k_range_values=k_range_values,
+            diagnostic_restarts=diagnostic_restarts,
+            compare_official=compare_official,
+            progress=progress,
+        )
     path = resolve_store_path(store)
     if not path.exists():
-        raise StoreError(f"no store at {path}: run 'oacinsight data ingest' on the census "
-                         "tables first")
+        raise StoreError(
+            f"no store at {path}: run 'oacinsight data ingest' on the census tables first"
+        )
     with Store(path, read_only=True) as s:
-        return _build(spec, s, area=area, oas=oas, k=k, seed=seed, restarts=restarts,
-                      k_range_values=k_range_values, diagnostic_restarts=diagnostic_restarts,
-                      compare_official=compare_official, progress=progress)
+        return _build(
+            spec,
+            s,
+            area=area,
+            oas=oas,
+            k=k,
+            seed=seed,
+            restarts=restarts,
+            k_range_values=k_range_values,
+            diagnostic_restarts=diagnostic_restarts,
+            compare_official=compare_official,
+            progress=progress,
+        )
 
 
-def _build(spec: str | Path | Spec, store: Store, *, area: str | None,
-           oas: list[str] | None, k: str | list | None, seed: int | None,
-           restarts: int | None, k_range_values: list[int] | None, diagnostic_restarts: int,
-           compare_official: bool, progress: Callable[[str], None] | None) -> BuildResult:
+def _build(
+    spec: str | Path | Spec,
+    store: Store,
+    *,
+    area: str | None,
+    oas: list[str] | None,
+    k: str | list | None,
+    seed: int | None,
+    restarts: int | None,
+    k_range_values: list[int] | None,
+    diagnostic_restarts: int,
+    compare_official: bool,
+    progress: Callable[[str], None] | None,
+) -> BuildResult:
     started = time.perf_counter()
     say = progress or (lambda _m: None)
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
-    spec = spec.with_overrides(tiers=parse_tiers(k) if k is not None else None, seed=seed,
-                               restarts=restarts)
+    spec = spec.with_overrides(
+        tiers=parse_tiers(k) if k is not None else None, seed=seed, restarts=restarts
+    )
     wanted = _resolve_oas(store, area, oas)
     spec, warnings = check_cells(spec, sql.census_columns(store))
     counts = sql.census_cells(store, spec_cells(spec), wanted)
     not_found = [] if wanted is None else sorted(set(wanted) - set(counts["oa"]))
     if wanted is not None and len(not_found) == len(wanted):
-        raise BuildSpecError(f"none of the {len(wanted)} output areas has census counts in "
-                             f"the store (first: {wanted[0]})")
+        raise BuildSpecError(
+            f"none of the {len(wanted)} output areas has census counts in "
+            f"the store (first: {wanted[0]})"
+        )
     if not_found:
-        warnings.append(f"{len(not_found)} output area(s) without census counts left out "
-                        f"(first: {not_found[0]})")
+        warnings.append(
+            f"{len(not_found)} output area(s) without census counts left out "
+            f"(first: {not_found[0]})"
+        )
     top_k = spec.tiers[0]
     if isinstance(top_k, int) and top_k > len(counts):
-        raise BuildSpecError(f"k = {top_k} is more than the {len(counts)} output areas to "
-                             "classify; choose a smaller --k")
+        raise BuildSpecError(
+            f"k = {top_k} is more than the {len(counts)} output areas to "
+            "classify; choose a smaller --k"
+        )
     say(f"{len(counts)} output areas, {len(spec.variables)} variables")
     prep = prepare(counts, spec)
     warnings += prep.warnings
-    fit = fit_tiers(prep.matrix, prep.oas, prep.variables, spec.tiers,
-                    restarts=spec.restarts, seed=spec.seed, progress=say)
+    fit = fit_tiers(
+        prep.matrix,
+        prep.oas,
+        prep.variables,
+        spec.tiers,
+        restarts=spec.restarts,
+        seed=spec.seed,
+        progress=say,
+    )
     warnings += fit.warnings
     ks = k_range_values or [k for k in range(2, 13) if k <= len(counts)]
     say(f"diagnostics for k = {ks[0]}..{ks[-1]}")
     diag, gram = k_range(prep.matrix, ks, restarts=diagnostic_restarts, seed=spec.seed)
     labels = {v.name: v.label for v in spec.variables}
-    index = pd.concat([grand_index(prep.rates, fit.codes[t].set_axis(prep.rates.index))
-                       for t in TIER_NAMES[: len(spec.tiers)]])
+    index = pd.concat(
+        [
+            grand_index(prep.rates, fit.codes[t].set_axis(prep.rates.index))
+            for t in TIER_NAMES[: len(spec.tiers)]
+        ]
+    )
     comparison = None
     if compare_official:
         comparison = _compare(store, fit.codes)
     return BuildResult(
-        spec=spec, area=area, codes=fit.codes, distance=fit.distance, gap=fit.gap,
-        centres=fit.centres, rates=prep.rates, diagnostics=diag, clustergram=gram,
-        index=index, portraits=pen_portraits(index, labels), labels=labels,
-        wcss=fit.wcss, restarts=fit.restarts, comparison=comparison, warnings=warnings,
-        not_found=not_found, seconds=time.perf_counter() - started,
+        spec=spec,
+        area=area,
+        codes=fit.codes,
+        distance=fit.distance,
+        gap=fit.gap,
+        centres=fit.centres,
+        rates=prep.rates,
+        diagnostics=diag,
+        clustergram=gram,
+        index=index,
+        portraits=pen_portraits(index, labels),
+        labels=labels,
+        wcss=fit.wcss,
+        restarts=fit.restarts,
+        comparison=comparison,
+        warnings=warnings,
+        not_found=not_found,
+        seconds=time.perf_counter() - started,
     )
 
 
@@ -139,7 +208,8 @@ def _resolve_oas(store: Store, area: str | None, oas: list[str] | None) -> list[
     if not found:
         raise BuildSpecError(
             f"no output areas known for {code} (the store knows a district's OAs from "
-            "the postcode directory or an OA lookup; use --oas FILE with a list of OA codes)")
+            "the postcode directory or an OA lookup; use --oas FILE with a list of OA codes)"
+        )
     return None if code in sql.ALL_EW else found
 
 
@@ -147,11 +217,15 @@ def _compare(store: Store, codes: pd.DataFrame) -> dict | None:
     official = sql.official_oac(store, codes["oa"].tolist())
     if official.empty:
         return None
-    merged = codes.merge(official.add_prefix("official_").rename(
-        columns={"official_oa": "oa"}), on="oa", how="left")
+    merged = codes.merge(
+        official.add_prefix("official_").rename(columns={"official_oa": "oa"}), on="oa", how="left"
+    )
     out = {"against": "official OAC 2021"}
-    pairs = [("supergroup", "official_supergroup"), ("group", "official_group_code"),
-             ("subgroup", "official_subgroup")]
+    pairs = [
+        ("supergroup", "official_supergroup"),
+        ("group", "official_group_code"),
+        ("subgroup", "official_subgroup"),
+    ]
     for tier, col in pairs:
         if tier in codes:
             out[tier] = compare(merged[tier], merged[col])

@@ -43,8 +43,17 @@ TRANSFORMS = ("ihs", "log1p", "none")
 STANDARDISERS = ("range", "zscore")
 _CELL = re.compile(r"^ts\d{3}[a-z]?\d{4}$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,40}$")
-_KEYS = {"name", "description", "transform", "standardise", "scale", "tiers", "restarts",
-         "seed", "variables"}
+_KEYS = {
+    "name",
+    "description",
+    "transform",
+    "standardise",
+    "scale",
+    "tiers",
+    "restarts",
+    "seed",
+    "variables",
+}
 _VAR_KEYS = {"name", "label", "numerator", "denominator", "value", "optional", "note"}
 
 
@@ -94,14 +103,18 @@ class Spec:
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def with_overrides(self, *, tiers: Tiers | None = None, seed: int | None = None,
-                       restarts: int | None = None) -> Spec:
+    def with_overrides(
+        self, *, tiers: Tiers | None = None, seed: int | None = None, restarts: int | None = None
+    ) -> Spec:
         """The same spec with tiers, seed or restarts (all tiers) replaced (checked)."""
         if restarts is not None and restarts < 1:
             raise BuildSpecError(f"restarts must be at least 1, not {restarts}")
-        out = replace(self, tiers=tiers if tiers is not None else self.tiers,
-                      seed=seed if seed is not None else self.seed,
-                      restarts=(restarts,) if restarts is not None else self.restarts)
+        out = replace(
+            self,
+            tiers=tiers if tiers is not None else self.tiers,
+            seed=seed if seed is not None else self.seed,
+            restarts=(restarts,) if restarts is not None else self.restarts,
+        )
         _check_tiers(out.tiers)
         return out
 
@@ -111,11 +124,15 @@ class Spec:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "description": self.description, "source": self.source,
-            "transform": self.transform, "standardise": self.standardise,
-            "scale": self.scale, "tiers": [list(t) if isinstance(t, tuple) else t
-                                           for t in self.tiers],
-            "restarts": list(self.restarts), "seed": self.seed,
+            "name": self.name,
+            "description": self.description,
+            "source": self.source,
+            "transform": self.transform,
+            "standardise": self.standardise,
+            "scale": self.scale,
+            "tiers": [list(t) if isinstance(t, tuple) else t for t in self.tiers],
+            "restarts": list(self.restarts),
+            "seed": self.seed,
             "variables": [_var_dict(v) for v in self.variables],
         }
 
@@ -172,16 +189,21 @@ def parse_spec(data: Any, *, source: str = "") -> Spec:
         raise BuildSpecError(f"spec {source} must be a mapping with 'variables'")
     unknown = sorted(set(map(str, data)) - _KEYS)
     if unknown:
-        raise BuildSpecError(f"spec {source}: unknown key(s) {', '.join(unknown)} "
-                             f"(allowed: {', '.join(sorted(_KEYS))})")
+        raise BuildSpecError(
+            f"spec {source}: unknown key(s) {', '.join(unknown)} "
+            f"(allowed: {', '.join(sorted(_KEYS))})"
+        )
     transform = str(data.get("transform", "ihs")).lower()
     if transform not in TRANSFORMS:
-        raise BuildSpecError(f"spec {source}: transform must be one of {', '.join(TRANSFORMS)},"
-                             f" not {transform!r}")
+        raise BuildSpecError(
+            f"spec {source}: transform must be one of {', '.join(TRANSFORMS)}, not {transform!r}"
+        )
     standardise = str(data.get("standardise", "range")).lower()
     if standardise not in STANDARDISERS:
-        raise BuildSpecError(f"spec {source}: standardise must be one of "
-                             f"{', '.join(STANDARDISERS)}, not {standardise!r}")
+        raise BuildSpecError(
+            f"spec {source}: standardise must be one of "
+            f"{', '.join(STANDARDISERS)}, not {standardise!r}"
+        )
     raw_vars = data.get("variables")
     if not isinstance(raw_vars, list) or not raw_vars:
         raise BuildSpecError(f"spec {source}: 'variables' must be a non-empty list")
@@ -192,11 +214,17 @@ def parse_spec(data: Any, *, source: str = "") -> Spec:
         raise BuildSpecError(f"spec {source}: variable name(s) used twice: {', '.join(dupes)}")
     tiers = parse_tiers(data.get("tiers", [8]))
     return Spec(
-        name=str(data.get("name") or Path(source).stem or "spec"), variables=variables,
-        description=str(data.get("description") or ""), transform=transform,
-        standardise=standardise, scale=_number(data.get("scale", 100), "scale", source),
-        tiers=tiers, restarts=_restarts(data.get("restarts", 100), source),
-        seed=_int(data.get("seed", 2021), "seed", source, 0), source=source, raw=data,
+        name=str(data.get("name") or Path(source).stem or "spec"),
+        variables=variables,
+        description=str(data.get("description") or ""),
+        transform=transform,
+        standardise=standardise,
+        scale=_number(data.get("scale", 100), "scale", source),
+        tiers=tiers,
+        restarts=_restarts(data.get("restarts", 100), source),
+        seed=_int(data.get("seed", 2021), "seed", source, 0),
+        source=source,
+        raw=data,
     )
 
 
@@ -209,14 +237,17 @@ def _parse_var(item: Any, i: int, source: str) -> Variable:
         raise BuildSpecError(f"{where}: unknown key(s) {', '.join(unknown)}")
     name = str(item.get("name", ""))
     if not _NAME.match(name):
-        raise BuildSpecError(f"{where}: name {name!r} must be a letter then letters, "
-                             "digits or _")
+        raise BuildSpecError(f"{where}: name {name!r} must be a letter then letters, digits or _")
     where = f"spec {source}, variable {name}"
     has_value, has_num = "value" in item, "numerator" in item
     if has_value == has_num:
         raise BuildSpecError(f"{where}: give either 'value' or 'numerator' (+ 'denominator')")
-    common = {"name": name, "label": str(item.get("label") or name),
-              "optional": bool(item.get("optional", False)), "note": str(item.get("note") or "")}
+    common = {
+        "name": name,
+        "label": str(item.get("label") or name),
+        "optional": bool(item.get("optional", False)),
+        "note": str(item.get("note") or ""),
+    }
     if has_value:
         if "denominator" in item:
             raise BuildSpecError(f"{where}: a 'value' takes no 'denominator'")
@@ -244,8 +275,9 @@ def parse_tiers(value: Any) -> Tiers:
         try:
             value = [int(x) for x in value.split(",") if x.strip()]
         except ValueError:
-            raise BuildSpecError(f"--k must be whole numbers separated by commas, "
-                                 f"not {value!r}") from None
+            raise BuildSpecError(
+                f"--k must be whole numbers separated by commas, not {value!r}"
+            ) from None
     if isinstance(value, int) and not isinstance(value, bool):
         value = [value]
     if not isinstance(value, list | tuple) or not value:
@@ -269,8 +301,7 @@ def _k(x: Any) -> int:
 
 def _check_tiers(tiers: Tiers) -> None:
     if len(tiers) > 3:
-        raise BuildSpecError(f"at most three tiers (supergroup, group, subgroup), "
-                             f"not {len(tiers)}")
+        raise BuildSpecError(f"at most three tiers (supergroup, group, subgroup), not {len(tiers)}")
     if isinstance(tiers[0], tuple):
         raise BuildSpecError("the first tier needs a single k (it has no parents)")
     if tiers[0] < 2:
@@ -279,8 +310,9 @@ def _check_tiers(tiers: Tiers) -> None:
     for i, t in enumerate(tiers[1:], start=2):
         if isinstance(t, tuple):
             if len(t) != parents:
-                raise BuildSpecError(f"tier {i} lists {len(t)} k values but tier {i - 1} "
-                                     f"has {parents} clusters")
+                raise BuildSpecError(
+                    f"tier {i} lists {len(t)} k values but tier {i - 1} has {parents} clusters"
+                )
             parents = sum(t)
         else:
             parents *= t
@@ -307,8 +339,7 @@ def _restarts(value: Any, source: str) -> tuple[int, ...]:
 
 def _int(value: Any, key: str, source: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise BuildSpecError(f"spec {source}: {key} must be a whole number >= {low}, "
-                             f"not {value!r}")
+        raise BuildSpecError(f"spec {source}: {key} must be a whole number >= {low}, not {value!r}")
     return value
 
 
@@ -322,28 +353,34 @@ def check_cells(spec: Spec, available: dict[str, list[str]]) -> tuple[Spec, list
     for v in spec.variables:
         missing_tables = [t for t in v.tables if t not in available]
         if missing_tables and v.optional:
-            warnings.append(f"{v.name} ({v.label}) skipped: table {', '.join(missing_tables)} "
-                            "not in the store")
+            warnings.append(
+                f"{v.name} ({v.label}) skipped: table {', '.join(missing_tables)} not in the store"
+            )
             continue
         for cell in v.cells:
             if cell not in have:
                 raise BuildSpecError(_missing_cell(v, cell, available, have))
         keep.append(v)
     if not keep:
-        raise BuildSpecError(f"spec {spec.name}: no variable can be built from the store's "
-                             "census tables (ingest them with 'oacinsight data ingest')")
+        raise BuildSpecError(
+            f"spec {spec.name}: no variable can be built from the store's "
+            "census tables (ingest them with 'oacinsight data ingest')"
+        )
     return replace(spec, variables=tuple(keep)), warnings
 
 
-def _missing_cell(v: Variable, cell: str, available: dict[str, list[str]],
-                  have: set[str]) -> str:
+def _missing_cell(v: Variable, cell: str, available: dict[str, list[str]], have: set[str]) -> str:
     table = table_of(cell)
     if table not in available:
-        return (f"variable {v.name}: census table {table} (cell {cell}) is not in the store; "
-                f"ingest it, or mark the variable 'optional: true' "
-                f"(tables held: {', '.join(sorted(available)) or 'none'})")
+        return (
+            f"variable {v.name}: census table {table} (cell {cell}) is not in the store; "
+            f"ingest it, or mark the variable 'optional: true' "
+            f"(tables held: {', '.join(sorted(available)) or 'none'})"
+        )
     cells = available[table]
     close = get_close_matches(cell, cells, n=3, cutoff=0.8)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return (f"variable {v.name}: census cell {cell} does not exist{hint} "
-            f"(table {table} has {cells[0]} to {cells[-1]})")
+    return (
+        f"variable {v.name}: census cell {cell} does not exist{hint} "
+        f"(table {table} has {cells[0]} to {cells[-1]})"
+    )

@@ -22,10 +22,10 @@ TIER_NAMES = ("supergroup", "group", "subgroup")
 class TierFit:
     """Codes per area for every tier, centres per code, and the fit statistics."""
 
-    codes: pd.DataFrame                  # oa + one column per tier
-    centres: pd.DataFrame                # tier, code, parent, size + one column per variable
-    distance: np.ndarray                 # squared distance to own centre, finest tier
-    gap: np.ndarray                      # second-nearest minus nearest, finest tier (siblings)
+    codes: pd.DataFrame  # oa + one column per tier
+    centres: pd.DataFrame  # tier, code, parent, size + one column per variable
+    distance: np.ndarray  # squared distance to own centre, finest tier
+    gap: np.ndarray  # second-nearest minus nearest, finest tier (siblings)
     wcss: dict[str, float] = field(default_factory=dict)
     restarts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -51,15 +51,25 @@ def _restarts(restarts: tuple[int, ...], tier: int) -> int:
 
 def _every_tenth(say: Callable[[str], None]) -> Callable[[int, int], None]:
     """A progress line at every tenth of the restarts of a long fit."""
+
     def tick(done: int, total: int) -> None:
         if done == total or done % max(1, total // 10) == 0:
             say(f"  restarts {done}/{total}")
+
     return tick
 
 
-def fit_tiers(x: np.ndarray, oas: list[str], variables: list[str], tiers: Tiers, *,
-              restarts: tuple[int, ...], seed: int, sample_size: int | None = 2000,
-              progress: Callable[[str], None] | None = None) -> TierFit:
+def fit_tiers(
+    x: np.ndarray,
+    oas: list[str],
+    variables: list[str],
+    tiers: Tiers,
+    *,
+    restarts: tuple[int, ...],
+    seed: int,
+    sample_size: int | None = 2000,
+    progress: Callable[[str], None] | None = None,
+) -> TierFit:
     """Fit every tier; each parent's areas are clustered on their own."""
     say = progress or (lambda _m: None)
     codes = np.empty((len(tiers), len(x)), dtype=object)
@@ -76,14 +86,19 @@ def fit_tiers(x: np.ndarray, oas: list[str], variables: list[str], tiers: Tiers,
             k = _k_for(tiers, tier, p)
             distinct = len(np.unique(x[idx], axis=0))
             if k > distinct and tier > 0:
-                warnings.append(f"{TIER_NAMES[tier]}s of {parent}: k = {k} cut to {distinct} "
-                                f"(only {distinct} distinct areas)")
+                warnings.append(
+                    f"{TIER_NAMES[tier]}s of {parent}: k = {k} cut to {distinct} "
+                    f"(only {distinct} distinct areas)"
+                )
                 k = distinct
             say(f"{TIER_NAMES[tier]} tier: {parent or 'all areas'} ({len(idx)} areas, k = {k})")
             model = ClassificationBuilder(
-                n_clusters=k, n_restarts=_restarts(restarts, tier), sample_size=sample_size,
+                n_clusters=k,
+                n_restarts=_restarts(restarts, tier),
+                sample_size=sample_size,
                 random_state=seed + 7919 * tier + p,
-                progress=_every_tenth(say) if len(idx) >= 20000 else None).fit(x[idx])
+                progress=_every_tenth(say) if len(idx) >= 20000 else None,
+            ).fit(x[idx])
             if tier == 0:
                 top = model
             total += model.inertia_
@@ -94,13 +109,25 @@ def fit_tiers(x: np.ndarray, oas: list[str], variables: list[str], tiers: Tiers,
                 code = _code(parent, tier, j)
                 codes[tier, member] = code
                 next_groups.append((code, member))
-                rows.append({"tier": TIER_NAMES[tier], "code": code, "parent": parent,
-                             "size": len(member),
-                             **dict(zip(variables, model.cluster_centers_[j], strict=True))})
+                rows.append(
+                    {
+                        "tier": TIER_NAMES[tier],
+                        "code": code,
+                        "parent": parent,
+                        "size": len(member),
+                        **dict(zip(variables, model.cluster_centers_[j], strict=True)),
+                    }
+                )
         wcss[TIER_NAMES[tier]] = total
         groups = next_groups
     frame = pd.DataFrame({"oa": oas, **{TIER_NAMES[t]: codes[t] for t in range(len(tiers))}})
-    return TierFit(codes=frame, centres=pd.DataFrame(rows), distance=distance, gap=gap,
-                   wcss=wcss,
-                   restarts={TIER_NAMES[t]: _restarts(restarts, t) for t in range(len(tiers))},
-                   warnings=warnings, top=top)
+    return TierFit(
+        codes=frame,
+        centres=pd.DataFrame(rows),
+        distance=distance,
+        gap=gap,
+        wcss=wcss,
+        restarts={TIER_NAMES[t]: _restarts(restarts, t) for t in range(len(tiers))},
+        warnings=warnings,
+        top=top,
+    )

@@ -33,12 +33,23 @@ from oacinsight.errors import (
 class OneLineGroup(TyperGroup):
     """The command group: usage errors (unknown option, bad value) as one line, exit 2."""
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
-             complete_var: str | None = None, standalone_mode: bool = True,
-             windows_expand_args: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
         try:
-            code = super().main(args=args, prog_name="oacinsight", complete_var=complete_var,
-                                standalone_mode=False, **extra)
+            code = super().main(
+                args=args,
+                prog_name="oacinsight",
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
         except cx.NoArgsIsHelpError as exc:
             typer.echo(exc.ctx.get_help() if exc.ctx else "oacinsight --help")
             code = 0
@@ -71,8 +82,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     cls=OneLineGroup,
 )
-data_app = typer.Typer(help="Load official ONS files into the store and see what is loaded.",
-                       no_args_is_help=True)
+data_app = typer.Typer(
+    help="Load official ONS files into the store and see what is loaded.", no_args_is_help=True
+)
 app.add_typer(data_app, name="data")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -119,8 +131,8 @@ def interrupted(exc: BaseException | None) -> bool:
     seen = 0
     while exc is not None and seen < 10:
         if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException) or (
-                isinstance(exc, RuntimeError | duckdb.Error)
-                and "interrupt" in str(exc).lower()):
+            isinstance(exc, RuntimeError | duckdb.Error) and "interrupt" in str(exc).lower()
+        ):
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
@@ -139,13 +151,16 @@ def failure(exc: BaseException, command: str) -> tuple[int, str | None]:
     if isinstance(exc, SystemExit | GeneratorExit):
         return 0, None
     if isinstance(exc, MemoryError | duckdb.OutOfMemoryException):
-        return EXIT_ERROR, ("not enough memory; close other programs, or split the file "
-                            "and try again")
+        return EXIT_ERROR, (
+            "not enough memory; close other programs, or split the file and try again"
+        )
     if isinstance(exc, OSError | duckdb.IOException):
         where = Path(str(getattr(exc, "filename", "") or "")).name
         return EXIT_ERROR, one_line(f"{where + ': ' if where else ''}{describe_os_error(exc)}")
     if os.environ.get("OACINSIGHT_DEBUG"):
         return 1, None
-    return EXIT_ERROR, (f"'{command}' stopped on an unexpected internal problem; please "
-                        "report it with the command you ran (OACINSIGHT_DEBUG=1 shows the "
-                        "details)")
+    return EXIT_ERROR, (
+        f"'{command}' stopped on an unexpected internal problem; please "
+        "report it with the command you ran (OACINSIGHT_DEBUG=1 shows the "
+        "details)"
+    )

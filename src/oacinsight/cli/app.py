@@ -35,9 +35,14 @@ def data_ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or zips of official data.")],
     store: StoreOpt = None,
     kind: Annotated[str | None, typer.Option(help="Force the kind of every file.")] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Load files the checks find suspicious (e.g. that would shrink an "
-        "area); files they refuse are never loaded.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Load files the checks find suspicious (e.g. that would shrink an "
+            "area); files they refuse are never loaded.",
+        ),
+    ] = False,
 ) -> None:
     """Recognise official ONS files by their columns and load them as published."""
     from oacinsight.ingest import ingest
@@ -107,8 +112,14 @@ def match_cmd(
     from oacinsight.progress import console_progress
 
     with console_progress() as show:
-        summary = match_file(input, output, store=store, postcode_column=postcode_column,
-                             report=report, progress=show)
+        summary = match_file(
+            input,
+            output,
+            store=store,
+            postcode_column=postcode_column,
+            report=report,
+            progress=show,
+        )
     typer.echo(summary.text())
     typer.echo(f"wrote {output}" + (f" and {report}" if report else ""))
 
@@ -125,9 +136,12 @@ def profile_cmd(
         str, typer.Option(help="residents, households, or a file of counts / records.")
     ] = "residents",
     area: Annotated[
-        str | None, typer.Option(help="Area GSS codes, comma-separated (default: the LAs "
-                                      "holding at least 5% or 20 of the matched "
-                                      "customers; the others are listed as excluded).")
+        str | None,
+        typer.Option(
+            help="Area GSS codes, comma-separated (default: the LAs "
+            "holding at least 5% or 20 of the matched "
+            "customers; the others are listed as excluded)."
+        ),
     ] = None,
     confidence: Annotated[float, typer.Option(help="Confidence level of the interval.")] = 0.95,
     suppress_below: Annotated[
@@ -136,8 +150,11 @@ def profile_cmd(
     postcode_column: Annotated[str | None, typer.Option(help="Postcode column.")] = None,
     store: StoreOpt = None,
     disclosure: Annotated[
-        str, typer.Option(help="suppress (hide small counts) or cellkey (perturb every "
-                               "count, as ONS did for Census 2021).")
+        str,
+        typer.Option(
+            help="suppress (hide small counts) or cellkey (perturb every "
+            "count, as ONS did for Census 2021)."
+        ),
     ] = "suppress",
 ) -> None:
     """Compare customers with the people who live in the area, group by group."""
@@ -148,9 +165,14 @@ def profile_cmd(
     if same_file(input, output):
         raise OacInsightError(f"the output {output.name} is the input file; choose another name")
     result = profile_file(
-        input, store=store, level=level, base=base,
-        areas=area.split(",") if area else None, confidence=confidence,
-        suppress_below=suppress_below, postcode_column=postcode_column,
+        input,
+        store=store,
+        level=level,
+        base=base,
+        areas=area.split(",") if area else None,
+        confidence=confidence,
+        suppress_below=suppress_below,
+        postcode_column=postcode_column,
         disclosure=disclosure,
     )
     written = result.write(output)
@@ -162,7 +184,8 @@ def profile_cmd(
 @edge
 def demo_cmd(
     out: Annotated[Path, typer.Option(help="Folder for the demo files and results.")] = Path(
-        "oacinsight-demo"),
+        "oacinsight-demo"
+    ),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 2021,
     serve: Annotated[bool, typer.Option("--serve", help="Then open it in the web app.")] = False,
 ) -> None:

@@ -15,39 +15,66 @@ from oacinsight.cli._common import StoreOpt, app, edge
 @edge
 def need_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the outputs.")],
-    input: Annotated[Path | None, typer.Argument(
-        help="Customers with the need (CSV, XLSX, Parquet; raw or matched), or a survey "
-             "file with --survey-question. Leave out with --rates.")] = None,
-    area: Annotated[str | None, typer.Option(
-        help="Area GSS codes, comma-separated (default: the districts holding the "
-             "customers).")] = None,
+    input: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Customers with the need (CSV, XLSX, Parquet; raw or matched), or a survey "
+            "file with --survey-question. Leave out with --rates."
+        ),
+    ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option(
+            help="Area GSS codes, comma-separated (default: the districts holding the customers)."
+        ),
+    ] = None,
     level: Annotated[str, typer.Option(help="supergroup, group or subgroup.")] = "group",
-    base: Annotated[str, typer.Option(
-        help="residents, households or a file of counts per output area.")] = "residents",
-    rates: Annotated[Path | None, typer.Option(
-        help="Apply rates learnt elsewhere (a rates.csv of another run).")] = None,
-    observed: Annotated[Path | None, typer.Option(
-        help="Observed users or claimants: postcodes, or OA/LSOA/ward/district codes, "
-             "one row each or with a count column.")] = None,
-    observed_count: Annotated[str | None, typer.Option(
-        help="The count column of --observed (found by name when not given).")] = None,
-    survey_question: Annotated[str | None, typer.Option(
-        help="INPUT is a survey: the question column whose positive answers mark need.")] = None,
-    positive: Annotated[str | None, typer.Option(
-        help="Positive answers of --survey-question (labels or '>=4').")] = None,
+    base: Annotated[
+        str, typer.Option(help="residents, households or a file of counts per output area.")
+    ] = "residents",
+    rates: Annotated[
+        Path | None, typer.Option(help="Apply rates learnt elsewhere (a rates.csv of another run).")
+    ] = None,
+    observed: Annotated[
+        Path | None,
+        typer.Option(
+            help="Observed users or claimants: postcodes, or OA/LSOA/ward/district codes, "
+            "one row each or with a count column."
+        ),
+    ] = None,
+    observed_count: Annotated[
+        str | None,
+        typer.Option(help="The count column of --observed (found by name when not given)."),
+    ] = None,
+    survey_question: Annotated[
+        str | None,
+        typer.Option(
+            help="INPUT is a survey: the question column whose positive answers mark need."
+        ),
+    ] = None,
+    positive: Annotated[
+        str | None, typer.Option(help="Positive answers of --survey-question (labels or '>=4').")
+    ] = None,
     weight: Annotated[str | None, typer.Option(help="Survey weight column.")] = None,
     target_type: Annotated[str, typer.Option(help="Rank oa, lsoa or ward.")] = "lsoa",
     top: Annotated[int, typer.Option(help="Areas in the target list.")] = 20,
-    min_expected: Annotated[float, typer.Option(
-        help="Leave out areas with less expected need.")] = 10.0,
-    max_ratio: Annotated[float, typer.Option(
-        help="With --observed: leave out areas whose observed/expected is above this.")] = 1.0,
-    min_shortfall: Annotated[float, typer.Option(
-        help="With --observed: leave out areas with a smaller shortfall.")] = 0.0,
+    min_expected: Annotated[
+        float, typer.Option(help="Leave out areas with less expected need.")
+    ] = 10.0,
+    max_ratio: Annotated[
+        float,
+        typer.Option(
+            help="With --observed: leave out areas whose observed/expected is above this."
+        ),
+    ] = 1.0,
+    min_shortfall: Annotated[
+        float, typer.Option(help="With --observed: leave out areas with a smaller shortfall.")
+    ] = 0.0,
     postcode_column: Annotated[str | None, typer.Option(help="The postcode column.")] = None,
     confidence: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
-    suppress_below: Annotated[int, typer.Option(
-        help="Hide counts of people from 1 to this minus 1.")] = 10,
+    suppress_below: Annotated[
+        int, typer.Option(help="Hide counts of people from 1 to this minus 1.")
+    ] = 10,
     store: StoreOpt = None,
 ) -> None:
     """Rates of a need per OAC group, expected demand for every OA, LSOA, ward and
@@ -56,13 +83,25 @@ def need_cmd(
 
     options = NeedOptions(
         areas=tuple(a.strip().upper() for a in (area or "").split(",") if a.strip()),
-        level=level, base=base, rates=str(rates) if rates else None,
-        observed=str(observed) if observed else None, observed_count=observed_count,
-        survey_question=survey_question, positive=positive, weight=weight,
+        level=level,
+        base=base,
+        rates=str(rates) if rates else None,
+        observed=str(observed) if observed else None,
+        observed_count=observed_count,
+        survey_question=survey_question,
+        positive=positive,
+        weight=weight,
         postcode_column=postcode_column,
-        rules=TargetRules(area_type=target_type, top=top, min_expected=min_expected,
-                          max_ratio=max_ratio, min_shortfall=min_shortfall),
-        confidence=confidence, suppress_below=suppress_below)
+        rules=TargetRules(
+            area_type=target_type,
+            top=top,
+            min_expected=min_expected,
+            max_ratio=max_ratio,
+            min_shortfall=min_shortfall,
+        ),
+        confidence=confidence,
+        suppress_below=suppress_below,
+    )
     result = need_file(input, options, store=store)
     written = result.write(output)
     typer.echo(result.text())

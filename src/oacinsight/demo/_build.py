@@ -11,20 +11,32 @@ __all__ = ["DEMO_SPEC", "run_demo_build"]
 
 #: A small spec over the tables Demoshire has (see demo/_census.py).
 DEMO_SPEC = {
-    "name": "demoshire", "tiers": [4, 2], "restarts": [10, 5], "seed": 2021,
+    "name": "demoshire",
+    "tiers": [4, 2],
+    "restarts": [10, 5],
+    "seed": 2021,
     "description": "Demoshire: cars, tenure, health and communal residents",
     "variables": [
         {"name": "no_car", "label": "No car or van", "numerator": ["ts0450002"]},
-        {"name": "cars2", "label": "Two or more cars or vans",
-         "numerator": ["ts0450004", "ts0450005"]},
+        {
+            "name": "cars2",
+            "label": "Two or more cars or vans",
+            "numerator": ["ts0450004", "ts0450005"],
+        },
         {"name": "owned", "label": "Owned", "numerator": ["ts0540002"]},
         {"name": "social", "label": "Social rented", "numerator": ["ts0540007"]},
         {"name": "private", "label": "Private rented", "numerator": ["ts0540010"]},
         {"name": "good_health", "label": "Very good health", "numerator": ["ts0370002"]},
-        {"name": "bad_health", "label": "Bad or very bad health",
-         "numerator": ["ts0370005", "ts0370006"]},
-        {"name": "communal", "label": "Lives in a communal establishment",
-         "numerator": ["ts0010003"]},
+        {
+            "name": "bad_health",
+            "label": "Bad or very bad health",
+            "numerator": ["ts0370005", "ts0370006"],
+        },
+        {
+            "name": "communal",
+            "label": "Lives in a communal establishment",
+            "numerator": ["ts0010003"],
+        },
     ],
 }
 

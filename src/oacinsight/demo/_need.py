@@ -30,8 +30,9 @@ def write_claimants(matched: Path, out: Path, *, seed: int = 2021) -> list[str]:
     return planted
 
 
-def run_demo_need(matched: Path, store: Path, results: Path, *,
-                  seed: int = 2021) -> dict[str, Path]:
+def run_demo_need(
+    matched: Path, store: Path, results: Path, *, seed: int = 2021
+) -> dict[str, Path]:
     """Rates from the customers, take-up from the claimants, wards ranked by shortfall."""
     from oacinsight.need import NeedOptions, TargetRules, need_file
 
@@ -39,5 +40,9 @@ def run_demo_need(matched: Path, store: Path, results: Path, *,
     write_claimants(matched, claimants, seed=seed)
     options = NeedOptions(observed=str(claimants), rules=TargetRules(area_type="ward", top=5))
     written = need_file(matched, options, store=store).write(results / "need")
-    return {"need_html": written["html"], "need_targets": written["targets"],
-            "need_expected": written["expected"], "need_gains": written["gains"]}
+    return {
+        "need_html": written["html"],
+        "need_targets": written["targets"],
+        "need_expected": written["expected"],
+        "need_gains": written["gains"],
+    }

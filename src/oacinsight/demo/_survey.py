@@ -23,13 +23,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["LIKERT", "POSITIVE", "RESPONSE", "TRUE_SHARE", "synthetic_survey",
-           "write_demo_survey"]
+__all__ = ["LIKERT", "POSITIVE", "RESPONSE", "TRUE_SHARE", "synthetic_survey", "write_demo_survey"]
 
-TRUE_SHARE: dict[str, float] = {"1": 0.80, "2": 0.72, "3": 0.58, "4": 0.46, "5": 0.64,
-                                "6": 0.66, "7": 0.50, "8": 0.42}
-RESPONSE: dict[str, float] = {"1": 0.30, "2": 0.24, "3": 0.12, "4": 0.06, "5": 0.15,
-                              "6": 0.16, "7": 0.09, "8": 0.08}
+TRUE_SHARE: dict[str, float] = {
+    "1": 0.80,
+    "2": 0.72,
+    "3": 0.58,
+    "4": 0.46,
+    "5": 0.64,
+    "6": 0.66,
+    "7": 0.50,
+    "8": 0.42,
+}
+RESPONSE: dict[str, float] = {
+    "1": 0.30,
+    "2": 0.24,
+    "3": 0.12,
+    "4": 0.06,
+    "5": 0.15,
+    "6": 0.16,
+    "7": 0.09,
+    "8": 0.08,
+}
 LIKERT = ("1_very poor", "2_poor", "3_fair", "4_good", "5_very good")
 POSITIVE = "4_good,5_very good"
 OLDER, OLDER_LIFT, YOUNGER_DROP = 0.4, 0.09, 0.06
@@ -53,12 +68,15 @@ def _answers(rng: np.random.Generator, p: np.ndarray) -> list[str]:
     y = rng.random(p.size) < p
     labels = _likert(rng, y)
     u = rng.random(p.size)
-    return ["" if x < 0.03 else "9_dont_know" if x < 0.07 else lab
-            for x, lab in zip(u, labels, strict=True)]
+    return [
+        "" if x < 0.03 else "9_dont_know" if x < 0.07 else lab
+        for x, lab in zip(u, labels, strict=True)
+    ]
 
 
-def synthetic_survey(rng: np.random.Generator, postcodes: pd.DataFrame,
-                     residents: pd.Series, n: int) -> tuple[pd.DataFrame, dict]:
+def synthetic_survey(
+    rng: np.random.Generator, postcodes: pd.DataFrame, residents: pd.Series, n: int
+) -> tuple[pd.DataFrame, dict]:
     """Draw ``n`` respondents.
 
     Parameters
@@ -87,12 +105,16 @@ def synthetic_survey(rng: np.random.Generator, postcodes: pd.DataFrame,
     by_oa = postcodes.groupby("oa")["pcds"].apply(list)
     chosen = [by_oa[oas[i]][rng.integers(len(by_oa[oas[i]]))] for i in pick]
     weight = np.where(older, 0.5, 1.0) * rng.lognormal(-0.02, 0.2, n)
-    frame = pd.DataFrame({
-        "respondent_id": [f"R{i + 1:05d}" for i in range(n)], "postcode": chosen,
-        "q1_satisfaction": _answers(rng, p1),
-        "q2_safety": _answers(rng, np.clip(p1 - 0.1, 0.02, 0.98)),
-        "weight": np.round(weight, 4), "age_band": np.where(older, "65+", "16-64"),
-    })
+    frame = pd.DataFrame(
+        {
+            "respondent_id": [f"R{i + 1:05d}" for i in range(n)],
+            "postcode": chosen,
+            "q1_satisfaction": _answers(rng, p1),
+            "q2_safety": _answers(rng, np.clip(p1 - 0.1, 0.02, 0.98)),
+            "weight": np.round(weight, 4),
+            "age_band": np.where(older, "65+", "16-64"),
+        }
+    )
     return frame, _truth(r, sgs, rate, n)
 
 
@@ -102,15 +124,23 @@ def _truth(r: np.ndarray, sgs: np.ndarray, rate: np.ndarray, n: int) -> dict:
     resp = pd.Series(r * rate).groupby(sgs).sum()
     resp = resp / resp.sum()
     return {
-        "n": n, "share_by_supergroup": {s: TRUE_SHARE[s] for s in pop.index},
+        "n": n,
+        "share_by_supergroup": {s: TRUE_SHARE[s] for s in pop.index},
         "overall_share": float(sum(share[s] * TRUE_SHARE[s] for s in pop.index)),
         "representation_index": {s: float(resp[s] / share[s]) for s in pop.index},
         "resident_share": {s: float(v) for s, v in share.items()},
     }
 
 
-def write_demo_survey(postcode_directory: Path, oac_assignment: Path, ts001: Path,
-                      out: Path, *, seed: int = 2021, n: int = 2500) -> dict:
+def write_demo_survey(
+    postcode_directory: Path,
+    oac_assignment: Path,
+    ts001: Path,
+    out: Path,
+    *,
+    seed: int = 2021,
+    n: int = 2500,
+) -> dict:
     """Write Demoshire's resident survey (CSV) from the demo's own files; return truth."""
     rng = np.random.Generator(np.random.PCG64(seed + 11))
     nspl = pd.read_csv(postcode_directory, dtype=str, usecols=["pcds", "oa11", "doterm"])
@@ -130,10 +160,16 @@ def run_demo_survey(files, store: Path, results: Path, *, seed: int = 2021) -> d
     from oacinsight.survey import SurveyOptions, survey_file
 
     survey = files.root / "survey" / "demoshire_resident_survey.csv"
-    write_demo_survey(files.postcode_directory, files.oac_assignment,
-                      files.census_dir / "ts001.parquet", survey, seed=seed)
-    options = SurveyOptions(questions=("q1_satisfaction", "q2_safety"), positive=POSITIVE,
-                            weight="weight")
+    write_demo_survey(
+        files.postcode_directory,
+        files.oac_assignment,
+        files.census_dir / "ts001.parquet",
+        survey,
+        seed=seed,
+    )
+    options = SurveyOptions(
+        questions=("q1_satisfaction", "q2_safety"), positive=POSITIVE, weight="weight"
+    )
     result = survey_file(survey, options, store=store)
     out = {"survey_input": survey}
     for suffix in ("csv", "html", "png"):

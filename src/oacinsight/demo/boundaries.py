@@ -48,13 +48,17 @@ def _ward_cell(index: int) -> shapely.Geometry:
 def oa_centres(files: DemoFiles) -> pd.DataFrame:
     """``oa, ward, x, y``: each 2021 OA's postcode centre and its ward."""
     oas = set(pd.read_parquet(files.oac_assignment)["Geography_Code"].astype(str))
-    pcs = pd.read_csv(files.postcode_directory, dtype=str,
-                      usecols=["oa11", "ward", "oseast1m", "osnrth1m"]).dropna()
+    pcs = pd.read_csv(
+        files.postcode_directory, dtype=str, usecols=["oa11", "ward", "oseast1m", "osnrth1m"]
+    ).dropna()
     pcs = pcs[pcs["oa11"].isin(oas)]
     pcs["x"] = pcs["oseast1m"].astype(float)
     pcs["y"] = pcs["osnrth1m"].astype(float)
-    out = pcs.groupby("oa11").agg(ward=("ward", lambda s: s.mode().iloc[0]), x=("x", "mean"),
-                                  y=("y", "mean")).reset_index()
+    out = (
+        pcs.groupby("oa11")
+        .agg(ward=("ward", lambda s: s.mode().iloc[0]), x=("x", "mean"), y=("y", "mean"))
+        .reset_index()
+    )
     return out.rename(columns={"oa11": "oa"})
 
 
@@ -67,8 +71,7 @@ def demo_oa_polygons(centres: pd.DataFrame) -> pd.DataFrame:
         if len(pts) == 1:
             polys = [cell]
         else:
-            vor = shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=cell,
-                                           ordered=True)
+            vor = shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=cell, ordered=True)
             polys = list(shapely.intersection(shapely.get_parts(vor), cell))
         rows += [(oa, ward, g) for oa, g in zip(part["oa"], polys, strict=True)]
     frame = pd.DataFrame(rows, columns=["oa", "ward", "geometry"])
@@ -81,8 +84,9 @@ def _noded(polys: np.ndarray) -> np.ndarray:
     exactly the same vertices (a valid coverage)."""
     lines = shapely.union_all(shapely.boundary(polys))
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
-    face_i, poly_i = shapely.STRtree(polys).query(shapely.point_on_surface(faces),
-                                                  predicate="within")
+    face_i, poly_i = shapely.STRtree(polys).query(
+        shapely.point_on_surface(faces), predicate="within"
+    )
     out = polys.copy()
     for i in np.unique(poly_i):
         parts = faces[face_i[poly_i == i]]
@@ -93,16 +97,18 @@ def _noded(polys: np.ndarray) -> np.ndarray:
 def _write_geojson(path: Path, props: list[dict[str, str]], geoms: list) -> None:
     arr = np.array(geoms, dtype=object)
     arr = shapely.transform(arr, lambda x, y: _to_latlong(x, y), interleaved=False)
-    features = [{"type": "Feature", "properties": p, "geometry": json.loads(g)}
-                for p, g in zip(props, shapely.to_geojson(arr), strict=True)]
+    features = [
+        {"type": "Feature", "properties": p, "geometry": json.loads(g)}
+        for p, g in zip(props, shapely.to_geojson(arr), strict=True)
+    ]
     name = path.stem
-    path.write_text(json.dumps({"type": "FeatureCollection", "name": name,
-                                "features": features}), encoding="utf-8")
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "name": name, "features": features}),
+        encoding="utf-8",
+    )
 
 
-def write_demo_boundaries(
-    files: DemoFiles, ward_names: dict[str, str] | None = None
-) -> list[Path]:
+def write_demo_boundaries(files: DemoFiles, ward_names: dict[str, str] | None = None) -> list[Path]:
     """Write Demoshire's OA and ward boundaries under ``files.root / "boundaries"``.
 
     Parameters
@@ -124,6 +130,9 @@ def write_demo_boundaries(
     _write_geojson(oa_path, [{"OA21CD": oa} for oa in oas["oa"]], list(oas["geometry"]))
     wards = [f"E05{999001 + w}" for w in range(N_WARDS)]
     names = ward_names or {}
-    _write_geojson(ward_path, [{"WD21CD": w, "WD21NM": names.get(w, w)} for w in wards],
-                   [_ward_cell(w) for w in range(N_WARDS)])
+    _write_geojson(
+        ward_path,
+        [{"WD21CD": w, "WD21NM": names.get(w, w)} for w in wards],
+        [_ward_cell(w) for w in range(N_WARDS)],
+    )
     return [oa_path, ward_path]

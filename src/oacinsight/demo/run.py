@@ -15,8 +15,22 @@ from oacinsight.demo.synth import DemoFiles, generate_demo
 
 #: The ward profiled by the demo (named "Abbey" in the demo's ward names file).
 DEMO_WARD = "E05999001"
-WARD_NAMES = ("Abbey", "Bridgefield", "Castle", "Dalebank", "Eastmoor", "Fairview", "Greenhill",
-              "Highgate", "Kingsway", "Lowmoor", "Millbrook", "Northgate", "Oakwood", "Parkside")
+WARD_NAMES = (
+    "Abbey",
+    "Bridgefield",
+    "Castle",
+    "Dalebank",
+    "Eastmoor",
+    "Fairview",
+    "Greenhill",
+    "Highgate",
+    "Kingsway",
+    "Lowmoor",
+    "Millbrook",
+    "Northgate",
+    "Oakwood",
+    "Parkside",
+)
 
 
 @dataclass
@@ -30,22 +44,27 @@ class DemoRun:
     comparison: pd.DataFrame | None = None  # true vs estimated index per supergroup
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([(k, str(v)) for k, v in self.outputs.items()],
-                            columns=["output", "path"])
+        return pd.DataFrame(
+            [(k, str(v)) for k, v in self.outputs.items()], columns=["output", "path"]
+        )
 
 
 def write_area_names(files: DemoFiles) -> list[Path]:
     """Name files in the official ``LADnnCD,LADnnNM`` / ``WDnnCD,WDnnNM`` layout."""
     folder = files.root / "reference" / "names"
     folder.mkdir(parents=True, exist_ok=True)
-    wards = sorted(pd.read_csv(files.postcode_directory, dtype=str, usecols=["ward"])["ward"]
-                   .dropna().unique())
+    wards = sorted(
+        pd.read_csv(files.postcode_directory, dtype=str, usecols=["ward"])["ward"].dropna().unique()
+    )
     wards = [w for w in wards if w.startswith("E05")]
     la = folder / "LA_UA names and codes UK as at 04_21.csv"
     wd = folder / "Ward names and codes UK as at 05_21.csv"
     _write(la, ["LAD21CD", "LAD21NM"], [[LAD_CODE, LAD_NAME]])
-    _write(wd, ["WD21CD", "WD21NM"],
-           [[w, WARD_NAMES[i % len(WARD_NAMES)]] for i, w in enumerate(wards)])
+    _write(
+        wd,
+        ["WD21CD", "WD21NM"],
+        [[w, WARD_NAMES[i % len(WARD_NAMES)]] for i, w in enumerate(wards)],
+    )
     return [la, wd]
 
 
@@ -100,14 +119,19 @@ def run_demo(
     say("matching the customer extract")
     run.outputs["matched"] = results / "matched_customers.csv"
     run.outputs["match_report"] = results / "match_report.json"
-    match_file(files.customers, run.outputs["matched"], store=store_path,
-               report=run.outputs["match_report"])
+    match_file(
+        files.customers,
+        run.outputs["matched"],
+        store=store_path,
+        report=run.outputs["match_report"],
+    )
     say("profiling the customers against the residents")
     prof = profile_file(run.outputs["matched"], store=store_path, level="supergroup")
     for suffix in ("csv", "xlsx", "json", "html", "png"):
         run.outputs[f"profile_{suffix}"] = prof.write(results / f"profile_supergroup.{suffix}")
     run.outputs["profile_all_levels"] = profile_file(
-        run.outputs["matched"], store=store_path, level="all").write(results / "profile_all.csv")
+        run.outputs["matched"], store=store_path, level="all"
+    ).write(results / "profile_all.csv")
     run.comparison = _compare(prof.table, files.truth)
     say("profiling a demo ward: OAC mix, deprivation, indicators, comparators (one-page PDF)")
     run.outputs.update(_ward_profile(store_path, results))
@@ -131,15 +155,28 @@ def _ward_profile(store_path: Path, results: Path) -> dict[str, Path]:
     from oacinsight.areas import profile_area
 
     written = profile_area(DEMO_WARD, store=store_path).write_folder(results / "ward_profile")
-    return {"ward_profile_pdf": written["pdf"], "ward_profile_html": written["html"],
-            "ward_profile_xlsx": written["xlsx"]}
+    return {
+        "ward_profile_pdf": written["pdf"],
+        "ward_profile_html": written["html"],
+        "ward_profile_xlsx": written["xlsx"],
+    }
 
 
 def _compare(table: pd.DataFrame, truth_path: Path) -> pd.DataFrame:
     truth = json.loads(truth_path.read_text())["expected_index_by_supergroup"]
     t = table[table["level"] == "supergroup"].set_index("code")
-    rows = [(code, t.loc[code, "name"], float(truth[code]), float(t.loc[code, "index"]),
-             float(t.loc[code, "index_low"]), float(t.loc[code, "index_high"]))
-            for code in sorted(truth) if code in t.index]
-    return pd.DataFrame(rows, columns=["code", "name", "true_index", "index", "index_low",
-                                       "index_high"])
+    rows = [
+        (
+            code,
+            t.loc[code, "name"],
+            float(truth[code]),
+            float(t.loc[code, "index"]),
+            float(t.loc[code, "index_low"]),
+            float(t.loc[code, "index_high"]),
+        )
+        for code in sorted(truth)
+        if code in t.index
+    ]
+    return pd.DataFrame(
+        rows, columns=["code", "name", "true_index", "index", "index_low", "index_high"]
+    )

@@ -91,8 +91,12 @@ def ingest(
     with tempfile.TemporaryDirectory(prefix="oacinsight-ingest-") as tmp:
         plan = _plan_some(paths, Path(tmp), kind, report)
         sources = {path: _readable(path, Path(tmp)) for path, _found in plan}
-        report.warnings = _check(store, [(p, sources[p], found) for p, found in plan],
-                                 force, lambda line: say(progress, line))
+        report.warnings = _check(
+            store,
+            [(p, sources[p], found) for p, found in plan],
+            force,
+            lambda line: say(progress, line),
+        )
         try:
             with store.transaction() as con:
                 loaders.ensure_tables(con)
@@ -114,16 +118,19 @@ def ingest(
     return report
 
 
-def _plan_some(paths: Iterable[str | Path], tmp: Path, kind: str | None,
-               report: IngestReport) -> list[tuple[Path, Detected]]:
+def _plan_some(
+    paths: Iterable[str | Path], tmp: Path, kind: str | None, report: IngestReport
+) -> list[tuple[Path, Detected]]:
     """The files to load; an error when there is none."""
     if kind is not None and kind not in KINDS:
         raise IngestError(f"unknown --kind {kind!r}; choose one of {', '.join(KINDS)}")
     plan = _plan(_expand(paths, tmp), kind, report)
     if not plan:
         reasons = "; ".join(i.detail for i in report.items[:3])
-        raise IngestError("nothing to load: no recognised official file among the inputs"
-                          + (f" ({reasons})" if reasons else ""))
+        raise IngestError(
+            "nothing to load: no recognised official file among the inputs"
+            + (f" ({reasons})" if reasons else "")
+        )
     return plan
 
 
@@ -138,16 +145,18 @@ def check_files(
         return validate.check_plan(store.con, sources)
 
 
-def _check(store: Store, plan: list[tuple[Path, Path, Detected]], force: bool,
-           say: Progress) -> list[str]:
+def _check(
+    store: Store, plan: list[tuple[Path, Path, Detected]], force: bool, say: Progress
+) -> list[str]:
     """Refuse (raise) before anything is replaced when a file fails its checks; the
     findings let through by ``force``."""
     say(f"checking {len(plan)} file{'s' if len(plan) != 1 else ''}")
     try:
         problems = validate.check_plan(store.con, plan)
     except duckdb.Error as exc:
-        raise IngestError(f"cannot check the files, store left unchanged: {_first_line(exc)}"
-                          ) from exc
+        raise IngestError(
+            f"cannot check the files, store left unchanged: {_first_line(exc)}"
+        ) from exc
     validate.enforce(problems, force, say)
     return [p.line() for p in problems]
 
@@ -271,10 +280,19 @@ def _load_one(
     target, rows = _dispatch(con, source, found)
     edition = _edition(path) or found.detail
     used = "; ".join(f"{k}={v}" for k, v in found.columns.items())
-    store.record_provenance(con, {
-        "kind": found.kind, "target": target, "file_name": path.name, "file_path": str(path),
-        "edition": edition, "row_count": rows, "sha256": _sha256(path), "columns_used": used,
-    })
+    store.record_provenance(
+        con,
+        {
+            "kind": found.kind,
+            "target": target,
+            "file_name": path.name,
+            "file_path": str(path),
+            "edition": edition,
+            "row_count": rows,
+            "sha256": _sha256(path),
+            "columns_used": used,
+        },
+    )
     return IngestItem(path.name, found.kind, found.detail, rows, used)
 
 
@@ -294,8 +312,10 @@ def _dispatch(con: duckdb.DuckDBPyConnection, path: Path, found: Detected) -> tu
         edition = _edition(path) or f"{found.detail} (edition not in file name)"
         return "postcodes", loaders.load_postcodes(con, path, cols, edition)
     if kind in ("oac", "oac_lsoa"):
-        return ("oac_area" if kind == "oac_lsoa" else "oac_oa",
-                loaders.load_oac(con, path, cols, area=kind == "oac_lsoa"))
+        return (
+            "oac_area" if kind == "oac_lsoa" else "oac_oa",
+            loaders.load_oac(con, path, cols, area=kind == "oac_lsoa"),
+        )
     if kind == "oac_names":
         return "oac_names", loaders.load_oac_names(con, path, cols)
     if kind == "oac11_names":
@@ -306,8 +326,10 @@ def _dispatch(con: duckdb.DuckDBPyConnection, path: Path, found: Detected) -> tu
         return "oa11_oa21", loaders.load_oa11_oa21(con, path, cols)
     if kind == "census":
         columns = peek(path, n_rows=0).columns
-        return (f"census_{found.detail}",
-                loaders.load_census(con, path, cols["oa"], found.detail, columns))
+        return (
+            f"census_{found.detail}",
+            loaders.load_census(con, path, cols["oa"], found.detail, columns),
+        )
     if kind == "boundaries":
         from oacinsight.ingest.boundaries import load_boundary_file
 

@@ -59,20 +59,37 @@ def _save(con: duckdb.DuckDBPyConnection, layer: BoundaryLayer, tolerance_m: flo
     inside = shapely.point_on_surface(layer.geometry)
     inside_ll = bng_to_wgs84(inside)
     west, south, east, north = (float(v) for v in shapely.total_bounds(simple.wgs84))
-    features = pd.DataFrame({
-        "code": layer.codes, "name": layer.names,
-        "properties": [properties_json(p) for p in layer.properties],
-        "geom_bng": shapely.to_wkb(layer.geometry), "geom_simple_bng": shapely.to_wkb(simple.bng),
-        "x": shapely.get_x(inside), "y": shapely.get_y(inside),
-        "lat": shapely.get_y(inside_ll), "long": shapely.get_x(inside_ll),
-    })
+    features = pd.DataFrame(
+        {
+            "code": layer.codes,
+            "name": layer.names,
+            "properties": [properties_json(p) for p in layer.properties],
+            "geom_bng": shapely.to_wkb(layer.geometry),
+            "geom_simple_bng": shapely.to_wkb(simple.bng),
+            "x": shapely.get_x(inside),
+            "y": shapely.get_y(inside),
+            "lat": shapely.get_y(inside_ll),
+            "long": shapely.get_x(inside_ll),
+        }
+    )
     record = {
-        "layer": layer.layer, "file_name": layer.file_name, "area_type": layer.area_type,
-        "code_column": layer.code_column, "name_column": layer.name_column,
-        "features": len(layer), "crs_declared": layer.crs.declared, "crs_used": layer.crs.crs,
-        "note": "; ".join([layer.crs.note, *layer.notes]), "tolerance_m": simple.tolerance_m,
-        "west": west, "south": south, "east": east, "north": north,
-        "etag": etag_of(text), "geojson": text, "source_file": layer.file_name,
+        "layer": layer.layer,
+        "file_name": layer.file_name,
+        "area_type": layer.area_type,
+        "code_column": layer.code_column,
+        "name_column": layer.name_column,
+        "features": len(layer),
+        "crs_declared": layer.crs.declared,
+        "crs_used": layer.crs.crs,
+        "note": "; ".join([layer.crs.note, *layer.notes]),
+        "tolerance_m": simple.tolerance_m,
+        "west": west,
+        "south": south,
+        "east": east,
+        "north": north,
+        "etag": etag_of(text),
+        "geojson": text,
+        "source_file": layer.file_name,
     }
     return sql.save_layer(con, record, features)
 

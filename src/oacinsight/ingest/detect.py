@@ -48,8 +48,19 @@ POSTCODE_FIELDS: dict[str, tuple[str, ...]] = {
     "lat": ("lat",),
     "long": ("long", "lon"),
 }
-OA_CODE = ("geography_code", "oa21cd", "oa21", "oa", "oa_code", "oacode", "output_area",
-           "outputarea", "oa11cd", "geography code", "code")
+OA_CODE = (
+    "geography_code",
+    "oa21cd",
+    "oa21",
+    "oa",
+    "oa_code",
+    "oacode",
+    "output_area",
+    "outputarea",
+    "oa11cd",
+    "geography code",
+    "code",
+)
 OAC_FIELDS: dict[str, tuple[str, ...]] = {
     "supergroup": ("supergroup", "supergroup_code", "sprgrp", "supgrpcode", r"supergroup\s*code"),
     "group": ("group", "group_code", "grp", "grpcode", r"group\s*code"),
@@ -128,8 +139,9 @@ def _oac_names(peek: Peek) -> Detected | None:
         return Detected("oac_names", cols, "OAC names")
     if find_column(peek, ("oac11",)) and find_column(peek, ("subgroup",)):
         names = map_fields(peek, {t: (t,) for t in ("supergroup", "group", "subgroup")})
-        return Detected("oac11_names", {"code": find_column(peek, ("oac11",)) or "", **names},
-                        "2011 OAC names")
+        return Detected(
+            "oac11_names", {"code": find_column(peek, ("oac11",)) or "", **names}, "2011 OAC names"
+        )
     return None
 
 
@@ -175,8 +187,10 @@ def _lookups(peek: Peek) -> Detected | None:
 #: Code columns of the ONS OA 2021 best-fit lookups ("OA21 to LSOA21 to MSOA21 to LAD",
 #: "OA21 to ward to LAD"...) -> the store's field; the name column is the same with NM.
 OFFICIAL_LOOKUP_CODES: tuple[tuple[str, str, str], ...] = (
-    (r"lsoa21cd", "lsoa", "LSOA21"), (r"msoa21cd", "msoa", "MSOA21"),
-    (r"wd\d\dcd", "ward", "ward"), (r"lad\d\dcd", "lad", "LAD"),
+    (r"lsoa21cd", "lsoa", "LSOA21"),
+    (r"msoa21cd", "msoa", "MSOA21"),
+    (r"wd\d\dcd", "ward", "ward"),
+    (r"lad\d\dcd", "lad", "LAD"),
     (r"rgn\d\dcd", "region", "region"),
 )
 
@@ -215,7 +229,12 @@ def _area_names(peek: Peek) -> Detected | None:
 
 
 RECOGNISERS: tuple[Callable[[Peek], Detected | None], ...] = (
-    _postcode_directory, _census, _oac_names, _oac, _official_oa_lookup, _lookups,
+    _postcode_directory,
+    _census,
+    _oac_names,
+    _oac,
+    _official_oa_lookup,
+    _lookups,
     _area_names,
 )
 

@@ -87,8 +87,7 @@ def _peek_xlsx(path: Path, n_rows: int) -> Peek:
         it = wb.worksheets[0].iter_rows(values_only=True, max_row=n_rows + 1)
         header = [str(h).strip() if h is not None else "" for h in next(it, ())]
         rows = [
-            {h: ("" if v is None else str(v)) for h, v in zip(header, r, strict=False)}
-            for r in it
+            {h: ("" if v is None else str(v)) for h, v in zip(header, r, strict=False)} for r in it
         ]
     finally:
         wb.close()

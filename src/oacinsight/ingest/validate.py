@@ -38,14 +38,22 @@ OAC2021_GROUP_SIZES: dict[str, int] = {
     "4a": 3, "4b": 4, "4c": 2, "5a": 3, "5b": 2, "6a": 3, "6b": 3, "6c": 2, "7a": 2,
     "7b": 2, "8a": 2, "8b": 3,
 }  # fmt: skip
-OAC2021_SUBGROUPS = frozenset(f"{g}{i + 1}" for g, n in OAC2021_GROUP_SIZES.items()
-                              for i in range(n))
+OAC2021_SUBGROUPS = frozenset(
+    f"{g}{i + 1}" for g, n in OAC2021_GROUP_SIZES.items() for i in range(n)
+)
 #: The 2011 OAC's codes (e.g. 4A2): 8 supergroups, 26 groups A-D, 76 subgroups 1-4.
 OAC2011_LIKE = re.compile(r"^[1-8][a-d][1-4]$")
 #: The columns of the census ``Table_Metadata.csv`` that are loaded.
 METADATA_COLUMNS = ("Table_Name", "Variable_Name", "new_names", "Table_ID")
-COUNTRIES = {"E": "England", "W": "Wales", "S": "Scotland", "N": "Northern Ireland",
-             "L": "the Channel Islands", "M": "the Isle of Man", "K": "Great Britain"}
+COUNTRIES = {
+    "E": "England",
+    "W": "Wales",
+    "S": "Scotland",
+    "N": "Northern Ireland",
+    "L": "the Channel Islands",
+    "M": "the Isle of Man",
+    "K": "Great Britain",
+}
 
 
 @dataclass(frozen=True)
@@ -76,8 +84,9 @@ class _File:
     facts: dict
 
 
-def check_plan(con: duckdb.DuckDBPyConnection,
-               plan: list[tuple[Path, Path, Detected]]) -> list[Problem]:
+def check_plan(
+    con: duckdb.DuckDBPyConnection, plan: list[tuple[Path, Path, Detected]]
+) -> list[Problem]:
     """Every problem of every file of an ingest, against the store behind ``con``."""
     problems: list[Problem] = []
     files: list[_File] = []
@@ -109,8 +118,13 @@ def enforce(problems: list[Problem], force: bool, say: Callable[[str], None]) ->
         shown = hard or soft
         more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
         what = "; ".join(p.line() for p in shown[:3]) + more
-        advice = (": check the file, or run again with --force to load it anyway" if not hard
-                  else " (--force does not load a file with these problems)" if force else "")
+        advice = (
+            ": check the file, or run again with --force to load it anyway"
+            if not hard
+            else " (--force does not load a file with these problems)"
+            if force
+            else ""
+        )
         raise IngestRefused(f"refused, store left unchanged: {what}{advice}", shown)
     for p in soft:
         say(f"warning: {p.line()} (loaded anyway: --force)")
@@ -160,9 +174,14 @@ def _truncated(path: Path, source: Path) -> list[Problem]:
     fields = next(csv.reader(io.StringIO(last), delimiter=delimiter), [])
     if last.count('"') % 2 == 0 and len(fields) >= n_header:
         return []
-    return [Problem(path.name, f"ends part-way through a row (the last line has "
-                    f"{len(fields)} of {n_header} fields): the file looks cut short; "
-                    "download it again")]
+    return [
+        Problem(
+            path.name,
+            f"ends part-way through a row (the last line has "
+            f"{len(fields)} of {n_header} fields): the file looks cut short; "
+            "download it again",
+        )
+    ]
 
 
 # -- judging ---------------------------------------------------------------------------
@@ -171,10 +190,10 @@ BAD_WORDS = {
     "oa": "an output area code that is not an area code",
     "imd_text": "an IMD rank that is not a whole number",
     "imd_range": "an IMD rank outside its nation's range (England 1-33,755, Wales 1-1,917, "
-                 "Scotland 1-7,392, Northern Ireland 1-890)",
+    "Scotland 1-7,392, Northern Ireland 1-890)",
     "latlong": "a latitude or longitude that is not a number",
     "code": "an area code that is not of the expected kind (e.g. E00 and six digits for an "
-            "output area)",
+    "output area)",
     "tiers": "a supergroup or group that does not match its subgroup",
     "name": "a blank subgroup name",
     "target": "an area code that is not a GSS code (a letter and eight digits)",
@@ -182,21 +201,31 @@ BAD_WORDS = {
     "negative": "a negative census count",
     "blank": "a blank code or name",
     "code11": "a code that is not a 2011 OAC subgroup code (a digit 1-8, a letter, a digit "
-              "1-4, like 4A2; or the pseudo code 9Z9)",
+    "1-4, like 4A2; or the pseudo code 9Z9)",
 }
 
 
-def _check_file(con: duckdb.DuckDBPyConnection, f: _File, named: set[str],
-                used: set[str]) -> list[Problem]:
+def _check_file(
+    con: duckdb.DuckDBPyConnection, f: _File, named: set[str], used: set[str]
+) -> list[Problem]:
     name, facts, kind = f.path.name, f.facts, f.found.kind
     rows = facts["rows"]
     if rows == 0:
         return [Problem(name, "has a header but no data rows" + _would_remove(con, f))]
     out = [_bad(name, what, n, rows, ex) for what, (n, ex) in facts["bad"].items() if n]
-    if kind == "postcode_directory" and re.search(r"_UK\.(csv|txt)$", name, re.I) \
-            and rows < UK_WIDE_MIN:
-        out.append(Problem(name, f"is named as the whole-UK directory but has only {rows:,} "
-                           "rows (the whole UK has about 2.6 million)", forceable=True))
+    if (
+        kind == "postcode_directory"
+        and re.search(r"_UK\.(csv|txt)$", name, re.I)
+        and rows < UK_WIDE_MIN
+    ):
+        out.append(
+            Problem(
+                name,
+                f"is named as the whole-UK directory but has only {rows:,} "
+                "rows (the whole UK has about 2.6 million)",
+                forceable=True,
+            )
+        )
     if kind in ("oac", "oac_lsoa"):
         out += _unknown_oac(name, facts["subgroups"], rows, named)
     if kind == "oac_names":
@@ -207,31 +236,46 @@ def _check_file(con: duckdb.DuckDBPyConnection, f: _File, named: set[str],
         have = {c.lower() for c in peek(f.source, n_rows=0).columns}
         missing = [c for c in METADATA_COLUMNS if c.lower() not in have]
         if missing:
-            out.append(Problem(name, f"lacks the column{'s' if len(missing) > 1 else ''} "
-                               f"{', '.join(missing)} of Table_Metadata.csv"))
+            out.append(
+                Problem(
+                    name,
+                    f"lacks the column{'s' if len(missing) > 1 else ''} "
+                    f"{', '.join(missing)} of Table_Metadata.csv",
+                )
+            )
     out += _shrink(con, f)
     return out
 
 
 def _bad(file: str, what: str, n: int, rows: int, example: str | None) -> Problem:
     eg = f" (e.g. {example!r})" if example is not None else ""
-    return Problem(file, f"{n:,} of {rows:,} rows have {BAD_WORDS.get(what, what)}{eg}",
-                   forceable=n / rows <= FEW)
+    return Problem(
+        file,
+        f"{n:,} of {rows:,} rows have {BAD_WORDS.get(what, what)}{eg}",
+        forceable=n / rows <= FEW,
+    )
 
 
-def _unknown_oac(file: str, subgroups: dict[str, int], rows: int,
-                 named: set[str]) -> list[Problem]:
+def _unknown_oac(file: str, subgroups: dict[str, int], rows: int, named: set[str]) -> list[Problem]:
     known = OAC2021_SUBGROUPS | named
     unknown = {c: n for c, n in subgroups.items() if c not in known}
     if not unknown:
         return []
     n = sum(unknown.values())
     eg = ", ".join(repr(c or "(blank)") for c in sorted(unknown)[:3])
-    hint = ("; they look like 2011 OAC codes (oacinsight uses the 2021 OAC)"
-            if all(OAC2011_LIKE.match(c) for c in unknown) else "")
-    return [Problem(file, f"{n:,} of {rows:,} rows have a subgroup that is not a 2021 OAC "
-                    f"subgroup (e.g. {eg}; the 2021 OAC has supergroups 1-8, 21 groups "
-                    f"1a-8b, 52 subgroups 1a1-8b3){hint}")]
+    hint = (
+        "; they look like 2011 OAC codes (oacinsight uses the 2021 OAC)"
+        if all(OAC2011_LIKE.match(c) for c in unknown)
+        else ""
+    )
+    return [
+        Problem(
+            file,
+            f"{n:,} of {rows:,} rows have a subgroup that is not a 2021 OAC "
+            f"subgroup (e.g. {eg}; the 2021 OAC has supergroups 1-8, 21 groups "
+            f"1a-8b, 52 subgroups 1a1-8b3){hint}",
+        )
+    ]
 
 
 def _names(file: str, subgroups: dict[str, int], used: set[str]) -> list[Problem]:
@@ -239,13 +283,23 @@ def _names(file: str, subgroups: dict[str, int], used: set[str]) -> list[Problem
     unknown = sorted(c for c in subgroups if c not in OAC2021_SUBGROUPS)
     if unknown:
         eg = ", ".join(repr(c or "(blank)") for c in unknown[:3])
-        out.append(Problem(file, f"names {len(unknown)} subgroups that are not 2021 OAC "
-                           f"subgroups (e.g. {eg})", forceable=True))
+        out.append(
+            Problem(
+                file,
+                f"names {len(unknown)} subgroups that are not 2021 OAC subgroups (e.g. {eg})",
+                forceable=True,
+            )
+        )
     missing = sorted(used - set(subgroups))
     if missing:
-        out.append(Problem(file, f"has no names for {len(missing)} of the {len(used)} "
-                           f"subgroups the classification uses (e.g. {missing[0]!r})",
-                           forceable=True))
+        out.append(
+            Problem(
+                file,
+                f"has no names for {len(missing)} of the {len(used)} "
+                f"subgroups the classification uses (e.g. {missing[0]!r})",
+                forceable=True,
+            )
+        )
     return out
 
 
@@ -253,17 +307,30 @@ def _census(con: duckdb.DuckDBPyConnection, f: _File) -> list[Problem]:
     table, name = f.found.detail, f.path.name
     out = []
     columns = {c.lower() for c in _cells(f.source)}
-    if any(re.fullmatch(r"ts\d{3}[a-z]?\d{4}", c) for c in columns) \
-            and f"{table}0001" not in columns:
-        out.append(Problem(name, f"census table {table} has no total column {table}0001 "
-                           "(every profile divides by it)"))
+    if (
+        any(re.fullmatch(r"ts\d{3}[a-z]?\d{4}", c) for c in columns)
+        and f"{table}0001" not in columns
+    ):
+        out.append(
+            Problem(
+                name,
+                f"census table {table} has no total column {table}0001 "
+                "(every profile divides by it)",
+            )
+        )
     held = checks.oa_countries(con)
     for key, n_file in sorted(f.facts["by_key"].items()):
         n_store = held.get(key, 0)
         if n_store and n_file < (1 - MARGIN) * n_store:
-            out.append(Problem(name, f"covers {n_file:,} of the {n_store:,} output areas of "
-                               f"{COUNTRIES.get(key, key)} that the store's classification "
-                               "holds", forceable=True))
+            out.append(
+                Problem(
+                    name,
+                    f"covers {n_file:,} of the {n_store:,} output areas of "
+                    f"{COUNTRIES.get(key, key)} that the store's classification "
+                    "holds",
+                    forceable=True,
+                )
+            )
     return out
 
 
@@ -276,10 +343,15 @@ def _shrink(con: duckdb.DuckDBPyConnection, f: _File) -> list[Problem]:
         new = f.facts["by_key"].get(key, 0)
         removed = own - new
         if removed > 0 and removed > MARGIN * before:
-            out.append(Problem(name, f"would remove {removed:,} of the {before:,} "
-                               f"{_unit(kind, key, table)} the store holds (the file has "
-                               f"{new:,} where the store has {own:,} from it)",
-                               forceable=True))
+            out.append(
+                Problem(
+                    name,
+                    f"would remove {removed:,} of the {before:,} "
+                    f"{_unit(kind, key, table)} the store holds (the file has "
+                    f"{new:,} where the store has {own:,} from it)",
+                    forceable=True,
+                )
+            )
     return out
 
 

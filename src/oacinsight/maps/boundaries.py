@@ -35,13 +35,29 @@ AREA_TYPES: dict[str, str] = {
     "N09": "lad", "E12": "region", "E92": "country", "W92": "country", "S92": "country",
     "N92": "country",
 }  # fmt: skip
-__all__ = ["AREA_LABELS", "AREA_TYPES", "BOUNDARY_SUFFIXES", "SIDECAR_SUFFIXES",
-           "BoundaryLayer", "bng_to_wgs84", "is_boundary_file", "read_boundaries", "to_crs"]
+__all__ = [
+    "AREA_LABELS",
+    "AREA_TYPES",
+    "BOUNDARY_SUFFIXES",
+    "SIDECAR_SUFFIXES",
+    "BoundaryLayer",
+    "bng_to_wgs84",
+    "is_boundary_file",
+    "read_boundaries",
+    "to_crs",
+]
 
 AREA_LABELS: dict[str, str] = {
-    "oa": "output areas", "dz": "data zones", "lsoa": "LSOAs", "sdz": "super data zones",
-    "msoa": "MSOAs", "ward": "wards", "lad": "local authorities", "region": "regions",
-    "country": "countries", "other": "areas",
+    "oa": "output areas",
+    "dz": "data zones",
+    "lsoa": "LSOAs",
+    "sdz": "super data zones",
+    "msoa": "MSOAs",
+    "ward": "wards",
+    "lad": "local authorities",
+    "region": "regions",
+    "country": "countries",
+    "other": "areas",
 }
 
 
@@ -138,8 +154,10 @@ def _read_layer(path: Path, layer: str | None) -> BoundaryLayer | None:
     table = {c: list(v) for c, v in zip(columns, values, strict=True)}
     code_col = _code_column(table)
     if code_col is None:
-        raise IngestError(f"{path.name}: no column of area codes (GSS codes like E00123456) "
-                          f"among {', '.join(columns)}")
+        raise IngestError(
+            f"{path.name}: no column of area codes (GSS codes like E00123456) "
+            f"among {', '.join(columns)}"
+        )
     geoms = shapely.from_wkb(wkb)
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     notes = [] if keep.all() else [f"{int((~keep).sum())} features without geometry dropped"]
@@ -152,13 +170,27 @@ def _read_layer(path: Path, layer: str | None) -> BoundaryLayer | None:
         notes.append(f"{repaired} invalid polygons repaired")
     codes = [str(v).strip() for v, k in zip(table[code_col], keep, strict=True) if k]
     name_col = _name_column(table, code_col)
-    names = ([_text(v) for v, k in zip(table[name_col], keep, strict=True) if k]
-             if name_col else [None] * len(codes))
+    names = (
+        [_text(v) for v, k in zip(table[name_col], keep, strict=True) if k]
+        if name_col
+        else [None] * len(codes)
+    )
     others = [c for c in columns if c not in (code_col, name_col)]
     props = [{c: _plain(table[c][i]) for c in others} for i in np.flatnonzero(keep)]
     ident = _slug(path.stem) + (f"_{_slug(layer)}" if layer else "")
-    return BoundaryLayer(ident, path.name, code_col, name_col, _area_type(codes), codes,
-                         names, geoms, props, choice, notes)
+    return BoundaryLayer(
+        ident,
+        path.name,
+        code_col,
+        name_col,
+        _area_type(codes),
+        codes,
+        names,
+        geoms,
+        props,
+        choice,
+        notes,
+    )
 
 
 def _slug(text: str) -> str:
@@ -242,8 +274,12 @@ def _repair(geoms: np.ndarray) -> tuple[np.ndarray, int]:
     if not bad.any():
         return geoms, 0
     fixed = shapely.make_valid(geoms[bad])
-    parts = [shapely.union_all(shapely.get_parts(g)[
-        np.isin(shapely.get_type_id(shapely.get_parts(g)), (3, 6))]) for g in fixed]
+    parts = [
+        shapely.union_all(
+            shapely.get_parts(g)[np.isin(shapely.get_type_id(shapely.get_parts(g)), (3, 6))]
+        )
+        for g in fixed
+    ]
     out = geoms.copy()
     out[bad] = np.array(parts, dtype=object)
     return out, int(bad.sum())
@@ -254,8 +290,7 @@ def to_crs(geoms: np.ndarray, source: str, target: str) -> np.ndarray:
     if source.upper() == target.upper():
         return geoms
     transformer = Transformer.from_crs(source, target, always_xy=True)
-    return shapely.transform(geoms, lambda x, y: transformer.transform(x, y),
-                             interleaved=False)
+    return shapely.transform(geoms, lambda x, y: transformer.transform(x, y), interleaved=False)
 
 
 def bng_to_wgs84(geoms: np.ndarray) -> np.ndarray:

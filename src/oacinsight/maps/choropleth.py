@@ -88,8 +88,13 @@ class MapValues:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"measure": self.measure, "label": self.label, "legend": self.legend,
-                "areas": self.areas, "explanation": self.explanation}
+        return {
+            "measure": self.measure,
+            "label": self.label,
+            "legend": self.legend,
+            "areas": self.areas,
+            "explanation": self.explanation,
+        }
 
 
 def group_colour(code: str) -> str:
@@ -97,7 +102,7 @@ def group_colour(code: str) -> str:
     base = colour_for(code).lstrip("#")
     if len(code) < 2:
         return f"#{base}"
-    r, g, b = (int(base[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    r, g, b = (int(base[i : i + 2], 16) / 255 for i in (0, 2, 4))
     h, lum, s = colorsys.rgb_to_hls(r, g, b)
     step = "abcdefgh".find(code[1].lower())
     lum = min(0.85, max(0.25, lum + 0.12 * (step - 1)))
@@ -173,27 +178,45 @@ def _area_title(row: Any) -> str:
 
 def _categorical(data: pd.DataFrame, measure: str, names: dict[str, str]) -> MapValues:
     column = "supergroup" if measure == "supergroup" else "group_code"
-    out = MapValues(measure, MEASURES[measure], explanation=(
-        "Each area is coloured by the OAC " + measure + " most of its residents live in "
-        "(an output area belongs to exactly one). Grey: no OAC 2021 for this area's code "
-        "(for example a 2011 output area that was changed in 2021)."))
+    out = MapValues(
+        measure,
+        MEASURES[measure],
+        explanation=(
+            "Each area is coloured by the OAC " + measure + " most of its residents live in "
+            "(an output area belongs to exactly one). Grey: no OAC 2021 for this area's code "
+            "(for example a 2011 output area that was changed in 2021)."
+        ),
+    )
     seen: set[str] = set()
     for row in data.itertuples(index=False):
         code = getattr(row, column)
         if not isinstance(code, str) or not code:
-            out.areas[row.code] = {"value": None, "colour": GREY,
-                                   "text": f"{_area_title(row)}: no OAC 2021 for this code"}
+            out.areas[row.code] = {
+                "value": None,
+                "colour": GREY,
+                "text": f"{_area_title(row)}: no OAC 2021 for this code",
+            }
             continue
         seen.add(code)
         colour = colour_for(code) if measure == "supergroup" else group_colour(code)
         share = getattr(row, "supergroup_share", None)
-        extra = (f" ({share:.0%} of residents)" if measure == "supergroup" and share is not None
-                 and not pd.isna(share) and row.oas > 1 else "")
-        out.areas[row.code] = {"value": code, "colour": colour,
-                               "text": f"{_area_title(row)}: {code} {names.get(code, '')}"
-                                       f"{extra}"}
-    out.legend = [{"colour": colour_for(c) if measure == "supergroup" else group_colour(c),
-                   "label": f"{c} {names.get(c, '')}".strip()} for c in sorted(seen)]
+        extra = (
+            f" ({share:.0%} of residents)"
+            if measure == "supergroup" and share is not None and not pd.isna(share) and row.oas > 1
+            else ""
+        )
+        out.areas[row.code] = {
+            "value": code,
+            "colour": colour,
+            "text": f"{_area_title(row)}: {code} {names.get(code, '')}{extra}",
+        }
+    out.legend = [
+        {
+            "colour": colour_for(c) if measure == "supergroup" else group_colour(c),
+            "label": f"{c} {names.get(c, '')}".strip(),
+        }
+        for c in sorted(seen)
+    ]
     if any(a["value"] is None for a in out.areas.values()):
         out.legend.append({"colour": GREY, "label": "no OAC 2021 for this code"})
     return out
@@ -209,8 +232,13 @@ def hidden_areas(customers: pd.Series, suppress_below: int) -> np.ndarray:
     return suppression_mask(counts, threshold=int(suppress_below)).to_numpy(dtype=bool)
 
 
-def _numeric(data: pd.DataFrame, measure: str, suppress_below: int, hidden: np.ndarray,
-             reasons: dict[str, str]) -> MapValues:
+def _numeric(
+    data: pd.DataFrame,
+    measure: str,
+    suppress_below: int,
+    hidden: np.ndarray,
+    reasons: dict[str, str],
+) -> MapValues:
     out = MapValues(measure, MEASURES[measure])
     values = data[measure].astype(float).to_numpy()
     shown = np.isfinite(values) & ~hidden
@@ -219,43 +247,64 @@ def _numeric(data: pd.DataFrame, measure: str, suppress_below: int, hidden: np.n
         out.explanation = (
             "Index = the area's share of all customers ÷ its share of all residents × 100. "
             "100 means as many customers as the number of residents would suggest; 150 "
-            "means half as many again; 50 means half as many.")
+            "means half as many again; 50 means half as many."
+        )
     else:
         classes = _quantile_classes(values[shown], measure)
-        out.explanation = ("Darker areas have more customers" +
-                           (" for their number of residents." if measure == "rate" else "."))
+        out.explanation = "Darker areas have more customers" + (
+            " for their number of residents." if measure == "rate" else "."
+        )
     for row, value, hide in zip(data.itertuples(index=False), values, hidden, strict=True):
         out.areas[row.code] = _numeric_area(row, value, hide, measure, classes, suppress_below)
         if hide and row.code in reasons and np.isfinite(value):
             out.areas[row.code]["text"] = f"{_area_title(row)}: {reasons[row.code]}"
     out.legend = [{"colour": c, "label": label} for _, c, label in classes]
-    out.legend.append({"colour": GREY, "label": f"hidden: 0 to {suppress_below - 1} customers "
-                                                "(or hidden to protect such an area)"
-                       + ("; or not published" if reasons else "")})
+    out.legend.append(
+        {
+            "colour": GREY,
+            "label": f"hidden: 0 to {suppress_below - 1} customers "
+            "(or hidden to protect such an area)" + ("; or not published" if reasons else ""),
+        }
+    )
     if (~np.isfinite(values)).any():
         out.legend.append({"colour": NO_DATA, "label": "no residents' count for this area"})
-    out.explanation += (f" Grey areas have 0 to {suppress_below - 1} customers, too few to "
-                        "show without risk of identifying someone, or are hidden so that "
-                        "such an area cannot be worked out from the others.")
+    out.explanation += (
+        f" Grey areas have 0 to {suppress_below - 1} customers, too few to "
+        "show without risk of identifying someone, or are hidden so that "
+        "such an area cannot be worked out from the others."
+    )
     return out
 
 
-def _numeric_area(row: Any, value: float, hide: bool, measure: str,
-                  classes: list[tuple[float, str, str]], suppress_below: int) -> dict[str, Any]:
+def _numeric_area(
+    row: Any,
+    value: float,
+    hide: bool,
+    measure: str,
+    classes: list[tuple[float, str, str]],
+    suppress_below: int,
+) -> dict[str, Any]:
     title = _area_title(row)
     if not np.isfinite(value):  # says nothing about the customers
         return {"value": None, "colour": NO_DATA, "text": f"{title}: no residents' count"}
     if hide:
-        return {"value": None, "colour": GREY,
-                "text": f"{title}: hidden (fewer than {suppress_below} customers, or to "
-                        "protect such an area)"}
+        return {
+            "value": None,
+            "colour": GREY,
+            "text": f"{title}: hidden (fewer than {suppress_below} customers, or to "
+            "protect such an area)",
+        }
     colour = next(c for upper, c, _ in classes if value < upper)
     shown = f"{value:,.0f}" if measure != "rate" else f"{value:,.1f}"
-    words = {"index": "index", "rate": "customers per 1,000 residents",
-             "customers": "customers"}[measure]
+    words = {"index": "index", "rate": "customers per 1,000 residents", "customers": "customers"}[
+        measure
+    ]
     residents = "" if pd.isna(row.residents) else f"; {row.residents:,.0f} residents"
-    return {"value": round(float(value), 3), "colour": colour,
-            "text": f"{title}: {words} {shown} ({int(row.customers):,} customers{residents})"}
+    return {
+        "value": round(float(value), 3),
+        "colour": colour,
+        "text": f"{title}: {words} {shown} ({int(row.customers):,} customers{residents})",
+    }
 
 
 def _quantile_classes(values: np.ndarray, measure: str) -> list[tuple[float, str, str]]:
@@ -266,7 +315,7 @@ def _quantile_classes(values: np.ndarray, measure: str) -> list[tuple[float, str
     cuts = np.unique(np.quantile(finite, [0.2, 0.4, 0.6, 0.8]))
     fmt = (lambda v: f"{v:,.1f}") if measure == "rate" else (lambda v: f"{v:,.0f}")
     bounds = [*cuts.tolist(), math.inf]
-    colours = SEQUENTIAL[-len(bounds):] if len(bounds) < len(SEQUENTIAL) else SEQUENTIAL
+    colours = SEQUENTIAL[-len(bounds) :] if len(bounds) < len(SEQUENTIAL) else SEQUENTIAL
     out, low = [], None
     for upper, colour in zip(bounds, colours, strict=True):
         if low is None:

@@ -24,9 +24,11 @@ _RANGES: dict[str, tuple[float, float, float, float]] = {
     BNG: (-1.0e5, -1.0e5, 8.0e5, 1.35e6),
     WEB_MERCATOR: (-2.0e6, 6.0e6, 1.0e6, 9.0e6),
 }
-_LABEL = {WGS84: "WGS84 longitude/latitude (EPSG:4326)",
-          BNG: "British National Grid metres (EPSG:27700)",
-          WEB_MERCATOR: "Web Mercator metres (EPSG:3857)"}
+_LABEL = {
+    WGS84: "WGS84 longitude/latitude (EPSG:4326)",
+    BNG: "British National Grid metres (EPSG:27700)",
+    WEB_MERCATOR: "Web Mercator metres (EPSG:3857)",
+}
 
 
 @dataclass(frozen=True)
@@ -97,14 +99,26 @@ def choose_crs(
             return CrsChoice(declared, declared, f"CRS declared in the file: {declared}")
         found = guess(bounds)
         if found is None:
-            raise IngestError(f"{file_name}: declares {declared} but its coordinates ({box}) "
-                              "do not fit it; fix or reproject the file")
-        return CrsChoice(found, declared, f"the file declares {declared} but its coordinates "
-                         f"({box}) are {_LABEL[found]}: read as {found}")
+            raise IngestError(
+                f"{file_name}: declares {declared} but its coordinates ({box}) "
+                "do not fit it; fix or reproject the file"
+            )
+        return CrsChoice(
+            found,
+            declared,
+            f"the file declares {declared} but its coordinates "
+            f"({box}) are {_LABEL[found]}: read as {found}",
+        )
     found = guess(bounds)
     if found is None:
-        raise IngestError(f"{file_name}: no CRS declared and the coordinates ({box}) are "
-                          "neither longitude/latitude nor British National Grid; add a .prj "
-                          "or reproject the file")
-    return CrsChoice(found, None, f"no CRS declared in the file; the coordinates ({box}) "
-                     f"are in the range of {_LABEL[found]}, so they were read as {found}")
+        raise IngestError(
+            f"{file_name}: no CRS declared and the coordinates ({box}) are "
+            "neither longitude/latitude nor British National Grid; add a .prj "
+            "or reproject the file"
+        )
+    return CrsChoice(
+        found,
+        None,
+        f"no CRS declared in the file; the coordinates ({box}) "
+        f"are in the range of {_LABEL[found]}, so they were read as {found}",
+    )

@@ -66,8 +66,10 @@ class MapPattern:
     def reason(self, layer: str, code: str) -> str:
         """Why an area's customer numbers are blank (hover text)."""
         if code in self.hidden.get(layer, set()):
-            return (f"hidden (fewer than {self.threshold} customers, or to protect such an "
-                    "area or a hidden profile group)")
+            return (
+                f"hidden (fewer than {self.threshold} customers, or to protect such an "
+                "area or a hidden profile group)"
+            )
         if layer not in self.layers:
             return "customer numbers are published for wards and larger areas only"
         return "outside the profiled area (or only partly inside it)"
@@ -80,8 +82,9 @@ def _inside(members: pd.DataFrame, area_oas: set[str]) -> pd.DataFrame:
     return members[whole.to_numpy(dtype=bool)]
 
 
-def _atoms(oas: pd.DataFrame, members: pd.DataFrame, layers: list[str]
-           ) -> tuple[pd.DataFrame, np.ndarray]:
+def _atoms(
+    oas: pd.DataFrame, members: pd.DataFrame, layers: list[str]
+) -> tuple[pd.DataFrame, np.ndarray]:
     """OAs grouped by what they belong to: one row per atom, and each OA's atom."""
     sig = oas[["oa", "supergroup", "group_code", "subgroup"]].astype(str).copy()
     for layer in layers:
@@ -94,8 +97,9 @@ def _atoms(oas: pd.DataFrame, members: pd.DataFrame, layers: list[str]
     return atoms.reset_index(drop=True), atom_of
 
 
-def _cells(atoms: pd.DataFrame, profile: pd.DataFrame, layers: list[str]
-           ) -> tuple[list[tuple[str, str]], np.ndarray]:
+def _cells(
+    atoms: pd.DataFrame, profile: pd.DataFrame, layers: list[str]
+) -> tuple[list[tuple[str, str]], np.ndarray]:
     """The published cells (profile rows, then the areas of each layer) over the atoms."""
     keys, rows = [], []
     for lv, code in zip(profile["level"], profile["code"], strict=True):
@@ -111,8 +115,12 @@ def _cells(atoms: pd.DataFrame, profile: pd.DataFrame, layers: list[str]
 
 
 def map_pattern(
-    oas: pd.DataFrame, members: pd.DataFrame, layer_types: dict[str, str],
-    profile: pd.DataFrame, *, threshold: int = 10,
+    oas: pd.DataFrame,
+    members: pd.DataFrame,
+    layer_types: dict[str, str],
+    profile: pd.DataFrame,
+    *,
+    threshold: int = 10,
 ) -> MapPattern:
     """The map's share of the one disclosure pattern of a file's profile.
 
@@ -142,8 +150,9 @@ def map_pattern(
     if not layers:
         return out
     atoms, atom_of = _atoms(oas, members, layers)
-    per_atom = np.bincount(atom_of, weights=oas["customers"].to_numpy(dtype=float),
-                           minlength=len(atoms))
+    per_atom = np.bincount(
+        atom_of, weights=oas["customers"].to_numpy(dtype=float), minlength=len(atoms)
+    )
     profile = profile[profile["level"].isin(_LEVEL_COLUMN)].reset_index(drop=True)
     keys, matrix = _cells(atoms, profile, layers)
     values = matrix @ per_atom
@@ -160,13 +169,15 @@ def map_pattern(
     if threshold > 1:
         primary[n_profile:] = values[n_profile:] < threshold
     hidden |= primary
-    hidden, unprotected = protect_sums(matrix, values, hidden, per_atom.sum(),
-                                       frozen=frozen, primary=primary, min_width=MIN_WIDTH)
+    hidden, unprotected = protect_sums(
+        matrix, values, hidden, per_atom.sum(), frozen=frozen, primary=primary, min_width=MIN_WIDTH
+    )
     if unprotected:  # the profile alone is safe: publish no map counts at all
         hidden[n_profile:] = True
         out.note = "map counts hidden: they could not be protected jointly with the profile"
-    for (layer, code), value, hide in zip(keys[n_profile:], values[n_profile:],
-                                          hidden[n_profile:], strict=True):
+    for (layer, code), value, hide in zip(
+        keys[n_profile:], values[n_profile:], hidden[n_profile:], strict=True
+    ):
         if hide:
             out.hidden.setdefault(layer, set()).add(code)
         else:

@@ -76,12 +76,14 @@ def simplify_layer(geoms: np.ndarray, tolerance_m: float | None = None) -> Simpl
         how = "as a coverage (shared edges simplified once, no gaps)"
     else:
         simple = shapely.simplify(geoms, tol, preserve_topology=True)
-        how = ("one by one, because the polygons overlap or do not meet exactly "
-               "(small gaps between neighbours are possible)")
+        how = (
+            "one by one, because the polygons overlap or do not meet exactly "
+            "(small gaps between neighbours are possible)"
+        )
     simple = np.where(shapely.is_empty(simple) | ~shapely.is_valid(simple), geoms, simple)
     wgs = shapely.transform(bng_to_wgs84(simple), lambda c: np.round(c, DECIMALS))
     after = int(shapely.get_num_coordinates(simple).sum())
-    note = (f"simplified {how} at {tol:.0f} m: {before:,} vertices to {after:,}")
+    note = f"simplified {how} at {tol:.0f} m: {before:,} vertices to {after:,}"
     return Simplified(simple, wgs, tol, note)
 
 
@@ -108,8 +110,7 @@ def feature_collection(
     parts = []
     for code, name, geometry in zip(codes, names, texts, strict=True):
         c = json.dumps(code, ensure_ascii=False)
-        props = json.dumps({"code": code, "name": name}, ensure_ascii=False,
-                           separators=(",", ":"))
+        props = json.dumps({"code": code, "name": name}, ensure_ascii=False, separators=(",", ":"))
         parts.append(f'{{"type":"Feature","id":{c},"properties":{props},"geometry":{geometry}}}')
     head = json.dumps({"type": "FeatureCollection", "name": layer})[:-1]
     return head + ', "features": [' + ",\n".join(parts) + "]}"

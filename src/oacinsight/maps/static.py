@@ -49,8 +49,10 @@ def _figure(values: MapValues, title: str | None) -> tuple[Figure, object]:
 
 
 def _legend(fig: Figure, values: MapValues) -> None:
-    handles = [Patch(facecolor=e["colour"], edgecolor="#888888", label=e["label"][:60])
-               for e in values.legend[:12]]
+    handles = [
+        Patch(facecolor=e["colour"], edgecolor="#888888", label=e["label"][:60])
+        for e in values.legend[:12]
+    ]
     fig.legend(handles=handles, loc="outside lower left", fontsize=7, frameon=False, ncols=2)
 
 
@@ -83,8 +85,9 @@ def polygon_map(
         patches.append(PathPatch(path))
         colours.append(values.areas.get(code, {}).get("colour", NO_DATA))
     edge = 0.15 if len(patches) > 500 else 0.4
-    ax.add_collection(PatchCollection(patches, facecolors=colours, edgecolors="#555555",
-                                      linewidths=edge))
+    ax.add_collection(
+        PatchCollection(patches, facecolors=colours, edgecolors="#555555", linewidths=edge)
+    )
     xmin, ymin, xmax, ymax = shapely.total_bounds(geoms_bng)
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
@@ -93,7 +96,11 @@ def polygon_map(
 
 
 def point_map(
-    codes: list[str], x: np.ndarray, y: np.ndarray, values: MapValues, *,
+    codes: list[str],
+    x: np.ndarray,
+    y: np.ndarray,
+    values: MapValues,
+    *,
     title: str | None = None,
 ) -> Figure:
     """Points (e.g. output-area centres, longitude/latitude) in the colours of ``values``."""

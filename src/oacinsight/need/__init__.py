@@ -13,5 +13,13 @@ from oacinsight.need.run import NeedOptions, need_file
 from oacinsight.need.stats import dissimilarity, gamma_interval, poisson_interval, shrink
 from oacinsight.need.targets import TargetRules
 
-__all__ = ["NeedOptions", "NeedResult", "TargetRules", "dissimilarity", "gamma_interval",
-           "need_file", "poisson_interval", "shrink"]
+__all__ = [
+    "NeedOptions",
+    "NeedResult",
+    "TargetRules",
+    "dissimilarity",
+    "gamma_interval",
+    "need_file",
+    "poisson_interval",
+    "shrink",
+]

@@ -50,8 +50,13 @@ def published_rates(rates: pd.DataFrame, threshold: int) -> pd.DataFrame:
     counts = pd.to_numeric(out["customers"], errors="coerce")
     if counts.isna().all():
         return out
-    groups = pd.Series([(("level", lv), ("family", lv, p)) for lv, p in
-                        zip(out["level"], out["parent"], strict=True)], index=out.index)
+    groups = pd.Series(
+        [
+            (("level", lv), ("family", lv, p))
+            for lv, p in zip(out["level"], out["parent"], strict=True)
+        ],
+        index=out.index,
+    )
     hide = hidden(counts, groups, threshold)
     out["customers"] = counts.round().astype("Int64")
     out.loc[hide, "customers"] = pd.NA
@@ -61,8 +66,7 @@ def published_rates(rates: pd.DataFrame, threshold: int) -> pd.DataFrame:
     return out
 
 
-def published_expected(expected: pd.DataFrame, oas: pd.DataFrame, threshold: int
-                       ) -> pd.DataFrame:
+def published_expected(expected: pd.DataFrame, oas: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """Expected demand with small observed counts (and what reveals them) blanked.
 
     Sets: the OAs of each LSOA and of each ward, the LSOAs of each district, the
@@ -81,9 +85,13 @@ def published_expected(expected: pd.DataFrame, oas: pd.DataFrame, threshold: int
             return ((f"lad-{kind}", lad),)
         return (("area",),)
 
-    groups = pd.Series([sets(c, k, d) for c, k, d in
-                        zip(out["area_code"], out["area_type"], out["lad"], strict=True)],
-                       index=out.index)
+    groups = pd.Series(
+        [
+            sets(c, k, d)
+            for c, k, d in zip(out["area_code"], out["area_type"], out["lad"], strict=True)
+        ],
+        index=out.index,
+    )
     hide = hidden(out["observed"], groups, threshold) & out["observed"].notna().to_numpy()
     for col in _OBSERVED_HIDDEN:
         out.loc[hide, col] = np.nan

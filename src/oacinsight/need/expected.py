@@ -9,15 +9,27 @@ import pandas as pd
 from oacinsight.errors import InputFileError
 from oacinsight.need.stats import gamma_interval, poisson_interval
 
-__all__ = ["AREA_TYPES", "EXPECTED_COLUMNS", "attach_observed", "expected_demand",
-           "rate_moments"]
+__all__ = ["AREA_TYPES", "EXPECTED_COLUMNS", "attach_observed", "expected_demand", "rate_moments"]
 
 AREA_TYPES: tuple[str, ...] = ("oa", "lsoa", "ward", "lad")
 #: Published columns of ``expected.csv`` (the first twelve are the issue's contract).
 EXPECTED_COLUMNS: tuple[str, ...] = (
-    "area_code", "area_type", "name", "residents", "expected", "expected_low",
-    "expected_high", "observed", "ratio", "ratio_low", "ratio_high", "shortfall",
-    "households", "base", "expected_rate", "lad",
+    "area_code",
+    "area_type",
+    "name",
+    "residents",
+    "expected",
+    "expected_low",
+    "expected_high",
+    "observed",
+    "ratio",
+    "ratio_low",
+    "ratio_high",
+    "shortfall",
+    "households",
+    "base",
+    "expected_rate",
+    "lad",
 )
 _LEVEL_COLUMN = {"supergroup": "supergroup", "group": "group_code", "subgroup": "subgroup"}
 
@@ -27,12 +39,17 @@ def rate_moments(rates: pd.DataFrame, level: str) -> pd.DataFrame:
     t = rates[rates["level"] == level].set_index("code")
     shape = t["post_shape"].astype(float)
     scale = t["post_scale"].astype(float)
-    var = np.where((scale > 0) & np.isfinite(shape), shape * scale ** 2, 0.0)
+    var = np.where((scale > 0) & np.isfinite(shape), shape * scale**2, 0.0)
     return pd.DataFrame({"mean": t["rate_shrunk"].astype(float), "var": var}, index=t.index)
 
 
-def expected_demand(oas: pd.DataFrame, moments: pd.DataFrame, level: str,
-                    names: dict[str, str], confidence: float = 0.95) -> pd.DataFrame:
+def expected_demand(
+    oas: pd.DataFrame,
+    moments: pd.DataFrame,
+    level: str,
+    names: dict[str, str],
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """Expected demand (rate × base summed over groups) with its interval, per area.
 
     ``oas`` is :func:`oacinsight.store.need.area_oas` output.  The rate of each group
@@ -42,21 +59,28 @@ def expected_demand(oas: pd.DataFrame, moments: pd.DataFrame, level: str,
     col = _LEVEL_COLUMN[level]
     missing = sorted(set(pd.unique(oas[col].astype(object))) - set(moments.index))
     if missing:
-        raise InputFileError(f"no rate for OAC {level} {', '.join(missing[:5])}, which the "
-                             "area holds")
+        raise InputFileError(
+            f"no rate for OAC {level} {', '.join(missing[:5])}, which the area holds"
+        )
     frame = oas.assign(oa_code=oas["oa"])
     frames = []
     for kind, key in zip(AREA_TYPES, ("oa_code", "lsoa", "ward", "lad"), strict=True):
         frames.append(_aggregate(frame, key, kind, col, moments, confidence))
     out = pd.concat(frames, ignore_index=True)
     named = out["area_code"].map(names)
-    out.insert(2, "name", named.where(named.notna(), out["area_code"].where(
-        out["area_type"] != "oa", "")).astype(object))
+    out.insert(
+        2,
+        "name",
+        named.where(named.notna(), out["area_code"].where(out["area_type"] != "oa", "")).astype(
+            object
+        ),
+    )
     return out
 
 
-def _aggregate(frame: pd.DataFrame, key: str, kind: str, col: str, moments: pd.DataFrame,
-               confidence: float) -> pd.DataFrame:
+def _aggregate(
+    frame: pd.DataFrame, key: str, kind: str, col: str, moments: pd.DataFrame, confidence: float
+) -> pd.DataFrame:
     f = frame[frame[key].notna()]
     if kind == "oa":
         return _per_oa(f, col, moments, confidence)
@@ -72,32 +96,45 @@ def _aggregate(frame: pd.DataFrame, key: str, kind: str, col: str, moments: pd.D
     return _frame(g.index, kind, totals, g["mean"].to_numpy(), low, high)
 
 
-def _per_oa(f: pd.DataFrame, col: str, moments: pd.DataFrame,
-            confidence: float) -> pd.DataFrame:
+def _per_oa(f: pd.DataFrame, col: str, moments: pd.DataFrame, confidence: float) -> pd.DataFrame:
     """One group per OA: the OA's interval is its group rate's interval × its base."""
     gl, gh = gamma_interval(moments["mean"].to_numpy(), moments["var"].to_numpy(), confidence)
     pos = moments.index.get_indexer(f[col])
     b = f["base"].to_numpy(dtype=float)
     totals = f.set_index("oa")[["residents", "households", "base", "lad"]]
-    return _frame(f["oa"], "oa", totals, b * moments["mean"].to_numpy()[pos],
-                  b * gl[pos], b * gh[pos])
+    return _frame(
+        f["oa"], "oa", totals, b * moments["mean"].to_numpy()[pos], b * gl[pos], b * gh[pos]
+    )
 
 
-def _frame(codes, kind: str, totals: pd.DataFrame, mean: np.ndarray, low: np.ndarray,
-           high: np.ndarray) -> pd.DataFrame:
-    out = pd.DataFrame({"area_code": np.asarray(codes, dtype=object), "area_type": kind,
-                        "residents": totals["residents"].to_numpy(dtype=float),
-                        "expected": mean, "expected_low": low, "expected_high": high,
-                        "households": totals["households"].to_numpy(dtype=float),
-                        "base": totals["base"].fillna(0.0).to_numpy(dtype=float),
-                        "lad": totals["lad"].to_numpy(dtype=object)})
+def _frame(
+    codes, kind: str, totals: pd.DataFrame, mean: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {
+            "area_code": np.asarray(codes, dtype=object),
+            "area_type": kind,
+            "residents": totals["residents"].to_numpy(dtype=float),
+            "expected": mean,
+            "expected_low": low,
+            "expected_high": high,
+            "households": totals["households"].to_numpy(dtype=float),
+            "base": totals["base"].fillna(0.0).to_numpy(dtype=float),
+            "lad": totals["lad"].to_numpy(dtype=object),
+        }
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         out["expected_rate"] = np.where(out["base"] > 0, out["expected"] / out["base"], np.nan)
     return out
 
 
-def attach_observed(expected: pd.DataFrame, oas: pd.DataFrame, observed: pd.Series,
-                    kind: str, confidence: float = 0.95) -> pd.DataFrame:
+def attach_observed(
+    expected: pd.DataFrame,
+    oas: pd.DataFrame,
+    observed: pd.Series,
+    kind: str,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """Add ``observed, ratio, ratio_low, ratio_high, shortfall``.
 
     ``observed`` is a count per area code of type ``kind`` (``oa``, ``lsoa``, ``ward``
@@ -113,12 +150,14 @@ def attach_observed(expected: pd.DataFrame, oas: pd.DataFrame, observed: pd.Seri
     if outside:
         raise InputFileError(
             f"{len(outside):,} observed {kind} code(s) lie outside the chosen area "
-            f"(e.g. {outside[0]}); choose a wider --area or remove them")
+            f"(e.g. {outside[0]}); choose a wider --area or remove them"
+        )
     columns = list(dict.fromkeys([key, "lsoa", "ward", "lad"]))
     base = oas[columns].astype(object)
     base = base if kind == "oa" else base.drop_duplicates(key)
-    targets = {"oa": AREA_TYPES, "lsoa": ("lsoa", "lad"), "ward": ("ward", "lad"),
-               "lad": ("lad",)}[kind]
+    targets = {"oa": AREA_TYPES, "lsoa": ("lsoa", "lad"), "ward": ("ward", "lad"), "lad": ("lad",)}[
+        kind
+    ]
     base["obs"] = base[key].map(observed).fillna(0.0)
     for t in targets:
         col = "oa" if t == "oa" else t

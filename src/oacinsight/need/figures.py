@@ -21,17 +21,32 @@ def gains_figure(gains: pd.DataFrame, has_observed: bool, reach20: float) -> Fig
     fig = new_figure(6.0, 4.2)
     ax = fig.subplots()
     x = np.concatenate([[0.0], gains["households_share"].to_numpy(dtype=float)])
-    ax.plot([0, 100], [0, 100], color="#999999", linestyle="--", linewidth=1,
-            label="contact at random")
-    ax.plot(100 * x, 100 * np.concatenate([[0.0], gains["expected_share"].to_numpy(float)]),
-            color="#b30000", linewidth=1.8, label="expected need reached")
+    ax.plot(
+        [0, 100], [0, 100], color="#999999", linestyle="--", linewidth=1, label="contact at random"
+    )
+    ax.plot(
+        100 * x,
+        100 * np.concatenate([[0.0], gains["expected_share"].to_numpy(float)]),
+        color="#b30000",
+        linewidth=1.8,
+        label="expected need reached",
+    )
     if has_observed:
-        ax.plot(100 * x, 100 * np.concatenate([[0.0], gains["shortfall_share"].to_numpy(float)]),
-                color=TARGET_COLOUR, linewidth=1.8, label="shortfall reached")
+        ax.plot(
+            100 * x,
+            100 * np.concatenate([[0.0], gains["shortfall_share"].to_numpy(float)]),
+            color=TARGET_COLOUR,
+            linewidth=1.8,
+            label="shortfall reached",
+        )
     if np.isfinite(reach20):
         ax.axvline(20, color="#666666", linewidth=0.6)
-        ax.annotate(f"20% of households → {100 * reach20:.0f}%", (20, 100 * reach20),
-                    xytext=(24, max(5, 100 * reach20 - 12)), fontsize=8)
+        ax.annotate(
+            f"20% of households → {100 * reach20:.0f}%",
+            (20, 100 * reach20),
+            xytext=(24, max(5, 100 * reach20 - 12)),
+            fontsize=8,
+        )
     ax.set_xlim(0, 100)
     ax.set_ylim(0, 100)
     ax.set_xlabel("households contacted, in target-list order (%)")
@@ -53,11 +68,15 @@ def need_map_values(codes: pd.Series, rates: pd.Series, targets: set[str]) -> Ma
     code_list = [str(c) for c in codes]
     colour[np.isin(code_list, list(targets))] = TARGET_COLOUR
     shown = [None if not np.isfinite(v) else float(v) for v in values]
-    areas = {c: {"value": v, "colour": k} for c, v, k in zip(code_list, shown, colour,
-                                                            strict=True)}
+    areas = {c: {"value": v, "colour": k} for c, v, k in zip(code_list, shown, colour, strict=True)}
     legend = [{"colour": TARGET_COLOUR, "label": "in a target area"}]
-    legend += [{"colour": c, "label": f"expected rate, quintile {i + 1}"}
-               for i, c in enumerate(RAMP)]
-    return MapValues(measure="expected_rate", label="Areas of likely need", legend=legend,
-                     areas=areas,
-                     explanation="Darker: more expected need per head. Blue: target areas.")
+    legend += [
+        {"colour": c, "label": f"expected rate, quintile {i + 1}"} for i, c in enumerate(RAMP)
+    ]
+    return MapValues(
+        measure="expected_rate",
+        label="Areas of likely need",
+        legend=legend,
+        areas=areas,
+        explanation="Darker: more expected need per head. Blue: target areas.",
+    )

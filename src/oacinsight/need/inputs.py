@@ -19,37 +19,66 @@ from oacinsight.store import Store, matching, profiles
 from oacinsight.store import need as sql
 from oacinsight.tabular import open_input
 
-__all__ = ["CENSUS_BASES", "Observed", "load_customers", "load_observed", "read_table",
-           "set_area", "set_base"]
+__all__ = [
+    "CENSUS_BASES",
+    "Observed",
+    "load_customers",
+    "load_observed",
+    "read_table",
+    "set_area",
+    "set_base",
+]
 
 CENSUS_BASES = {
     "residents": ("census_ts001", "ts0010001", "usual residents (Census 2021 TS001)"),
     "households": ("census_ts041", "ts0410001", "households (Census 2021 TS041)"),
 }
 _OA_COLUMNS = ("oa21", "oa", "oa21cd", "oa_code", "output_area", "geography_code")
-_COUNT_COLUMNS = ("observed", "count", "n", "claimants", "users", "value", "total", "base",
-                  "population", "residents", "households")
-_CODE_TYPES = {"E00": "oa", "W00": "oa", "E01": "lsoa", "W01": "lsoa", "E05": "ward",
-               "W05": "ward", "E06": "lad", "E07": "lad", "E08": "lad", "E09": "lad",
-               "W06": "lad"}
+_COUNT_COLUMNS = (
+    "observed",
+    "count",
+    "n",
+    "claimants",
+    "users",
+    "value",
+    "total",
+    "base",
+    "population",
+    "residents",
+    "households",
+)
+_CODE_TYPES = {
+    "E00": "oa",
+    "W00": "oa",
+    "E01": "lsoa",
+    "W01": "lsoa",
+    "E05": "ward",
+    "W05": "ward",
+    "E06": "lad",
+    "E07": "lad",
+    "E08": "lad",
+    "E09": "lad",
+    "W06": "lad",
+}
 _GSS = re.compile(r"^[EW]0\d{7}$")
 
 
-def _matched_view(s: Store, columns: list[str], postcode_column: str | None,
-                  already: bool) -> str:
+def _matched_view(s: Store, columns: list[str], postcode_column: str | None, already: bool) -> str:
     """A view with ``match_status`` and ``oa21``: the input itself or it matched."""
     con = s.con
     if already:
         return "temp.inp"
-    column = choose_postcode_column(columns, postcode_column,
-                                    lambda cols: matching.postcode_shares(con, cols))
+    column = choose_postcode_column(
+        columns, postcode_column, lambda cols: matching.postcode_shares(con, cols)
+    )
     editions = ", ".join(matching.editions(con)) or "loaded edition"
     matching.create_matched(con, columns, column, editions, s.cache)
     return "temp.matched"
 
 
-def load_customers(s: Store, path: str | os.PathLike[str], postcode_column: str | None
-                   ) -> dict[str, int]:
+def load_customers(
+    s: Store, path: str | os.PathLike[str], postcode_column: str | None
+) -> dict[str, int]:
     """Fill ``cust_oa``; return the number of rows in and per match status."""
     con = s.con
     with open_input(path) as src:
@@ -73,12 +102,15 @@ def set_area(s: Store, areas: list[str], default: bool) -> list[str]:
     if not codes and default:
         codes = profiles.default_areas(con)
     if not codes:
-        raise InputFileError("choose the area with --area (local authority, ward, region "
-                             "or country GSS codes)")
+        raise InputFileError(
+            "choose the area with --area (local authority, ward, region or country GSS codes)"
+        )
     for code in codes:
         if profiles.resolve_area(con, code)[1] == 0:
-            raise InputFileError(f"area code {code} is not known to the store (use a local "
-                                 "authority, region, ward or country GSS code)")
+            raise InputFileError(
+                f"area code {code} is not known to the store (use a local "
+                "authority, region, ward or country GSS code)"
+            )
     profiles.set_area(con, codes)
     return codes
 
@@ -89,32 +121,44 @@ def set_base(s: Store, base: str) -> str:
     if base in CENSUS_BASES:
         table, column, name = CENSUS_BASES[base]
         if not s.has_table(table):
-            raise StoreError(f"the store has no census table {table[7:]} for --base {base}: "
-                             f"ingest {table[7:]}.parquet with 'oacinsight data ingest'")
+            raise StoreError(
+                f"the store has no census table {table[7:]} for --base {base}: "
+                f"ingest {table[7:]}.parquet with 'oacinsight data ingest'"
+            )
         profiles.census_base(con, table, column)
     else:
         frame, name = _base_file(s, Path(base))
         profiles.frame_base(con, frame)
     n_oas, with_base = profiles.base_coverage(con)
     if with_base == 0:
-        raise StoreError(f"no {name} counts for the {n_oas:,} output areas of the area "
-                         "(Census 2021 tables cover England and Wales only)")
+        raise StoreError(
+            f"no {name} counts for the {n_oas:,} output areas of the area "
+            "(Census 2021 tables cover England and Wales only)"
+        )
     return name
 
 
 def _base_file(s: Store, path: Path) -> tuple[pd.DataFrame, str]:
     if not path.exists():
-        raise InputFileError(f"--base {str(path)!r}: use residents, households or the path "
-                             "of a file of counts per output area")
+        raise InputFileError(
+            f"--base {str(path)!r}: use residents, households or the path "
+            "of a file of counts per output area"
+        )
     frame = read_table(s, path)
     lower = {c.lower(): c for c in frame.columns}
     oa = next((lower[c] for c in _OA_COLUMNS if c in lower), None)
     count = next((lower[c] for c in _COUNT_COLUMNS if c in lower), None)
     if not (oa and count):
-        raise InputFileError(f"{path.name}: a base file needs an output-area column "
-                             f"({', '.join(_OA_COLUMNS)}) and a count column")
-    base = pd.DataFrame({"oa": frame[oa].astype(str).str.strip(),
-                         "base": pd.to_numeric(frame[count], errors="coerce")})
+        raise InputFileError(
+            f"{path.name}: a base file needs an output-area column "
+            f"({', '.join(_OA_COLUMNS)}) and a count column"
+        )
+    base = pd.DataFrame(
+        {
+            "oa": frame[oa].astype(str).str.strip(),
+            "base": pd.to_numeric(frame[count], errors="coerce"),
+        }
+    )
     return base, f"{path.name} (counts per output area)"
 
 
@@ -135,8 +179,9 @@ class Observed:
         self.counts, self.kind, self.accounting = counts, kind, accounting
 
 
-def load_observed(s: Store, path: str | os.PathLike[str], postcode_column: str | None,
-                  count_column: str | None) -> Observed:
+def load_observed(
+    s: Store, path: str | os.PathLike[str], postcode_column: str | None, count_column: str | None
+) -> Observed:
     """Observed counts from postcodes (matched to OAs) or area codes (OA, LSOA, ward,
     district), one row per person or with a count column."""
     con = s.con
@@ -156,10 +201,12 @@ def load_observed(s: Store, path: str | os.PathLike[str], postcode_column: str |
     placed = per[per["oa"].notna()].set_index("oa")["observed"]
     area = set(sql.area_oas(con)["oa"])
     inside = placed[placed.index.isin(area)]
-    acc = {"observed_rows": float(matching.row_count(con)),
-           "observed_not_placed": float(per.loc[per["oa"].isna(), "observed"].sum()),
-           "observed_outside_area": float(placed[~placed.index.isin(area)].sum()),
-           "observed_in_area": float(inside.sum())}
+    acc = {
+        "observed_rows": float(matching.row_count(con)),
+        "observed_not_placed": float(per.loc[per["oa"].isna(), "observed"].sum()),
+        "observed_outside_area": float(placed[~placed.index.isin(area)].sum()),
+        "observed_in_area": float(inside.sum()),
+    }
     if inside.sum() <= 0:
         raise InputFileError(f"{name}: no observed count falls inside the chosen area")
     return Observed(inside, "oa", acc)
@@ -169,8 +216,9 @@ def _count_column(columns: list[str], wanted: str | None, name: str) -> str | No
     if wanted:
         hits = [c for c in columns if c.strip().lower() == wanted.strip().lower()]
         if not hits:
-            raise InputFileError(f"{name}: no column {wanted!r}; the columns are: "
-                                 f"{', '.join(columns)}")
+            raise InputFileError(
+                f"{name}: no column {wanted!r}; the columns are: {', '.join(columns)}"
+            )
         return hits[0]
     lower = {c.strip().lower(): c for c in columns}
     return next((lower[c] for c in _COUNT_COLUMNS if c in lower), None)
@@ -180,28 +228,36 @@ def _code_column(frame: pd.DataFrame) -> str | None:
     """A column whose values are mostly GSS area codes (OA, LSOA, ward, district)."""
     for col in frame.columns:
         values = frame[col].dropna().astype(str).str.strip().str.upper()
-        if len(values) and values.str.match(_GSS).mean() >= 0.9 and \
-                values.str[:3].isin(list(_CODE_TYPES)).mean() >= 0.9:
+        if (
+            len(values)
+            and values.str.match(_GSS).mean() >= 0.9
+            and values.str[:3].isin(list(_CODE_TYPES)).mean() >= 0.9
+        ):
             return str(col)
     return None
 
 
-def _by_code(s: Store, frame: pd.DataFrame, code_col: str, count: str | None,
-             name: str) -> Observed:
+def _by_code(
+    s: Store, frame: pd.DataFrame, code_col: str, count: str | None, name: str
+) -> Observed:
     codes = frame[code_col].astype(str).str.strip().str.upper()
     kinds = codes.str[:3].map(_CODE_TYPES)
     if kinds.nunique() != 1:
-        raise InputFileError(f"{name}: column {code_col!r} mixes kinds of area code "
-                             f"({', '.join(sorted(kinds.dropna().unique()))}); use one kind")
-    amount = (pd.to_numeric(frame[count], errors="coerce") if count
-              else pd.Series(1.0, index=frame.index))
+        raise InputFileError(
+            f"{name}: column {code_col!r} mixes kinds of area code "
+            f"({', '.join(sorted(kinds.dropna().unique()))}); use one kind"
+        )
+    amount = (
+        pd.to_numeric(frame[count], errors="coerce") if count else pd.Series(1.0, index=frame.index)
+    )
     if amount.isna().any() or (amount < 0).any():
         raise InputFileError(f"{name}: every count in {count!r} must be a number of 0 or more")
     per = amount.groupby(codes).sum()
     known = sql.code_types(s.con, list(per.index))
     unknown = [c for c in per.index if c not in known]
     if unknown:
-        raise InputFileError(f"{name}: {len(unknown):,} area code(s) unknown to the store "
-                             f"(e.g. {unknown[0]})")
+        raise InputFileError(
+            f"{name}: {len(unknown):,} area code(s) unknown to the store (e.g. {unknown[0]})"
+        )
     acc = {"observed_rows": float(len(frame)), "observed_in_area": float(per.sum())}
     return Observed(per, str(kinds.iloc[0]), acc)

@@ -30,9 +30,14 @@ MAX_POINTS = 60_000
 _GEO_PROPS = ("expected", "expected_low", "expected_high", "expected_rate", "residents")
 
 
-def need_maps(con: duckdb.DuckDBPyConnection, oas: pd.DataFrame, expected: pd.DataFrame,
-              targets: pd.DataFrame, postcodes: pd.DataFrame, area_type: str
-              ) -> tuple[bytes | None, dict[str, str]]:
+def need_maps(
+    con: duckdb.DuckDBPyConnection,
+    oas: pd.DataFrame,
+    expected: pd.DataFrame,
+    targets: pd.DataFrame,
+    postcodes: pd.DataFrame,
+    area_type: str,
+) -> tuple[bytes | None, dict[str, str]]:
     """``(map PNG, {area_type: GeoJSON text})``."""
     oa_rows = expected[expected["area_type"] == "oa"]
     key = {"oa": "oa", "lsoa": "lsoa", "ward": "ward"}[area_type]
@@ -45,22 +50,29 @@ def need_maps(con: duckdb.DuckDBPyConnection, oas: pd.DataFrame, expected: pd.Da
         codes, geoms = layer_static_shapes(con, oa_layer[0])
         keep = [i for i, c in enumerate(codes) if c in values.areas]
         if keep:
-            fig = polygon_map([codes[i] for i in keep], geoms[keep], values,
-                              title="Areas of likely need")
+            fig = polygon_map(
+                [codes[i] for i in keep], geoms[keep], values, title="Areas of likely need"
+            )
             png = png_bytes(fig, dpi=120)
     if png is None:
         pts = sql.live_postcodes(con, oa_rows["area_code"].tolist()).dropna(subset=["lat"])
         if len(pts):
             step = int(np.ceil(len(pts) / MAX_POINTS))
             pts = pts.iloc[::step]
-            fig = point_map(pts["oa"].tolist(), pts["long"].to_numpy(), pts["lat"].to_numpy(),
-                            values, title="Areas of likely need (postcode centroids)")
+            fig = point_map(
+                pts["oa"].tolist(),
+                pts["long"].to_numpy(),
+                pts["lat"].to_numpy(),
+                values,
+                title="Areas of likely need (postcode centroids)",
+            )
             png = png_bytes(fig, dpi=120)
     return png, _geojson(con, layers, expected)
 
 
-def _geojson(con: duckdb.DuckDBPyConnection, layers: pd.DataFrame,
-             expected: pd.DataFrame) -> dict[str, str]:
+def _geojson(
+    con: duckdb.DuckDBPyConnection, layers: pd.DataFrame, expected: pd.DataFrame
+) -> dict[str, str]:
     out: dict[str, str] = {}
     for row in layers.itertuples(index=False):
         kind = str(row.area_type)
@@ -73,14 +85,19 @@ def _geojson(con: duckdb.DuckDBPyConnection, layers: pd.DataFrame,
             continue
         geoms = bng_to_wgs84(shapely.from_wkb(shapes["wkb"].to_numpy()))
         feats = []
-        for code, name, geom in zip(shapes["code"], shapes["name"],
-                                    shapely.to_geojson(geoms), strict=True):
+        for code, name, geom in zip(
+            shapes["code"], shapes["name"], shapely.to_geojson(geoms), strict=True
+        ):
             props = {"code": code, "name": name}
             props.update({p: _num(mine.at[code, p]) for p in _GEO_PROPS})
-            feats.append(f'{{"type":"Feature","properties":{json.dumps(props)},'
-                         f'"geometry":{geom}}}')
-        out[kind] = ('{"type":"FeatureCollection","name":"expected_' + kind
-                     + '","features":[' + ",\n".join(feats) + "]}")
+            feats.append(f'{{"type":"Feature","properties":{json.dumps(props)},"geometry":{geom}}}')
+        out[kind] = (
+            '{"type":"FeatureCollection","name":"expected_'
+            + kind
+            + '","features":['
+            + ",\n".join(feats)
+            + "]}"
+        )
     return out
 
 

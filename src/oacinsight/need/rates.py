@@ -22,8 +22,19 @@ __all__ = ["LEVELS", "RATE_COLUMNS", "code_level", "from_counts", "from_survey",
 LEVELS: tuple[str, ...] = ("supergroup", "group", "subgroup")
 #: Published columns of ``rates.csv`` (the first eight are the issue's contract).
 RATE_COLUMNS: tuple[str, ...] = (
-    "code", "name", "customers", "base", "rate", "rate_low", "rate_high", "rate_shrunk",
-    "level", "parent", "shrunk_low", "shrunk_high", "shrink_weight",
+    "code",
+    "name",
+    "customers",
+    "base",
+    "rate",
+    "rate_low",
+    "rate_high",
+    "rate_shrunk",
+    "level",
+    "parent",
+    "shrunk_low",
+    "shrunk_high",
+    "shrink_weight",
 )
 _PATTERNS_2021 = {"supergroup": r"[1-8]", "group": r"[1-8][a-z]", "subgroup": r"[1-8][a-z][1-9]"}
 _PATTERN_2011 = re.compile(r"^[1-8][A-Z][1-9]?$")
@@ -41,8 +52,9 @@ def _parent_of(code: str) -> str:
     return code[:-1] if len(code) > 1 else "all"
 
 
-def _shrink_tier(tier: pd.DataFrame, parent_rate: pd.Series, parent_var: pd.Series,
-                 confidence: float) -> pd.DataFrame:
+def _shrink_tier(
+    tier: pd.DataFrame, parent_rate: pd.Series, parent_var: pd.Series, confidence: float
+) -> pd.DataFrame:
     """Shrink one tier towards its parents' rates (raw rates of the tier above)."""
     out = tier.copy()
     pr = out["parent"].map(parent_rate).astype(float).to_numpy()
@@ -62,7 +74,7 @@ def _shrink_all(frame: pd.DataFrame, confidence: float) -> tuple[pd.DataFrame, d
     y_all, n_all = float(total["y"].sum()), float(total["n"].sum())
     if n_all <= 0:
         raise InputFileError("the base is zero in every group of the area")
-    raw, var = {"all": y_all / n_all}, {"all": y_all / n_all ** 2}
+    raw, var = {"all": y_all / n_all}, {"all": y_all / n_all**2}
     parts, phis = [], {}
     for level in LEVELS:
         tier = frame[frame["level"] == level]
@@ -79,8 +91,9 @@ def _shrink_all(frame: pd.DataFrame, confidence: float) -> tuple[pd.DataFrame, d
     return out, phis
 
 
-def from_counts(counts: pd.DataFrame, confidence: float = 0.95
-                ) -> tuple[pd.DataFrame, dict[str, float]]:
+def from_counts(
+    counts: pd.DataFrame, confidence: float = 0.95
+) -> tuple[pd.DataFrame, dict[str, float]]:
     """Rates from ``profiles.group_counts`` output (``level, code, name, parent,
     customers, base``); returns the table and φ̂ per tier.
 
@@ -94,7 +107,8 @@ def from_counts(counts: pd.DataFrame, confidence: float = 0.95
         row = bad.iloc[0]
         raise InputFileError(
             f"OAC {row['level']} {row['code']} has customers but a zero base: the base "
-            "must cover every output area of the area")
+            "must cover every output area of the area"
+        )
     out = counts.copy()
     out["parent"] = out["code"].map(_parent_of)
     out["y"] = out["customers"].astype(float)
@@ -107,8 +121,9 @@ def from_counts(counts: pd.DataFrame, confidence: float = 0.95
     return _shrink_all(out, confidence)
 
 
-def from_survey(tables: dict[str, pd.DataFrame], confidence: float = 0.95
-                ) -> tuple[pd.DataFrame, dict[str, float]]:
+def from_survey(
+    tables: dict[str, pd.DataFrame], confidence: float = 0.95
+) -> tuple[pd.DataFrame, dict[str, float]]:
     """Rates from survey tables (``SurveyResult.table`` per tier, one question).
 
     The share of a group is its rate; ``customers`` holds the group's respondents and
@@ -118,20 +133,30 @@ def from_survey(tables: dict[str, pd.DataFrame], confidence: float = 0.95
     parts = []
     for level, table in tables.items():
         t = table[table["level"] == level]
-        parts.append(pd.DataFrame({
-            "level": level, "code": t["code"].astype(str), "name": t["name"],
-            "customers": t["respondents"].astype(int), "base": t["effective_n"].astype(float),
-            "rate": t["share"].astype(float), "rate_low": t["share_low"].astype(float),
-            "rate_high": t["share_high"].astype(float)}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "level": level,
+                    "code": t["code"].astype(str),
+                    "name": t["name"],
+                    "customers": t["respondents"].astype(int),
+                    "base": t["effective_n"].astype(float),
+                    "rate": t["share"].astype(float),
+                    "rate_low": t["share_low"].astype(float),
+                    "rate_high": t["share_high"].astype(float),
+                }
+            )
+        )
     out = pd.concat(parts, ignore_index=True)
     out["parent"] = out["code"].map(_parent_of)
     out["n"] = out["base"].fillna(0.0)
-    out["y"] = (out["rate"].fillna(0.0) * out["n"])
+    out["y"] = out["rate"].fillna(0.0) * out["n"]
     return _shrink_all(out, confidence)
 
 
-def from_table(frame: pd.DataFrame, level: str, known: dict[str, set[str]],
-               name: str) -> pd.DataFrame:
+def from_table(
+    frame: pd.DataFrame, level: str, known: dict[str, set[str]], name: str
+) -> pd.DataFrame:
     """Rates learnt elsewhere (a ``rates.csv`` of another run, or any table with
     ``code`` and ``rate_shrunk`` or ``rate``), for ``level``.
 
@@ -141,20 +166,35 @@ def from_table(frame: pd.DataFrame, level: str, known: dict[str, set[str]],
     """
     cols = {c.strip().lower(): c for c in frame.columns}
     if "code" not in cols or not ({"rate_shrunk", "rate"} & cols.keys()):
-        raise InputFileError(f"{name}: a rates file needs a 'code' column and a "
-                             "'rate_shrunk' or 'rate' column")
+        raise InputFileError(
+            f"{name}: a rates file needs a 'code' column and a 'rate_shrunk' or 'rate' column"
+        )
     t = pd.DataFrame({"code": frame[cols["code"]].astype(str).str.strip()})
     if t["code"].str.match(_PATTERN_2011).any():
         example = t.loc[t["code"].str.match(_PATTERN_2011), "code"].iloc[0]
-        raise InputFileError(f"{name}: code {example} is a 2011 OAC code; this area uses "
-                             "the 2021 OAC (codes like 7, 7a, 7a2)")
+        raise InputFileError(
+            f"{name}: code {example} is a 2011 OAC code; this area uses "
+            "the 2021 OAC (codes like 7, 7a, 7a2)"
+        )
     t["level"] = t["code"].map(code_level)
-    unknown = t.loc[t["level"].isna() | ~t.apply(
-        lambda r: r["code"] in known.get(r["level"] or "", set()), axis=1), "code"]
+    unknown = t.loc[
+        t["level"].isna()
+        | ~t.apply(lambda r: r["code"] in known.get(r["level"] or "", set()), axis=1),
+        "code",
+    ]
     if len(unknown):
         raise InputFileError(f"{name}: unknown OAC 2021 code(s) {', '.join(unknown[:5])}")
-    for key in ("rate_shrunk", "rate", "shrunk_low", "shrunk_high", "rate_low", "rate_high",
-                "base", "customers", "name"):
+    for key in (
+        "rate_shrunk",
+        "rate",
+        "shrunk_low",
+        "shrunk_high",
+        "rate_low",
+        "rate_high",
+        "base",
+        "customers",
+        "name",
+    ):
         if key in cols:
             t[key] = frame[cols[key]].to_numpy()
     return _posterior_from_file(t[t["level"] == level].copy(), level, name)
@@ -171,22 +211,34 @@ def _posterior_from_file(t: pd.DataFrame, level: str, name: str) -> pd.DataFrame
     low = pd.to_numeric(t.get(low_col, rate), errors="coerce").fillna(rate)
     high = pd.to_numeric(t.get(high_col, rate), errors="coerce").fillna(rate)
     sd = (high - low).clip(lower=0) / (2 * 1.959964)
-    var = (sd ** 2).to_numpy()
+    var = (sd**2).to_numpy()
     r = rate.to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        shape = np.where((var > 0) & (r > 0), r ** 2 / var, np.inf)
+        shape = np.where((var > 0) & (r > 0), r**2 / var, np.inf)
         scale = np.where((var > 0) & (r > 0), var / r, 0.0)
-    return pd.DataFrame({
-        "level": level, "code": t["code"].to_numpy(),
-        "name": t["name"].to_numpy() if "name" in t else t["code"].to_numpy(),
-        "parent": t["code"].map(_parent_of).to_numpy(),
-        "customers": pd.to_numeric(t.get("customers"), errors="coerce").to_numpy()
-        if "customers" in t else np.nan,
-        "base": pd.to_numeric(t.get("base"), errors="coerce").to_numpy()
-        if "base" in t else np.nan,
-        "rate": r, "rate_low": low.to_numpy(), "rate_high": high.to_numpy(), "rate_shrunk": r,
-        "shrunk_low": low.to_numpy(), "shrunk_high": high.to_numpy(), "shrink_weight": np.nan,
-        "post_shape": shape, "post_scale": scale})
+    return pd.DataFrame(
+        {
+            "level": level,
+            "code": t["code"].to_numpy(),
+            "name": t["name"].to_numpy() if "name" in t else t["code"].to_numpy(),
+            "parent": t["code"].map(_parent_of).to_numpy(),
+            "customers": pd.to_numeric(t.get("customers"), errors="coerce").to_numpy()
+            if "customers" in t
+            else np.nan,
+            "base": pd.to_numeric(t.get("base"), errors="coerce").to_numpy()
+            if "base" in t
+            else np.nan,
+            "rate": r,
+            "rate_low": low.to_numpy(),
+            "rate_high": high.to_numpy(),
+            "rate_shrunk": r,
+            "shrunk_low": low.to_numpy(),
+            "shrunk_high": high.to_numpy(),
+            "shrink_weight": np.nan,
+            "post_shape": shape,
+            "post_scale": scale,
+        }
+    )
 
 
 def check_level(level: str) -> None:

@@ -35,10 +35,10 @@ _CODE_COLUMNS = frozenset({"area_code", "area_type", "lad", "oa", "level"})
 class NeedResult:
     """Rates, expected demand, targets and campaign reach for one area."""
 
-    rates: pd.DataFrame       # unsuppressed: publish through published_rates()
-    expected: pd.DataFrame    # unsuppressed: publish through to_frame()
-    oas: pd.DataFrame         # OA → groups, LSOA, ward, district (for disclosure sets)
-    order: pd.DataFrame       # every area of the target type, in campaign order
+    rates: pd.DataFrame  # unsuppressed: publish through published_rates()
+    expected: pd.DataFrame  # unsuppressed: publish through to_frame()
+    oas: pd.DataFrame  # OA → groups, LSOA, ward, district (for disclosure sets)
+    order: pd.DataFrame  # every area of the target type, in campaign order
     targets: pd.DataFrame
     postcodes: pd.DataFrame
     gains: pd.DataFrame
@@ -91,12 +91,19 @@ class NeedResult:
         """Everything published, JSON-ready."""
         reach = self.reach(0.2)
         return {
-            "format": JSON_FORMAT, "generator": f"oacinsight {__version__}",
-            "level": self.level, "base": self.base_name, "source": self.source,
+            "format": JSON_FORMAT,
+            "generator": f"oacinsight {__version__}",
+            "level": self.level,
+            "base": self.base_name,
+            "source": self.source,
             "areas": [{"code": c, "name": n} for c, n in self.areas],
-            "accounting": self.accounting, "phi": self.phi, "notes": self.notes,
-            "confidence": self.confidence, "suppress_below": self.suppress_below,
-            "target_rules": self.rules.__dict__, "has_observed": self.has_observed,
+            "accounting": self.accounting,
+            "phi": self.phi,
+            "notes": self.notes,
+            "confidence": self.confidence,
+            "suppress_below": self.suppress_below,
+            "target_rules": self.rules.__dict__,
+            "has_observed": self.has_observed,
             "reach_at_20pct_households": reach,
             "rates": _records(self.published_rates()),
             "targets": _records(self.published_targets()),
@@ -108,31 +115,41 @@ class NeedResult:
         """A few plain lines for the terminal."""
         lad = self.expected[self.expected["area_type"] == "lad"]
         total = float(lad["expected"].sum())
-        lines = [f"need by OAC {self.level} ({self.source}) against {self.base_name}",
-                 f"area: {', '.join(f'{n} ({c})' for c, n in self.areas)}",
-                 f"expected in the area: {total:,.0f} "
-                 f"({int((self.expected['area_type'] == 'oa').sum()):,} output areas)"]
+        lines = [
+            f"need by OAC {self.level} ({self.source}) against {self.base_name}",
+            f"area: {', '.join(f'{n} ({c})' for c, n in self.areas)}",
+            f"expected in the area: {total:,.0f} "
+            f"({int((self.expected['area_type'] == 'oa').sum()):,} output areas)",
+        ]
         reach = self.reach(0.2)
-        lines.append(f"contact 20% of households (target-list order) to reach "
-                     f"{_pct(reach['expected'])} of the expected need"
-                     + (f" and {_pct(reach['shortfall'])} of the shortfall"
-                        if "shortfall" in reach else ""))
+        lines.append(
+            f"contact 20% of households (target-list order) to reach "
+            f"{_pct(reach['expected'])} of the expected need"
+            + (f" and {_pct(reach['shortfall'])} of the shortfall" if "shortfall" in reach else "")
+        )
         for _, row in self.published_targets().head(5).iterrows():
-            lines.append(f"  {int(row['rank'])}. {row['area_code']} {row['name']}: expected "
-                         f"{row['expected']:,.0f}" + (f", shortfall {row['shortfall']:,.0f}"
-                                                     if pd.notna(row["shortfall"]) else ""))
+            lines.append(
+                f"  {int(row['rank'])}. {row['area_code']} {row['name']}: expected "
+                f"{row['expected']:,.0f}"
+                + (f", shortfall {row['shortfall']:,.0f}" if pd.notna(row["shortfall"]) else "")
+            )
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every published table by file stem."""
         expected = self.to_frame()
-        return {"rates": self.published_rates(), "expected": expected,
-                "targets": self.published_targets(expected),
-                "target_postcodes": self.postcodes, "gains": self.published_gains()}
+        return {
+            "rates": self.published_rates(),
+            "expected": expected,
+            "targets": self.published_targets(expected),
+            "target_postcodes": self.postcodes,
+            "gains": self.published_gains(),
+        }
 
-    def write_csv(self, path: str | Path,
-                  tables: dict[str, pd.DataFrame] | None = None) -> dict[str, Path]:
+    def write_csv(
+        self, path: str | Path, tables: dict[str, pd.DataFrame] | None = None
+    ) -> dict[str, Path]:
         """Write the published tables as CSV files into the folder ``path``."""
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
@@ -150,8 +167,7 @@ class NeedResult:
         written["xlsx"] = out / "need.xlsx"
         _write_xlsx(tables, self._about(), written["xlsx"])
         written["json"] = out / "need.json"
-        written["json"].write_text(json.dumps(self.to_dict(), allow_nan=False),
-                                   encoding="utf-8")
+        written["json"].write_text(json.dumps(self.to_dict(), allow_nan=False), encoding="utf-8")
         gains_png = png_bytes(gains_figure(self.gains, self.has_observed, self.reach()["expected"]))
         written["gains_png"] = out / "gains.png"
         written["gains_png"].write_bytes(gains_png)
@@ -168,10 +184,15 @@ class NeedResult:
     # -- helpers ----------------------------------------------------------------------
     def _about(self) -> list[tuple[str, Any]]:
         rows: list[tuple[str, Any]] = [
-            ("generator", f"oacinsight {__version__}"), ("level", self.level),
-            ("base", self.base_name), ("rates from", self.source),
-            ("confidence", self.confidence), ("suppress_below", self.suppress_below),
-            ("target type", self.rules.area_type), ("top", self.rules.top)]
+            ("generator", f"oacinsight {__version__}"),
+            ("level", self.level),
+            ("base", self.base_name),
+            ("rates from", self.source),
+            ("confidence", self.confidence),
+            ("suppress_below", self.suppress_below),
+            ("target type", self.rules.area_type),
+            ("top", self.rules.top),
+        ]
         rows += [(f"area {c}", n) for c, n in self.areas]
         rows += [(f"phi {k}", v) for k, v in self.phi.items()]
         rows += [(k, v) for k, v in self.accounting.items()]
@@ -183,17 +204,24 @@ class NeedResult:
         reach = self.reach(0.2)
         table = self.published_targets()
         head = "".join(f"<th>{esc(c)}</th>" for c in table.columns)
-        body = "".join("<tr>" + "".join(f"<td>{esc(_cell(v))}</td>" for v in row) + "</tr>"
-                       for row in table.itertuples(index=False))
+        body = "".join(
+            "<tr>" + "".join(f"<td>{esc(_cell(v))}</td>" for v in row) + "</tr>"
+            for row in table.itertuples(index=False)
+        )
         notes = "".join(f"<li>{esc(n)}</li>" for n in self.notes)
-        figure = (f'<h2>Map</h2><img alt="map of likely need" src="'
-                  f'{png_data_uri(self.map_png)}" style="max-width:100%">'
-                  if self.map_png else "")
+        figure = (
+            f'<h2>Map</h2><img alt="map of likely need" src="'
+            f'{png_data_uri(self.map_png)}" style="max-width:100%">'
+            if self.map_png
+            else ""
+        )
         areas = ", ".join(f"{n} ({c})" for c, n in self.areas)
-        sentence = (f"Contacting 20% of households in target-list order reaches "
-                    f"{_pct(reach['expected'])} of the expected need"
-                    + (f" and {_pct(reach['shortfall'])} of the shortfall" if
-                       "shortfall" in reach else "") + ".")
+        sentence = (
+            f"Contacting 20% of households in target-list order reaches "
+            f"{_pct(reach['expected'])} of the expected need"
+            + (f" and {_pct(reach['shortfall'])} of the shortfall" if "shortfall" in reach else "")
+            + "."
+        )
         return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Areas of likely need: {esc(areas)}</title>
 <style>body{{font-family:sans-serif;max-width:70em;margin:1em auto;padding:0 1em}}
@@ -253,12 +281,18 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
     csv.write_csv(table, path, csv.WriteOptions(quoting_style="needed"))
 
 
-def _write_xlsx(tables: dict[str, pd.DataFrame], about: list[tuple[str, Any]],
-                path: Path) -> None:
+def _write_xlsx(tables: dict[str, pd.DataFrame], about: list[tuple[str, Any]], path: Path) -> None:
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "nan_inf_to_errors": False})
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "nan_inf_to_errors": False,
+        },
+    )
     try:
         for name, frame in tables.items():
             ws = wb.add_worksheet(name[:31])
@@ -278,5 +312,9 @@ def _cells(values: pd.Series) -> list[Any]:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         floats = values.astype("float64")
         return [None if v != v else v for v in floats.tolist()]
-    return [None if v is None or v is pd.NA or (isinstance(v, float) and v != v)
-            else neutralise(v if isinstance(v, str) else str(v)) for v in values.tolist()]
+    return [
+        None
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+        else neutralise(v if isinstance(v, str) else str(v))
+        for v in values.tolist()
+    ]

@@ -55,8 +55,9 @@ class NeedOptions:
         rt.check_level(self.level)
         self.rules.check()
         if has_input == bool(self.rates):
-            raise OacInsightError("give either INPUT (customers or a survey) or --rates "
-                                  "FILE, not both or neither")
+            raise OacInsightError(
+                "give either INPUT (customers or a survey) or --rates FILE, not both or neither"
+            )
         if bool(self.survey_question) != bool(self.positive):
             raise OacInsightError("--survey-question and --positive go together")
         if self.weight and not self.survey_question:
@@ -64,14 +65,19 @@ class NeedOptions:
         if self.rates and not self.areas:
             raise OacInsightError("with --rates, choose the area with --area")
         if not 0.5 <= self.confidence < 1:
-            raise OacInsightError(f"--confidence must be from 0.5 to below 1, not "
-                                  f"{self.confidence}")
+            raise OacInsightError(
+                f"--confidence must be from 0.5 to below 1, not {self.confidence}"
+            )
         if self.suppress_below < 0:
             raise OacInsightError("--suppress-below must be 0 or more")
 
 
-def need_file(input_path: str | os.PathLike[str] | None, options: NeedOptions, *,
-              store: Store | str | os.PathLike[str] | None = None) -> NeedResult:
+def need_file(
+    input_path: str | os.PathLike[str] | None,
+    options: NeedOptions,
+    *,
+    store: Store | str | os.PathLike[str] | None = None,
+) -> NeedResult:
     """Rates of need per OAC group, expected demand per OA, LSOA, ward and district,
     observed against expected, a target list and the campaign's reach.
 
@@ -135,11 +141,20 @@ def _from_survey(s: Store, path, opt: NeedOptions):
     levels = rt.LEVELS[: rt.LEVELS.index(opt.level) + 1]
     tables, areas = {}, list(opt.areas)
     for level in levels:
-        sv = survey_file(path, SurveyOptions(
-            questions=(str(opt.survey_question),), positive=str(opt.positive),
-            postcode_column=opt.postcode_column, level=level, weight=opt.weight,
-            areas=tuple(opt.areas), confidence=opt.confidence,
-            suppress_below=opt.suppress_below), store=s)
+        sv = survey_file(
+            path,
+            SurveyOptions(
+                questions=(str(opt.survey_question),),
+                positive=str(opt.positive),
+                postcode_column=opt.postcode_column,
+                level=level,
+                weight=opt.weight,
+                areas=tuple(opt.areas),
+                confidence=opt.confidence,
+                suppress_below=opt.suppress_below,
+            ),
+            store=s,
+        )
         tables[level] = sv.table
         areas = areas or [c for c, _ in sv.areas]
     codes = inputs.set_area(s, areas, default=False)
@@ -152,8 +167,9 @@ def _from_file(s: Store, opt: NeedOptions, notes: list[str]):
     codes = inputs.set_area(s, list(opt.areas), default=False)
     base_name = inputs.set_base(s, opt.base)
     name = Path(str(opt.rates)).name
-    rates = rt.from_table(inputs.read_table(s, str(opt.rates)), opt.level,
-                          sql.oac_codes(s.con), name)
+    rates = rt.from_table(
+        inputs.read_table(s, str(opt.rates)), opt.level, sql.oac_codes(s.con), name
+    )
     return rates, {}, codes, base_name
 
 
@@ -165,15 +181,26 @@ def _mix_note(oas: pd.DataFrame, rates: pd.DataFrame, level: str) -> str | None:
         return "the rates file has no base column: the group mix could not be compared"
     d = dissimilarity({str(k): float(v) for k, v in here.items()}, learnt)
     if d > MIX_WARNING:
-        return (f"warning: the area's mix of OAC {level}s differs from where the rates were "
-                f"learnt (index of dissimilarity {d:.2f} > {MIX_WARNING}): the expected "
-                "demand leans on groups the rates saw little of")
+        return (
+            f"warning: the area's mix of OAC {level}s differs from where the rates were "
+            f"learnt (index of dissimilarity {d:.2f} > {MIX_WARNING}): the expected "
+            "demand leans on groups the rates saw little of"
+        )
     return None
 
 
-def _assemble(s: Store, opt: NeedOptions, rates: pd.DataFrame, phi: dict[str, float],
-              oas: pd.DataFrame, codes: list[str], base_name: str, source: str,
-              accounting: dict[str, float], notes: list[str]) -> NeedResult:
+def _assemble(
+    s: Store,
+    opt: NeedOptions,
+    rates: pd.DataFrame,
+    phi: dict[str, float],
+    oas: pd.DataFrame,
+    codes: list[str],
+    base_name: str,
+    source: str,
+    accounting: dict[str, float],
+    notes: list[str],
+) -> NeedResult:
     con = s.con
     wanted = pd.concat([oas["lsoa"], oas["ward"], oas["lad"], pd.Series(codes)]).dropna()
     names = sql.names_of(con, pd.unique(wanted.astype(object)).tolist())
@@ -181,32 +208,55 @@ def _assemble(s: Store, opt: NeedOptions, rates: pd.DataFrame, phi: dict[str, fl
     expected = exp.expected_demand(oas, moments, opt.level, names, opt.confidence)
     has_observed = opt.observed is not None
     if has_observed:
-        observed = inputs.load_observed(s, str(opt.observed), opt.postcode_column,
-                                        opt.observed_count)
-        expected = exp.attach_observed(expected, oas, observed.counts, observed.kind,
-                                       opt.confidence)
+        observed = inputs.load_observed(
+            s, str(opt.observed), opt.postcode_column, opt.observed_count
+        )
+        expected = exp.attach_observed(
+            expected, oas, observed.counts, observed.kind, opt.confidence
+        )
         accounting.update(observed.accounting)
         if observed.kind not in ("oa", opt.rules.area_type):
-            raise InputFileError(f"observed counts per {observed.kind} cannot rank "
-                                 f"{opt.rules.area_type}s: use --target-type {observed.kind}")
+            raise InputFileError(
+                f"observed counts per {observed.kind} cannot rank "
+                f"{opt.rules.area_type}s: use --target-type {observed.kind}"
+            )
     else:
         for col in ("observed", "ratio", "ratio_low", "ratio_high", "shortfall"):
             expected[col] = np.nan
     order = ranked(expected, opt.rules.area_type, has_observed)
     targets = target_list(order, opt.rules, has_observed)
     oa_rows = expected[expected["area_type"] == "oa"]
-    postcodes = postcode_list(targets, oas, oa_rows,
-                              sql.live_postcodes(con, _target_oas(oas, targets, opt)),
-                              opt.rules.area_type)
+    postcodes = postcode_list(
+        targets,
+        oas,
+        oa_rows,
+        sql.live_postcodes(con, _target_oas(oas, targets, opt)),
+        opt.rules.area_type,
+    )
     result = NeedResult(
-        rates=rates, expected=expected, oas=oas, order=order, targets=targets,
-        postcodes=postcodes, gains=gains_curve(order, has_observed), level=opt.level,
-        base_name=base_name, source=source, areas=[(c, names.get(c, c)) for c in codes],
-        rules=opt.rules, has_observed=has_observed, accounting=accounting, phi=phi,
-        notes=notes, confidence=opt.confidence, suppress_below=opt.suppress_below)
+        rates=rates,
+        expected=expected,
+        oas=oas,
+        order=order,
+        targets=targets,
+        postcodes=postcodes,
+        gains=gains_curve(order, has_observed),
+        level=opt.level,
+        base_name=base_name,
+        source=source,
+        areas=[(c, names.get(c, c)) for c in codes],
+        rules=opt.rules,
+        has_observed=has_observed,
+        accounting=accounting,
+        phi=phi,
+        notes=notes,
+        confidence=opt.confidence,
+        suppress_below=opt.suppress_below,
+    )
     if opt.draw_map:
-        result.map_png, result.geojson = maps.need_maps(con, oas, expected, targets,
-                                                        postcodes, opt.rules.area_type)
+        result.map_png, result.geojson = maps.need_maps(
+            con, oas, expected, targets, postcodes, opt.rules.area_type
+        )
     return result
 
 

@@ -42,11 +42,11 @@ def poisson_interval(count: np.ndarray, confidence: float = 0.95) -> tuple[np.nd
 class Shrunk:
     """Shrunk rates of one tier and their gamma posteriors (rate = parent × θ)."""
 
-    rate: np.ndarray        # posterior mean of the rate
-    shape: np.ndarray       # posterior gamma shape of θ
-    scale: np.ndarray       # rate = θ × scale: parent rate / posterior gamma rate
-    weight: np.ndarray      # E / (E + a): 1 = the group's own rate, 0 = the parent's
-    phi: float              # between-group variance of θ (relative risk)
+    rate: np.ndarray  # posterior mean of the rate
+    shape: np.ndarray  # posterior gamma shape of θ
+    scale: np.ndarray  # rate = θ × scale: parent rate / posterior gamma rate
+    weight: np.ndarray  # E / (E + a): 1 = the group's own rate, 0 = the parent's
+    phi: float  # between-group variance of θ (relative risk)
 
     def interval(self, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Posterior (equal-tailed) interval of each rate."""
@@ -58,11 +58,16 @@ class Shrunk:
     @property
     def variance(self) -> np.ndarray:
         """Posterior variance of each rate."""
-        return self.shape * self.scale ** 2
+        return self.shape * self.scale**2
 
 
-def shrink(y: np.ndarray, n: np.ndarray, parent_rate: np.ndarray, n_parents: int,
-           parent_var: np.ndarray | None = None) -> Shrunk:
+def shrink(
+    y: np.ndarray,
+    n: np.ndarray,
+    parent_rate: np.ndarray,
+    n_parents: int,
+    parent_var: np.ndarray | None = None,
+) -> Shrunk:
     """Empirical Bayes gamma–Poisson shrinkage of ``y / n`` towards ``parent_rate``.
 
     Model: ``y_i ~ Poisson(E_i θ_i)`` with ``E_i = n_i × parent_i`` and
@@ -101,18 +106,19 @@ def shrink(y: np.ndarray, n: np.ndarray, parent_rate: np.ndarray, n_parents: int
         scale = np.where(post_rate > 0, pr / post_rate, 0.0)
         weight = np.where(ok, e / (e + a), 0.0)
         mean = shape * scale
-        var = shape * scale ** 2
+        var = shape * scale**2
         if parent_var is not None:
-            slope = a * shape / post_rate ** 2
-            var = var + slope ** 2 * np.nan_to_num(np.asarray(parent_var, dtype=float))
+            slope = a * shape / post_rate**2
+            var = var + slope**2 * np.nan_to_num(np.asarray(parent_var, dtype=float))
         good = (mean > 0) & (var > 0)
-        shape = np.where(good, mean ** 2 / var, shape)
+        shape = np.where(good, mean**2 / var, shape)
         scale = np.where(good, var / mean, scale)
     return Shrunk(rate=mean, shape=shape, scale=scale, weight=weight, phi=phi)
 
 
-def gamma_interval(mean: np.ndarray, variance: np.ndarray,
-                   confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def gamma_interval(
+    mean: np.ndarray, variance: np.ndarray, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Interval of a positive quantity from a gamma with the given mean and variance.
 
     Exact when the quantity is one scaled gamma (an output area: one group's rate × its

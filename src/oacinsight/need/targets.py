@@ -16,17 +16,43 @@ import pandas as pd
 
 from oacinsight.errors import OacInsightError
 
-__all__ = ["GAINS_COLUMNS", "TARGET_COLUMNS", "TargetRules", "gains_curve", "postcode_list",
-           "ranked", "reach_at", "target_list"]
+__all__ = [
+    "GAINS_COLUMNS",
+    "TARGET_COLUMNS",
+    "TargetRules",
+    "gains_curve",
+    "postcode_list",
+    "ranked",
+    "reach_at",
+    "target_list",
+]
 
 TARGET_COLUMNS: tuple[str, ...] = (
-    "rank", "area_code", "area_type", "name", "households", "expected", "expected_low",
-    "expected_high", "observed", "ratio", "ratio_low", "ratio_high", "shortfall",
+    "rank",
+    "area_code",
+    "area_type",
+    "name",
+    "households",
+    "expected",
+    "expected_low",
+    "expected_high",
+    "observed",
+    "ratio",
+    "ratio_low",
+    "ratio_high",
+    "shortfall",
     "expected_rate",
 )
 GAINS_COLUMNS: tuple[str, ...] = (
-    "rank", "area_code", "name", "households", "households_share", "expected_share",
-    "shortfall_share", "lift_expected", "lift_shortfall",
+    "rank",
+    "area_code",
+    "name",
+    "households",
+    "households_share",
+    "expected_share",
+    "shortfall_share",
+    "lift_expected",
+    "lift_shortfall",
 )
 
 
@@ -43,8 +69,7 @@ class TargetRules:
     def check(self) -> None:
         """Refuse impossible rules with a one-line reason."""
         if self.area_type not in ("oa", "lsoa", "ward"):
-            raise OacInsightError(f"--target-type must be oa, lsoa or ward, not "
-                                  f"{self.area_type!r}")
+            raise OacInsightError(f"--target-type must be oa, lsoa or ward, not {self.area_type!r}")
         if self.top < 1:
             raise OacInsightError(f"--top must be 1 or more, not {self.top}")
         if self.min_expected < 0 or self.max_ratio < 0:
@@ -55,8 +80,12 @@ def ranked(expected: pd.DataFrame, area_type: str, has_observed: bool) -> pd.Dat
     """Every area of ``area_type`` in campaign order (best first), with ``rank``."""
     t = expected[expected["area_type"] == area_type].copy()
     key = "shortfall" if has_observed else "expected_rate"
-    t = t.sort_values([key, "expected", "area_code"], ascending=[False, False, True],
-                      na_position="last", kind="mergesort")
+    t = t.sort_values(
+        [key, "expected", "area_code"],
+        ascending=[False, False, True],
+        na_position="last",
+        kind="mergesort",
+    )
     t["rank"] = np.arange(1, len(t) + 1)
     return t.reset_index(drop=True)
 
@@ -79,8 +108,14 @@ def gains_curve(order: pd.DataFrame, has_observed: bool) -> pd.DataFrame:
     """Cumulative shares of households, expected need and shortfall, in campaign order."""
     hh = np.nan_to_num(_contacts(order))
     exp = order["expected"].to_numpy(dtype=float)
-    out = pd.DataFrame({"rank": order["rank"], "area_code": order["area_code"],
-                        "name": order["name"], "households": hh})
+    out = pd.DataFrame(
+        {
+            "rank": order["rank"],
+            "area_code": order["area_code"],
+            "name": order["name"],
+            "households": hh,
+        }
+    )
     out["households_share"] = np.cumsum(hh) / hh.sum() if hh.sum() > 0 else np.nan
     out["expected_share"] = np.cumsum(exp) / exp.sum() if exp.sum() > 0 else np.nan
     if has_observed:
@@ -104,15 +139,22 @@ def reach_at(gains: pd.DataFrame, share: float, column: str = "expected_share") 
     return float(np.interp(share, x, y))
 
 
-def postcode_list(targets: pd.DataFrame, oas: pd.DataFrame, oa_expected: pd.DataFrame,
-                  postcodes: pd.DataFrame, area_type: str) -> pd.DataFrame:
+def postcode_list(
+    targets: pd.DataFrame,
+    oas: pd.DataFrame,
+    oa_expected: pd.DataFrame,
+    postcodes: pd.DataFrame,
+    area_type: str,
+) -> pd.DataFrame:
     """Live postcodes of the target areas with their estimated households and expected
     need: each OA's values shared equally among its live postcodes (the postcode
     directory carries no household counts)."""
     key = {"oa": "oa", "lsoa": "lsoa", "ward": "ward"}[area_type]
-    chosen = oas[oas[key].isin(targets["area_code"])][["oa", key]].rename(
-        columns={key: "area_code"}) if key != "oa" else oas[oas["oa"].isin(
-            targets["area_code"])][["oa"]].assign(area_code=lambda d: d["oa"])
+    chosen = (
+        oas[oas[key].isin(targets["area_code"])][["oa", key]].rename(columns={key: "area_code"})
+        if key != "oa"
+        else oas[oas["oa"].isin(targets["area_code"])][["oa"]].assign(area_code=lambda d: d["oa"])
+    )
     chosen = chosen.astype(object)
     per = oa_expected.set_index("area_code")[["expected", "households"]]
     pcs = postcodes.merge(chosen, on="oa")
@@ -121,7 +163,9 @@ def postcode_list(targets: pd.DataFrame, oas: pd.DataFrame, oa_expected: pd.Data
     pcs["households"] = pcs["oa"].map(per["households"]).to_numpy() / n
     rank = targets.set_index("area_code")["rank"]
     pcs["area_rank"] = pcs["area_code"].map(rank)
-    pcs = pcs.sort_values(["area_rank", "expected", "postcode"],
-                          ascending=[True, False, True], kind="mergesort")
-    return pcs[["area_rank", "area_code", "postcode", "oa", "households", "expected",
-                "lat", "long"]].reset_index(drop=True)
+    pcs = pcs.sort_values(
+        ["area_rank", "expected", "postcode"], ascending=[True, False, True], kind="mergesort"
+    )
+    return pcs[
+        ["area_rank", "area_code", "postcode", "oa", "households", "expected", "lat", "long"]
+    ].reset_index(drop=True)

@@ -55,8 +55,13 @@ class Hierarchy:
     @classmethod
     def flat(cls, n: int) -> Hierarchy:
         """``n`` cells of one level that add up to a published total."""
-        return cls(np.eye(n, dtype=float), (np.arange(n),), np.full(n, -1),
-                   np.zeros(n, dtype=int), np.arange(n))
+        return cls(
+            np.eye(n, dtype=float),
+            (np.arange(n),),
+            np.full(n, -1),
+            np.zeros(n, dtype=int),
+            np.arange(n),
+        )
 
     @classmethod
     def nested(cls, rank: Sequence[int], parent: Sequence[int]) -> Hierarchy:
@@ -88,16 +93,19 @@ def _solve(objective: np.ndarray, a_eq: np.ndarray, b_eq: np.ndarray, upper: flo
     """Minimum of ``objective @ x`` over integer ``0 <= x <= upper`` with ``a_eq x = b_eq``."""
     n = len(objective)
     constraints = [LinearConstraint(a_eq, b_eq, b_eq)] if len(b_eq) else []
-    res = milp(objective, integrality=np.ones(n), bounds=Bounds(0, upper),
-               constraints=constraints)
+    res = milp(objective, integrality=np.ones(n), bounds=Bounds(0, upper), constraints=constraints)
     if res.status != 0 or res.fun is None:  # infeasible only for an inconsistent table
         return float("nan")
     return float(round(res.fun))
 
 
 def cell_ranges(
-    values: np.ndarray, hidden: np.ndarray, hierarchy: Hierarchy, cells: Sequence[int],
-    *, stop_at: int | None = None,
+    values: np.ndarray,
+    hidden: np.ndarray,
+    hierarchy: Hierarchy,
+    cells: Sequence[int],
+    *,
+    stop_at: int | None = None,
 ) -> dict[int, tuple[float, float]]:
     """Smallest and largest value each of ``cells`` can take given the shown cells.
 
@@ -216,8 +224,13 @@ def protect(
 
 
 def sum_ranges(
-    members: np.ndarray, values: np.ndarray, hidden: np.ndarray, total: float,
-    cells: Sequence[int], *, stop_at: int | None = None,
+    members: np.ndarray,
+    values: np.ndarray,
+    hidden: np.ndarray,
+    total: float,
+    cells: Sequence[int],
+    *,
+    stop_at: int | None = None,
 ) -> dict[int, tuple[float, float]]:
     """Smallest and largest value of each of ``cells`` when every cell is a sum of atoms.
 
@@ -242,8 +255,9 @@ def sum_ranges(
     return out
 
 
-def _overlapping(cell: int, hidden: np.ndarray, frozen: np.ndarray, members: np.ndarray,
-                 values: np.ndarray) -> list[int]:
+def _overlapping(
+    cell: int, hidden: np.ndarray, frozen: np.ndarray, members: np.ndarray, values: np.ndarray
+) -> list[int]:
     """Shown cells that may be hidden, sharing atoms with ``cell`` first, smallest first."""
     free = ~hidden & ~frozen
     overlap = (members @ members[cell]) > 0
@@ -254,8 +268,14 @@ def _overlapping(cell: int, hidden: np.ndarray, frozen: np.ndarray, members: np.
 
 
 def protect_sums(
-    members: np.ndarray, values: np.ndarray, hidden: np.ndarray, total: float, *,
-    frozen: np.ndarray, primary: np.ndarray, min_width: int = 3,
+    members: np.ndarray,
+    values: np.ndarray,
+    hidden: np.ndarray,
+    total: float,
+    *,
+    frozen: np.ndarray,
+    primary: np.ndarray,
+    min_width: int = 3,
 ) -> tuple[np.ndarray, list[int]]:
     """Hide more cells until every hidden cell can take ``min_width + 1`` values.
 

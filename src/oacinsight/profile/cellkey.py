@@ -55,13 +55,17 @@ def perturb_counts(counts: pd.DataFrame, n_in_area: int) -> tuple[pd.DataFrame, 
 def describe(method: str, suppress_below: int) -> str:
     """One sentence naming the disclosure control applied (for every output)."""
     if method == "cellkey":
-        return ("cell key perturbation (the method ONS used for Census 2021): every count, "
-                f"the total included, has small noise added from the perturbation table "
-                f"{PTABLE_FILE} (at most ±3, mean 0; no published count is 1 or 2; zeros stay "
-                "zero); the same records always get the same noise, so differencing outputs "
-                "gains nothing; nothing is hidden")
+        return (
+            "cell key perturbation (the method ONS used for Census 2021): every count, "
+            f"the total included, has small noise added from the perturbation table "
+            f"{PTABLE_FILE} (at most ±3, mean 0; no published count is 1 or 2; zeros stay "
+            "zero); the same records always get the same noise, so differencing outputs "
+            "gains nothing; nothing is hidden"
+        )
     if suppress_below <= 1:
         return "none: every count is shown (suppression turned off)"
-    return (f"suppression: counts from 0 to {suppress_below - 1} are hidden, and further "
-            "cells are hidden until no hidden count can be narrowed to fewer than 4 possible "
-            "values from everything published (one pattern for all levels of this file)")
+    return (
+        f"suppression: counts from 0 to {suppress_below - 1} are hidden, and further "
+        "cells are hidden until no hidden count can be narrowed to fewer than 4 possible "
+        "values from everything published (one pattern for all levels of this file)"
+    )

@@ -93,8 +93,16 @@ def _whiskers(ax: Axes, rows: pd.DataFrame, y: np.ndarray, xmax: float) -> None:
     if cut.any():
         ax.plot(np.full(cut.sum(), xmax), y[cut], ">", color=INK, markersize=5, clip_on=False)
     for pos, value in zip(y[ok & (idx > xmax)], idx[ok & (idx > xmax)], strict=True):
-        ax.text(xmax * 0.97, pos, f"index {value:,.0f}", ha="right", va="center",
-                fontsize=8, color="white", fontweight="bold")
+        ax.text(
+            xmax * 0.97,
+            pos,
+            f"index {value:,.0f}",
+            ha="right",
+            va="center",
+            fontsize=8,
+            color="white",
+            fontweight="bold",
+        )
 
 
 def _notes(ax: Axes, rows: pd.DataFrame, y: np.ndarray, threshold: int) -> None:
@@ -106,12 +114,12 @@ def _notes(ax: Axes, rows: pd.DataFrame, y: np.ndarray, threshold: int) -> None:
             text = "no base (0 in the base)"
         else:
             continue
-        ax.text(2, pos, text, va="center", ha="left", fontsize=8, color="#666666",
-                style="italic")
+        ax.text(2, pos, text, va="center", ha="left", fontsize=8, color="#666666", style="italic")
 
 
-def _draw_panel(ax: Axes, rows: pd.DataFrame, level: str | None, xmax: float,
-                threshold: int) -> None:
+def _draw_panel(
+    ax: Axes, rows: pd.DataFrame, level: str | None, xmax: float, threshold: int
+) -> None:
     """One tier: bars, whiskers, the line at 100 and the labels."""
     y = np.arange(len(rows), dtype=float)
     flags = rows["flag"].astype(str).tolist()
@@ -160,25 +168,34 @@ def plot_profile(result_or_table: Any, *, title: str | None = None) -> Figure:
     levels = [lv for lv in LEVELS if (shown["level"] == lv).any()] or [None]
     panels = [shown if lv is None else shown[shown["level"] == lv] for lv in levels]
     heights = [max(len(p), 1) for p in panels]
-    fig = Figure(figsize=(9.0, 1.4 + 0.28 * sum(heights) + 0.45 * len(panels)),
-                 layout="constrained")
+    fig = Figure(
+        figsize=(9.0, 1.4 + 0.28 * sum(heights) + 0.45 * len(panels)), layout="constrained"
+    )
     FigureCanvasAgg(fig)
-    axes = fig.subplots(len(panels), 1, squeeze=False,
-                        gridspec_kw={"height_ratios": heights}).ravel()
+    axes = fig.subplots(
+        len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": heights}
+    ).ravel()
     xmax = _x_limit(shown)
     for ax, rows, lv in zip(axes, panels, levels, strict=True):
         _draw_panel(ax, rows, lv if len(panels) > 1 else None, xmax, threshold)
     axes[-1].set_xlabel("Index (100 = same share of customers as of the base)", fontsize=9)
     if getattr(result_or_table, "disclosure", "suppress") == "cellkey":
-        control = ("counts have small noise added (cell key method, as in Census 2021); "
-                   "nothing is hidden.")
+        control = (
+            "counts have small noise added (cell key method, as in Census 2021); nothing is hidden."
+        )
     else:
-        control = (f"suppressed (<{threshold}): 0 to {threshold - 1} customers, or hidden "
-                   "so that such a count cannot be narrowed down from the other numbers.")
+        control = (
+            f"suppressed (<{threshold}): 0 to {threshold - 1} customers, or hidden "
+            "so that such a count cannot be narrowed down from the other numbers."
+        )
     fig.supxlabel(
         f"Whiskers: {confidence:.0%} confidence interval; pale bars: the interval includes "
         f"100.\n{control}",
-        fontsize=8, color="#555555", x=0.01, ha="left", linespacing=1.4,
+        fontsize=8,
+        color="#555555",
+        x=0.01,
+        ha="left",
+        linespacing=1.4,
     )
     fig.suptitle(title or default_title, fontsize=12, x=0.01, ha="left")
     return fig

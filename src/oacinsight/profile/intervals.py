@@ -32,6 +32,7 @@ _EPS = 1e-12
 
 def _root(x: float, n: float, t: int, k: float, target: float) -> float:
     """p where log P(X > k) - log P(X > t - 1) = log(target)."""
+
     def gap(p: float) -> float:
         return float(binom.logsf(k, n, p) - binom.logsf(t - 1, n, p) - math.log(target))
 
@@ -39,8 +40,12 @@ def _root(x: float, n: float, t: int, k: float, target: float) -> float:
 
 
 def truncated_clopper_pearson(
-    successes: np.ndarray, trials: np.ndarray, threshold: int, low: np.ndarray,
-    high: np.ndarray, confidence: float = 0.95,
+    successes: np.ndarray,
+    trials: np.ndarray,
+    threshold: int,
+    low: np.ndarray,
+    high: np.ndarray,
+    confidence: float = 0.95,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bounds for ``p`` given that ``x >= threshold`` was needed to publish ``x``.
 

@@ -43,8 +43,9 @@ __all__ = ["PTABLE_FILE", "build_ptable", "compact", "load_ptable", "pcv"]
 
 def _distribution(value: int) -> tuple[np.ndarray, np.ndarray]:
     """Perturbed values allowed for ``value`` and their maximum-entropy probabilities."""
-    outcomes = np.array([j for j in range(max(0, value - D), value + D + 1)
-                         if j == 0 or j > JS], dtype=float)
+    outcomes = np.array(
+        [j for j in range(max(0, value - D), value + D + 1) if j == 0 or j > JS], dtype=float
+    )
     if len(outcomes) == 1:
         return outcomes, np.ones(1)
     d = outcomes - value
@@ -57,12 +58,20 @@ def _distribution(value: int) -> tuple[np.ndarray, np.ndarray]:
     low, high = d[d < 0], d[d > 0]
     floor = 0.0 if 0 in d else float(-low.max() * high.min()) if len(low) and len(high) else 0.0
     variance = max(V, floor)
-    cons = [{"type": "eq", "fun": lambda p: p.sum() - 1.0},
-            {"type": "eq", "fun": lambda p: p @ d},
-            {"type": "eq", "fun": lambda p: p @ (d * d) - variance}]
+    cons = [
+        {"type": "eq", "fun": lambda p: p.sum() - 1.0},
+        {"type": "eq", "fun": lambda p: p @ d},
+        {"type": "eq", "fun": lambda p: p @ (d * d) - variance},
+    ]
     start = np.full(len(d), 1.0 / len(d))
-    res = minimize(neg_entropy, start, constraints=cons, bounds=[(0, 1)] * len(d),
-                   method="SLSQP", options={"ftol": 1e-12, "maxiter": 500})
+    res = minimize(
+        neg_entropy,
+        start,
+        constraints=cons,
+        bounds=[(0, 1)] * len(d),
+        method="SLSQP",
+        options={"ftol": 1e-12, "maxiter": 500},
+    )
     if not res.success:
         raise OacInsightError(f"ptable: no distribution for cell value {value}: {res.message}")
     return outcomes, np.clip(res.x, 0, 1)
@@ -82,9 +91,14 @@ def compact(table: pd.DataFrame) -> pd.DataFrame:
     instead of 192,000; the shipped file)."""
     run = (table["pvalue"].diff().ne(0) | table["pcv"].diff().ne(0)).cumsum()
     grouped = table.groupby(run, sort=False)
-    return pd.DataFrame({"pcv": grouped["pcv"].first(), "ckey_from": grouped["ckey"].min(),
-                         "ckey_to": grouped["ckey"].max(), "pvalue": grouped["pvalue"].first()}
-                        ).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "pcv": grouped["pcv"].first(),
+            "ckey_from": grouped["ckey"].min(),
+            "ckey_to": grouped["ckey"].max(),
+            "pvalue": grouped["pvalue"].first(),
+        }
+    ).reset_index(drop=True)
 
 
 def build_ptable() -> pd.DataFrame:
@@ -113,7 +127,7 @@ def load_ptable() -> np.ndarray:
         table = pd.read_csv(fh)
     noise = np.zeros((MAX_PCV + 1, 256), dtype=np.int64)
     for row in table.itertuples(index=False):
-        noise[row.pcv, row.ckey_from:row.ckey_to + 1] = row.pvalue
+        noise[row.pcv, row.ckey_from : row.ckey_to + 1] = row.pvalue
     return noise
 
 

@@ -46,8 +46,9 @@ def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with every text cell passed through :func:`neutralise_formula`."""
     out = frame.copy()
     for column in out.columns:
-        if not (pd.api.types.is_numeric_dtype(out[column]) or
-                pd.api.types.is_bool_dtype(out[column])):
+        if not (
+            pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_bool_dtype(out[column])
+        ):
             out[column] = out[column].astype(object).map(neutralise_formula)
     return out
 
@@ -172,8 +173,9 @@ class ProfileResult:
         ProfileResult
         """
         if disclosure not in DISCLOSURE_METHODS:
-            raise OacInsightError(f"unknown disclosure method {disclosure!r}; use "
-                                  f"{' or '.join(DISCLOSURE_METHODS)}")
+            raise OacInsightError(
+                f"unknown disclosure method {disclosure!r}; use {' or '.join(DISCLOSURE_METHODS)}"
+            )
         if disclosure == "cellkey":
             counts, n_in_area = perturb_counts(counts, int(n_in_area))
         full = compute_profile(
@@ -183,11 +185,19 @@ class ProfileResult:
             base_is_sample=base_is_sample,
         )
         return cls(
-            table=_slice(full, level), level=level, base_name=base_name, areas=list(areas),
-            n_input=int(n_input), n_matched=int(n_matched), n_in_area=int(n_in_area),
-            unmatched=dict(unmatched), confidence=float(confidence),
-            suppress_below=int(suppress_below), base_is_sample=bool(base_is_sample),
-            full_table=full, disclosure=disclosure,
+            table=_slice(full, level),
+            level=level,
+            base_name=base_name,
+            areas=list(areas),
+            n_input=int(n_input),
+            n_matched=int(n_matched),
+            n_in_area=int(n_in_area),
+            unmatched=dict(unmatched),
+            confidence=float(confidence),
+            suppress_below=int(suppress_below),
+            base_is_sample=bool(base_is_sample),
+            full_table=full,
+            disclosure=disclosure,
         )
 
     def published_frame(self) -> pd.DataFrame:
@@ -207,40 +217,48 @@ class ProfileResult:
     def ci_method(self) -> str:
         """One line naming the interval method used."""
         if self.base_is_sample:
-            return ("Katz log interval for a ratio of two independent proportions "
-                    "(Walter's +0.5 adjustment when the customer count is 0)")
-        text = ("Clopper-Pearson (exact) interval for the customer share, divided by the "
-                "fixed base share")
+            return (
+                "Katz log interval for a ratio of two independent proportions "
+                "(Walter's +0.5 adjustment when the customer count is 0)"
+            )
+        text = (
+            "Clopper-Pearson (exact) interval for the customer share, divided by the "
+            "fixed base share"
+        )
         if self.disclosure == "suppress" and self.suppress_below > 1:
-            text += (f"; a count is published only when it reached {self.suppress_below}, so "
-                     "its interval is that of the binomial truncated there (keeps 95% "
-                     "coverage among published counts)")
+            text += (
+                f"; a count is published only when it reached {self.suppress_below}, so "
+                "its interval is that of the binomial truncated there (keeps 95% "
+                "coverage among published counts)"
+            )
         return text
 
     def metadata(self) -> dict[str, Any]:
         """Provenance and method as JSON-safe values (no rows)."""
-        return _plain({
-            "format": JSON_FORMAT,
-            "generator": f"oacinsight {__version__}",
-            "level": self.level,
-            "base_name": self.base_name,
-            "areas": [{"code": str(c), "name": str(n)} for c, n in self.areas],
-            "coverage": list(self.coverage_notes),
-            "area_rule": self.area_rule,
-            "excluded_areas": self.published_excluded(),
-            "n_input": self.n_input,
-            "n_matched": self.n_matched,
-            "n_in_area": self.n_in_area,
-            "match_rate": self.match_rate,
-            "unmatched": dict(self.unmatched),
-            "confidence": self.confidence,
-            "ci_method": self.ci_method,
-            "base_is_sample": self.base_is_sample,
-            "suppress_below": self.suppress_below,
-            "disclosure": self.disclosure,
-            "suppression": describe(self.disclosure, self.suppress_below),
-            "flags": dict(_FLAG_MEANINGS),
-        })
+        return _plain(
+            {
+                "format": JSON_FORMAT,
+                "generator": f"oacinsight {__version__}",
+                "level": self.level,
+                "base_name": self.base_name,
+                "areas": [{"code": str(c), "name": str(n)} for c, n in self.areas],
+                "coverage": list(self.coverage_notes),
+                "area_rule": self.area_rule,
+                "excluded_areas": self.published_excluded(),
+                "n_input": self.n_input,
+                "n_matched": self.n_matched,
+                "n_in_area": self.n_in_area,
+                "match_rate": self.match_rate,
+                "unmatched": dict(self.unmatched),
+                "confidence": self.confidence,
+                "ci_method": self.ci_method,
+                "base_is_sample": self.base_is_sample,
+                "suppress_below": self.suppress_below,
+                "disclosure": self.disclosure,
+                "suppression": describe(self.disclosure, self.suppress_below),
+                "flags": dict(_FLAG_MEANINGS),
+            }
+        )
 
     def summary_text(self) -> str:
         """Deprecated alias of :meth:`text`."""
@@ -257,8 +275,9 @@ class ProfileResult:
             "disclosure control: " + describe(self.disclosure, self.suppress_below),
         ]
         if self.unmatched:
-            lines.append("not matched: " + ", ".join(
-                f"{k} {v:,}" for k, v in sorted(self.unmatched.items())))
+            lines.append(
+                "not matched: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.unmatched.items()))
+            )
         cols = ["level", "code", "name", "customers", "index", "index_low", "index_high", "flag"]
         frame = self.published_frame()[cols].copy()
         frame["name"] = frame["name"].astype(str).str.slice(0, 40)
@@ -271,9 +290,14 @@ class ProfileResult:
         out = []
         for code, name, k in self.excluded_areas:
             small = 0 < k < self.suppress_below
-            out.append({"code": code, "name": name, "customers": None if small else k,
-                        "customers_text": f"fewer than {self.suppress_below}" if small
-                        else f"{k:,}"})
+            out.append(
+                {
+                    "code": code,
+                    "name": name,
+                    "customers": None if small else k,
+                    "customers_text": f"fewer than {self.suppress_below}" if small else f"{k:,}",
+                }
+            )
         return out
 
     def excluded_lines(self) -> list[str]:
@@ -281,9 +305,14 @@ class ProfileResult:
         if not self.excluded_areas:
             return []
         shown = "; ".join(
-            (f"{e['code']} {e['name']}" if e["name"] != e["code"] and e["code"]
-             else e["code"] or e["name"]) + f": {e['customers_text']}"
-            for e in self.published_excluded())
+            (
+                f"{e['code']} {e['name']}"
+                if e["name"] != e["code"] and e["code"]
+                else e["code"] or e["name"]
+            )
+            + f": {e['customers_text']}"
+            for e in self.published_excluded()
+        )
         return [f"excluded (outside the area): {shown}"]
 
     def to_json(self) -> dict[str, Any]:
@@ -318,27 +347,50 @@ class ProfileResult:
         OacInsightError
             For any other suffix.
         """
-        return write_by_suffix("a profile", path, {
-            ".csv": self._write_csv, ".xlsx": self._write_xlsx, ".json": self._write_json,
-            ".html": self._write_html, ".png": self._write_chart, ".svg": self._write_chart,
-            ".pdf": self._write_pdf,
-        })
+        return write_by_suffix(
+            "a profile",
+            path,
+            {
+                ".csv": self._write_csv,
+                ".xlsx": self._write_xlsx,
+                ".json": self._write_json,
+                ".html": self._write_html,
+                ".png": self._write_chart,
+                ".svg": self._write_chart,
+                ".pdf": self._write_pdf,
+            },
+        )
 
     def _about_rows(self) -> list[tuple[str, Any]]:
         """``(item, value)`` pairs for the spreadsheet's ``about`` sheet."""
         meta = self.metadata()
         rows: list[tuple[str, Any]] = [
-            (key, meta[key]) for key in (
-                "generator", "level", "base_name", "n_input", "n_matched", "match_rate",
-                "n_in_area", "confidence", "ci_method", "suppress_below", "disclosure",
+            (key, meta[key])
+            for key in (
+                "generator",
+                "level",
+                "base_name",
+                "n_input",
+                "n_matched",
+                "match_rate",
+                "n_in_area",
+                "confidence",
+                "ci_method",
+                "suppress_below",
+                "disclosure",
                 "suppression",
             )
         ]
         rows += [(f"area {a['code']}", a["name"]) for a in meta["areas"]]
-        rows = [*(("coverage", n) for n in meta["coverage"]), *rows,
-                ("areas chosen", self.area_rule)]
-        rows += [(f"excluded {e['code']}", f"{e['name']}: {e['customers_text']} customers")
-                 for e in meta["excluded_areas"]]
+        rows = [
+            *(("coverage", n) for n in meta["coverage"]),
+            *rows,
+            ("areas chosen", self.area_rule),
+        ]
+        rows += [
+            (f"excluded {e['code']}", f"{e['name']}: {e['customers_text']} customers")
+            for e in meta["excluded_areas"]
+        ]
         rows += [(f"unmatched: {k}", v) for k, v in meta["unmatched"].items()]
         rows += [(f"flag {k}", v) for k, v in meta["flags"].items()]
         return rows
@@ -348,8 +400,13 @@ class ProfileResult:
 
     def _write_xlsx(self, out: Path) -> None:
         about = pd.DataFrame(self._about_rows(), columns=["item", "value"])
-        write_sheets(out, {"profile": _neutralised(self.published_frame()),
-                           "about": _neutralised(about.astype(object))})
+        write_sheets(
+            out,
+            {
+                "profile": _neutralised(self.published_frame()),
+                "about": _neutralised(about.astype(object)),
+            },
+        )
 
     def _write_json(self, out: Path) -> None:
         write_json(out, self.to_dict())
@@ -367,10 +424,10 @@ class ProfileResult:
         buffer = io.StringIO()
         plot_profile(self).savefig(buffer, format="svg", metadata={"Date": None})
         svg = buffer.getvalue()
-        svg = svg[svg.index("<svg"):]
+        svg = svg[svg.index("<svg") :]
         start, end = svg.find("<metadata>"), svg.find("</metadata>")
         if start != -1 and end != -1:
-            svg = svg[:start] + svg[end + len("</metadata>"):]
+            svg = svg[:start] + svg[end + len("</metadata>") :]
         return svg
 
     def to_html(self) -> str:
@@ -394,8 +451,15 @@ class ProfileResult:
 
 
 _DECIMALS: dict[str, int] = {
-    "customer_pct": 1, "base_pct": 1, "index": 0, "index_low": 0, "index_high": 0,
-    "z": 2, "penetration_per_1000": 1, "customers": 0, "base": 0,
+    "customer_pct": 1,
+    "base_pct": 1,
+    "index": 0,
+    "index_low": 0,
+    "index_high": 0,
+    "z": 2,
+    "penetration_per_1000": 1,
+    "customers": 0,
+    "base": 0,
 }
 
 

@@ -27,8 +27,17 @@ CENSUS_BASES = {
 DEFAULT_SHARE = 0.05
 DEFAULT_MIN_CUSTOMERS = 20
 _OA_COLUMNS = ("oa21", "oa", "oa21cd", "oa_code", "output_area", "geography_code")
-_COUNT_COLUMNS = ("base", "count", "n", "population", "residents", "households", "value",
-                  "total", "customers")
+_COUNT_COLUMNS = (
+    "base",
+    "count",
+    "n",
+    "population",
+    "residents",
+    "households",
+    "value",
+    "total",
+    "customers",
+)
 
 
 def profile_file(
@@ -79,17 +88,33 @@ def profile_file(
     if level not in RESULT_LEVELS:
         raise OacInsightError(f"unknown level {level!r}; use {', '.join(RESULT_LEVELS)}")
     if disclosure not in DISCLOSURE_METHODS:
-        raise OacInsightError(f"unknown disclosure {disclosure!r}; use "
-                              f"{' or '.join(DISCLOSURE_METHODS)}")
+        raise OacInsightError(
+            f"unknown disclosure {disclosure!r}; use {' or '.join(DISCLOSURE_METHODS)}"
+        )
     with reference_store(store) as s:
-        return _profile(s, input_path, level, base, areas, confidence, suppress_below,
-                        postcode_column, disclosure)
+        return _profile(
+            s,
+            input_path,
+            level,
+            base,
+            areas,
+            confidence,
+            suppress_below,
+            postcode_column,
+            disclosure,
+        )
 
 
 def _profile(
-    s: Store, input_path: str | os.PathLike[str], level: str, base: str,
-    areas: list[str] | None, confidence: float, suppress_below: int,
-    postcode_column: str | None, disclosure: str = "suppress",
+    s: Store,
+    input_path: str | os.PathLike[str],
+    level: str,
+    base: str,
+    areas: list[str] | None,
+    confidence: float,
+    suppress_below: int,
+    postcode_column: str | None,
+    disclosure: str = "suppress",
 ) -> ProfileResult:
     con = s.con
     keyed = disclosure == "cellkey"
@@ -109,15 +134,23 @@ def _profile(
         counts = counts.merge(cellkeys.cell_keys(con), on=["level", "code"], how="left")
     names = profiles.area_names(con, [*codes, *(c for c, _ in excluded if c)])
     result = ProfileResult.from_counts(
-        counts, level=level, base_name=base_name,
-        areas=[(c, names.get(c, c)) for c in codes], n_input=n_input, n_matched=n_matched,
-        n_in_area=n_in_area, unmatched={k: v for k, v in statuses.items() if k not in MATCHED},
-        confidence=confidence, suppress_below=suppress_below, base_is_sample=is_sample,
+        counts,
+        level=level,
+        base_name=base_name,
+        areas=[(c, names.get(c, c)) for c in codes],
+        n_input=n_input,
+        n_matched=n_matched,
+        n_in_area=n_in_area,
+        unmatched={k: v for k, v in statuses.items() if k not in MATCHED},
+        confidence=confidence,
+        suppress_below=suppress_below,
+        base_is_sample=is_sample,
         disclosure=disclosure,
     )
     result.area_rule = rule
-    result.excluded_areas = [(c or "", names.get(c, c) if c else "no local authority known",
-                              n) for c, n in excluded]
+    result.excluded_areas = [
+        (c or "", names.get(c, c) if c else "no local authority known", n) for c, n in excluded
+    ]
     result.coverage_notes = _coverage_notes(s, codes, names)
     return result
 
@@ -130,7 +163,9 @@ def _coverage_notes(s: Store, codes: list[str], names: dict[str, str]) -> list[s
 
 
 def _customers(
-    s: Store, input_path: str | os.PathLike[str], postcode_column: str | None,
+    s: Store,
+    input_path: str | os.PathLike[str],
+    postcode_column: str | None,
     keyed: bool = False,
 ) -> tuple[int, dict[str, int], int]:
     """Count customers per OA (and their record keys when ``keyed``); return rows in,
@@ -150,8 +185,9 @@ def _describe(statuses: dict[str, int]) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in sorted(statuses.items(), key=lambda kv: -kv[1]))
 
 
-def _load_customers(s: Store, src, postcode_column: str | None,
-                    keyed: bool = False) -> tuple[int, dict[str, int]]:
+def _load_customers(
+    s: Store, src, postcode_column: str | None, keyed: bool = False
+) -> tuple[int, dict[str, int]]:
     """Fill ``cust_oa``; return the number of input rows and rows per match status."""
     con = s.con
     columns = matching.load_input(con, src)
@@ -161,8 +197,9 @@ def _load_customers(s: Store, src, postcode_column: str | None,
     if {"match_status", "oa21"} <= set(columns) and postcode_column is None:
         view = "temp.inp"
     else:
-        column = choose_postcode_column(columns, postcode_column,
-                                        lambda cols: matching.postcode_shares(con, cols))
+        column = choose_postcode_column(
+            columns, postcode_column, lambda cols: matching.postcode_shares(con, cols)
+        )
         editions = ", ".join(matching.editions(con)) or "loaded edition"
         matching.create_matched(con, columns, column, editions, s.cache)
         view = "temp.matched"
@@ -203,9 +240,11 @@ def default_areas(
         raise StoreError("cannot tell the local authority of the matched customers")
     need = DEFAULT_SHARE * n_matched
     chosen = [c for c, n in known if n >= need or n >= DEFAULT_MIN_CUSTOMERS]
-    rule = (f"default: the local authorities holding at least {DEFAULT_SHARE:.0%} of the "
-            f"{n_matched:,} matched customers or at least {DEFAULT_MIN_CUSTOMERS} of them "
-            "(--area to choose)")
+    rule = (
+        f"default: the local authorities holding at least {DEFAULT_SHARE:.0%} of the "
+        f"{n_matched:,} matched customers or at least {DEFAULT_MIN_CUSTOMERS} of them "
+        "(--area to choose)"
+    )
     if not chosen:
         top = max(n for _, n in known)
         chosen = [c for c, n in known if n == top]
@@ -258,8 +297,9 @@ def _file_base(s: Store, path: Path, postcode_column: str | None) -> tuple[str, 
             return f"{path.name} (counts per output area)", False
         view = "temp.inp"
         if not {"match_status", "oa21"} <= set(columns):
-            column = choose_postcode_column(columns, postcode_column,
-                                            lambda cols: matching.postcode_shares(con, cols))
+            column = choose_postcode_column(
+                columns, postcode_column, lambda cols: matching.postcode_shares(con, cols)
+            )
             editions = ", ".join(matching.editions(con)) or "loaded edition"
             matching.create_matched(con, columns, column, editions, s.cache)
             view = "temp.matched"

@@ -146,11 +146,16 @@ def clopper_pearson_interval(
     safe_n = np.where(ok, n, 1.0)
     safe_x = np.clip(np.where(ok, x, 0.0), 0.0, safe_n)
     with np.errstate(invalid="ignore"):
-        low = np.where(safe_x <= 0, 0.0,
-                       beta_dist.ppf(alpha / 2, np.maximum(safe_x, 1e-12), safe_n - safe_x + 1))
-        high = np.where(safe_x >= safe_n, 1.0,
-                        beta_dist.ppf(1 - alpha / 2, safe_x + 1,
-                                      np.maximum(safe_n - safe_x, 1e-12)))
+        low = np.where(
+            safe_x <= 0,
+            0.0,
+            beta_dist.ppf(alpha / 2, np.maximum(safe_x, 1e-12), safe_n - safe_x + 1),
+        )
+        high = np.where(
+            safe_x >= safe_n,
+            1.0,
+            beta_dist.ppf(1 - alpha / 2, safe_x + 1, np.maximum(safe_n - safe_x, 1e-12)),
+        )
     return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
 
 
@@ -253,7 +258,8 @@ def index_interval(
         p_low, p_high = clopper_pearson_interval(c, n_c, confidence)
         if published_from > 1:
             p_low, p_high = truncated_clopper_pearson(
-                c, np.broadcast_to(n_c, c.shape), published_from, p_low, p_high, confidence)
+                c, np.broadcast_to(n_c, c.shape), published_from, p_low, p_high, confidence
+            )
         low, high = 100.0 * p_low / p_b, 100.0 * p_high / p_b
     no_base = ~(b > 0)
     return (
@@ -341,13 +347,17 @@ def _validated(counts: Any, confidence: float, suppress_below: int) -> pd.DataFr
     return frame.reset_index(drop=True)
 
 
-def _level_table(part: pd.DataFrame, confidence: float, base_is_sample: bool,
-                 published_from: int = 0) -> pd.DataFrame:
+def _level_table(
+    part: pd.DataFrame, confidence: float, base_is_sample: bool, published_from: int = 0
+) -> pd.DataFrame:
     """Shares, index, interval, z and penetration for the rows of one level."""
     c = part["customers"].to_numpy(dtype=float)
     b = part["base"].to_numpy(dtype=float)
     index, low, high = index_interval(
-        c, b, confidence=confidence, base_is_sample=base_is_sample,
+        c,
+        b,
+        confidence=confidence,
+        base_is_sample=base_is_sample,
         published_from=published_from,
     )
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -466,8 +476,9 @@ def compute_profile(
     rank = frame["level"].map(LEVELS.index)
     frame = frame.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
     parts = [
-        _level_table(frame[frame["level"] == lv], float(confidence), base_is_sample,
-                     int(suppress_below))
+        _level_table(
+            frame[frame["level"] == lv], float(confidence), base_is_sample, int(suppress_below)
+        )
         for lv in LEVELS
         if (frame["level"] == lv).any()
     ]

@@ -59,8 +59,10 @@ def _count(value: float) -> str:
 
 def finding(row: pd.Series) -> str:
     """``index 184 (119–248), 13 customers`` for one published row."""
-    return (f"index {row['index']:.0f} ({row['index_low']:.0f}–{row['index_high']:.0f}), "
-            f"{_count(row['customers'])}")
+    return (
+        f"index {row['index']:.0f} ({row['index_low']:.0f}–{row['index_high']:.0f}), "
+        f"{_count(row['customers'])}"
+    )
 
 
 def is_small(row: pd.Series) -> bool:
@@ -99,13 +101,16 @@ def _headline(rows: pd.DataFrame, over: bool, base_name: str) -> list[str]:
         out.append(
             f"Customers are most {word}-represented in {first['name']}: {finding(first)}; "
             f"{ratio_words(first['index'])} from the {base_name} (the group whose interval's "
-            f"{bound} end is furthest from 100).")
+            f"{bound} end is furthest from 100)."
+        )
         if len(solid) > 1:
             out.append(f"Also {word}-represented: {_names(solid.iloc[1:4])}.")
     for _, row in weak.iterrows():
         direction = "over" if over else "under"
-        out.append(f"{row['name']} looks {direction}-represented ({finding(row)}; "
-                   f"{ratio_words(row['index'])}), but {caution(row)}.")
+        out.append(
+            f"{row['name']} looks {direction}-represented ({finding(row)}; "
+            f"{ratio_words(row['index'])}), but {caution(row)}."
+        )
     return out
 
 
@@ -128,6 +133,7 @@ def summarise(published: pd.DataFrame, base_name: str) -> list[str]:
         out.append(f"In {_names(same)} the difference from the base could be chance.")
     hidden = int((top["flag"] == "suppressed").sum())
     if hidden:
-        out.append(f"{hidden} group{'s are' if hidden > 1 else ' is'} hidden to protect "
-                   "small numbers.")
+        out.append(
+            f"{hidden} group{'s are' if hidden > 1 else ' is'} hidden to protect small numbers."
+        )
     return out

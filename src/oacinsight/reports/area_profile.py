@@ -31,7 +31,9 @@ ROWS = (42, 44, 236, 214, 250)
 ROWS_WITH_COVERAGE = (42, 34, 44, 226, 204, 240)
 #: Chart sizes in inches, matching the half-width boxes of the page.
 CHART_SIZES: dict[str, tuple[float, float]] = {
-    "mix": (3.75, 3.2), "indicators": (3.75, 2.95), "deprivation": (3.75, 2.05),
+    "mix": (3.75, 3.2),
+    "indicators": (3.75, 2.95),
+    "deprivation": (3.75, 2.05),
     "scale": (3.75, 2.75),
 }
 MAX_PDF_COMPARATORS = 6
@@ -39,8 +41,12 @@ MAX_PDF_COMPARATORS = 6
 
 def render_charts(p: AreaProfile, dpi: int = 160) -> dict[str, bytes]:
     """The profile's charts as PNG bytes, sized for the one-page PDF."""
-    makers = {"mix": mix_chart, "indicators": indicator_chart,
-              "deprivation": deprivation_chart, "scale": scale_chart}
+    makers = {
+        "mix": mix_chart,
+        "indicators": indicator_chart,
+        "deprivation": deprivation_chart,
+        "scale": scale_chart,
+    }
     out = {}
     for name, make in makers.items():
         if name in ("indicators", "scale") and p.indicators.empty:
@@ -61,13 +67,18 @@ def _tiles(p: AreaProfile) -> list[tuple[str, str]]:
     dep = p.deprivation_summary
     density = p.indicators[p.indicators["indicator"] == "density"]
     tiles = [
-        ("usual residents (Census 2021)" if p.is_whole else
-         "usual residents (Census 2021) in the part held, not the whole area",
-         _fmt(p.residents)),
+        (
+            "usual residents (Census 2021)"
+            if p.is_whole
+            else "usual residents (Census 2021) in the part held, not the whole area",
+            _fmt(p.residents),
+        ),
         ("households", _fmt(p.households)),
         (f"output areas in {p.lsoas} LSOAs", _fmt(p.output_areas)),
-        ("of residents live in the most deprived 20% of LSOAs",
-         _fmt(dep.get("pct_deciles_1_2"), 0, "%")),
+        (
+            "of residents live in the most deprived 20% of LSOAs",
+            _fmt(dep.get("pct_deciles_1_2"), 0, "%"),
+        ),
     ]
     if not density.empty:
         tiles.append(("people per km²", _fmt(float(density["value"].iloc[0]))))
@@ -77,8 +88,7 @@ def _tiles(p: AreaProfile) -> list[tuple[str, str]]:
 def comparator_rows(p: AreaProfile, limit: int = MAX_PDF_COMPARATORS) -> list[list[str]]:
     """Header and rows of the comparators table as text (the area first)."""
     c = p.comparators
-    header = ["#", "Area", "Residents", "Distance", "Largest supergroup",
-              "In most deprived 20%"]
+    header = ["#", "Area", "Residents", "Distance", "Largest supergroup", "In most deprived 20%"]
     if c.empty:
         return [header]
     rows = [header]
@@ -86,21 +96,27 @@ def comparator_rows(p: AreaProfile, limit: int = MAX_PDF_COMPARATORS) -> list[li
         name = str(r["name"]) if r["name"] != r["code"] else str(r["code"])
         if r.get("coverage", "whole") not in ("whole", "as listed"):
             name += f" ({r['coverage']})"
-        rows.append([
-            "this" if r["rank"] == 0 else str(int(r["rank"])), name,
-            _fmt(r["residents"]), "–" if r["rank"] == 0 else _fmt(r["distance"], 2),
-            f"{r['largest_supergroup']} ({_fmt(r['largest_supergroup_pct'], 0, '%')})",
-            _fmt(r.get("most_deprived_20_pct"), 0, "%"),
-        ])
+        rows.append(
+            [
+                "this" if r["rank"] == 0 else str(int(r["rank"])),
+                name,
+                _fmt(r["residents"]),
+                "–" if r["rank"] == 0 else _fmt(r["distance"], 2),
+                f"{r['largest_supergroup']} ({_fmt(r['largest_supergroup_pct'], 0, '%')})",
+                _fmt(r.get("most_deprived_20_pct"), 0, "%"),
+            ]
+        )
     return rows
 
 
 def _footer(p: AreaProfile) -> list[str]:
     lines = [f"Output areas: {p.membership}."]
     lines += [f"Note: {n}." for n in p.notes]
-    lines += [f"Comparators: {p.comparators_method}. Distance 0 = identical; see "
-              "docs/areas.md.", p.disclosure,
-              "Sources: " + "; ".join(p.sources) + f". Made with oacinsight {__version__}."]
+    lines += [
+        f"Comparators: {p.comparators_method}. Distance 0 = identical; see docs/areas.md.",
+        p.disclosure,
+        "Sources: " + "; ".join(p.sources) + f". Made with oacinsight {__version__}.",
+    ]
     return lines
 
 
@@ -121,15 +137,21 @@ def write_pdf(p: AreaProfile, path: str | Path, charts: dict[str, bytes] | None 
     """
     charts = charts if charts is not None else render_charts(p)
     kind = _kind_title(p)
-    page = OnePage(path, title=f"{kind} profile: {p.title}",
-                   subject="Area profile from the Output Area Classification and Census 2021")
+    page = OnePage(
+        path,
+        title=f"{kind} profile: {p.title}",
+        subject="Area profile from the Output Area Classification and Census 2021",
+    )
     if p.coverage:
         band, cover, tiles, row_a, row_b, row_c = page.rows(ROWS_WITH_COVERAGE, gap=7)
     else:
         band, tiles, row_a, row_b, row_c = page.rows(ROWS, gap=7)
-    page.band(band, f"{kind} profile: {p.title}",
-              f"Compared with {p.parent_label} and {p.national_name} · Census 2021, "
-              "Output Area Classification 2021, IMD ranks from the postcode directory")
+    page.band(
+        band,
+        f"{kind} profile: {p.title}",
+        f"Compared with {p.parent_label} and {p.national_name} · Census 2021, "
+        "Output Area Classification 2021, IMD ranks from the postcode directory",
+    )
     if p.coverage:
         page.text(cover, p.coverage, style="body")
     page.tiles(tiles, _tiles(p))
@@ -138,16 +160,23 @@ def write_pdf(p: AreaProfile, path: str | Path, charts: dict[str, bytes] | None 
     _image(page, right, charts.get("mix"))
     left, right = row_b.split([1, 1], gap=10)
     _image(page, left, charts.get("indicators"))
-    dep_box, note_box = Box(right.x, right.y + 40, right.width, right.height - 40), Box(
-        right.x, right.y, right.width, 36)
+    dep_box, note_box = (
+        Box(right.x, right.y + 40, right.width, right.height - 40),
+        Box(right.x, right.y, right.width, 36),
+    )
     _image(page, dep_box, charts.get("deprivation"))
     page.text(note_box, [_deprivation_note(p)], style="small")
     left, right = row_c.split([1, 1], gap=10)
     _image(page, left, charts.get("scale"))
     table_box = Box(right.x, right.y + right.height * 0.47, right.width, right.height * 0.53)
     about_box = Box(right.x, right.y, right.width, right.height * 0.45)
-    page.table(table_box, comparator_rows(p), heading="Most similar areas",
-               col_widths=[0.35, 2.0, 0.9, 0.85, 1.3, 1.05], font_size=6.5)
+    page.table(
+        table_box,
+        comparator_rows(p),
+        heading="Most similar areas",
+        col_widths=[0.35, 2.0, 0.9, 0.85, 1.3, 1.05],
+        font_size=6.5,
+    )
     page.text(about_box, _footer(p), heading="About these figures", style="small")
     return page.save()
 
@@ -165,10 +194,12 @@ def _image(page: OnePage, box: Box, png: bytes | None) -> None:
 
 def _deprivation_note(p: AreaProfile) -> str:
     dep = p.deprivation_summary
-    return (f"Each output area takes the deprivation rank of its LSOA ({dep.get('lsoas', 0)} "
-            "LSOAs) from the postcode directory; deciles are within each nation (England "
-            "1-32,844, Wales 1-1,909). Bars above the dashed line: more residents in that "
-            "decile than an even spread.")
+    return (
+        f"Each output area takes the deprivation rank of its LSOA ({dep.get('lsoas', 0)} "
+        "LSOAs) from the postcode directory; deciles are within each nation (England "
+        "1-32,844, Wales 1-1,909). Bars above the dashed line: more residents in that "
+        "decile than an even spread."
+    )
 
 
 def write_html(p: AreaProfile, path: str | Path, charts: dict[str, bytes] | None = None) -> Path:
@@ -178,11 +209,16 @@ def write_html(p: AreaProfile, path: str | Path, charts: dict[str, bytes] | None
     env.filters["num"] = _fmt
     mix = p.oac_mix[p.oac_mix["level"].isin(["supergroup", "group"])]
     html = env.from_string(_TEMPLATE).render(
-        p=p, kind=_kind_title(p), tiles=_tiles(p),
+        p=p,
+        kind=_kind_title(p),
+        tiles=_tiles(p),
         charts={k: Markup(png_data_uri(v)) for k, v in charts.items()},  # our own PNG data
-        mix=_records(mix), indicators=_records(p.indicators),
-        deprivation=_records(p.deprivation), comparators=comparator_rows(p, 50),
-        scale=_records(p.scale), generator=f"oacinsight {__version__}",
+        mix=_records(mix),
+        indicators=_records(p.indicators),
+        deprivation=_records(p.deprivation),
+        comparators=comparator_rows(p, 50),
+        scale=_records(p.scale),
+        generator=f"oacinsight {__version__}",
     )
     out = Path(path)
     out.write_text(html, encoding="utf-8")

@@ -17,10 +17,18 @@ __all__ = ["CHART_STYLE", "new_figure", "png_bytes", "png_data_uri"]
 
 #: rcParams used by every report chart.
 CHART_STYLE: dict[str, object] = {
-    "font.size": 7.0, "axes.titlesize": 8.0, "axes.titleweight": "bold",
-    "axes.spines.top": False, "axes.spines.right": False, "axes.titlelocation": "left",
-    "legend.fontsize": 6.5, "legend.frameon": False, "xtick.labelsize": 6.5,
-    "ytick.labelsize": 6.5, "axes.edgecolor": "#666666", "axes.linewidth": 0.6,
+    "font.size": 7.0,
+    "axes.titlesize": 8.0,
+    "axes.titleweight": "bold",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlelocation": "left",
+    "legend.fontsize": 6.5,
+    "legend.frameon": False,
+    "xtick.labelsize": 6.5,
+    "ytick.labelsize": 6.5,
+    "axes.edgecolor": "#666666",
+    "axes.linewidth": 0.6,
 }
 
 

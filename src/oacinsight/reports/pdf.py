@@ -40,8 +40,16 @@ INK = colors.HexColor("#222222")
 MUTED = colors.HexColor("#666666")
 BAND = colors.HexColor("#1f3b57")
 TILE = colors.HexColor("#eef2f6")
-_REPLACE = {"≥": ">=", "≤": "<=", "−": "-", "→": "->", "≈": "~", "✓": "v", "\u2009": " ",
-            "\u202f": " "}
+_REPLACE = {
+    "≥": ">=",
+    "≤": "<=",
+    "−": "-",
+    "→": "->",
+    "≈": "~",
+    "✓": "v",
+    "\u2009": " ",
+    "\u202f": " ",
+}
 
 
 def pdf_text(text: object) -> str:
@@ -54,17 +62,29 @@ def pdf_text(text: object) -> str:
 
 def styles(base_size: float = 8.0) -> dict[str, ParagraphStyle]:
     """Paragraph styles of a one-page report: ``body``, ``small``, ``heading``, ``bullet``."""
-    body = ParagraphStyle("body", fontName="Helvetica", fontSize=base_size,
-                          leading=base_size * 1.25, textColor=INK)
+    body = ParagraphStyle(
+        "body", fontName="Helvetica", fontSize=base_size, leading=base_size * 1.25, textColor=INK
+    )
     return {
         "body": body,
-        "small": ParagraphStyle("small", parent=body, fontSize=base_size * 0.78,
-                                leading=base_size * 0.98, textColor=MUTED),
-        "heading": ParagraphStyle("heading", parent=body, fontName="Helvetica-Bold",
-                                  fontSize=base_size * 1.2, leading=base_size * 1.5,
-                                  spaceAfter=2),
-        "bullet": ParagraphStyle("bullet", parent=body, leftIndent=8, bulletIndent=0,
-                                 spaceAfter=2.5),
+        "small": ParagraphStyle(
+            "small",
+            parent=body,
+            fontSize=base_size * 0.78,
+            leading=base_size * 0.98,
+            textColor=MUTED,
+        ),
+        "heading": ParagraphStyle(
+            "heading",
+            parent=body,
+            fontName="Helvetica-Bold",
+            fontSize=base_size * 1.2,
+            leading=base_size * 1.5,
+            spaceAfter=2,
+        ),
+        "bullet": ParagraphStyle(
+            "bullet", parent=body, leftIndent=8, bulletIndent=0, spaceAfter=2.5
+        ),
     }
 
 
@@ -121,14 +141,20 @@ class OnePage:
         Page margin in points.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, title: str, author: str = "oacinsight",
-                 subject: str = "", pagesize: tuple[float, float] = A4,
-                 margin: float = 24.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        title: str,
+        author: str = "oacinsight",
+        subject: str = "",
+        pagesize: tuple[float, float] = A4,
+        margin: float = 24.0,
+    ) -> None:
         self.path = Path(path)
         self.page_width, self.page_height = pagesize
         self.margin = margin
-        self.canvas = Canvas(str(self.path), pagesize=pagesize, invariant=1,
-                             pageCompression=1)
+        self.canvas = Canvas(str(self.path), pagesize=pagesize, invariant=1, pageCompression=1)
         self.canvas.setTitle(pdf_text(title))
         self.canvas.setAuthor(pdf_text(author))
         self.canvas.setSubject(pdf_text(subject))
@@ -154,10 +180,20 @@ class OnePage:
         return out
 
     def _fit(self, box: Box, flowables: list[Flowable]) -> None:
-        frame = Frame(box.x, box.y, box.width, box.height, leftPadding=0, rightPadding=0,
-                      topPadding=0, bottomPadding=0, showBoundary=0)
-        frame.addFromList([KeepInFrame(box.width, box.height, flowables, mode="shrink")],
-                          self.canvas)
+        frame = Frame(
+            box.x,
+            box.y,
+            box.width,
+            box.height,
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+            showBoundary=0,
+        )
+        frame.addFromList(
+            [KeepInFrame(box.width, box.height, flowables, mode="shrink")], self.canvas
+        )
 
     def paragraph(self, text: str, style: str = "body") -> Paragraph:
         """A paragraph of plain text (escaped) in one of :func:`styles`."""
@@ -189,17 +225,25 @@ class OnePage:
             c.setFillColor(INK)
             c.setFont("Helvetica-Bold", 13)
             c.drawString(tile.x + 7, tile.y + tile.height - 18, pdf_text(value))
-            self._fit(Box(tile.x + 7, tile.y + 3, tile.width - 12, tile.height - 24),
-                      [self.paragraph(label, "small")])
+            self._fit(
+                Box(tile.x + 7, tile.y + 3, tile.width - 12, tile.height - 24),
+                [self.paragraph(label, "small")],
+            )
 
-    def text(self, box: Box, paragraphs: Sequence[str], *, heading: str | None = None,
-             bullets: bool = False, style: str = "body") -> None:
+    def text(
+        self,
+        box: Box,
+        paragraphs: Sequence[str],
+        *,
+        heading: str | None = None,
+        bullets: bool = False,
+        style: str = "body",
+    ) -> None:
         """Paragraphs (or bullet points) fitted into the box."""
         flow: list[Flowable] = [self.paragraph(heading, "heading")] if heading else []
         for p in paragraphs:
             if bullets:
-                flow.append(Paragraph(escape(pdf_text(p)), self.style["bullet"],
-                                      bulletText="•"))
+                flow.append(Paragraph(escape(pdf_text(p)), self.style["bullet"], bulletText="•"))
             else:
                 flow.append(self.paragraph(p, style))
         self._fit(box, flow)
@@ -211,28 +255,54 @@ class OnePage:
         scale = min(box.width / w, box.height / h)
         dw, dh = w * scale, h * scale
         with _binary_streams():
-            self.canvas.drawImage(reader, box.x + (box.width - dw) / 2,
-                                  box.y + (box.height - dh), dw, dh, mask="auto")
+            self.canvas.drawImage(
+                reader, box.x + (box.width - dw) / 2, box.y + (box.height - dh), dw, dh, mask="auto"
+            )
 
-    def table(self, box: Box, rows: Sequence[Sequence[object]], *, heading: str | None = None,
-              col_widths: Sequence[float] | None = None, font_size: float = 7.0) -> None:
+    def table(
+        self,
+        box: Box,
+        rows: Sequence[Sequence[object]],
+        *,
+        heading: str | None = None,
+        col_widths: Sequence[float] | None = None,
+        font_size: float = 7.0,
+    ) -> None:
         """A small table (first row is the header), fitted into the box."""
-        cells = [[Paragraph(escape(pdf_text(v)), ParagraphStyle(
-            "cell", fontName="Helvetica-Bold" if i == 0 else "Helvetica", fontSize=font_size,
-            leading=font_size * 1.15, textColor=INK)) for v in row]
-            for i, row in enumerate(rows)]
+        cells = [
+            [
+                Paragraph(
+                    escape(pdf_text(v)),
+                    ParagraphStyle(
+                        "cell",
+                        fontName="Helvetica-Bold" if i == 0 else "Helvetica",
+                        fontSize=font_size,
+                        leading=font_size * 1.15,
+                        textColor=INK,
+                    ),
+                )
+                for v in row
+            ]
+            for i, row in enumerate(rows)
+        ]
         widths = None
         if col_widths is not None:
             total = float(sum(col_widths))
             widths = [box.width * w / total for w in col_widths]
         table = Table(cells, colWidths=widths, repeatRows=1, hAlign="LEFT")
-        table.setStyle(TableStyle([
-            ("LINEBELOW", (0, 0), (-1, 0), 0.6, INK),
-            ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#cccccc")),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
-            ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-        ]))
+        table.setStyle(
+            TableStyle(
+                [
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.6, INK),
+                    ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#cccccc")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                ]
+            )
+        )
         flow: list[Flowable] = [self.paragraph(heading, "heading")] if heading else []
         self._fit(box, [*flow, table])
 

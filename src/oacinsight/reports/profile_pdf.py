@@ -39,9 +39,17 @@ if TYPE_CHECKING:  # the results call this module to write themselves as PDF
 WIDTH = A4[0] - 36 * mm
 #: Tallest image that fits in the page frame (A4 less the margins and some room).
 MAX_HEIGHT = A4[1] - 45 * mm
-TABLE_COLUMNS = (("code", "Code"), ("name", "Name"), ("customers", "Customers"),
-                 ("customer_pct", "% customers"), ("base_pct", "% base"), ("index", "Index"),
-                 ("index_low", "Low"), ("index_high", "High"), ("flag", "Flag"))
+TABLE_COLUMNS = (
+    ("code", "Code"),
+    ("name", "Name"),
+    ("customers", "Customers"),
+    ("customer_pct", "% customers"),
+    ("base_pct", "% base"),
+    ("index", "Index"),
+    ("index_low", "Low"),
+    ("index_high", "High"),
+    ("flag", "Flag"),
+)
 
 
 def _png(fig: Figure, width: float) -> Image:
@@ -57,29 +65,42 @@ def _png(fig: Figure, width: float) -> Image:
 
 def _styles() -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
-    return {"h1": base["Title"], "h2": base["Heading2"], "p": base["BodyText"],
-            "small": ParagraphStyle("small", parent=base["BodyText"], fontSize=8, leading=10)}
+    return {
+        "h1": base["Title"],
+        "h2": base["Heading2"],
+        "p": base["BodyText"],
+        "small": ParagraphStyle("small", parent=base["BodyText"], fontSize=8, leading=10),
+    }
 
 
-def _table(rows: list[list[Any]], widths: list[float] | None = None,
-           size: int = 8) -> Table:
+def _table(rows: list[list[Any]], widths: list[float] | None = None, size: int = 8) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), "Helvetica", size),
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", size),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
-        ("ALIGN", (2, 1), (-2, -1), "RIGHT"),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), "Helvetica", size),
+                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", size),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
+                ("ALIGN", (2, 1), (-2, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     return table
 
 
 def _match_table(summary: MatchSummary, s: dict[str, ParagraphStyle]) -> Table:
     rows: list[list[Any]] = [["Status", "Rows", "Share", "Meaning"]]
     for status, count, share in summary.to_frame().itertuples(index=False):
-        rows.append([status, f"{count:,}", f"{share:.1%}",
-                     Paragraph(STATUS_TEXT.get(status, ""), s["small"])])
+        rows.append(
+            [
+                status,
+                f"{count:,}",
+                f"{share:.1%}",
+                Paragraph(STATUS_TEXT.get(status, ""), s["small"]),
+            ]
+        )
     return _table(rows, [32 * mm, 20 * mm, 16 * mm, WIDTH - 68 * mm])
 
 
@@ -103,8 +124,13 @@ def _profile_table(result: ProfileResult, s: dict[str, ParagraphStyle]) -> Table
     return _table(rows, [*widths, WIDTH - sum(widths)], size=7)
 
 
-def profile_pdf(result: ProfileResult, summary: MatchSummary | None, *,
-                file_name: str | None, map_figure: Figure | None = None) -> bytes:
+def profile_pdf(
+    result: ProfileResult,
+    summary: MatchSummary | None,
+    *,
+    file_name: str | None,
+    map_figure: Figure | None = None,
+) -> bytes:
     """The customer-profile report as PDF bytes.
 
     Parameters
@@ -127,33 +153,60 @@ def profile_pdf(result: ProfileResult, summary: MatchSummary | None, *,
     story: list[Any] = [
         Paragraph("Customer profile by Output Area Classification (OAC 2021)", s["h1"]),
         *[Paragraph(f"<b>{_esc(n)}</b>", s["p"]) for n in result.coverage_notes],
-        Paragraph((f"File: {_esc(file_name)}. " if file_name else "")
-                  + f"Areas: {_esc(areas)}. Compared with: "
-                  f"{_esc(result.base_name)}. Produced {date.today():%d %B %Y} by oacinsight "
-                  f"{__version__}, offline.", s["p"]),
+        Paragraph(
+            (f"File: {_esc(file_name)}. " if file_name else "")
+            + f"Areas: {_esc(areas)}. Compared with: "
+            f"{_esc(result.base_name)}. Produced {date.today():%d %B %Y} by oacinsight "
+            f"{__version__}, offline.",
+            s["p"],
+        ),
         *[Paragraph(_esc(line), s["small"]) for line in result.excluded_lines()],
         Paragraph("What this shows", s["h2"]),
-        *[Paragraph(_esc(t), s["p"]) for t in summarise(result.published_frame(),
-                                                        result.base_name)],
+        *[
+            Paragraph(_esc(t), s["p"])
+            for t in summarise(result.published_frame(), result.base_name)
+        ],
         Paragraph(f"<b>How to read it.</b> {_esc(HOW_TO_READ)}", s["small"]),
-        Spacer(1, 4 * mm), _png(plot_profile(result), WIDTH),
+        Spacer(1, 4 * mm),
+        _png(plot_profile(result), WIDTH),
     ]
     if summary is not None:
-        story += [Paragraph("Matching the records to output areas", s["h2"]),
-                  Paragraph(f"{summary.rows:,} rows read; {summary.matched:,} matched "
-                            f"({summary.match_rate:.1%}), postcode column "
-                            f"'{_esc(summary.postcode_column)}'.", s["p"]),
-                  _match_table(summary, s)]
-    story += [PageBreak(), Paragraph("The numbers", s["h2"]), _profile_table(result, s),
-              Paragraph(_esc(result.metadata()["suppression"]) + ". Interval: "
-                        + _esc(result.ci_method) + ".", s["small"])]
+        story += [
+            Paragraph("Matching the records to output areas", s["h2"]),
+            Paragraph(
+                f"{summary.rows:,} rows read; {summary.matched:,} matched "
+                f"({summary.match_rate:.1%}), postcode column "
+                f"'{_esc(summary.postcode_column)}'.",
+                s["p"],
+            ),
+            _match_table(summary, s),
+        ]
+    story += [
+        PageBreak(),
+        Paragraph("The numbers", s["h2"]),
+        _profile_table(result, s),
+        Paragraph(
+            _esc(result.metadata()["suppression"]) + ". Interval: " + _esc(result.ci_method) + ".",
+            s["small"],
+        ),
+    ]
     if map_figure is not None:
-        story += [PageBreak(), Paragraph("Where the customers are", s["h2"]),
-                  _png(map_figure, WIDTH)]
+        story += [
+            PageBreak(),
+            Paragraph("Where the customers are", s["h2"]),
+            _png(map_figure, WIDTH),
+        ]
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
-                            topMargin=15 * mm, bottomMargin=15 * mm,
-                            title="Customer profile (OAC 2021)", author="oacinsight")
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title="Customer profile (OAC 2021)",
+        author="oacinsight",
+    )
     doc.build(story)
     return buffer.getvalue()
 

@@ -84,12 +84,16 @@ class Store:
                 "'oacinsight data ingest PATH' (or run 'oacinsight demo')"
             )
         if self.path.is_dir():
-            raise StoreError(f"the store {self.path} is a folder, not a store file: give "
-                             "--store a file name such as store.duckdb")
+            raise StoreError(
+                f"the store {self.path} is a folder, not a store file: give "
+                "--store a file name such as store.duckdb"
+            )
         if not self.read_only and self.path.exists() and not _writable(self.path):
-            raise StoreError(f"the store {self.path} is read-only (no permission to write "
-                             "it): loading needs a store you can write; copy it or give "
-                             "another --store")
+            raise StoreError(
+                f"the store {self.path} is read-only (no permission to write "
+                "it): loading needs a store you can write; copy it or give "
+                "another --store"
+            )
         con: duckdb.DuckDBPyConnection | None = None
         try:
             if self.read_only:
@@ -195,8 +199,13 @@ class Store:
         con.execute(
             "INSERT INTO provenance VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
             [
-                row["kind"], row["target"], row["file_name"], row.get("file_path"),
-                row.get("edition"), row["row_count"], row.get("sha256"),
+                row["kind"],
+                row["target"],
+                row["file_name"],
+                row.get("file_path"),
+                row.get("edition"),
+                row["row_count"],
+                row.get("sha256"),
                 row.get("columns_used"),
             ],
         )
@@ -211,8 +220,7 @@ class CursorStore(Store):
     """
 
     def __init__(self, parent: Store) -> None:
-        super().__init__(parent.path, read_only=parent.read_only,
-                         memory_limit=parent.memory_limit)
+        super().__init__(parent.path, read_only=parent.read_only, memory_limit=parent.memory_limit)
         self.cache = parent.cache
         with _CURSOR_LOCK:  # the parent connection is opened once, cursors made one by one
             con = parent.con.cursor()
@@ -228,8 +236,9 @@ class CursorStore(Store):
 
 
 @contextmanager
-def open_store(store: Store | str | os.PathLike[str] | None, *,
-               read_only: bool = True) -> Iterator[Store]:
+def open_store(
+    store: Store | str | os.PathLike[str] | None, *, read_only: bool = True
+) -> Iterator[Store]:
     """A store for the ``with`` block, whatever the caller passed.
 
     A :class:`Store` is used as it is and left open (its owner closes it); a path, or
@@ -278,8 +287,11 @@ def _check_layout(con: duckdb.DuckDBPyConnection, path: Path, stamp: bool) -> No
     has_meta = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta' AND NOT temporary"
     ).fetchall()[0][0]
-    rows = (con.execute("SELECT value FROM meta WHERE key = 'store_layout'").fetchall()
-            if has_meta else [])
+    rows = (
+        con.execute("SELECT value FROM meta WHERE key = 'store_layout'").fetchall()
+        if has_meta
+        else []
+    )
     found = rows[0][0] if rows else None
     if found is not None and not (str(found).isdigit() and int(found) <= STORE_LAYOUT):
         raise StoreError(
@@ -298,21 +310,31 @@ def explain_open_error(path: Path, exc: BaseException) -> str:
     if "Could not set lock" in text or "Conflicting lock" in text:
         m = re.search(r"held in (.+?) \(PID (\d+)\)", text)
         who = f" ({Path(m.group(1)).name}, process {m.group(2)})" if m else ""
-        return (f"the store {path} is in use by another program{who}: close it (another "
-                "ingest, the web app, a Python session) and try again")
+        return (
+            f"the store {path} is in use by another program{who}: close it (another "
+            "ingest, the web app, a Python session) and try again"
+        )
     if "not a valid DuckDB database" in text or "not a DuckDB database" in text:
-        return (f"the store {path} is not an oacinsight store (not a DuckDB database, or "
-                "damaged beyond reading): give the right --store, or move it away and "
-                "ingest the official files again")
+        return (
+            f"the store {path} is not an oacinsight store (not a DuckDB database, or "
+            "damaged beyond reading): give the right --store, or move it away and "
+            "ingest the official files again"
+        )
     if re.search(r"version number|newer version|serializ|storage version", text, re.I):
-        return (f"the store {path} was written by a newer version of oacinsight or DuckDB: "
-                "upgrade oacinsight, or build a new store with 'oacinsight data ingest'")
+        return (
+            f"the store {path} was written by a newer version of oacinsight or DuckDB: "
+            "upgrade oacinsight, or build a new store with 'oacinsight data ingest'"
+        )
     if re.search(r"read enough bytes|checksum|corrupt|truncat", text, re.I):
-        return (f"the store {path} is damaged (cut short or corrupt): move it away and "
-                "ingest the official files again, or restore a backup")
+        return (
+            f"the store {path} is damaged (cut short or corrupt): move it away and "
+            "ingest the official files again, or restore a backup"
+        )
     if re.search(r"permission denied|read-only file system|read.only", text, re.I):
-        return (f"the store {path} cannot be written (read-only file or folder): loading "
-                "needs a store you can write; give another --store")
+        return (
+            f"the store {path} cannot be written (read-only file or folder): loading "
+            "needs a store you can write; give another --store"
+        )
     return f"cannot open the store {path}: {_first_line(exc)}"
 
 

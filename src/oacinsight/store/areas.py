@@ -48,7 +48,7 @@ def census_columns(store: Store) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for table, column in rows:
         if _CELL.match(column):
-            out.setdefault(table[len("census_"):], []).append(column)
+            out.setdefault(table[len("census_") :], []).append(column)
     return out
 
 
@@ -168,16 +168,24 @@ def membership_frame(store: Store) -> pd.DataFrame:
     cached = store.cache.get("areas.membership_frame")
     if cached is not None:
         return cached
-    links = ("SELECT oa, min(target_code) AS lsoa21 FROM oa_links WHERE target_type = 'lsoa' "
-             "GROUP BY 1" if store.has_table("oa_links")
-             else "SELECT NULL::VARCHAR AS oa, NULL::VARCHAR AS lsoa21 WHERE false")
-    postcodes = ("SELECT oa21 AS oa, count(*) AS postcodes FROM pc_lookup "
-                 "WHERE oa21 IS NOT NULL GROUP BY 1" if store.has_table("pc_lookup")
-                 else "SELECT NULL::VARCHAR AS oa, 0 AS postcodes WHERE false")
-    membership = (membership_sql(store) if store.has_table("oa_areas")
-                  or store.has_table("oa_links") else _NO_AREAS.strip()[len("areas AS ("):-2])
-    frame = store.con.execute(_MEMBERS.format(links=links, postcodes=postcodes,
-                                              membership=membership)).df()
+    links = (
+        "SELECT oa, min(target_code) AS lsoa21 FROM oa_links WHERE target_type = 'lsoa' GROUP BY 1"
+        if store.has_table("oa_links")
+        else "SELECT NULL::VARCHAR AS oa, NULL::VARCHAR AS lsoa21 WHERE false"
+    )
+    postcodes = (
+        "SELECT oa21 AS oa, count(*) AS postcodes FROM pc_lookup WHERE oa21 IS NOT NULL GROUP BY 1"
+        if store.has_table("pc_lookup")
+        else "SELECT NULL::VARCHAR AS oa, 0 AS postcodes WHERE false"
+    )
+    membership = (
+        membership_sql(store)
+        if store.has_table("oa_areas") or store.has_table("oa_links")
+        else _NO_AREAS.strip()[len("areas AS (") : -2]
+    )
+    frame = store.con.execute(
+        _MEMBERS.format(links=links, postcodes=postcodes, membership=membership)
+    ).df()
     store.cache["areas.membership_frame"] = frame
     return frame
 
@@ -211,8 +219,11 @@ def oa_frame(store: Store, cells: dict[str, list[str]]) -> pd.DataFrame:
     sql = _FRAME.format(
         links=_LINKS if store.has_table("oa_links") else _NO_LINKS,
         deprivation=_DEPRIVATION if has_lookup else _NO_DEPRIVATION,
-        areas=(f"areas AS ({membership_sql(store)}),"
-               if store.has_table("oa_areas") or store.has_table("oa_links") else _NO_AREAS),
+        areas=(
+            f"areas AS ({membership_sql(store)}),"
+            if store.has_table("oa_areas") or store.has_table("oa_links")
+            else _NO_AREAS
+        ),
         cells="".join(f",\n  {s}" for s in selects),
         joins="\n".join(joins),
     )
@@ -222,11 +233,16 @@ def oa_frame(store: Store, cells: dict[str, list[str]]) -> pd.DataFrame:
 
 
 _FACT_QUERIES: tuple[tuple[str, str, str], ...] = (
-    ("postcodes", "laua", "postcodes"), ("postcodes", "ward", "postcodes"),
-    ("postcodes", "rgn", "postcodes"), ("postcodes", "ctry", "postcodes"),
-    ("postcodes", "lsoa11", "postcodes"), ("postcodes", "oa11", "postcodes"),
-    ("oa_links", "target_code", "oa_links"), ("oa_links", "oa", "oa_links"),
-    ("oac_oa", "oa", "oac_oa"), ("oac_area", "area", "oac_area"),
+    ("postcodes", "laua", "postcodes"),
+    ("postcodes", "ward", "postcodes"),
+    ("postcodes", "rgn", "postcodes"),
+    ("postcodes", "ctry", "postcodes"),
+    ("postcodes", "lsoa11", "postcodes"),
+    ("postcodes", "oa11", "postcodes"),
+    ("oa_links", "target_code", "oa_links"),
+    ("oa_links", "oa", "oa_links"),
+    ("oac_oa", "oa", "oac_oa"),
+    ("oac_area", "area", "oac_area"),
 )
 
 
@@ -293,6 +309,7 @@ def postcode_areas_of(store: Store, oas: list[str]) -> list[str]:
         return []
     rows = store.con.execute(
         "SELECT DISTINCT regexp_extract(pc_key, '^[A-Z]+') AS area FROM pc_lookup "
-        "WHERE oa21 IN (SELECT unnest(?)) ORDER BY 1", [list(oas)]
+        "WHERE oa21 IN (SELECT unnest(?)) ORDER BY 1",
+        [list(oas)],
     ).fetchall()
     return [r[0] for r in rows if r[0]]

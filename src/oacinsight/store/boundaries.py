@@ -37,9 +37,11 @@ DDL = (
 )
 #: Column of ``oa_areas`` holding each area type's code.
 OA_AREA_COLUMNS = {"ward": "ward", "lad": "lad", "region": "region", "country": "country"}
-_LAYER_FIELDS = ("layer, file_name, area_type, code_column, name_column, features, "
-                 "crs_declared, crs_used, note, tolerance_m, west, south, east, north, etag, "
-                 "loaded_at")
+_LAYER_FIELDS = (
+    "layer, file_name, area_type, code_column, name_column, features, "
+    "crs_declared, crs_used, note, tolerance_m, west, south, east, north, etag, "
+    "loaded_at"
+)
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -52,7 +54,8 @@ def has_boundaries(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether any boundary layer is loaded."""
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'boundary_layers' "
-        "AND NOT temporary").fetchall()[0][0]
+        "AND NOT temporary"
+    ).fetchall()[0][0]
     if not exists:
         return False
     return bool(con.execute("SELECT count(*) FROM boundary_layers").fetchall()[0][0])
@@ -80,7 +83,9 @@ def save_layer(
     cols.append("source_file")
     con.execute(
         f"INSERT INTO boundary_layers ({', '.join(cols)}, loaded_at) VALUES "
-        f"({', '.join('?' for _ in cols)}, current_timestamp)", [layer[c] for c in cols])
+        f"({', '.join('?' for _ in cols)}, current_timestamp)",
+        [layer[c] for c in cols],
+    )
     frame = features.assign(layer=layer["layer"])
     con.register("_features_in", frame)
     con.execute("INSERT INTO boundary_features BY NAME SELECT * FROM _features_in")
@@ -93,15 +98,17 @@ def layers(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if not has_boundaries(con):
         return pd.DataFrame(columns=[c.strip() for c in _LAYER_FIELDS.split(",")])
     return con.execute(
-        f"SELECT {_LAYER_FIELDS} FROM boundary_layers ORDER BY features DESC, layer").df()
+        f"SELECT {_LAYER_FIELDS} FROM boundary_layers ORDER BY features DESC, layer"
+    ).df()
 
 
 def layer_geojson(con: duckdb.DuckDBPyConnection, layer: str) -> tuple[str, str] | None:
     """``(geojson, etag)`` of a layer, or None when there is no such layer."""
     if not has_boundaries(con):
         return None
-    rows = con.execute("SELECT geojson, etag FROM boundary_layers WHERE layer = ?",
-                       [layer]).fetchall()
+    rows = con.execute(
+        "SELECT geojson, etag FROM boundary_layers WHERE layer = ?", [layer]
+    ).fetchall()
     return (rows[0][0], rows[0][1]) if rows else None
 
 
@@ -111,8 +118,9 @@ def layer_shapes(
     """``code, name, wkb`` of every feature of a layer (BNG; simplified by default)."""
     column = "geom_simple_bng" if simple else "geom_bng"
     frame = con.execute(
-        f"SELECT code, name, {column} AS wkb FROM boundary_features WHERE layer = ? "
-        "ORDER BY code", [layer]).df()
+        f"SELECT code, name, {column} AS wkb FROM boundary_features WHERE layer = ? ORDER BY code",
+        [layer],
+    ).df()
     frame["wkb"] = frame["wkb"].map(bytes)
     return frame
 
@@ -123,7 +131,9 @@ def feature_points(con: duckdb.DuckDBPyConnection, area_types: tuple[str, ...]) 
         return pd.DataFrame(columns=["code", "x", "y"])
     return con.execute(
         "SELECT DISTINCT f.code, f.x, f.y FROM boundary_features f JOIN boundary_layers l "
-        "USING (layer) WHERE l.area_type IN (SELECT unnest(?))", [list(area_types)]).df()
+        "USING (layer) WHERE l.area_type IN (SELECT unnest(?))",
+        [list(area_types)],
+    ).df()
 
 
 def oa_postcode_centres(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -135,23 +145,31 @@ def oa_postcode_centres(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "avg(TRY_CAST(p.osnrth1m AS DOUBLE)) AS y, avg(l.lat) AS lat, avg(l.long) AS long "
         "FROM pc_lookup l JOIN postcodes p ON p.pc_key = l.pc_key AND p.edition = l.edition "
         "WHERE l.oa21 IS NOT NULL AND l.doterm IS NULL AND l.lat BETWEEN 49 AND 61 "
-        "GROUP BY 1").df()
+        "GROUP BY 1"
+    ).df()
 
 
 def members_by_code(con: duckdb.DuckDBPyConnection, layer: str, area_type: str) -> int:
     """Fill ``boundary_members`` of a layer from the store's OA lookups; returns rows."""
     con.execute("DELETE FROM boundary_members WHERE layer = ?", [layer])
     if area_type == "oa":
-        con.execute("INSERT INTO boundary_members SELECT layer, code, code, 'code' "
-                    "FROM boundary_features WHERE layer = ?", [layer])
+        con.execute(
+            "INSERT INTO boundary_members SELECT layer, code, code, 'code' "
+            "FROM boundary_features WHERE layer = ?",
+            [layer],
+        )
     elif area_type in OA_AREA_COLUMNS and _exists(con, "oa_areas"):
         col = OA_AREA_COLUMNS[area_type]
         con.execute(
             "INSERT INTO boundary_members SELECT f.layer, f.code, a.oa, 'area code' "
             f"FROM boundary_features f JOIN oa_areas a ON a.{col} = f.code WHERE f.layer = ?",
-            [layer])
-    return int(con.execute("SELECT count(*) FROM boundary_members WHERE layer = ?",
-                           [layer]).fetchall()[0][0])
+            [layer],
+        )
+    return int(
+        con.execute("SELECT count(*) FROM boundary_members WHERE layer = ?", [layer]).fetchall()[0][
+            0
+        ]
+    )
 
 
 def save_members(con: duckdb.DuckDBPyConnection, layer: str, frame: pd.DataFrame) -> int:
@@ -164,9 +182,11 @@ def save_members(con: duckdb.DuckDBPyConnection, layer: str, frame: pd.DataFrame
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
-        [table]).fetchall()[0][0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [table]
+        ).fetchall()[0][0]
+    )
 
 
 _MEASURES = """
@@ -223,9 +243,11 @@ def area_measures(
     """
     cust = customers if customers is not None else pd.DataFrame({"oa": [], "customers": []})
     cust = cust[["oa", "customers"]].astype({"oa": str, "customers": "int64"})
-    residents = ("SELECT oa, ts0010001 AS residents FROM census_ts001"
-                 if _exists(con, "census_ts001")
-                 else "SELECT NULL::VARCHAR AS oa, NULL::DOUBLE AS residents WHERE false")
+    residents = (
+        "SELECT oa, ts0010001 AS residents FROM census_ts001"
+        if _exists(con, "census_ts001")
+        else "SELECT NULL::VARCHAR AS oa, NULL::DOUBLE AS residents WHERE false"
+    )
     if not _exists(con, "oac_oa"):
         raise StoreError("no OAC loaded: ingest the OAC 2021 file to map OAC groups")
     con.register("_cust_in", cust)
@@ -247,21 +269,27 @@ def oa_points(
     """
     cust = customers if customers is not None else pd.DataFrame({"oa": [], "customers": []})
     cust = cust[["oa", "customers"]].astype({"oa": str, "customers": "int64"})
-    residents = ("LEFT JOIN census_ts001 r ON r.oa = o.oa" if _exists(con, "census_ts001")
-                 else "LEFT JOIN (SELECT NULL::VARCHAR AS oa, NULL::DOUBLE AS ts0010001 "
-                      "WHERE false) r ON r.oa = o.oa")
+    residents = (
+        "LEFT JOIN census_ts001 r ON r.oa = o.oa"
+        if _exists(con, "census_ts001")
+        else "LEFT JOIN (SELECT NULL::VARCHAR AS oa, NULL::DOUBLE AS ts0010001 "
+        "WHERE false) r ON r.oa = o.oa"
+    )
     con.register("_cust_in", cust)
     try:
-        return con.execute(f"""
+        return con.execute(
+            f"""
 WITH pts AS (
   SELECT oa21 AS oa, avg(lat) AS lat, avg(long) AS long FROM pc_lookup
   WHERE oa21 IN (SELECT unnest(?)) AND doterm IS NULL AND lat BETWEEN 49 AND 61 GROUP BY 1
 ), c AS (SELECT CAST(oa AS VARCHAR) AS oa, sum(customers) AS customers FROM _cust_in GROUP BY 1)
 SELECT p.oa AS code, p.lat, p.long, o.supergroup, o.group_code, o.subgroup,
        r.ts0010001 AS residents, coalesce(c.customers, 0) AS customers
-FROM pts p LEFT JOIN oac_oa o ON o.oa = p.oa {residents.replace('o.oa', 'p.oa')}
+FROM pts p LEFT JOIN oac_oa o ON o.oa = p.oa {residents.replace("o.oa", "p.oa")}
 LEFT JOIN c ON c.oa = p.oa ORDER BY 1
-""", [list(oas)]).df()
+""",
+            [list(oas)],
+        ).df()
     finally:
         con.unregister("_cust_in")
 
@@ -270,8 +298,9 @@ def oac_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """OAC code → official name (all tiers), the built-in supergroup names as fallback."""
     names = dict(SUPERGROUP_NAMES)
     if _exists(con, "oac_names"):
-        rows = con.execute("SELECT code, min(name) FROM oac_names WHERE name IS NOT NULL "
-                           "GROUP BY 1").fetchall()
+        rows = con.execute(
+            "SELECT code, min(name) FROM oac_names WHERE name IS NOT NULL GROUP BY 1"
+        ).fetchall()
         names.update({str(r[0]): str(r[1]) for r in rows})
     return names
 
@@ -289,24 +318,35 @@ def search_areas(con: duckdb.DuckDBPyConnection, text: str, limit: int = 20) -> 
     if _exists(con, "area_names"):
         parts.append("SELECT code, name, NULL AS kind FROM area_names")
     if has_boundaries(con):
-        parts.append("SELECT f.code, f.name, l.area_type FROM boundary_features f "
-                     "JOIN boundary_layers l USING (layer)")
+        parts.append(
+            "SELECT f.code, f.name, l.area_type FROM boundary_features f "
+            "JOIN boundary_layers l USING (layer)"
+        )
     if _exists(con, "oa_areas"):
-        parts += [f"SELECT DISTINCT {c} AS code, NULL AS name, NULL AS kind FROM oa_areas "
-                  f"WHERE {c} IS NOT NULL" for c in ("lad", "ward", "region")]
+        parts += [
+            f"SELECT DISTINCT {c} AS code, NULL AS name, NULL AS kind FROM oa_areas "
+            f"WHERE {c} IS NOT NULL"
+            for c in ("lad", "ward", "region")
+        ]
         parts.append("SELECT oa, NULL, NULL FROM oa_areas WHERE oa = $code")
     if not parts:
         return pd.DataFrame(columns=["code", "name", "kind"])
     return con.execute(
         "SELECT code, min(name) AS name, min(kind) AS kind FROM ("
-        + " UNION ALL ".join(parts) + ") GROUP BY code "
+        + " UNION ALL ".join(parts)
+        + ") GROUP BY code "
         "HAVING upper(code) LIKE $start ESCAPE '\\' "
         "OR bool_or(lower(name) LIKE $part ESCAPE '\\') "
         "ORDER BY upper(code) = $code DESC, bool_or(lower(name) LIKE $begin ESCAPE '\\') DESC, "
         "min(name) NULLS LAST, code LIMIT $limit",
-        {"code": text.strip().upper(), "start": f"{_like(text.strip().upper())}%",
-         "part": f"%{_like(text.strip().lower())}%",
-         "begin": f"{_like(text.strip().lower())}%", "limit": limit}).df()
+        {
+            "code": text.strip().upper(),
+            "start": f"{_like(text.strip().upper())}%",
+            "part": f"%{_like(text.strip().lower())}%",
+            "begin": f"{_like(text.strip().lower())}%",
+            "limit": limit,
+        },
+    ).df()
 
 
 def oa_facts(con: duckdb.DuckDBPyConnection, oa: str) -> dict[str, Any] | None:
@@ -315,16 +355,18 @@ def oa_facts(con: duckdb.DuckDBPyConnection, oa: str) -> dict[str, Any] | None:
     of these for it."""
     joins, fields = [], ["q.oa"]
     for table, alias, cols in (
-            ("oac_oa", "o", ("supergroup", "group_code", "subgroup")),
-            ("oa_areas", "a", ("ward", "lad", "region")),
-            ("census_ts001", "r", ())):
+        ("oac_oa", "o", ("supergroup", "group_code", "subgroup")),
+        ("oa_areas", "a", ("ward", "lad", "region")),
+        ("census_ts001", "r", ()),
+    ):
         if _exists(con, table):
             joins.append(f"LEFT JOIN {table} {alias} ON {alias}.oa = q.oa")
             fields += [f"{alias}.{c}" for c in cols] or ["r.ts0010001 AS residents"]
         else:
             fields += [f"NULL AS {c}" for c in cols] or ["NULL AS residents"]
-    frame = con.execute(f"SELECT {', '.join(fields)} FROM (SELECT ? AS oa) q "
-                        f"{' '.join(joins)} LIMIT 1", [oa]).df()
+    frame = con.execute(
+        f"SELECT {', '.join(fields)} FROM (SELECT ? AS oa) q {' '.join(joins)} LIMIT 1", [oa]
+    ).df()
     row = {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
     return row if any(v is not None for k, v in row.items() if k != "oa") else None
 
@@ -333,8 +375,9 @@ def area_members(con: duckdb.DuckDBPyConnection, code: str) -> list[str]:
     """The 2021 output areas making up a boundary-file area (any layer)."""
     if not has_boundaries(con):
         return []
-    rows = con.execute("SELECT DISTINCT oa FROM boundary_members WHERE code = ? ORDER BY 1",
-                       [code]).fetchall()
+    rows = con.execute(
+        "SELECT DISTINCT oa FROM boundary_members WHERE code = ? ORDER BY 1", [code]
+    ).fetchall()
     return [str(r[0]) for r in rows]
 
 
@@ -349,7 +392,9 @@ def layer_hits(con: duckdb.DuckDBPyConnection, oas: list[str]) -> dict[str, int]
         return {}
     rows = con.execute(
         "SELECT layer, count(DISTINCT oa) FROM boundary_members WHERE oa IN "
-        "(SELECT unnest(?)) GROUP BY 1", [list(oas)]).fetchall()
+        "(SELECT unnest(?)) GROUP BY 1",
+        [list(oas)],
+    ).fetchall()
     return {str(r[0]): int(r[1]) for r in rows}
 
 
@@ -360,11 +405,13 @@ def area_layers(con: duckdb.DuckDBPyConnection, code: str) -> pd.DataFrame:
     return con.execute(
         "SELECT f.layer, l.area_type, f.name, f.lat, f.long FROM boundary_features f "
         "JOIN boundary_layers l USING (layer) WHERE f.code = ? ORDER BY l.features",
-        [code]).df()
+        [code],
+    ).df()
 
 
-def area_oa_members(con: duckdb.DuckDBPyConnection, layers: list[str]
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def area_oa_members(
+    con: duckdb.DuckDBPyConnection, layers: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """After :func:`oacinsight.store.profiles.set_area`: the area's OAs with their OAC
     codes (``oa, supergroup, group_code, subgroup``), and every member (``layer, code,
     oa``) of the features of ``layers`` that hold any of them."""
@@ -372,12 +419,15 @@ def area_oa_members(con: duckdb.DuckDBPyConnection, layers: list[str]
         "SELECT a.oa, o.supergroup, o.group_code, o.subgroup "
         "FROM (SELECT DISTINCT oa FROM area_oa) a JOIN oac_oa o ON o.oa = a.oa "
         "QUALIFY row_number() OVER (PARTITION BY a.oa ORDER BY o.source_file) = 1 "
-        "ORDER BY 1").df()
+        "ORDER BY 1"
+    ).df()
     if not layers or not has_boundaries(con):
         return oas, pd.DataFrame({"layer": [], "code": [], "oa": []})
     members = con.execute(
         "WITH t AS (SELECT DISTINCT layer, code FROM boundary_members "
         "           WHERE layer IN (SELECT unnest(?)) AND oa IN (SELECT oa FROM area_oa)) "
         "SELECT m.layer, m.code, m.oa FROM boundary_members m JOIN t USING (layer, code) "
-        "ORDER BY 1, 2, 3", [list(layers)]).df()
+        "ORDER BY 1, 2, 3",
+        [list(layers)],
+    ).df()
     return oas, members

@@ -35,21 +35,28 @@ def census_cells(store: Store, cells: dict[str, list[str]], oas: list[str] | Non
         if not _TABLE.match(table) or not all(_CELL.match(c) for c in cells[table]):
             raise ValueError(f"not a census table or cell: {table} {cells[table]}")
     con = store.con
-    keys = "SELECT DISTINCT oa FROM (" + " UNION ALL ".join(
-        f"SELECT oa FROM census_{t}" for t in tables) + ")"
+    keys = (
+        "SELECT DISTINCT oa FROM ("
+        + " UNION ALL ".join(f"SELECT oa FROM census_{t}" for t in tables)
+        + ")"
+    )
     if oas is not None:
         con.register("_build_oas", pd.DataFrame({"oa": pd.Series(oas, dtype="string")}))
-        keys = ("SELECT DISTINCT CAST(oa AS VARCHAR) AS oa FROM _build_oas "
-                f"WHERE oa IN ({keys})")
+        keys = f"SELECT DISTINCT CAST(oa AS VARCHAR) AS oa FROM _build_oas WHERE oa IN ({keys})"
     selects, joins = [], []
     for i, table in enumerate(tables):
         alias = f"t{i}"
-        joins.append(f"LEFT JOIN (SELECT * FROM census_{table} WHERE oa IN (SELECT oa FROM k) "
-                     f"QUALIFY row_number() OVER (PARTITION BY oa) = 1) {alias} "
-                     f"ON {alias}.oa = k.oa")
+        joins.append(
+            f"LEFT JOIN (SELECT * FROM census_{table} WHERE oa IN (SELECT oa FROM k) "
+            f"QUALIFY row_number() OVER (PARTITION BY oa) = 1) {alias} "
+            f"ON {alias}.oa = k.oa"
+        )
         selects += [f"{alias}.{c} AS {c}" for c in cells[table]]
-    sql = (f"WITH k AS ({keys}) SELECT k.oa, {', '.join(selects)} FROM k "
-           + " ".join(joins) + " ORDER BY k.oa")
+    sql = (
+        f"WITH k AS ({keys}) SELECT k.oa, {', '.join(selects)} FROM k "
+        + " ".join(joins)
+        + " ORDER BY k.oa"
+    )
     try:
         return con.execute(sql).df()
     finally:

@@ -56,8 +56,10 @@ def _create_csv(con: duckdb.DuckDBPyConnection, src: InputSource) -> InputSource
         src = src.fallback()
         _read_csv(con, src)
     if src.normalised and _count(con) != src.expected_rows:
-        raise InputFileError(f"{src.name}: {src.expected_rows:,} records were found but "
-                             f"{_count(con):,} could be loaded; please report this file")
+        raise InputFileError(
+            f"{src.name}: {src.expected_rows:,} records were found but "
+            f"{_count(con):,} could be loaded; please report this file"
+        )
     return src
 
 
@@ -74,8 +76,9 @@ def _read_csv(con: duckdb.DuckDBPyConnection, src: InputSource) -> None:
     if src.normalised:
         options += ", null_padding=true, parallel=false, new_line='\\n'"
     select = ", ".join(f"c{i} AS {q(name)}" for i, name in enumerate(header))
-    con.execute(f"CREATE TEMP TABLE inp AS SELECT {select} FROM "
-                f"read_csv('{_sql_str(src.path)}', {options})")
+    con.execute(
+        f"CREATE TEMP TABLE inp AS SELECT {select} FROM read_csv('{_sql_str(src.path)}', {options})"
+    )
 
 
 def _count(con: duckdb.DuckDBPyConnection) -> int:
@@ -94,7 +97,9 @@ def read_text_frame(src: InputSource) -> pd.DataFrame:
     except duckdb.InterruptException:
         raise KeyboardInterrupt from None
     except duckdb.Error as exc:
-        raise InputFileError(f"{src.name}: cannot be read; check it opens in a spreadsheet "
-                             "and save it again as CSV (UTF-8)") from exc
+        raise InputFileError(
+            f"{src.name}: cannot be read; check it opens in a spreadsheet "
+            "and save it again as CSV (UTF-8)"
+        ) from exc
     finally:
         con.close()

@@ -15,9 +15,27 @@ import duckdb
 from oacinsight.store import _sql_str
 
 POSTCODE_COLUMNS = (
-    "pc_key", "pcds", "dointr", "doterm", "usertype", "oseast1m", "osnrth1m", "oa11", "oa21",
-    "lsoa11", "lsoa21", "laua", "ward", "ctry", "rgn", "imd", "lat", "long", "oac11",
-    "edition", "source_file",
+    "pc_key",
+    "pcds",
+    "dointr",
+    "doterm",
+    "usertype",
+    "oseast1m",
+    "osnrth1m",
+    "oa11",
+    "oa21",
+    "lsoa11",
+    "lsoa21",
+    "laua",
+    "ward",
+    "ctry",
+    "rgn",
+    "imd",
+    "lat",
+    "long",
+    "oac11",
+    "edition",
+    "source_file",
 )
 DDL = {
     "postcodes": "CREATE TABLE IF NOT EXISTS postcodes (pc_key VARCHAR, pcds VARCHAR, "
@@ -45,10 +63,14 @@ DDL = {
 
 # Code prefix -> type of area, for lookups and names.
 TARGET_TYPES = (
-    ("lsoa", ("E01", "W01")), ("msoa", ("E02", "W02")), ("dz", ("S01",)), ("sdz", ("N21",)),
-    ("ward", ("E05", "W05", "S13", "N08")), ("lad", ("E06", "E07", "E08", "E09", "W06",
-                                                    "S12", "N09")),
-    ("region", ("E12",)), ("country", ("E92", "W92", "S92", "N92")),
+    ("lsoa", ("E01", "W01")),
+    ("msoa", ("E02", "W02")),
+    ("dz", ("S01",)),
+    ("sdz", ("N21",)),
+    ("ward", ("E05", "W05", "S13", "N08")),
+    ("lad", ("E06", "E07", "E08", "E09", "W06", "S12", "N09")),
+    ("region", ("E12",)),
+    ("country", ("E92", "W92", "S92", "N92")),
 )
 
 
@@ -60,8 +82,7 @@ def source_sql(paths: list[Path]) -> str:
     # Every column is read as text, so the sniffer only needs a sample to find the
     # dialect; sniffing the whole file (sample_size=-1) read a 1 GB directory twice.
     return (
-        f"read_csv({files}, header=true, all_varchar=true, union_by_name=true, "
-        "sample_size=20480)"
+        f"read_csv({files}, header=true, all_varchar=true, union_by_name=true, sample_size=20480)"
     )
 
 
@@ -164,16 +185,24 @@ def load_oac11_names(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str,
     """
     src = source_sql([path])
     code = f"upper({_col(cols['code'])})"
-    parts = [f"SELECT DISTINCT 'subgroup' AS level, {code} AS code, "
-             f"{_col(cols.get('subgroup'))} AS name, left({code}, 2) AS parent FROM {src}"]
+    parts = [
+        f"SELECT DISTINCT 'subgroup' AS level, {code} AS code, "
+        f"{_col(cols.get('subgroup'))} AS name, left({code}, 2) AS parent FROM {src}"
+    ]
     if "group" in cols:
-        parts.append(f"SELECT DISTINCT 'group', left({code}, 2), {_col(cols['group'])}, "
-                     f"left({code}, 1) FROM {src}")
+        parts.append(
+            f"SELECT DISTINCT 'group', left({code}, 2), {_col(cols['group'])}, "
+            f"left({code}, 1) FROM {src}"
+        )
     if "supergroup" in cols:
-        parts.append(f"SELECT DISTINCT 'supergroup', left({code}, 1), "
-                     f"{_col(cols['supergroup'])}, NULL FROM {src}")
-    select = (f"SELECT *, '{_sql_str(path.name)}' AS source_file FROM "
-              f"({' UNION ALL '.join(parts)}) WHERE code IS NOT NULL")
+        parts.append(
+            f"SELECT DISTINCT 'supergroup', left({code}, 1), "
+            f"{_col(cols['supergroup'])}, NULL FROM {src}"
+        )
+    select = (
+        f"SELECT *, '{_sql_str(path.name)}' AS source_file FROM "
+        f"({' UNION ALL '.join(parts)}) WHERE code IS NOT NULL"
+    )
     return _replace(con, "oac11_names", path.name, select)
 
 
@@ -194,7 +223,8 @@ def load_links(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str, str])
     )
     unions = " UNION ALL ".join(
         f"SELECT {_col(oa)} AS oa, {_col(c)} AS code FROM {src}"
-        for k, c in cols.items() if k != "oa"
+        for k, c in cols.items()
+        if k != "oa"
     )
     select = (
         f"SELECT DISTINCT oa, CASE {cases} ELSE 'other' END AS target_type, "
@@ -204,13 +234,15 @@ def load_links(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str, str])
     return _replace(con, "oa_links", path.name, select)
 
 
-def load_lookup_names(con: duckdb.DuckDBPyConnection, path: Path, codes: dict[str, str],
-                      names: dict[str, str]) -> int:
+def load_lookup_names(
+    con: duckdb.DuckDBPyConnection, path: Path, codes: dict[str, str], names: dict[str, str]
+) -> int:
     """Code → name pairs of a lookup (``LSOA21CD``/``LSOA21NM``...) into ``area_names``."""
     src = source_sql([path])
     parts = [
         f"SELECT {_col(codes[k[:-5]])} AS code, {_col(n)} AS name FROM {src}"
-        for k, n in names.items() if k[:-5] in codes
+        for k, n in names.items()
+        if k[:-5] in codes
     ]
     if not parts:
         return 0

@@ -140,14 +140,18 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> int:
     default_names = ", ".join(
         f"('{code}', '{_sql_str(name)}')" for code, name in SUPERGROUP_NAMES.items()
     )
-    con.execute(_BUILD.format(default_names=default_names, no_oac_note=_NO_OAC_NOTE,
-                              edition_order=EDITION_ORDER))
+    con.execute(
+        _BUILD.format(
+            default_names=default_names, no_oac_note=_NO_OAC_NOTE, edition_order=EDITION_ORDER
+        )
+    )
     con.execute(_DISTRICTS)
     rebuild_oa_areas(con)
     con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('derived_version', ?)", [DERIVED_VERSION])
     pcindex.write(con)
     return int(con.execute("SELECT count(*) FROM pc_lookup").fetchall()[0][0])  # type: ignore[index]
+
 
 _OA_AREAS = """
 CREATE OR REPLACE TABLE oa_areas AS

@@ -19,9 +19,20 @@ from oacinsight.tabular import neutralise as neutralise_cell
 
 #: Columns ``match`` adds, in this order (a public contract).
 ADDED_COLUMNS = (
-    "postcode_clean", "oa21", "lsoa21", "laua", "ward", "imd_rank", "oac_supergroup",
-    "oac_group", "oac_subgroup", "oac_supergroup_name", "oac_group_name",
-    "oac_subgroup_name", "match_status", "match_note",
+    "postcode_clean",
+    "oa21",
+    "lsoa21",
+    "laua",
+    "ward",
+    "imd_rank",
+    "oac_supergroup",
+    "oac_group",
+    "oac_subgroup",
+    "oac_supergroup_name",
+    "oac_group_name",
+    "oac_subgroup_name",
+    "match_status",
+    "match_note",
 )
 #: Working columns of the ``matched`` view that are not written out.
 INTERNAL_COLUMNS = ("_laua_name",)
@@ -47,12 +58,15 @@ def load_input(con: duckdb.DuckDBPyConnection, src: InputSource) -> list[str]:
     except duckdb.InterruptException:
         raise KeyboardInterrupt from None
     except duckdb.OutOfMemoryException as exc:
-        raise InputFileError(f"{src.name}: not enough memory to read it; close other "
-                             "programs or split the file") from exc
+        raise InputFileError(
+            f"{src.name}: not enough memory to read it; close other programs or split the file"
+        ) from exc
     except duckdb.Error as exc:
-        raise InputFileError(f"{src.name}: cannot be read as {_KIND.get(src.format, 'a table')}"
-                             f" ({_reason(exc)}); check it opens in a spreadsheet, save it "
-                             "again as CSV (UTF-8) and try again") from exc
+        raise InputFileError(
+            f"{src.name}: cannot be read as {_KIND.get(src.format, 'a table')}"
+            f" ({_reason(exc)}); check it opens in a spreadsheet, save it "
+            "again as CSV (UTF-8) and try again"
+        ) from exc
     return [r[0] for r in con.execute("DESCRIBE temp.inp").fetchall()]
 
 
@@ -155,7 +169,9 @@ def _tree(cache: dict[str, Any], kind: str) -> tuple[Any, np.ndarray]:
 
 
 def _place_by_coordinates(
-    con: duckdb.DuckDBPyConnection, cache: dict[str, Any], idx: pa.Array,
+    con: duckdb.DuckDBPyConnection,
+    cache: dict[str, Any],
+    idx: pa.Array,
     coords: tuple[str, str, str],
 ) -> tuple[pa.Array, pa.Array, pa.Array]:
     """Fill index rows for records with no postcode match but usable coordinates.
@@ -165,8 +181,10 @@ def _place_by_coordinates(
     from oacinsight import coordinates
 
     xcol, ycol, kind = coords
-    xy = con.sql(f"SELECT TRY_CAST({q(xcol)} AS DOUBLE) AS x, TRY_CAST({q(ycol)} AS DOUBLE) AS y "
-                 "FROM temp.inp").to_arrow_table()
+    xy = con.sql(
+        f"SELECT TRY_CAST({q(xcol)} AS DOUBLE) AS x, TRY_CAST({q(ycol)} AS DOUBLE) AS y "
+        "FROM temp.inp"
+    ).to_arrow_table()
     index = idx.to_numpy(zero_copy_only=False).astype(float)
     need = np.isnan(index)
     x = xy["x"].to_numpy(zero_copy_only=False).astype(float)
@@ -178,17 +196,24 @@ def _place_by_coordinates(
     where = np.flatnonzero(need)[hit >= 0]
     index[where] = rows[hit[hit >= 0]]
     placed[where] = True
-    pcs = cache["pcindex"].table["postcode_clean"].take(
-        pa.array(index[where].astype(np.int64))).to_pylist()
+    pcs = (
+        cache["pcindex"]
+        .table["postcode_clean"]
+        .take(pa.array(index[where].astype(np.int64)))
+        .to_pylist()
+    )
     for i, pcd, d in zip(where, pcs, dist[hit >= 0], strict=True):
         notes[i] = f"placed by coordinates: nearest postcode {pcd}, {d:.0f} m away"
-    new_idx = pa.array(np.where(np.isnan(index), 0, index).astype(np.int64),
-                       mask=np.isnan(index))
+    new_idx = pa.array(np.where(np.isnan(index), 0, index).astype(np.int64), mask=np.isnan(index))
     return new_idx, pa.array(placed), pa.array(notes, type=pa.string())
 
 
-def _lookup_rows(con: duckdb.DuckDBPyConnection, postcode_column: str,
-                 cache: dict[str, Any], coords: tuple[str, str, str] | None) -> pa.Table:
+def _lookup_rows(
+    con: duckdb.DuckDBPyConnection,
+    postcode_column: str,
+    cache: dict[str, Any],
+    coords: tuple[str, str, str] | None,
+) -> pa.Table:
     """The lookup fields for every input row, in input order (binary search in the sorted
     postcode index, then an Arrow gather: no sort, no join)."""
     ref = postcode_index(con, cache)
@@ -207,14 +232,18 @@ def _lookup_rows(con: duckdb.DuckDBPyConnection, postcode_column: str,
     district = pc.utf8_slice_codeunits(key, 0, -3)
     area = pc.struct_field(pc.extract_regex(key, r"^(?P<a>[A-Z]*)"), [0])
     extra = {
-        "_key": key, "_blank": keys["b"], "_by_coords": placed, "_coord_note": note,
+        "_key": key,
+        "_blank": keys["b"],
+        "_by_coords": placed,
+        "_coord_note": note,
         "_valid": pc.match_substring_regex(key, POSTCODE_KEY_REGEX),
         "_bfpo": pc.match_substring_regex(key, BFPO_REGEX),
         "_area_known": pc.is_in(area, value_set=ref["areas"]),
         "_district_known": pc.is_in(district, value_set=ref["districts"]),
     }
-    rows = rows.rename_columns([f"_{c}" if c in ("status", "note", "laua_name") else c
-                                for c in rows.column_names])
+    rows = rows.rename_columns(
+        [f"_{c}" if c in ("status", "note", "laua_name") else c for c in rows.column_names]
+    )
     for name, values in extra.items():
         rows = rows.append_column(name, values)
     return rows
@@ -303,8 +332,9 @@ def _select_out(con: duckdb.DuckDBPyConnection, neutralise: bool, bom: bool = Fa
     described = con.execute("DESCRIBE temp.matched").fetchall()
     types = {r[0]: r[1] for r in described if r[0] not in INTERNAL_COLUMNS}
     starts = ", ".join(f"'{_sql_str(ch)}'" for ch in FORMULA_START)
-    risky = _formula_columns(con, [c for c, k in types.items()
-                                   if k == "VARCHAR" and c not in ADDED_COLUMNS], starts)
+    risky = _formula_columns(
+        con, [c for c, k in types.items() if k == "VARCHAR" and c not in ADDED_COLUMNS], starts
+    )
     exprs = []
     for i, c in enumerate(types):
         name = str(neutralise_cell(c)) if neutralise else c
@@ -334,8 +364,11 @@ def copy_matched(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> bool:
 
     Returns whether a BOM was written in the header (False: the caller must add it).
     """
-    first = next(r[0] for r in con.execute("DESCRIBE temp.matched").fetchall()
-                 if r[0] not in INTERNAL_COLUMNS)
+    first = next(
+        r[0]
+        for r in con.execute("DESCRIBE temp.matched").fetchall()
+        if r[0] not in INTERNAL_COLUMNS
+    )
     bom = fmt == "csv" and not any(ch in first for ch in ',"\r\n')
     select = _select_out(con, neutralise=fmt == "csv", bom=bom)
     options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"

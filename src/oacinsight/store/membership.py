@@ -15,13 +15,19 @@ SELECT oa,
   min(target_code) FILTER (WHERE target_type = 'region') AS region
 FROM oa_links WHERE target_type IN ('lad', 'ward', 'region') GROUP BY oa
 """
-_NO_OFFICIAL = ("SELECT NULL::VARCHAR AS oa, NULL::VARCHAR AS lad, NULL::VARCHAR AS ward, "
-                "NULL::VARCHAR AS region WHERE false")
-_MAJORITY_NONE = ("SELECT NULL::VARCHAR AS oa, NULL::VARCHAR AS lad, NULL::VARCHAR AS ward, "
-                  "NULL::VARCHAR AS region, NULL::VARCHAR AS country, "
-                  "NULL::VARCHAR AS lad_source, NULL::VARCHAR AS ward_source WHERE false")
-_LAD_REGION = ("SELECT laua AS lad, mode(rgn) AS region FROM postcodes "
-               "WHERE laua IS NOT NULL AND rgn IS NOT NULL GROUP BY 1")
+_NO_OFFICIAL = (
+    "SELECT NULL::VARCHAR AS oa, NULL::VARCHAR AS lad, NULL::VARCHAR AS ward, "
+    "NULL::VARCHAR AS region WHERE false"
+)
+_MAJORITY_NONE = (
+    "SELECT NULL::VARCHAR AS oa, NULL::VARCHAR AS lad, NULL::VARCHAR AS ward, "
+    "NULL::VARCHAR AS region, NULL::VARCHAR AS country, "
+    "NULL::VARCHAR AS lad_source, NULL::VARCHAR AS ward_source WHERE false"
+)
+_LAD_REGION = (
+    "SELECT laua AS lad, mode(rgn) AS region FROM postcodes "
+    "WHERE laua IS NOT NULL AND rgn IS NOT NULL GROUP BY 1"
+)
 _NO_LAD_REGION = "SELECT NULL::VARCHAR AS lad, NULL::VARCHAR AS region WHERE false"
 _MEMBERSHIP = """
 WITH o AS ({official}), m AS ({majority}), lr AS ({lad_region})

@@ -12,9 +12,17 @@ import pandas as pd
 
 from oacinsight.store.profiles import MATCHED_SQL
 
-__all__ = ["area_oas", "code_types", "empty_customers", "input_frame", "live_postcodes",
-           "names_of", "oac_codes",
-           "observed_by_oa", "table_exists"]
+__all__ = [
+    "area_oas",
+    "code_types",
+    "empty_customers",
+    "input_frame",
+    "live_postcodes",
+    "names_of",
+    "oac_codes",
+    "observed_by_oa",
+    "table_exists",
+]
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -40,9 +48,12 @@ def area_oas(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     loaded (else missing).
     """
     has_links = table_exists(con, "oa_links")
-    links = ("LEFT JOIN (SELECT oa, min(target_code) AS lsoa FROM oa_links "
-             "WHERE target_type = 'lsoa' GROUP BY 1) links ON links.oa = a.oa"
-             if has_links else "")
+    links = (
+        "LEFT JOIN (SELECT oa, min(target_code) AS lsoa FROM oa_links "
+        "WHERE target_type = 'lsoa' GROUP BY 1) links ON links.oa = a.oa"
+        if has_links
+        else ""
+    )
     residents = "res_t.ts0010001" if table_exists(con, "census_ts001") else "NULL"
     households = "hh_t.ts0410001" if table_exists(con, "census_ts041") else "NULL"
     sql = f"""
@@ -74,16 +85,19 @@ def names_of(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, str]
         return {}
     rows = con.execute(
         "SELECT code, min(name) FROM area_names WHERE code IN (SELECT unnest(?)) GROUP BY 1",
-        [codes]).fetchall()
+        [codes],
+    ).fetchall()
     return {str(r[0]): str(r[1]) for r in rows}
 
 
 def oac_codes(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
     """Every 2021 OAC code in the store, per tier."""
-    rows = con.execute(
-        "SELECT DISTINCT supergroup, group_code, subgroup FROM oac_oa").fetchall()
-    return {"supergroup": {str(r[0]) for r in rows}, "group": {str(r[1]) for r in rows},
-            "subgroup": {str(r[2]) for r in rows}}
+    rows = con.execute("SELECT DISTINCT supergroup, group_code, subgroup FROM oac_oa").fetchall()
+    return {
+        "supergroup": {str(r[0]) for r in rows},
+        "group": {str(r[1]) for r in rows},
+        "subgroup": {str(r[2]) for r in rows},
+    }
 
 
 def observed_by_oa(con: duckdb.DuckDBPyConnection, view: str, count: str | None) -> pd.DataFrame:
@@ -92,7 +106,8 @@ def observed_by_oa(con: duckdb.DuckDBPyConnection, view: str, count: str | None)
     amount = f"coalesce(TRY_CAST({count} AS DOUBLE), 0)" if count else "1"
     return con.execute(
         f"SELECT CASE WHEN match_status IN {MATCHED_SQL} THEN oa21 END AS oa, "
-        f"sum({amount}) AS observed FROM {view} GROUP BY 1").df()
+        f"sum({amount}) AS observed FROM {view} GROUP BY 1"
+    ).df()
 
 
 def code_types(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, str]:
@@ -100,16 +115,20 @@ def code_types(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, st
     if not codes:
         return {}
     found: dict[str, str] = {}
-    checks = [("oa", "SELECT DISTINCT oa FROM oac_oa"),
-              ("ward", "SELECT DISTINCT ward FROM oa_areas"),
-              ("lad", "SELECT DISTINCT lad FROM oa_areas"),
-              ("lsoa", "SELECT DISTINCT lsoa21 FROM pc_lookup")]
+    checks = [
+        ("oa", "SELECT DISTINCT oa FROM oac_oa"),
+        ("ward", "SELECT DISTINCT ward FROM oa_areas"),
+        ("lad", "SELECT DISTINCT lad FROM oa_areas"),
+        ("lsoa", "SELECT DISTINCT lsoa21 FROM pc_lookup"),
+    ]
     if table_exists(con, "oa_links"):
-        checks.append(("lsoa", "SELECT DISTINCT target_code FROM oa_links "
-                               "WHERE target_type = 'lsoa'"))
+        checks.append(
+            ("lsoa", "SELECT DISTINCT target_code FROM oa_links WHERE target_type = 'lsoa'")
+        )
     for kind, sql in checks:
-        rows = con.execute(f"SELECT c FROM (SELECT unnest(?) AS c) WHERE c IN ({sql})",
-                           [codes]).fetchall()
+        rows = con.execute(
+            f"SELECT c FROM (SELECT unnest(?) AS c) WHERE c IN ({sql})", [codes]
+        ).fetchall()
         for (code,) in rows:
             found.setdefault(str(code), kind)
     return found
@@ -120,7 +139,8 @@ def live_postcodes(con: duckdb.DuckDBPyConnection, oas: list[str]) -> pd.DataFra
     return con.execute(
         "SELECT postcode_clean AS postcode, oa21 AS oa, lat, long FROM pc_lookup "
         "WHERE doterm IS NULL AND oa21 IN (SELECT unnest(?)) ORDER BY oa21, postcode_clean",
-        [oas]).df()
+        [oas],
+    ).df()
 
 
 def input_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -17,8 +17,9 @@ __all__ = ["has_oac11", "names", "oa_subgroups", "postcode_subgroups"]
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
-                      "AND NOT temporary", [name]).fetchall()
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
+    ).fetchall()
     return bool(row[0][0])
 
 
@@ -26,8 +27,9 @@ def names(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """``level, code, name`` of the 2011 OAC (empty when the names were never loaded)."""
     if not _has_table(con, "oac11_names"):
         return pd.DataFrame(columns=["level", "code", "name"])
-    return con.execute("SELECT level, code, min(name) AS name FROM oac11_names "
-                       "GROUP BY ALL ORDER BY 1, 2").df()
+    return con.execute(
+        "SELECT level, code, min(name) AS name FROM oac11_names GROUP BY ALL ORDER BY 1, 2"
+    ).df()
 
 
 def has_oac11(con: duckdb.DuckDBPyConnection) -> bool:
@@ -37,8 +39,9 @@ def has_oac11(con: duckdb.DuckDBPyConnection) -> bool:
     cols = {r[0] for r in con.execute("DESCRIBE postcodes").fetchall()}
     if "oac11" not in cols:
         return False
-    row = con.execute("SELECT count(*) FROM (SELECT 1 FROM postcodes "
-                      "WHERE oac11 IS NOT NULL LIMIT 1)").fetchall()
+    row = con.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM postcodes WHERE oac11 IS NOT NULL LIMIT 1)"
+    ).fetchall()
     return bool(row[0][0])
 
 
@@ -75,8 +78,9 @@ FROM pc GROUP BY 1
 """
 
 
-def oa_subgroups(con: duckdb.DuckDBPyConnection, oas: list[str] | None = None, *,
-                 by: str = "oa11") -> pd.DataFrame:
+def oa_subgroups(
+    con: duckdb.DuckDBPyConnection, oas: list[str] | None = None, *, by: str = "oa11"
+) -> pd.DataFrame:
     """``oa, oac11``: the 2011 subgroup most postcodes of each output area carry.
 
     ``by`` is ``oa11`` (the 2011 output area code the directory gives) or ``oa21`` (the

@@ -37,9 +37,21 @@ import pyarrow.compute as pc
 #: ``pc_lookup`` fields gathered for every matched row (``match``'s added columns before
 #: the status, then the lookup's own status, note and local authority name).
 FIELDS = (
-    "postcode_clean", "oa21", "lsoa21", "laua", "ward", "imd_rank", "oac_supergroup",
-    "oac_group", "oac_subgroup", "oac_supergroup_name", "oac_group_name",
-    "oac_subgroup_name", "status", "note", "laua_name",
+    "postcode_clean",
+    "oa21",
+    "lsoa21",
+    "laua",
+    "ward",
+    "imd_rank",
+    "oac_supergroup",
+    "oac_group",
+    "oac_subgroup",
+    "oac_supergroup_name",
+    "oac_group_name",
+    "oac_subgroup_name",
+    "status",
+    "note",
+    "laua_name",
 )
 #: Centroids (usable ones only: elsewhere null) and whether the postcode is live.
 COORDS = ("easting", "northing", "long", "lat", "live")
@@ -86,8 +98,9 @@ def pack_keys(keys: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]
     safe = pc.if_else(pa.array(ok), arr, empty)
     zeros = pa.scalar(b"\0" * KEY_BYTES, pa.binary())
     fixed = pc.binary_slice(pc.binary_join_element_wise(safe, zeros, empty), 0, KEY_BYTES)
-    offsets = np.frombuffer(fixed.buffers()[1], dtype=np.int32, count=n + 1,
-                            offset=4 * fixed.offset)
+    offsets = np.frombuffer(
+        fixed.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * fixed.offset
+    )
     if int(offsets[-1] - offsets[0]) == KEY_BYTES * n:
         raw = np.frombuffer(fixed.buffers()[2], dtype=">u8", count=n, offset=int(offsets[0]))
     else:  # pragma: no cover - the kernel always writes fixed-width values contiguously
@@ -190,10 +203,18 @@ def load(con: duckdb.DuckDBPyConnection) -> PostcodeIndex:
         except (OSError, pa.ArrowInvalid):
             table = None
         meta = (table.schema.metadata or {}) if table is not None else {}
-        if table is not None and meta.get(b"pcindex_id") == index_id.encode() and \
-                table.column_names == ["k", *FIELDS, *COORDS]:
+        if (
+            table is not None
+            and meta.get(b"pcindex_id") == index_id.encode()
+            and table.column_names == ["k", *FIELDS, *COORDS]
+        ):
             k = table["k"]
-            keys = k.chunk(0).to_numpy() if k.num_chunks == 1 else \
-                k.combine_chunks().to_numpy() if len(k) else np.zeros(0, dtype=np.uint64)
+            keys = (
+                k.chunk(0).to_numpy()
+                if k.num_chunks == 1
+                else k.combine_chunks().to_numpy()
+                if len(k)
+                else np.zeros(0, dtype=np.uint64)
+            )
             return PostcodeIndex(keys, table.drop_columns(["k"]), "file")
     return build(con)

@@ -17,8 +17,13 @@ from oacinsight.store.membership import membership_sql
 
 MATCHED_SQL = "('matched', 'matched_terminated')"
 # Country codes whose output areas are told by their prefix.
-COUNTRY_PREFIXES = {"E92000001": ("E00",), "W92000004": ("W00",), "K04000001": ("E00", "W00"),
-                    "S92000003": ("S00",), "N92000002": ("N20",)}
+COUNTRY_PREFIXES = {
+    "E92000001": ("E00",),
+    "W92000004": ("W00",),
+    "K04000001": ("E00", "W00"),
+    "S92000003": ("S00",),
+    "N92000002": ("N20",),
+}
 
 
 def customers_from_view(con: duckdb.DuckDBPyConnection, view: str) -> None:
@@ -45,8 +50,12 @@ class _Tables:
     connection."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.present = {r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+        self.present = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE NOT temporary"
+            ).fetchall()
+        }
 
     def has_table(self, name: str) -> bool:
         return name in self.present
@@ -91,9 +100,9 @@ def resolve_area(con: duckdb.DuckDBPyConnection, code: str) -> tuple[str, int]:
         return "country", int(n)
     _ensure_membership(con)
     for kind, column in (("local authority", "lad"), ("region", "region"), ("ward", "ward")):
-        n = con.execute(
-            f"SELECT count(*) FROM oa_member WHERE {column} = ?", [code]
-        ).fetchall()[0][0]
+        n = con.execute(f"SELECT count(*) FROM oa_member WHERE {column} = ?", [code]).fetchall()[0][
+            0
+        ]
         if n:
             return kind, int(n)
     return "unknown", 0
@@ -109,9 +118,7 @@ def set_area(con: duckdb.DuckDBPyConnection, codes: list[str]) -> None:
             parts.append(f"SELECT oa FROM oac_oa WHERE {likes}")
         else:
             c = _sql_str(code)
-            parts.append(
-                f"SELECT oa FROM oa_member WHERE '{c}' IN (lad, region, ward)"
-            )
+            parts.append(f"SELECT oa FROM oa_member WHERE '{c}' IN (lad, region, ward)")
     con.execute(f"CREATE OR REPLACE TEMP TABLE area_oa AS {' UNION '.join(parts)}")
 
 
@@ -127,24 +134,23 @@ def area_names(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, st
 
 def census_base(con: duckdb.DuckDBPyConnection, table: str, column: str) -> None:
     """``base_oa`` from a census table (e.g. ``census_ts001.ts0010001``)."""
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE base_oa AS SELECT oa, {column} AS base FROM {table}"
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE base_oa AS SELECT oa, {column} AS base FROM {table}")
 
 
 def input_oa_counts(con: duckdb.DuckDBPyConnection, oa: str, count: str) -> pd.DataFrame:
     """``oa, base`` from the loaded input (``temp.inp``) columns ``oa`` and ``count``
     (counts not read as numbers become NULL)."""
     return con.execute(
-        f"SELECT {_q(oa)} AS oa, TRY_CAST({_q(count)} AS DOUBLE) AS base FROM temp.inp").df()
+        f"SELECT {_q(oa)} AS oa, TRY_CAST({_q(count)} AS DOUBLE) AS base FROM temp.inp"
+    ).df()
 
 
-def matched_amounts(con: duckdb.DuckDBPyConnection, view: str,
-                    count: str | None) -> pd.DataFrame:
+def matched_amounts(con: duckdb.DuckDBPyConnection, view: str, count: str | None) -> pd.DataFrame:
     """``oa, base`` of the matched rows of ``view``: the ``count`` column, or 1 a row."""
     amount = f"TRY_CAST({_q(count)} AS DOUBLE)" if count else "1"
-    return con.execute(f"SELECT oa21 AS oa, {amount} AS base FROM {view} "
-                       f"WHERE match_status IN {MATCHED_SQL}").df()
+    return con.execute(
+        f"SELECT oa21 AS oa, {amount} AS base FROM {view} WHERE match_status IN {MATCHED_SQL}"
+    ).df()
 
 
 def _q(name: str) -> str:

@@ -14,8 +14,18 @@ import pandas as pd
 from oacinsight.store import matching, oac11, profiles
 from oacinsight.tabular import InputSource
 
-__all__ = ["area_kind", "area_names", "area_oas", "names_2021", "oa_authorities",
-           "oa_subgroups_2021", "read_frame", "residents_by_subgroup", "scratch", "set_area"]
+__all__ = [
+    "area_kind",
+    "area_names",
+    "area_oas",
+    "names_2021",
+    "oa_authorities",
+    "oa_subgroups_2021",
+    "read_frame",
+    "residents_by_subgroup",
+    "scratch",
+    "set_area",
+]
 
 
 def scratch() -> duckdb.DuckDBPyConnection:
@@ -32,8 +42,9 @@ def read_frame(con: duckdb.DuckDBPyConnection, src: InputSource) -> pd.DataFrame
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
-                      "AND NOT temporary", [name]).fetchall()
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
+    ).fetchall()
     return bool(row[0][0])
 
 
@@ -49,24 +60,30 @@ def oa_subgroups_2021(con: duckdb.DuckDBPyConnection, oas: list[str]) -> pd.Data
     """``oa, subgroup``: the 2021 OAC subgroup of each output area that has one."""
     if not _has_table(con, "oac_oa"):
         return pd.DataFrame(columns=["oa", "subgroup"])
-    return _with_codes(con, oas, "SELECT oa, min(subgroup) AS subgroup FROM oac_oa "
-                                 "WHERE oa IN (SELECT code FROM _codes) GROUP BY 1")
+    return _with_codes(
+        con,
+        oas,
+        "SELECT oa, min(subgroup) AS subgroup FROM oac_oa "
+        "WHERE oa IN (SELECT code FROM _codes) GROUP BY 1",
+    )
 
 
 def names_2021(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """``level, code, name`` of the 2021 OAC names loaded (may be empty)."""
     if not _has_table(con, "oac_names"):
         return pd.DataFrame(columns=["level", "code", "name"])
-    return con.execute("SELECT level, code, min(name) AS name FROM oac_names "
-                       "GROUP BY ALL ORDER BY 1, 2").df()
+    return con.execute(
+        "SELECT level, code, min(name) AS name FROM oac_names GROUP BY ALL ORDER BY 1, 2"
+    ).df()
 
 
 def oa_authorities(con: duckdb.DuckDBPyConnection, oas: list[str]) -> pd.DataFrame:
     """``oa, lad``: the local authority of each 2021 output area."""
     if not _has_table(con, "oa_areas"):
         return pd.DataFrame(columns=["oa", "lad"])
-    return _with_codes(con, oas, "SELECT oa, lad FROM oa_areas "
-                                 "WHERE oa IN (SELECT code FROM _codes)")
+    return _with_codes(
+        con, oas, "SELECT oa, lad FROM oa_areas WHERE oa IN (SELECT code FROM _codes)"
+    )
 
 
 def area_kind(con: duckdb.DuckDBPyConnection, code: str) -> tuple[str, int]:
@@ -93,9 +110,7 @@ def area_oas(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in con.execute("SELECT DISTINCT oa FROM area_oa").fetchall()]
 
 
-def residents_by_subgroup(
-    con: duckdb.DuckDBPyConnection, edition: str
-) -> pd.DataFrame | None:
+def residents_by_subgroup(con: duckdb.DuckDBPyConnection, edition: str) -> pd.DataFrame | None:
     """``subgroup, residents``: Census 2021 usual residents (TS001) of the output areas
     of the area set by :func:`set_area`, by 2021 OAC subgroup, or (``edition='2011'``)
     by the 2011 subgroup most of each output area's postcodes carry.  None when TS001
@@ -105,13 +120,16 @@ def residents_by_subgroup(
     if edition == "2011":
         groups = oac11.area_oa_subgroups(con).rename(columns={"oac11": "subgroup"})
     else:
-        groups = con.execute("SELECT oa, min(subgroup) AS subgroup FROM oac_oa "
-                             "WHERE oa IN (SELECT oa FROM area_oa) GROUP BY 1").df()
+        groups = con.execute(
+            "SELECT oa, min(subgroup) AS subgroup FROM oac_oa "
+            "WHERE oa IN (SELECT oa FROM area_oa) GROUP BY 1"
+        ).df()
     con.register("_groups", groups)
     try:
         return con.execute(
             "SELECT g.subgroup, sum(c.ts0010001) AS residents FROM _groups g "
             "JOIN census_ts001 c ON c.oa = g.oa WHERE g.subgroup IS NOT NULL "
-            "GROUP BY 1 ORDER BY 1").df()
+            "GROUP BY 1 ORDER BY 1"
+        ).df()
     finally:
         con.unregister("_groups")

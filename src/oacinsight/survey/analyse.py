@@ -26,9 +26,23 @@ __all__ = ["COLUMNS", "Population", "Settings", "analyse"]
 
 #: Output columns, in order (the first twelve named in issue 11 are a public contract).
 COLUMNS: tuple[str, ...] = (
-    "question", "code", "name", "respondents", "weighted_n", "share", "share_low",
-    "share_high", "diff_from_overall", "p_value", "representation_index", "flag",
-    "level", "effective_n", "respondent_share", "resident_share", "note",
+    "question",
+    "code",
+    "name",
+    "respondents",
+    "weighted_n",
+    "share",
+    "share_low",
+    "share_high",
+    "diff_from_overall",
+    "p_value",
+    "representation_index",
+    "flag",
+    "level",
+    "effective_n",
+    "respondent_share",
+    "resident_share",
+    "note",
 )
 #: A group is flagged under-represented below this representation index.
 UNDER_REPRESENTED = 0.8
@@ -55,13 +69,28 @@ class Population:
 
 
 def _row(question: str, code: str, name: str, s: Share, level: str) -> dict:
-    return {"question": question, "code": code, "name": name, "respondents": s.n,
-            "weighted_n": s.weighted_n, "share": s.share, "level": level,
-            "effective_n": s.effective_n, "note": ""}
+    return {
+        "question": question,
+        "code": code,
+        "name": name,
+        "respondents": s.n,
+        "weighted_n": s.weighted_n,
+        "share": s.share,
+        "level": level,
+        "effective_n": s.effective_n,
+        "note": "",
+    }
 
 
-def _group_rows(q: Answers, codes: np.ndarray, w: np.ndarray, valid: np.ndarray,
-                universe: list[str], names: dict[str, str], cfg: Settings) -> list[dict]:
+def _group_rows(
+    q: Answers,
+    codes: np.ndarray,
+    w: np.ndarray,
+    valid: np.ndarray,
+    universe: list[str],
+    names: dict[str, str],
+    cfg: Settings,
+) -> list[dict]:
     y = np.nan_to_num(q.positive)
     overall = weighted_share(w[valid], y[valid])
     rows = []
@@ -79,8 +108,9 @@ def _group_rows(q: Answers, codes: np.ndarray, w: np.ndarray, valid: np.ndarray,
     return rows
 
 
-def _represent(rows: list[dict], codes: np.ndarray, valid: np.ndarray,
-               pop: Population, cfg: Settings) -> None:
+def _represent(
+    rows: list[dict], codes: np.ndarray, valid: np.ndarray, pop: Population, cfg: Settings
+) -> None:
     """Fill respondent share, resident share, representation index and flags."""
     inside = valid & pop.in_area
     n_in = int(inside.sum())
@@ -96,8 +126,9 @@ def _represent(rows: list[dict], codes: np.ndarray, valid: np.ndarray,
             row["note"] = "; ".join(x for x in (row["note"], pop.note) if x)
         elif not share:
             row["representation_index"] = np.nan
-            row["note"] = "; ".join(x for x in (row["note"], "no residents of this group "
-                                                "in the area") if x)
+            row["note"] = "; ".join(
+                x for x in (row["note"], "no residents of this group in the area") if x
+            )
         else:
             row["representation_index"] = row["respondent_share"] / share
         row["flag"] = _flags(row, cfg)
@@ -115,8 +146,9 @@ def _flags(row: dict, cfg: Settings) -> str:
     return ";".join(flags)
 
 
-def _overall_rows(q: Answers, codes: np.ndarray, w: np.ndarray, valid: np.ndarray,
-                  pop: Population, cfg: Settings) -> list[dict]:
+def _overall_rows(
+    q: Answers, codes: np.ndarray, w: np.ndarray, valid: np.ndarray, pop: Population, cfg: Settings
+) -> list[dict]:
     """The raw weighted overall share (with the Rao–Scott p-value) and, where the
     residents are known, the share post-stratified to their group mix."""
     y = np.nan_to_num(q.positive)
@@ -136,14 +168,17 @@ def _overall_rows(q: Answers, codes: np.ndarray, w: np.ndarray, valid: np.ndarra
 def _rao_scott_note(test) -> str:
     if not np.isfinite(test.f):
         return "p_value: Rao-Scott test not possible (one group, or every answer alike)"
-    return (f"p_value: Rao-Scott test that the share is the same in every group: "
-            f"F = {test.f:.2f} on {test.f_df[0]:.2f} and {test.f_df[1]:.0f} df; first-order "
-            f"chi-square {test.chisq:.2f} on {test.df} df, p = {test.chisq_p:.3g}; mean "
-            f"design effect {test.mean_deff:.2f}")
+    return (
+        f"p_value: Rao-Scott test that the share is the same in every group: "
+        f"F = {test.f:.2f} on {test.f_df[0]:.2f} and {test.f_df[1]:.0f} df; first-order "
+        f"chi-square {test.chisq:.2f} on {test.df} df, p = {test.chisq_p:.3g}; mean "
+        f"design effect {test.mean_deff:.2f}"
+    )
 
 
-def poststratify_weights(codes: np.ndarray, w: np.ndarray,
-                         residents: dict[str, float]) -> tuple[np.ndarray, float]:
+def poststratify_weights(
+    codes: np.ndarray, w: np.ndarray, residents: dict[str, float]
+) -> tuple[np.ndarray, float]:
     """Weights reweighted so each group's weight share is its share of residents
     (over the groups with respondents); returns them and the resident share covered."""
     present = [c for c in pd.unique(codes) if c in residents and residents[c] > 0]
@@ -157,26 +192,34 @@ def poststratify_weights(codes: np.ndarray, w: np.ndarray,
     return out, (covered / total if total else 0.0)
 
 
-def _poststratified(q: Answers, codes: np.ndarray, w: np.ndarray, valid: np.ndarray,
-                    pop: Population, cfg: Settings) -> dict | None:
+def _poststratified(
+    q: Answers, codes: np.ndarray, w: np.ndarray, valid: np.ndarray, pop: Population, cfg: Settings
+) -> dict | None:
     if not pop.residents:
         return None
     y = np.nan_to_num(q.positive)
     ps_w, covered = poststratify_weights(codes[valid], w[valid], pop.residents)
     keep = ps_w > 0
     s = weighted_share(ps_w[keep], y[valid][keep])
-    row = _row(q.question, "all_poststratified", "All, post-stratified to residents", s,
-               "overall")
+    row = _row(q.question, "all_poststratified", "All, post-stratified to residents", s, "overall")
     row["share_low"], row["share_high"] = interval(s, cfg.confidence, cfg.method)
     row["flag"] = "overall"
-    row["note"] = (f"groups reweighted to the residents' mix; they hold {covered:.1%} of the "
-                   "residents" + ("" if covered > 0.999 else " (groups with no respondents "
-                                  "cannot be represented)"))
+    row["note"] = (
+        f"groups reweighted to the residents' mix; they hold {covered:.1%} of the "
+        "residents"
+        + ("" if covered > 0.999 else " (groups with no respondents cannot be represented)")
+    )
     return row
 
 
-def analyse(codes: pd.Series, weights: np.ndarray, answers: list[Answers],
-            names: dict[str, str], pop: Population, cfg: Settings) -> pd.DataFrame:
+def analyse(
+    codes: pd.Series,
+    weights: np.ndarray,
+    answers: list[Answers],
+    names: dict[str, str],
+    pop: Population,
+    cfg: Settings,
+) -> pd.DataFrame:
     """The unsuppressed survey table, one block of rows per question."""
     c = codes.astype(object).to_numpy()
     placed = np.array([isinstance(x, str) for x in c])

@@ -16,17 +16,44 @@ import pandas as pd
 
 from oacinsight.errors import InputFileError, OacInsightError
 
-__all__ = ["DONT_KNOW", "Answers", "PositiveRule", "classify", "find_column",
-           "parse_positive", "read_weights"]
+__all__ = [
+    "DONT_KNOW",
+    "Answers",
+    "PositiveRule",
+    "classify",
+    "find_column",
+    "parse_positive",
+    "read_weights",
+]
 
 #: Answers counted as "don't know" (after normalising), then excluded from the share.
-DONT_KNOW: frozenset[str] = frozenset({
-    "don't know", "dont know", "do not know", "don’t know", "dk", "not sure", "no opinion",
-    "prefer not to say", "refused", "not applicable", "n/a", "na", "can't say", "cant say",
-})
+DONT_KNOW: frozenset[str] = frozenset(
+    {
+        "don't know",
+        "dont know",
+        "do not know",
+        "don’t know",
+        "dk",
+        "not sure",
+        "no opinion",
+        "prefer not to say",
+        "refused",
+        "not applicable",
+        "n/a",
+        "na",
+        "can't say",
+        "cant say",
+    }
+)
 _MISSING: frozenset[str] = frozenset({"", "nan", "none", "null", "-", ".", "missing"})
-_OPS = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less,
-        "=": np.equal, "==": np.equal}
+_OPS = {
+    ">=": np.greater_equal,
+    ">": np.greater,
+    "<=": np.less_equal,
+    "<": np.less,
+    "=": np.equal,
+    "==": np.equal,
+}
 _NUMBER = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)(?:$|[\s_.:)\-]+\D)")
 
 
@@ -57,12 +84,15 @@ def find_column(columns: list[str], requested: str, what: str) -> str:
         return loose[0]
     close = difflib.get_close_matches(requested, columns, n=3, cutoff=0.6)
     if not close:
-        close = difflib.get_close_matches(requested.casefold(), [c.casefold() for c in columns],
-                                          n=3, cutoff=0.6)
+        close = difflib.get_close_matches(
+            requested.casefold(), [c.casefold() for c in columns], n=3, cutoff=0.6
+        )
         close = [c for c in columns if c.casefold() in close]
-    hint = (f"close matches: {', '.join(close)}" if close
-            else f"the columns are: {', '.join(columns[:30])}" + (" ..." if len(columns) > 30
-                                                                   else ""))
+    hint = (
+        f"close matches: {', '.join(close)}"
+        if close
+        else f"the columns are: {', '.join(columns[:30])}" + (" ..." if len(columns) > 30 else "")
+    )
     raise InputFileError(f"{what} column {requested!r} is not in the file; {hint}")
 
 
@@ -90,7 +120,8 @@ def parse_positive(text: str) -> PositiveRule:
     if not labels:
         raise OacInsightError(
             "--positive needs the positive answers, comma-separated (e.g. "
-            "\"3_good,4_excellent\"), or a threshold on numeric answers (e.g. \">=4\")")
+            '"3_good,4_excellent"), or a threshold on numeric answers (e.g. ">=4")'
+        )
     return PositiveRule(raw, labels=labels)
 
 
@@ -109,8 +140,9 @@ class Answers:
         return ~(self.missing | self.dont_know)
 
 
-def classify(values: pd.Series, question: str, rule: PositiveRule,
-             dont_know: frozenset[str] = DONT_KNOW) -> Answers:
+def classify(
+    values: pd.Series, question: str, rule: PositiveRule, dont_know: frozenset[str] = DONT_KNOW
+) -> Answers:
     """Sort one question's answers: positive (1), other (0), missing, don't know."""
     labels = values.map(norm_label)
     missing = labels.isin(_MISSING).to_numpy()
@@ -125,7 +157,8 @@ def classify(values: pd.Series, question: str, rule: PositiveRule,
             raise InputFileError(
                 f"question {question!r}: {int(bad.sum()):,} answers are not numbers (e.g. "
                 f"{examples}), so --positive {rule.text!r} cannot rank them; give the "
-                "positive labels instead, e.g. --positive \"4_good,5_very good\"")
+                'positive labels instead, e.g. --positive "4_good,5_very good"'
+            )
         positive[valid] = _OPS[rule.op](numbers[valid], rule.threshold).astype(float)
         absent: tuple[str, ...] = ()
     else:
@@ -149,32 +182,40 @@ def check_labels(answers: list[Answers], rule: PositiveRule, values: dict[str, p
     never = set.intersection(*(set(a.labels_absent) for a in answers))
     if not never:
         return
-    seen = sorted({norm_label(v) for s in values.values() for v in s.dropna().unique()}
-                  - {""})
+    seen = sorted({norm_label(v) for s in values.values() for v in s.dropna().unique()} - {""})
     for label in sorted(never):
         close = difflib.get_close_matches(label, seen, n=3, cutoff=0.8)
         if close:
-            raise InputFileError(f"--positive answer {label!r} is not among the answers; "
-                                 f"close answers: {', '.join(close)}")
+            raise InputFileError(
+                f"--positive answer {label!r} is not among the answers; "
+                f"close answers: {', '.join(close)}"
+            )
     if never == rule.labels:
         raise InputFileError(
             f"none of the --positive answers ({', '.join(sorted(never))}) is among the "
-            f"answers: {', '.join(seen[:12])}" + (" ..." if len(seen) > 12 else ""))
+            f"answers: {', '.join(seen[:12])}" + (" ..." if len(seen) > 12 else "")
+        )
 
 
 def read_weights(values: pd.Series, column: str) -> np.ndarray:
     """Design weights as floats; refuse text, blanks, zeros and negatives in one line."""
-    text = values.astype(object).map(lambda v: "" if v is None or (isinstance(v, float)
-                                                                   and np.isnan(v)) else str(v))
-    numbers = pd.to_numeric(text.str.strip().str.replace(",", "", regex=False),
-                            errors="coerce").to_numpy(dtype=float)
-    for problem, bad in (("not a number", ~np.isfinite(numbers) & (text.str.strip() != "")),
-                         ("blank", text.str.strip() == ""),
-                         ("zero", numbers == 0), ("negative", numbers < 0)):
+    text = values.astype(object).map(
+        lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+    )
+    numbers = pd.to_numeric(
+        text.str.strip().str.replace(",", "", regex=False), errors="coerce"
+    ).to_numpy(dtype=float)
+    for problem, bad in (
+        ("not a number", ~np.isfinite(numbers) & (text.str.strip() != "")),
+        ("blank", text.str.strip() == ""),
+        ("zero", numbers == 0),
+        ("negative", numbers < 0),
+    ):
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
             raise InputFileError(
                 f"weight column {column!r}: {int(bad.sum()):,} weights are {problem} (first at "
                 f"data row {first + 1}: {text.iloc[first]!r}); design weights must be "
-                "positive numbers")
+                "positive numbers"
+            )
     return numbers

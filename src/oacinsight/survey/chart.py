@@ -38,14 +38,19 @@ def _panel(ax, rows: pd.DataFrame, overall: pd.DataFrame, question: str) -> None
     for i, flag in enumerate(groups["flag"].astype(str)):
         if not ok[i]:
             text = "suppressed (small count)" if flag == "suppressed" else "no respondents"
-            ax.text(0.01, y[i], text, va="center", fontsize=8, color="#777777",
-                    style="italic")
+            ax.text(0.01, y[i], text, va="center", fontsize=8, color="#777777", style="italic")
         elif "under_represented" in flag:
-            ax.text(1.01, y[i], "under-represented", va="center", fontsize=7.5, color=UNDER,
-                    transform=ax.get_yaxis_transform())
+            ax.text(
+                1.01,
+                y[i],
+                "under-represented",
+                va="center",
+                fontsize=7.5,
+                color=UNDER,
+                transform=ax.get_yaxis_transform(),
+            )
     _overall_lines(ax, overall)
-    ax.set_yticks(y, [_label(c, n) for c, n in zip(groups["code"], groups["name"],
-                                                    strict=True)])
+    ax.set_yticks(y, [_label(c, n) for c, n in zip(groups["code"], groups["name"], strict=True)])
     for tick, flag in zip(ax.get_yticklabels(), groups["flag"].astype(str), strict=True):
         if "under_represented" in flag:
             tick.set_color(UNDER)
@@ -64,8 +69,7 @@ def _overall_lines(ax, overall: pd.DataFrame) -> None:
         row = overall[overall["code"] == code]
         if len(row) and np.isfinite(float(row["share"].iloc[0])):
             value = float(row["share"].iloc[0])
-            ax.axvline(value, color=INK, linestyle=style, linewidth=1,
-                       label=f"{label} {value:.0%}")
+            ax.axvline(value, color=INK, linestyle=style, linewidth=1, label=f"{label} {value:.0%}")
     ax.legend(loc="lower right", fontsize=7.5, frameon=False)
 
 
@@ -73,18 +77,26 @@ def plot_survey(published: pd.DataFrame, *, title: str, confidence: float) -> Fi
     """One panel per question: the share of positive answers by group, from the
     *published* table (suppressed rows already blanked)."""
     questions = list(dict.fromkeys(published["question"]))
-    sizes = [max(int(((published["question"] == q) & (published["level"] != "overall"))
-                     .sum()), 1) for q in questions]
+    sizes = [
+        max(int(((published["question"] == q) & (published["level"] != "overall")).sum()), 1)
+        for q in questions
+    ]
     fig = new_figure(9.5, 1.2 + 0.3 * sum(sizes) + 0.6 * len(questions))
-    axes = fig.subplots(len(questions), 1, squeeze=False,
-                        gridspec_kw={"height_ratios": sizes}).ravel()
+    axes = fig.subplots(
+        len(questions), 1, squeeze=False, gridspec_kw={"height_ratios": sizes}
+    ).ravel()
     for ax, q in zip(axes, questions, strict=True):
         rows = published[published["question"] == q]
         _panel(ax, rows, rows[rows["level"] == "overall"], str(q))
     axes[-1].set_xlabel("Share of positive answers (weighted)", fontsize=9)
     fig.suptitle(title, fontsize=12, x=0.01, ha="left")
-    fig.supxlabel(f"Lines: {confidence:.0%} confidence intervals. Red: groups under-"
-                  "represented among respondents. Grey: hidden small counts.",
-                  fontsize=8, color="#555555", x=0.01, ha="left")
+    fig.supxlabel(
+        f"Lines: {confidence:.0%} confidence intervals. Red: groups under-"
+        "represented among respondents. Grey: hidden small counts.",
+        fontsize=8,
+        color="#555555",
+        x=0.01,
+        ha="left",
+    )
     fig.set_layout_engine("constrained")
     return fig

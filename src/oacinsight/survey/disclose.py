@@ -19,8 +19,16 @@ __all__ = ["HIDDEN_COLUMNS", "SUPPRESSED", "hidden_counts", "published"]
 SUPPRESSED = "suppressed"
 #: Columns blanked on a suppressed row.
 HIDDEN_COLUMNS: tuple[str, ...] = (
-    "respondents", "weighted_n", "effective_n", "share", "share_low", "share_high",
-    "diff_from_overall", "p_value", "respondent_share", "representation_index",
+    "respondents",
+    "weighted_n",
+    "effective_n",
+    "share",
+    "share_low",
+    "share_high",
+    "diff_from_overall",
+    "p_value",
+    "respondent_share",
+    "representation_index",
 )
 
 
@@ -43,6 +51,8 @@ def published(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
         out.loc[hide, column] = np.nan
     out["respondents"] = out["respondents"].round().astype("Int64")
     out.loc[hide, "flag"] = SUPPRESSED
-    out.loc[hide, "note"] = f"fewer than {threshold} respondents, or hidden so such a count " \
-                            "cannot be worked out from the total"
+    out.loc[hide, "note"] = (
+        f"fewer than {threshold} respondents, or hidden so such a count "
+        "cannot be worked out from the total"
+    )
     return out

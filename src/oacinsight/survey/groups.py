@@ -16,18 +16,21 @@ import pandas as pd
 from oacinsight.errors import InputFileError, OacInsightError
 from oacinsight.oac import LEVELS, SUPERGROUP_NAMES
 
-__all__ = ["EDITIONS", "GroupColumn", "all_codes", "names_for", "parse_group_column",
-           "roll_up"]
+__all__ = ["EDITIONS", "GroupColumn", "all_codes", "names_for", "parse_group_column", "roll_up"]
 
 EDITIONS: tuple[str, ...] = ("2021", "2011")
 
-_SUB_2021 = ("1a1 1a2 1b1 1b2 1c1 1c2 2a1 2a2 2a3 2b1 2b2 2c1 2c2 3a1 3a2 3a3 3a4 3b1 3b2 "
-             "3c1 3c2 4a1 4a2 4a3 4b1 4b2 4b3 4b4 4c1 4c2 5a1 5a2 5a3 5b1 5b2 6a1 6a2 6a3 "
-             "6b1 6b2 6b3 6c1 6c2 7a1 7a2 7b1 7b2 8a1 8a2 8b1 8b2 8b3")
-_SUB_2011 = ("1a1 1a2 1a3 1a4 1b1 1b2 1b3 1c1 1c2 1c3 2a1 2a2 2a3 2b1 2b2 2c1 2c2 2c3 2d1 "
-             "2d2 2d3 3a1 3a2 3b1 3b2 3b3 3c1 3c2 3d1 3d2 3d3 4a1 4a2 4a3 4b1 4b2 4c1 4c2 "
-             "4c3 5a1 5a2 5a3 5b1 5b2 5b3 6a1 6a2 6a3 6a4 6b1 6b2 6b3 6b4 7a1 7a2 7a3 7b1 "
-             "7b2 7b3 7c1 7c2 7c3 7d1 7d2 7d3 7d4 8a1 8a2 8b1 8b2 8c1 8c2 8c3 8d1 8d2 8d3 9z9")
+_SUB_2021 = (
+    "1a1 1a2 1b1 1b2 1c1 1c2 2a1 2a2 2a3 2b1 2b2 2c1 2c2 3a1 3a2 3a3 3a4 3b1 3b2 "
+    "3c1 3c2 4a1 4a2 4a3 4b1 4b2 4b3 4b4 4c1 4c2 5a1 5a2 5a3 5b1 5b2 6a1 6a2 6a3 "
+    "6b1 6b2 6b3 6c1 6c2 7a1 7a2 7b1 7b2 8a1 8a2 8b1 8b2 8b3"
+)
+_SUB_2011 = (
+    "1a1 1a2 1a3 1a4 1b1 1b2 1b3 1c1 1c2 1c3 2a1 2a2 2a3 2b1 2b2 2c1 2c2 2c3 2d1 "
+    "2d2 2d3 3a1 3a2 3b1 3b2 3b3 3c1 3c2 3d1 3d2 3d3 4a1 4a2 4a3 4b1 4b2 4c1 4c2 "
+    "4c3 5a1 5a2 5a3 5b1 5b2 5b3 6a1 6a2 6a3 6a4 6b1 6b2 6b3 6b4 7a1 7a2 7a3 7b1 "
+    "7b2 7b3 7c1 7c2 7c3 7d1 7d2 7d3 7d4 8a1 8a2 8b1 8b2 8c1 8c2 8c3 8d1 8d2 8d3 9z9"
+)
 _SUBGROUPS = {"2021": tuple(_SUB_2021.split()), "2011": tuple(_SUB_2011.split())}
 _CODE = re.compile(r"^\d(?:[a-z](?:\d)?)?$", re.IGNORECASE)
 
@@ -80,8 +83,12 @@ def _by_name(names: dict[tuple[str, str], str]) -> dict[str, str]:
     return out
 
 
-def _resolve(values: list[str], edition: str, names: dict[tuple[str, str], str],
-             other_names: dict[tuple[str, str], str]) -> dict[str, str]:
+def _resolve(
+    values: list[str],
+    edition: str,
+    names: dict[tuple[str, str], str],
+    other_names: dict[tuple[str, str], str],
+) -> dict[str, str]:
     """Value → lower-case code; raise for values of the other edition or of neither."""
     other = "2011" if edition == "2021" else "2021"
     mine, theirs = all_codes(edition), all_codes(other)
@@ -100,13 +107,15 @@ def _resolve(values: list[str], edition: str, names: dict[tuple[str, str], str],
     if wrong and len(wrong) >= len(unknown):
         raise InputFileError(
             f"the group column holds OAC {other} codes or names, not {edition} ones (e.g. "
-            f"{', '.join(repr(w) for w in wrong[:3])}); use --edition {other}")
+            f"{', '.join(repr(w) for w in wrong[:3])}); use --edition {other}"
+        )
     if unknown or wrong:
         bad = unknown + wrong
-        hint = ("; ingest the official names file to use names" if not names else "")
+        hint = "; ingest the official names file to use names" if not names else ""
         raise InputFileError(
             f"{len(bad):,} value(s) of the group column are not OAC {edition} codes or names "
-            f"(e.g. {', '.join(repr(b) for b in bad[:3])}){hint}")
+            f"(e.g. {', '.join(repr(b) for b in bad[:3])}){hint}"
+        )
     return out
 
 
@@ -118,19 +127,27 @@ def _case_note(values: list[str], edition: str) -> str | None:
     upper = all(c[1].isupper() for c in lettered)
     lower = all(c[1].islower() for c in lettered)
     if edition == "2021" and upper:
-        return ("the codes are written in upper case, as 2011 OAC codes are (e.g. "
-                f"{lettered[0]}); they were read as 2021 codes: if they are 2011 codes, "
-                "use --edition 2011")
+        return (
+            "the codes are written in upper case, as 2011 OAC codes are (e.g. "
+            f"{lettered[0]}); they were read as 2021 codes: if they are 2011 codes, "
+            "use --edition 2011"
+        )
     if edition == "2011" and lower:
-        return ("the codes are written in lower case, as 2021 OAC codes are (e.g. "
-                f"{lettered[0]}); they were read as 2011 codes: if they are 2021 codes, "
-                "use --edition 2021")
+        return (
+            "the codes are written in lower case, as 2021 OAC codes are (e.g. "
+            f"{lettered[0]}); they were read as 2011 codes: if they are 2021 codes, "
+            "use --edition 2021"
+        )
     return None
 
 
 def parse_group_column(
-    values: pd.Series, *, edition: str, level: str,
-    names: dict[tuple[str, str], str], other_names: dict[tuple[str, str], str],
+    values: pd.Series,
+    *,
+    edition: str,
+    level: str,
+    names: dict[tuple[str, str], str],
+    other_names: dict[tuple[str, str], str],
 ) -> GroupColumn:
     """Read a column of OAC codes or names as ``edition`` codes at ``level``.
 
@@ -146,12 +163,14 @@ def parse_group_column(
     text = text.str.replace(r"\.0$", "", regex=True)  # supergroups read as numbers: 7.0
     distinct = sorted(set(text) - {""})
     found = _resolve(distinct, edition, names, other_names)
-    coarse = sorted({c for c in found.values() if LEVELS.index(level_of(c)) <
-                     LEVELS.index(level)}, key=len)
+    coarse = sorted(
+        {c for c in found.values() if LEVELS.index(level_of(c)) < LEVELS.index(level)}, key=len
+    )
     if coarse:
         raise InputFileError(
             f"the group column holds {level_of(coarse[0])} codes (e.g. {coarse[0]}), which "
-            f"cannot be split into {level}s; use --level {level_of(coarse[0])}")
+            f"cannot be split into {level}s; use --level {level_of(coarse[0])}"
+        )
     mapping = {v: canonical(roll_up(c, level), edition) for v, c in found.items()}
     codes = text.map(lambda v: mapping.get(v))
     note = _case_note(distinct, edition)

@@ -12,9 +12,18 @@ from oacinsight.values import json_records, json_safe
 
 __all__ = ["neutralised", "plain", "records", "render"]
 
-_DECIMALS = {"weighted_n": 1, "effective_n": 1, "share": 3, "share_low": 3, "share_high": 3,
-             "diff_from_overall": 3, "p_value": 4, "representation_index": 2,
-             "respondent_share": 3, "resident_share": 3}
+_DECIMALS = {
+    "weighted_n": 1,
+    "effective_n": 1,
+    "share": 3,
+    "share_low": 3,
+    "share_high": 3,
+    "diff_from_overall": 3,
+    "p_value": 4,
+    "representation_index": 2,
+    "respondent_share": 3,
+    "resident_share": 3,
+}
 _TEXT = ("question", "code", "name", "flag", "level", "note")
 
 
@@ -49,8 +58,9 @@ def render(meta: dict[str, Any], frame: pd.DataFrame, chart_uri: str) -> str:
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["cell"] = _cell
     blocks = [(q, records(b)) for q, b in frame.groupby("question", sort=False)]
-    return env.from_string(_PAGE).render(meta=meta, blocks=blocks, chart=chart_uri,
-                                         columns=list(frame.columns), text=_TEXT)
+    return env.from_string(_PAGE).render(
+        meta=meta, blocks=blocks, chart=chart_uri, columns=list(frame.columns), text=_TEXT
+    )
 
 
 _PAGE = """<!DOCTYPE html>

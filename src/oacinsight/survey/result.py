@@ -30,7 +30,7 @@ WRITE_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".json", ".html", ".png")
 JSON_FORMAT = "oacinsight.survey/1"
 FLAGS: dict[str, str] = {
     "under_represented": "the group's share of respondents is below 0.8 of its share of "
-                         "the area's residents",
+    "the area's residents",
     "low_n": "fewer respondents than --min-n: read with caution",
     "no_respondents": "nobody in this group answered the question",
     "suppressed": "numbers hidden to protect small counts",
@@ -72,22 +72,34 @@ class SurveyResult:
     def metadata(self) -> dict[str, Any]:
         """How the result was made, as JSON-safe values (no rows)."""
         o = self.options
-        return plain({
-            "format": JSON_FORMAT, "generator": f"oacinsight {__version__}",
-            "input": self.input_name, "rows": self.n_rows, "questions": list(o.questions),
-            "positive": o.positive, "edition": o.edition, "level": o.level,
-            "placed_by": self.placed_by, "weight": o.weight,
-            "placement": self._published_placement(),
-            "areas": [{"code": c, "name": n} for c, n in self.areas],
-            "confidence": o.confidence, "min_n": o.min_n,
-            "interval": "Wilson score interval on the Kish effective sample size",
-            "suppress_below": o.suppress_below,
-            "suppression": (f"respondent counts from 1 to {o.suppress_below - 1} are hidden, "
-                            "plus secondary suppression so a hidden count cannot be "
-                            "recovered from the question's total"),
-            "answers": records(self.published_accounting()),
-            "flags": dict(FLAGS), "notes": list(self.notes),
-        })
+        return plain(
+            {
+                "format": JSON_FORMAT,
+                "generator": f"oacinsight {__version__}",
+                "input": self.input_name,
+                "rows": self.n_rows,
+                "questions": list(o.questions),
+                "positive": o.positive,
+                "edition": o.edition,
+                "level": o.level,
+                "placed_by": self.placed_by,
+                "weight": o.weight,
+                "placement": self._published_placement(),
+                "areas": [{"code": c, "name": n} for c, n in self.areas],
+                "confidence": o.confidence,
+                "min_n": o.min_n,
+                "interval": "Wilson score interval on the Kish effective sample size",
+                "suppress_below": o.suppress_below,
+                "suppression": (
+                    f"respondent counts from 1 to {o.suppress_below - 1} are hidden, "
+                    "plus secondary suppression so a hidden count cannot be "
+                    "recovered from the question's total"
+                ),
+                "answers": records(self.published_accounting()),
+                "flags": dict(FLAGS),
+                "notes": list(self.notes),
+            }
+        )
 
     def _published_placement(self) -> dict[str, int | None]:
         counts = pd.Series(self.placement, dtype="int64")
@@ -104,19 +116,32 @@ class SurveyResult:
     def text(self) -> str:
         """A few lines for the terminal."""
         placed = self.placement.get("placed", 0)
-        lines = [f"{self.input_name}: {self.n_rows:,} rows; {placed:,} placed in an OAC "
-                 f"{self.options.edition} {self.options.level} by {self.placed_by}"]
+        lines = [
+            f"{self.input_name}: {self.n_rows:,} rows; {placed:,} placed in an OAC "
+            f"{self.options.edition} {self.options.level} by {self.placed_by}"
+        ]
         others = {k: v for k, v in self._published_placement().items() if k != "placed"}
         if others:
-            lines.append("  not placed: " + ", ".join(
-                f"{k} {'<' + str(self.options.suppress_below) if v is None else f'{v:,}'}"
-                for k, v in others.items()))
+            lines.append(
+                "  not placed: "
+                + ", ".join(
+                    f"{k} {'<' + str(self.options.suppress_below) if v is None else f'{v:,}'}"
+                    for k, v in others.items()
+                )
+            )
         if self.areas:
-            lines.append("  area: " + "; ".join(f"{c} {n}" if n != c else c
-                                                for c, n in self.areas))
+            lines.append("  area: " + "; ".join(f"{c} {n}" if n != c else c for c, n in self.areas))
         frame = self.to_frame()
-        cols = ["code", "name", "respondents", "share", "share_low", "share_high",
-                "representation_index", "flag"]
+        cols = [
+            "code",
+            "name",
+            "respondents",
+            "share",
+            "share_low",
+            "share_high",
+            "representation_index",
+            "flag",
+        ]
         for q, block in frame.groupby("question", sort=False):
             lines.append(f"\n{q}")
             shown = block[cols].copy()
@@ -131,27 +156,44 @@ class SurveyResult:
         out = Path(path)
         if out.suffix.lower() in WRITE_SUFFIXES:
             out.parent.mkdir(parents=True, exist_ok=True)
-        return write_by_suffix("a survey result", out, {
-            ".csv": self._csv, ".xlsx": self._xlsx, ".json": self._json,
-            ".html": self._html, ".png": self._png})
+        return write_by_suffix(
+            "a survey result",
+            out,
+            {
+                ".csv": self._csv,
+                ".xlsx": self._xlsx,
+                ".json": self._json,
+                ".html": self._html,
+                ".png": self._png,
+            },
+        )
 
     def _csv(self, out: Path) -> None:
         neutralised(self.to_frame()).to_csv(out, index=False, encoding="utf-8-sig")
 
     def _xlsx(self, out: Path) -> None:
-        about = pd.DataFrame([(k, json.dumps(v) if isinstance(v, (list, dict)) else v)
-                              for k, v in self.metadata().items()], columns=["item", "value"])
-        write_sheets(out, {"survey": neutralised(self.to_frame()),
-                           "answers": neutralised(self.published_accounting()),
-                           "about": neutralised(about.astype(object))})
+        about = pd.DataFrame(
+            [
+                (k, json.dumps(v) if isinstance(v, (list, dict)) else v)
+                for k, v in self.metadata().items()
+            ],
+            columns=["item", "value"],
+        )
+        write_sheets(
+            out,
+            {
+                "survey": neutralised(self.to_frame()),
+                "answers": neutralised(self.published_accounting()),
+                "about": neutralised(about.astype(object)),
+            },
+        )
 
     def _json(self, out: Path) -> None:
         write_json(out, self.to_dict())
 
     def figure(self):
         """The chart (matplotlib Figure) of the published numbers."""
-        title = (f"Share of positive answers by OAC {self.options.edition} "
-                 f"{self.options.level}")
+        title = f"Share of positive answers by OAC {self.options.edition} {self.options.level}"
         return plot_survey(self.to_frame(), title=title, confidence=self.options.confidence)
 
     def _png(self, out: Path) -> None:
@@ -159,8 +201,9 @@ class SurveyResult:
 
     def to_html(self) -> str:
         """A standalone HTML page: how it was made, the chart, the table, the notes."""
-        return render(self.metadata(), self.to_frame(),
-                      png_data_uri(png_bytes(self.figure(), dpi=110)))
+        return render(
+            self.metadata(), self.to_frame(), png_data_uri(png_bytes(self.figure(), dpi=110))
+        )
 
     def _html(self, out: Path) -> None:
         out.write_text(self.to_html(), encoding="utf-8")

@@ -58,23 +58,28 @@ class SurveyOptions:
         if self.edition not in EDITIONS:
             raise OacInsightError(f"--edition must be 2021 or 2011, not {self.edition!r}")
         if self.level not in LEVELS:
-            raise OacInsightError(f"--level must be one of {', '.join(LEVELS)}, "
-                                  f"not {self.level!r}")
+            raise OacInsightError(f"--level must be one of {', '.join(LEVELS)}, not {self.level!r}")
         given = [o for o in (self.postcode_column, self.oa_column, self.group_column) if o]
         if len(given) > 1:
-            raise OacInsightError("give only one of --postcode-column, --oa-column and "
-                                  "--group-column")
+            raise OacInsightError(
+                "give only one of --postcode-column, --oa-column and --group-column"
+            )
         if self.min_n < 1:
             raise OacInsightError(f"--min-n must be 1 or more, not {self.min_n}")
         if not 0.5 <= self.confidence < 1:
-            raise OacInsightError(f"--confidence must be from 0.5 to below 1, "
-                                  f"not {self.confidence}")
+            raise OacInsightError(
+                f"--confidence must be from 0.5 to below 1, not {self.confidence}"
+            )
         if self.suppress_below < 0:
             raise OacInsightError("--suppress-below must be 0 or more")
 
 
-def survey_file(input_path: str | os.PathLike[str], options: SurveyOptions, *,
-                store: Store | str | os.PathLike[str] | None = None) -> SurveyResult:
+def survey_file(
+    input_path: str | os.PathLike[str],
+    options: SurveyOptions,
+    *,
+    store: Store | str | os.PathLike[str] | None = None,
+) -> SurveyResult:
     """Analyse a survey file (CSV, XLSX or Parquet) by OAC group.
 
     Parameters
@@ -97,9 +102,13 @@ def survey_file(input_path: str | os.PathLike[str], options: SurveyOptions, *,
         return _survey(s, frame, options, src.name)
 
 
-def survey_frame(frame: pd.DataFrame, options: SurveyOptions, *,
-                 store: Store | str | os.PathLike[str] | None = None,
-                 name: str = "survey") -> SurveyResult:
+def survey_frame(
+    frame: pd.DataFrame,
+    options: SurveyOptions,
+    *,
+    store: Store | str | os.PathLike[str] | None = None,
+    name: str = "survey",
+) -> SurveyResult:
     """Analyse a survey held in a DataFrame (see :func:`survey_file`)."""
     options.check()
     with _store(store, options) as s:
@@ -111,44 +120,56 @@ def _store(store, options: SurveyOptions):
     group column (names and residents are then left out, with a note)."""
     if options.oa_column is None and options.group_column is None:
         return reference_store(store)
-    if (options.group_column and not isinstance(store, Store)
-            and not resolve_store_path(store).exists()):
+    if (
+        options.group_column
+        and not isinstance(store, Store)
+        and not resolve_store_path(store).exists()
+    ):
         return nullcontext(None)
     return open_store(store)
 
 
-def _survey(s: Store | None, frame: pd.DataFrame, opt: SurveyOptions,
-            name: str) -> SurveyResult:
+def _survey(s: Store | None, frame: pd.DataFrame, opt: SurveyOptions, name: str) -> SurveyResult:
     if frame.empty:
         raise InputFileError(f"{name}: has a header but no data rows")
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
-    questions = list(dict.fromkeys(ans.find_column(columns, q, "question")
-                                   for q in opt.questions))
+    questions = list(dict.fromkeys(ans.find_column(columns, q, "question") for q in opt.questions))
     rule = ans.parse_positive(opt.positive)
     dk = ans.DONT_KNOW | {ans.norm_label(x) for x in opt.dont_know}
     answers = [ans.classify(frame[q], q, rule, dk) for q in questions]
     ans.check_labels(answers, rule, {q: frame[q] for q in questions})
-    weights = (ans.read_weights(frame[ans.find_column(columns, opt.weight, "weight")],
-                                opt.weight) if opt.weight else np.ones(len(frame)))
+    weights = (
+        ans.read_weights(frame[ans.find_column(columns, opt.weight, "weight")], opt.weight)
+        if opt.weight
+        else np.ones(len(frame))
+    )
     placement = _place(s, frame, columns, opt, name)
     level_names = _names(s, opt)
     if opt.edition == "2011" and not level_names:
-        placement.notes.append("2011 OAC names are not in the store: ingest the official "
-                               "oac2011_names.csv to see them (codes shown instead)")
+        placement.notes.append(
+            "2011 OAC names are not in the store: ingest the official "
+            "oac2011_names.csv to see them (codes shown instead)"
+        )
     pop, areas = _population(s, placement, opt)
     cfg = Settings(level=opt.level, confidence=opt.confidence, min_n=opt.min_n)
     table = analyse(placement.codes, weights, answers, level_names, pop, cfg)
     return SurveyResult(
-        table=table, input_name=name, n_rows=len(frame), options=opt,
-        placement=placement.counts(), placed_by=placement.how,
-        accounting=_accounting(answers, placement), areas=areas,
+        table=table,
+        input_name=name,
+        n_rows=len(frame),
+        options=opt,
+        placement=placement.counts(),
+        placed_by=placement.how,
+        accounting=_accounting(answers, placement),
+        areas=areas,
         notes=[*placement.notes, *_label_notes(answers), *([pop.note] if pop.note else [])],
     )
 
 
-def _place(s: Store | None, frame: pd.DataFrame, columns: list[str], opt: SurveyOptions,
-           name: str) -> place.Placement:
+def _place(
+    s: Store | None, frame: pd.DataFrame, columns: list[str], opt: SurveyOptions, name: str
+) -> place.Placement:
     if opt.group_column:
         col = ans.find_column(columns, opt.group_column, "group")
         other = "2011" if opt.edition == "2021" else "2021"
@@ -160,8 +181,7 @@ def _place(s: Store | None, frame: pd.DataFrame, columns: list[str], opt: Survey
     if opt.oa_column:
         col = ans.find_column(columns, opt.oa_column, "output area")
         return place.by_oa(s, frame, col, opt.edition, opt.level)
-    col = (ans.find_column(columns, opt.postcode_column, "postcode")
-           if opt.postcode_column else None)
+    col = ans.find_column(columns, opt.postcode_column, "postcode") if opt.postcode_column else None
     return place.by_postcode(s, frame, col, opt.edition, opt.level, name)
 
 
@@ -181,22 +201,32 @@ def _names(s: Store | None, opt: SurveyOptions) -> dict[str, str]:
     return out
 
 
-def _population(s: Store | None, placement: place.Placement,
-                opt: SurveyOptions) -> tuple[Population, list[tuple[str, str]]]:
+def _population(
+    s: Store | None, placement: place.Placement, opt: SurveyOptions
+) -> tuple[Population, list[tuple[str, str]]]:
     everyone = np.ones(len(placement.codes), dtype=bool)
     if s is None:
-        return Population(None, everyone, "no store: the representation index needs the "
-                          "census residents (run 'oacinsight data ingest')"), []
+        return Population(
+            None,
+            everyone,
+            "no store: the representation index needs the "
+            "census residents (run 'oacinsight data ingest')",
+        ), []
     codes = list(opt.areas) or _default_areas(s, placement)
     if not codes:
-        why = ("give --area for the representation index (group codes do not say where "
-               "respondents live)" if placement.oas is None else
-               "no local authority is known for the respondents' output areas")
+        why = (
+            "give --area for the representation index (group codes do not say where "
+            "respondents live)"
+            if placement.oas is None
+            else "no local authority is known for the respondents' output areas"
+        )
         return Population(None, everyone, why), []
     for code in codes:
         if surveys.area_kind(s.con, code)[1] == 0:
-            raise InputFileError(f"area code {code} is not known to the store (use a local "
-                                 "authority, region, ward or country GSS code)")
+            raise InputFileError(
+                f"area code {code} is not known to the store (use a local "
+                "authority, region, ward or country GSS code)"
+            )
     names = surveys.area_names(s.con, codes)
     areas = [(c, names.get(c, c)) for c in codes]
     surveys.set_area(s.con, codes)
@@ -210,12 +240,16 @@ def _population(s: Store | None, placement: place.Placement,
 
 def _residents(s: Store, opt: SurveyOptions) -> tuple[dict | None, str]:
     if opt.edition == "2011" and not oac11.has_oac11(s.con):
-        return None, ("no 2011 OAC in the store's postcode directory: ingest the NSPL or "
-                      "ONSPD again to get the representation index by 2011 group")
+        return None, (
+            "no 2011 OAC in the store's postcode directory: ingest the NSPL or "
+            "ONSPD again to get the representation index by 2011 group"
+        )
     table = surveys.residents_by_subgroup(s.con, opt.edition)
     if table is None:
-        return None, ("no census table TS001 in the store: ingest ts001 for the "
-                      "representation index and the post-stratified share")
+        return None, (
+            "no census table TS001 in the store: ingest ts001 for the "
+            "representation index and the post-stratified share"
+        )
     out: dict[str, float] = {}
     for sub, n in table.itertuples(index=False):
         key = roll_up(str(sub), opt.level)
@@ -240,12 +274,21 @@ def _accounting(answers: list[ans.Answers], placement: place.Placement) -> pd.Da
     placed = (placement.status == "placed").to_numpy()
     rows = []
     for a in answers:
-        rows.append({"question": a.question, "answered_placed": int((a.valid & placed).sum()),
-                     "answered_not_placed": int((a.valid & ~placed).sum()),
-                     "missing": int(a.missing.sum()), "dont_know": int(a.dont_know.sum())})
+        rows.append(
+            {
+                "question": a.question,
+                "answered_placed": int((a.valid & placed).sum()),
+                "answered_not_placed": int((a.valid & ~placed).sum()),
+                "missing": int(a.missing.sum()),
+                "dont_know": int(a.dont_know.sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def _label_notes(answers: list[ans.Answers]) -> list[str]:
-    return [f"question {a.question!r}: nobody answered {', '.join(map(repr, a.labels_absent))}"
-            for a in answers if a.labels_absent]
+    return [
+        f"question {a.question!r}: nobody answered {', '.join(map(repr, a.labels_absent))}"
+        for a in answers
+        if a.labels_absent
+    ]

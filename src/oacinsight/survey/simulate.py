@@ -19,14 +19,15 @@ from oacinsight.survey.stats import INTERVAL_METHODS, interval, weighted_share
 __all__ = ["coverage"]
 
 
-def _draw(rng: np.random.Generator, n: int, p: float, spread: float, ratio: float,
-          noise: float) -> tuple[np.ndarray, np.ndarray]:
+def _draw(
+    rng: np.random.Generator, n: int, p: float, spread: float, ratio: float, noise: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Weights and answers of ``n`` respondents of one group."""
     half = rng.random(n) < ratio / (1 + ratio)  # in the second half: answers more often
     p_i = np.clip(np.where(half, p + spread, p - spread), 0.0, 1.0)
     y = (rng.random(n) < p_i).astype(float)
     base = np.where(half, 1.0 / ratio, 1.0)  # 1 / response rate
-    w = base * rng.lognormal(-noise**2 / 2, noise, n)
+    w = base * rng.lognormal(-(noise**2) / 2, noise, n)
     return w, y
 
 

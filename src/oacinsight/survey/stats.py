@@ -21,8 +21,15 @@ from scipy.stats import beta, chi2, f, norm, t
 
 from oacinsight.errors import OacInsightError
 
-__all__ = ["INTERVAL_METHODS", "RaoScott", "Share", "difference_test", "interval",
-           "rao_scott", "weighted_share"]
+__all__ = [
+    "INTERVAL_METHODS",
+    "RaoScott",
+    "Share",
+    "difference_test",
+    "interval",
+    "rao_scott",
+    "weighted_share",
+]
 
 INTERVAL_METHODS: tuple[str, ...] = ("wilson", "clopper_pearson", "korn_graubard", "wald")
 FloatArray = NDArray[np.float64]
@@ -105,8 +112,9 @@ def interval(s: Share, confidence: float = 0.95, method: str = "wilson") -> tupl
     (low, high), NaN when there are no respondents.
     """
     if method not in INTERVAL_METHODS:
-        raise OacInsightError(f"unknown interval method {method!r}; use "
-                              f"{', '.join(INTERVAL_METHODS)}")
+        raise OacInsightError(
+            f"unknown interval method {method!r}; use {', '.join(INTERVAL_METHODS)}"
+        )
     if s.n == 0 or not np.isfinite(s.share):
         return float("nan"), float("nan")
     z = _z(confidence)
@@ -162,8 +170,15 @@ class RaoScott:
     mean_deff: float
 
 
-_NAN_TEST = RaoScott(*(float("nan"),) * 2, 0, float("nan"), float("nan"),
-                     (float("nan"), float("nan")), float("nan"), float("nan"))
+_NAN_TEST = RaoScott(
+    *(float("nan"),) * 2,
+    0,
+    float("nan"),
+    float("nan"),
+    (float("nan"), float("nan")),
+    float("nan"),
+    float("nan"),
+)
 
 
 def rao_scott(groups: ArrayLike, weights: ArrayLike, positive: ArrayLike) -> RaoScott:
@@ -196,11 +211,14 @@ def _contrasts(nr: int, nc: int) -> FloatArray:
     """Interaction contrasts orthogonal to the main effects (row-major cells)."""
     rows = np.repeat(np.arange(nr), nc)
     cols = np.tile(np.arange(nc), nr)
-    main = np.column_stack([np.ones(nr * nc)]
-                           + [(rows == r).astype(float) for r in range(1, nr)]
-                           + [(cols == c).astype(float) for c in range(1, nc)])
-    inter = np.column_stack([((rows == r) & (cols == c)).astype(float)
-                             for r in range(1, nr) for c in range(1, nc)])
+    main = np.column_stack(
+        [np.ones(nr * nc)]
+        + [(rows == r).astype(float) for r in range(1, nr)]
+        + [(cols == c).astype(float) for c in range(1, nc)]
+    )
+    inter = np.column_stack(
+        [((rows == r) & (cols == c)).astype(float) for r in range(1, nr) for c in range(1, nc)]
+    )
     q, _ = np.linalg.qr(main)
     return inter - q @ (q.T @ inter)
 
@@ -225,7 +243,12 @@ def _rao_scott_from(mean: FloatArray, v: FloatArray, n: int, nr: int, nc: int) -
     chisq = pearson / mean_deff if mean_deff > 0 else float("nan")
     fstat = pearson / tr if tr > 0 else float("nan")
     return RaoScott(
-        pearson=pearson, chisq=chisq, df=df, chisq_p=float(chi2.sf(chisq, df)),
-        f=fstat, f_df=(d0, d0 * (n - 1)), f_p=float(f.sf(fstat, d0, d0 * (n - 1))),
+        pearson=pearson,
+        chisq=chisq,
+        df=df,
+        chisq_p=float(chi2.sf(chisq, df)),
+        f=fstat,
+        f_df=(d0, d0 * (n - 1)),
+        f_p=float(f.sf(fstat, d0, d0 * (n - 1))),
         mean_deff=mean_deff,
     )

@@ -44,8 +44,11 @@ def _transient(state: WebState, file: UploadFile) -> Iterator[Upload]:
 def store_status(request: Request) -> dict[str, Any]:
     """Files loaded (kind, file, edition, rows, date) and boundary layers."""
     info = core.overview(_state(request))
-    return {"store": info["path"], "files": core.records(info["files"]),
-            "boundary_layers": core.records(info["layers"])}
+    return {
+        "store": info["path"],
+        "files": core.records(info["files"]),
+        "boundary_layers": core.records(info["layers"]),
+    }
 
 
 @router.post("/match", summary="Match a customer file by postcode")
@@ -63,17 +66,20 @@ def api_match(
         frame = pd.read_parquet(up.matched)
     if format == "csv":
         return _csv(frame, "matched.csv")
-    return JSONResponse({"summary": summary.to_dict(),
-                         "columns": list(map(str, frame.columns)),
-                         "records": core.records(frame)})
+    return JSONResponse(
+        {
+            "summary": summary.to_dict(),
+            "columns": list(map(str, frame.columns)),
+            "records": core.records(frame),
+        }
+    )
 
 
 @router.post("/profile", summary="Profile a customer file against residents or households")
 def api_profile(
     request: Request,
     file: Annotated[UploadFile, File(description="Customer file, raw or matched")],
-    level: Annotated[str, Form(description="supergroup, group, subgroup or all")]
-    = "supergroup",
+    level: Annotated[str, Form(description="supergroup, group, subgroup or all")] = "supergroup",
     base: Annotated[str, Form(description="residents or households")] = "residents",
     base_file: Annotated[UploadFile | None, File(description="A file base instead")] = None,
     area: Annotated[str, Form(description="Area GSS codes, comma-separated")] = "",
@@ -86,8 +92,9 @@ def api_profile(
     """The published profile: exactly the rows and columns ``oacinsight profile -o x.csv``
     writes, with the metadata (coverage, base, interval method, suppression)."""
     state = _state(request)
-    options = core.ProfileOptions.parse(level, None if base_file else base, area, confidence,
-                                        suppress_below, disclosure)
+    options = core.ProfileOptions.parse(
+        level, None if base_file else base, area, confidence, suppress_below, disclosure
+    )
     with _transient(state, file) as up:
         result = _profile(state, up, options, base_file, postcode_column.strip() or None)
     if format == "csv":
@@ -104,8 +111,13 @@ def api_profile(
     return JSONResponse(body)
 
 
-def _profile(state: WebState, up: Upload, options: core.ProfileOptions,
-             base_file: UploadFile | None, postcode_column: str | None) -> Any:
+def _profile(
+    state: WebState,
+    up: Upload,
+    options: core.ProfileOptions,
+    base_file: UploadFile | None,
+    postcode_column: str | None,
+) -> Any:
     base = options.base
     base_up = None
     if base_file is not None and base_file.filename:
@@ -113,20 +125,26 @@ def _profile(state: WebState, up: Upload, options: core.ProfileOptions,
         base = str(base_up.raw)
     try:
         with core.named(up), state.job() as store:
-            return profile_file(up.raw, store=store, level=options.level, base=base,
-                                areas=list(options.areas) or None,
-                                confidence=options.confidence,
-                                suppress_below=options.suppress_below,
-                                postcode_column=postcode_column,
-                                disclosure=options.disclosure)
+            return profile_file(
+                up.raw,
+                store=store,
+                level=options.level,
+                base=base,
+                areas=list(options.areas) or None,
+                confidence=options.confidence,
+                suppress_below=options.suppress_below,
+                postcode_column=postcode_column,
+                disclosure=options.disclosure,
+            )
     finally:
         if base_up is not None:
             state.forget(base_up.token)
 
 
 @router.get("/areas", summary="Find areas by name or code")
-def areas(request: Request, q: Annotated[str, Query(min_length=1, max_length=100)]
-          ) -> list[dict[str, Any]]:
+def areas(
+    request: Request, q: Annotated[str, Query(min_length=1, max_length=100)]
+) -> list[dict[str, Any]]:
     """Named areas and boundary areas whose code or name contains ``q``."""
     found = core.records(core.search_areas(_state(request), q))
     return [dict(r, kind=views.kind_label(r["code"], r["kind"])) for r in found]
@@ -146,22 +164,37 @@ def area(request: Request, code: str) -> dict[str, Any]:
         frame = core.area_frame(state, None, layer)
         measures += [dict(r, layer=layer) for r in core.records(frame[frame["code"] == code])]
     profile = info["profile"]
-    tables = None if profile is None else {
-        name: core.records(frame) for name, frame in profile.tables().items()
-        if name != "output_areas"}
-    return {"code": code, "name": info["name"], "kind": info["kind"],
-            "coverage": [] if profile is None else list(profile.coverage),
-            "layers": core.records(info["layers"]), "measures": measures,
-            "summary": [] if profile is None else profile.summary, "profile": tables,
-            "profile_error": info["profile_error"]}
+    tables = (
+        None
+        if profile is None
+        else {
+            name: core.records(frame)
+            for name, frame in profile.tables().items()
+            if name != "output_areas"
+        }
+    )
+    return {
+        "code": code,
+        "name": info["name"],
+        "kind": info["kind"],
+        "coverage": [] if profile is None else list(profile.coverage),
+        "layers": core.records(info["layers"]),
+        "measures": measures,
+        "summary": [] if profile is None else profile.summary,
+        "profile": tables,
+        "profile_error": info["profile_error"],
+    }
 
 
 def _csv(frame: pd.DataFrame, name: str) -> Response:
     from oacinsight.tabular import neutralise
 
     safe = frame.astype(object).map(neutralise) if len(frame) else frame
-    return Response(safe.to_csv(index=False).encode("utf-8-sig"), media_type="text/csv",
-                    headers=_attachment(name))
+    return Response(
+        safe.to_csv(index=False).encode("utf-8-sig"),
+        media_type="text/csv",
+        headers=_attachment(name),
+    )
 
 
 def _attachment(name: str) -> dict[str, str]:

@@ -100,8 +100,9 @@ def create_app(
     -------
     fastapi.FastAPI
     """
-    state = WebState(store_path, max_upload_bytes=int(max_upload_mb * 1_000_000),
-                     keep_uploads=keep_uploads)
+    state = WebState(
+        store_path, max_upload_bytes=int(max_upload_mb * 1_000_000), keep_uploads=keep_uploads
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -112,10 +113,13 @@ def create_app(
         state.close()
 
     app = FastAPI(
-        title="oacinsight", version=__version__, lifespan=lifespan, docs_url=None,
+        title="oacinsight",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
         redoc_url=None,
         description="Offline customer insight from the Output Area Classification. "
-                    "Everything runs on this machine; nothing is sent anywhere.",
+        "Everything runs on this machine; nothing is sent anywhere.",
     )
     app.state.web = state
     app.state.templates = _templates()
@@ -164,8 +168,9 @@ def _mount_static(app: FastAPI) -> None:
     import xstatic.pkg.leaflet as leaflet
 
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
-              name="swagger")
+    app.mount(
+        "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
+    )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
 
@@ -179,8 +184,9 @@ def _add_middleware(app: FastAPI) -> None:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OacInsightError)
     async def library_error(request: Request, exc: OacInsightError) -> Response:
-        code = 413 if isinstance(exc, UploadTooLarge) else 404 if isinstance(
-            exc, UploadGone) else 400
+        code = (
+            413 if isinstance(exc, UploadTooLarge) else 404 if isinstance(exc, UploadGone) else 400
+        )
         return _error(request, code, str(exc))
 
     @app.exception_handler(RequestValidationError)
@@ -198,8 +204,11 @@ def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
-        what = "is required" if error.get("type") == "missing" else str(
-            error.get("msg", "is not valid")).lower()
+        what = (
+            "is required"
+            if error.get("type") == "missing"
+            else str(error.get("msg", "is not valid")).lower()
+        )
         parts.append(f"{where} {what}")
     return "; ".join(dict.fromkeys(parts)) or "the request is not valid"
 
@@ -210,7 +219,6 @@ def _error(request: Request, status: int, message: str) -> Response:
     state: WebState = request.app.state.web
     text = str(message).strip().splitlines()[0] if str(message).strip() else "error"
     if state.tmp_path is not None:
-        text = re.sub(re.escape(str(state.tmp_path)) + r"[/\\][^/\\\s'\"]+[/\\]", "",
-                      text)
+        text = re.sub(re.escape(str(state.tmp_path)) + r"[/\\][^/\\\s'\"]+[/\\]", "", text)
         text = text.replace(str(state.tmp_path), "(temporary folder)")
     return error_response(request, status, text)

@@ -39,18 +39,24 @@ class ProfileOptions:
     disclosure: str = "suppress"
 
     @classmethod
-    def parse(cls, level: str | None = None, base: str | None = None,
-              area: str | None = None, confidence: float | None = None,
-              suppress_below: int | None = None,
-              disclosure: str | None = None) -> ProfileOptions:
+    def parse(
+        cls,
+        level: str | None = None,
+        base: str | None = None,
+        area: str | None = None,
+        confidence: float | None = None,
+        suppress_below: int | None = None,
+        disclosure: str | None = None,
+    ) -> ProfileOptions:
         """Check and normalise the options (one-line errors for bad values)."""
         level = (level or "supergroup").strip().lower()
         if level not in RESULT_LEVELS:
             raise OacInsightError(f"unknown level {level!r}; use {', '.join(RESULT_LEVELS)}")
         base = (base or "residents").strip().lower()
         if base not in CENSUS_BASES:
-            raise OacInsightError(f"unknown base {base!r}; use {', '.join(CENSUS_BASES)} "
-                                  "(or send a base file)")
+            raise OacInsightError(
+                f"unknown base {base!r}; use {', '.join(CENSUS_BASES)} (or send a base file)"
+            )
         conf = 0.95 if confidence is None else float(confidence)
         if not 0.5 <= conf < 1:
             raise OacInsightError("confidence must be between 0.5 and 0.999 (e.g. 0.95)")
@@ -65,22 +71,27 @@ class ProfileOptions:
 
     def query(self, **changes: Any) -> dict[str, Any]:
         """URL query parameters of these options (with ``changes``)."""
-        values = {"level": self.level, "base": self.base, "area": ",".join(self.areas),
-                  "confidence": self.confidence, "suppress_below": self.suppress_below,
-                  "disclosure": None if self.disclosure == "suppress" else self.disclosure}
+        values = {
+            "level": self.level,
+            "base": self.base,
+            "area": ",".join(self.areas),
+            "confidence": self.confidence,
+            "suppress_below": self.suppress_below,
+            "disclosure": None if self.disclosure == "suppress" else self.disclosure,
+        }
         values.update(changes)
         return {k: v for k, v in values.items() if v not in ("", None)}
 
 
 def area_codes(text: str | None) -> tuple[str, ...]:
     """Comma-separated GSS codes (``area=`` of the forms), each checked to be a code."""
-    codes = tuple(c.strip().upper() for c in (text or "").replace(";", ",").split(",")
-                  if c.strip())
+    codes = tuple(c.strip().upper() for c in (text or "").replace(";", ",").split(",") if c.strip())
     bad = [c for c in codes if not GSS.match(c)]
     if bad:
         shown = bad[0][:30] + ("..." if len(bad[0]) > 30 else "")
-        raise OacInsightError(f"{shown!r} is not an area code: use GSS codes such as "
-                              "E08000010, comma-separated")
+        raise OacInsightError(
+            f"{shown!r} is not an area code: use GSS codes such as E08000010, comma-separated"
+        )
     return codes
 
 
@@ -90,8 +101,12 @@ def overview(state: WebState) -> dict[str, Any]:
         status = store.status()
         layers = bsql.layers(store.con)
     files = status.drop(columns=[c for c in ("sha256", "columns_used") if c in status])
-    return {"path": str(state.store.path), "files": files, "layers": layers,
-            "kinds": sorted(set(files["kind"])) if len(files) else []}
+    return {
+        "path": str(state.store.path),
+        "files": files,
+        "layers": layers,
+        "kinds": sorted(set(files["kind"])) if len(files) else [],
+    }
 
 
 @contextmanager
@@ -112,8 +127,9 @@ def named(upload: Upload) -> Iterator[None]:
 def match_upload(state: WebState, upload: Upload, postcode_column: str | None) -> MatchSummary:
     """Match an upload (every row kept) into its Parquet; cache the summary."""
     with named(upload), state.job() as store:
-        summary = match_file(upload.raw, upload.matched, store=store,
-                             postcode_column=postcode_column or None)
+        summary = match_file(
+            upload.raw, upload.matched, store=store, postcode_column=postcode_column or None
+        )
     summary.input_name = upload.name
     summary.output = None
     upload.summary, upload.postcode_column = summary, postcode_column or None
@@ -123,8 +139,10 @@ def match_upload(state: WebState, upload: Upload, postcode_column: str | None) -
 def matched(upload: Upload) -> Upload:
     """The upload, refused when it was kept without matching (a survey file)."""
     if upload.summary is None:
-        raise InputFileError(f"{upload.name} was uploaded as a survey, not matched: upload "
-                             "it on the home page to match it")
+        raise InputFileError(
+            f"{upload.name} was uploaded as a survey, not matched: upload "
+            "it on the home page to match it"
+        )
     return upload
 
 
@@ -134,16 +152,18 @@ def failed_rows(upload: Upload, limit: int | None = 200) -> tuple[pd.DataFrame, 
         raise InputFileError("this upload has not been matched")
     column = upload.summary.postcode_column
     table = pq.read_table(upload.matched, columns=[column, "match_status", "match_note"])
-    bad = pc.fill_null(pc.invert(pc.is_in(table["match_status"],
-                                          value_set=pa.array(list(MATCHED)))), True)
+    bad = pc.fill_null(
+        pc.invert(pc.is_in(table["match_status"], value_set=pa.array(list(MATCHED)))), True
+    )
     rows = pc.indices_nonzero(bad)
     total = len(rows)
     if limit is not None:
         rows = rows[:limit]
     frame = table.take(rows).to_pandas()
     frame.columns = ["postcode_given", "match_status", "match_note"]
-    frame["postcode_given"] = frame["postcode_given"].astype(object).where(
-        frame["postcode_given"].notna(), "")
+    frame["postcode_given"] = (
+        frame["postcode_given"].astype(object).where(frame["postcode_given"].notna(), "")
+    )
     frame.insert(0, "row", rows.to_numpy() + 2)  # spreadsheet row: header is row 1
     return frame, total
 
@@ -163,9 +183,15 @@ def profile_upload(state: WebState, upload: Upload, options: ProfileOptions) -> 
     if key not in upload.results:
         with named(upload), state.job() as store:
             upload.results[key] = profile_file(
-                upload.matched, store=store, level=options.level, base=options.base,
-                areas=list(options.areas) or None, confidence=options.confidence,
-                suppress_below=options.suppress_below, disclosure=options.disclosure)
+                upload.matched,
+                store=store,
+                level=options.level,
+                base=options.base,
+                areas=list(options.areas) or None,
+                confidence=options.confidence,
+                suppress_below=options.suppress_below,
+                disclosure=options.disclosure,
+            )
     return upload.results[key]
 
 
@@ -196,8 +222,9 @@ def layer_geojson_gzip(state: WebState, layer: str) -> tuple[bytes, str]:
     return state.cache[key]
 
 
-def area_frame(state: WebState, upload: Upload | None, layer: str,
-               areas: tuple[str, ...] = ()) -> pd.DataFrame:
+def area_frame(
+    state: WebState, upload: Upload | None, layer: str, areas: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Per area of ``layer`` (or per OA point): OAs, residents, customers, main group."""
     cust = customers_by_oa(upload) if upload is not None else None
     with state.job() as store:
@@ -214,8 +241,10 @@ def _point_oas(store: Any, cust: pd.DataFrame | None, areas: tuple[str, ...]) ->
     if areas:
         return profiles.oas_of_areas(store.con, list(areas))
     if cust is None or cust.empty:
-        raise OacInsightError("no boundaries are loaded: upload a customer file to see "
-                              "its output areas as points, or ingest boundary files")
+        raise OacInsightError(
+            "no boundaries are loaded: upload a customer file to see "
+            "its output areas as points, or ingest boundary files"
+        )
     return cust["oa"].astype(str).tolist()
 
 

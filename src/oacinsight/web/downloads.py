@@ -22,9 +22,15 @@ from oacinsight.web.state import Upload, WebState
 
 router = APIRouter(tags=["downloads"])
 PROFILE_FORMATS = ("csv", "xlsx", "json", "html", "png", "svg", "pdf")
-MEDIA = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument."
-         "spreadsheetml.sheet", "json": "application/json", "html": "text/html",
-         "png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+MEDIA = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+    "html": "text/html",
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+}
 
 
 def _state(request: Request) -> WebState:
@@ -32,8 +38,9 @@ def _state(request: Request) -> WebState:
 
 
 @router.get("/u/{token}/download/matched.{fmt}", summary="Matched records")
-def matched(request: Request, token: str,
-            fmt: Annotated[str, Path(pattern="^(csv|xlsx)$")]) -> FileResponse:
+def matched(
+    request: Request, token: str, fmt: Annotated[str, Path(pattern="^(csv|xlsx)$")]
+) -> FileResponse:
     """Every row of the upload with the added columns, as ``oacinsight match`` writes."""
     state = _state(request)
     up = core.matched(state.get(token))
@@ -53,18 +60,28 @@ def unmatched(request: Request, token: str) -> Response:
     frame.insert(0, "row", failed["row"].to_numpy())
     from oacinsight.tabular import neutralise
 
-    text = frame.astype(object).map(neutralise).to_csv(index=False) if len(frame) else (
-        frame.to_csv(index=False))
-    return Response(text.encode("utf-8-sig"), media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{_stem(up)}_unmatched.csv"'})
+    text = (
+        frame.astype(object).map(neutralise).to_csv(index=False)
+        if len(frame)
+        else (frame.to_csv(index=False))
+    )
+    return Response(
+        text.encode("utf-8-sig"),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{_stem(up)}_unmatched.csv"'},
+    )
 
 
 @router.get("/u/{token}/download/profile.{fmt}", summary="The profile")
 def profile(
-    request: Request, token: str, fmt: Annotated[str, Path(pattern="^(csv|xlsx|json|html|png|"
-                                                             "svg|pdf)$")],
-    level: str | None = None, base: str | None = None, area: str | None = None,
-    confidence: float | None = None, suppress_below: int | None = None,
+    request: Request,
+    token: str,
+    fmt: Annotated[str, Path(pattern="^(csv|xlsx|json|html|png|svg|pdf)$")],
+    level: str | None = None,
+    base: str | None = None,
+    area: str | None = None,
+    confidence: float | None = None,
+    suppress_below: int | None = None,
 ) -> Response:
     """The profile with the page's options, in the format asked for."""
     state = _state(request)
@@ -73,19 +90,25 @@ def profile(
     result = core.profile_upload(state, up, options)
     name = f"{_stem(up)}_profile_{options.level}.{fmt}"
     if fmt == "pdf":
-        data = profile_pdf(result, up.summary, file_name=up.name,
-                           map_figure=_map_figure(state, up, options))
-        return Response(data, media_type=MEDIA["pdf"],
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        data = profile_pdf(
+            result, up.summary, file_name=up.name, map_figure=_map_figure(state, up, options)
+        )
+        return Response(
+            data,
+            media_type=MEDIA["pdf"],
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
     out = up.raw.parent / f"profile-{abs(hash(options))}.{fmt}"
     result.write(out)
     return FileResponse(out, media_type=MEDIA[fmt], filename=name)
 
 
 @router.get("/area/{code}/download/{name}", summary="An area profile")
-def area_download(request: Request, code: str,
-                  name: Annotated[str, Path(pattern="^(area_profile\\.(pdf|xlsx)|oac_mix\\.csv)$")]
-                  ) -> Response:
+def area_download(
+    request: Request,
+    code: str,
+    name: Annotated[str, Path(pattern="^(area_profile\\.(pdf|xlsx)|oac_mix\\.csv)$")],
+) -> Response:
     """The area profile of ``oacinsight area``: one-page PDF, workbook or OAC mix CSV."""
     from oacinsight.reports.area_profile import write_pdf
     from oacinsight.tabular import neutralise
@@ -118,15 +141,27 @@ def _map_figure(state: WebState, up: Upload, options: core.ProfileOptions):
     frame = core.area_frame(state, up, layer, options.areas)
     from oacinsight.web.geo import map_pattern_of
 
-    pattern = map_pattern_of(state, up, () if layer == core.POINTS else options.areas,
-                             options.suppress_below)
-    values = map_values(frame, "index", core.oac_names(state),
-                        suppress_below=options.suppress_below, pattern=pattern, layer=layer)
+    pattern = map_pattern_of(
+        state, up, () if layer == core.POINTS else options.areas, options.suppress_below
+    )
+    values = map_values(
+        frame,
+        "index",
+        core.oac_names(state),
+        suppress_below=options.suppress_below,
+        pattern=pattern,
+        layer=layer,
+    )
     title = "Customer index by area (100 = as many customers as residents suggest)"
     try:
         if layer == core.POINTS:
-            return static.point_map(frame["code"].tolist(), frame["long"].to_numpy(),
-                                    frame["lat"].to_numpy(), values, title=title)
+            return static.point_map(
+                frame["code"].tolist(),
+                frame["long"].to_numpy(),
+                frame["lat"].to_numpy(),
+                values,
+                title=title,
+            )
         from oacinsight.ingest.boundaries import layer_static_shapes
 
         with state.job() as store:

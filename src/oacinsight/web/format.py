@@ -17,6 +17,7 @@ from oacinsight.values import missing
 
 _CHART_LOCK = threading.Lock()
 
+
 def _number(value: Any) -> float | str | None:
     """A float, the text itself when not numeric, or None for missing values."""
     if missing(value):
@@ -67,9 +68,9 @@ def chart_svg(result: Any) -> Markup:
     with _CHART_LOCK, rc_context({"svg.hashsalt": "oacinsight"}):
         plot_profile(result).savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue()
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     start, end = svg.find("<metadata>"), svg.find("</metadata>")
     if start != -1 and end != -1:
-        svg = svg[:start] + svg[end + len("</metadata>"):]
+        svg = svg[:start] + svg[end + len("</metadata>") :]
     svg = svg.replace("<svg ", '<svg role="img" aria-label="Index chart" ', 1)
     return Markup(svg)  # text inside is escaped by matplotlib's SVG writer

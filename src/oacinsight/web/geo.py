@@ -64,8 +64,9 @@ def boundary(request: Request, layer: str, v: str | None = None) -> Response:
 def map_values_api(
     request: Request,
     layer: Annotated[str, Query(description="A layer name, or 'points'")],
-    measure: Annotated[str, Query(description="supergroup, group, index, rate, customers")]
-    = "supergroup",
+    measure: Annotated[
+        str, Query(description="supergroup, group, index, rate, customers")
+    ] = "supergroup",
     u: Annotated[str | None, Query(description="Upload token (for customer measures)")] = None,
     area: Annotated[str | None, Query(description="Area codes for the points map")] = None,
     suppress_below: int = 10,
@@ -76,13 +77,21 @@ def map_values_api(
     values, frame = _values(state, layer, measure, u, area, suppress_below)
     body = values.to_json()
     if layer == core.POINTS:
-        body["points"] = [[r.code, round(float(r.lat), 6), round(float(r.long), 6)]
-                          for r in frame.itertuples(index=False)]
+        body["points"] = [
+            [r.code, round(float(r.lat), 6), round(float(r.long), 6)]
+            for r in frame.itertuples(index=False)
+        ]
     return JSONResponse(body)
 
 
-def _values(state: WebState, layer: str, measure: str, token: str | None, area: str | None,
-            suppress_below: int) -> tuple[Any, pd.DataFrame]:
+def _values(
+    state: WebState,
+    layer: str,
+    measure: str,
+    token: str | None,
+    area: str | None,
+    suppress_below: int,
+) -> tuple[Any, pd.DataFrame]:
     up = state.get(token) if token else None
     areas = core.area_codes(area)
     key = ("map", layer, areas)
@@ -90,15 +99,22 @@ def _values(state: WebState, layer: str, measure: str, token: str | None, area: 
     if key not in cache:
         cache[key] = core.area_frame(state, up, layer, areas)
     frame = cache[key]
-    pattern = (map_pattern_of(state, up, () if layer == core.POINTS else areas,
-                              suppress_below)
-               if up is not None and measure in CUSTOMER_MEASURES else None)
-    return map_values(frame, measure, core.oac_names(state), suppress_below=suppress_below,
-                      pattern=pattern, layer=layer), frame
+    pattern = (
+        map_pattern_of(state, up, () if layer == core.POINTS else areas, suppress_below)
+        if up is not None and measure in CUSTOMER_MEASURES
+        else None
+    )
+    return map_values(
+        frame,
+        measure,
+        core.oac_names(state),
+        suppress_below=suppress_below,
+        pattern=pattern,
+        layer=layer,
+    ), frame
 
 
-def map_pattern_of(state: WebState, up: Upload, areas: tuple[str, ...],
-                   suppress_below: int) -> Any:
+def map_pattern_of(state: WebState, up: Upload, areas: tuple[str, ...], suppress_below: int) -> Any:
     """The map's share of the upload's one disclosure pattern (for its profile of
     ``areas``, default: the profile's default area), computed once and cached: the map
     values, the GeoJSON download and the report's static map all use it."""
@@ -122,17 +138,16 @@ def map_pattern_of(state: WebState, up: Upload, areas: tuple[str, ...],
         profiles.set_membership(store)
         profiles.set_area(store.con, [c for c, _ in result.areas])
         oas, members = bsql.area_oa_members(
-            store.con, [lay for lay, t in types.items() if t in PUBLISHED_TYPES])
+            store.con, [lay for lay, t in types.items() if t in PUBLISHED_TYPES]
+        )
     oas = oas.merge(core.customers_by_oa(up), on="oa", how="left")
     oas["customers"] = oas["customers"].fillna(0).astype(int)
-    up.results[key] = map_pattern(oas, members, types, full,
-                                  threshold=int(suppress_below))
+    up.results[key] = map_pattern(oas, members, types, full, threshold=int(suppress_below))
     return up.results[key]
 
 
 @router.get("/u/{token}/download/map.geojson", summary="The mapped numbers as GeoJSON")
-def download_map(request: Request, token: str, layer: str, suppress_below: int = 10
-                 ) -> Response:
+def download_map(request: Request, token: str, layer: str, suppress_below: int = 10) -> Response:
     """The layer's areas with customers, residents, rate, index and main OAC group.
     Customers, rate and index are blank wherever the map hides them (the upload's one
     disclosure pattern, :func:`map_pattern_of`)."""

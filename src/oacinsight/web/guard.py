@@ -28,16 +28,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oacinsight.web.state import too_large_message
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
-       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 #: Paths served without the token (nothing private in them).
 PUBLIC_PREFIX = "/static/"
 #: Room for the multipart envelope around the file(s) of an upload.
 ENVELOPE = 100_000
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-NEEDS_TOKEN = ("this app needs its access key: open the full address printed when it "
-               "started (it ends in ?token=...), or send 'Authorization: Bearer TOKEN'")
+NEEDS_TOKEN = (
+    "this app needs its access key: open the full address printed when it "
+    "started (it ends in ?token=...), or send 'Authorization: Bearer TOKEN'"
+)
 
 
 class Guard:
@@ -80,15 +84,17 @@ class Guard:
         except HTTPException as exc:  # raised while reading, outside the app's handlers
             if started:
                 raise
-            await _with_headers(error_response(request, exc.status_code, str(exc.detail)),
-                                request)(scope, receive, send)
+            await _with_headers(error_response(request, exc.status_code, str(exc.detail)), request)(
+                scope, receive, send
+            )
 
     def _refusal(self, request: Request) -> Any:
         """The answer refusing this request, or None to let it through."""
         allowed = self.settings.allowed_hosts
         if _host_name(request.headers.get("host") or "") not in allowed:
-            return PlainTextResponse("unknown host: open the app at the address it printed "
-                                     "when it started", 400)
+            return PlainTextResponse(
+                "unknown host: open the app at the address it printed when it started", 400
+            )
         if request.method not in SAFE_METHODS and _cross_site(request, allowed):
             return error_response(request, 403, "requests from other web sites are refused")
         token = self.settings.token
@@ -97,8 +103,10 @@ class Guard:
             if given is not None and _same(given, token):
                 if request.method in ("GET", "HEAD"):
                     return _enter(request, token)
-            elif not (_same(_bearer(request), token)
-                      or _same(request.cookies.get(cookie_name(request)), token)):
+            elif not (
+                _same(_bearer(request), token)
+                or _same(request.cookies.get(cookie_name(request)), token)
+            ):
                 response = error_response(request, 401, NEEDS_TOKEN)
                 response.headers["WWW-Authenticate"] = "Bearer"
                 return response
@@ -133,12 +141,12 @@ def cookie_name(request: Request) -> str:
 
 def _enter(request: Request, token: str) -> RedirectResponse:
     """Set the token cookie and go to the same address without ``token=``."""
-    query = urlencode([(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True)
-                       if k != "token"])
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k != "token"]
+    )
     target = "/" + request.url.path.lstrip("/") + (f"?{query}" if query else "")
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(cookie_name(request), token, httponly=True, samesite="strict",
-                        path="/")
+    response.set_cookie(cookie_name(request), token, httponly=True, samesite="strict", path="/")
     return response
 
 
@@ -173,8 +181,12 @@ def _cross_site(request: Request, allowed: set[str]) -> bool:
 def _add_headers(message: Message, path: str) -> None:
     headers = message.setdefault("headers", [])
     present = {k.lower() for k, _ in headers}
-    extra = {b"content-security-policy": CSP.encode(), b"x-content-type-options": b"nosniff",
-             b"referrer-policy": b"no-referrer", b"x-frame-options": b"DENY"}
+    extra = {
+        b"content-security-policy": CSP.encode(),
+        b"x-content-type-options": b"nosniff",
+        b"referrer-policy": b"no-referrer",
+        b"x-frame-options": b"DENY",
+    }
     if not path.startswith(PUBLIC_PREFIX):
         extra[b"cache-control"] = b"no-store"
     headers.extend((k, v) for k, v in extra.items() if k not in present)
@@ -182,22 +194,27 @@ def _add_headers(message: Message, path: str) -> None:
 
 def _with_headers(response: Any, request: Request) -> Any:
     """``response`` as an ASGI app adding the security headers."""
+
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         async def headed(message: Message) -> None:
             if message["type"] == "http.response.start":
                 _add_headers(message, request.url.path)
             await send(message)
+
         await response(scope, receive, headed)
+
     return app
 
 
 def error_response(request: Request, status: int, message: str) -> Any:
     """JSON ``{"detail": message}`` for the API and scripts, an explained page for a
     browser (one line either way)."""
-    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
-            "accept", ""):
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"detail": message}, status_code=status)
     templates = request.app.state.templates
-    return HTMLResponse(templates.get_template("error.html").render(
-        request=request, message=message, status=status, page="error", up=None),
-        status_code=status)
+    return HTMLResponse(
+        templates.get_template("error.html").render(
+            request=request, message=message, status=status, page="error", up=None
+        ),
+        status_code=status,
+    )

@@ -43,10 +43,17 @@ def _choice(field: str, value: str | None, choices: tuple[str, ...], default: st
     return text
 
 
-def survey_options(questions: list[str], positive: str | None, placed_by: str | None,
-                   column: str | None, edition: str | None, level: str | None,
-                   weight: str | None, area: str | None, min_n: str | int | None,
-                   ) -> SurveyOptions:
+def survey_options(
+    questions: list[str],
+    positive: str | None,
+    placed_by: str | None,
+    column: str | None,
+    edition: str | None,
+    level: str | None,
+    weight: str | None,
+    area: str | None,
+    min_n: str | int | None,
+) -> SurveyOptions:
     """The form's fields as :class:`SurveyOptions` (the options of ``oacinsight survey``)."""
     chosen = tuple(q.strip() for q in questions if q and q.strip())
     if not chosen:
@@ -58,13 +65,17 @@ def survey_options(questions: list[str], positive: str | None, placed_by: str | 
     if by != "postcode" and col is None:
         raise OacInsightError(f"column: name the {'OA' if by == 'oa' else 'group'} column")
     options = SurveyOptions(
-        questions=chosen, positive=str(positive).strip(),
+        questions=chosen,
+        positive=str(positive).strip(),
         postcode_column=col if by == "postcode" else None,
-        oa_column=col if by == "oa" else None, group_column=col if by == "group" else None,
+        oa_column=col if by == "oa" else None,
+        group_column=col if by == "group" else None,
         edition=_choice("edition", edition, ("2021", "2011"), "2021"),
         level=_choice("level", level, SURVEY_LEVELS, "supergroup"),
-        weight=(weight or "").strip() or None, areas=core.area_codes(area),
-        min_n=_int("min_n", min_n, 30, 1, 100_000))
+        weight=(weight or "").strip() or None,
+        areas=core.area_codes(area),
+        min_n=_int("min_n", min_n, 30, 1, 100_000),
+    )
     options.check()
     return options
 
@@ -72,14 +83,28 @@ def survey_options(questions: list[str], positive: str | None, placed_by: str | 
 def survey_query(options: SurveyOptions) -> list[tuple[str, str]]:
     """URL query of these options (for downloads and the form)."""
     pairs = [("question", q) for q in options.questions]
-    by, col = next(((k, v) for k, v in (("postcode", options.postcode_column),
-                                        ("oa", options.oa_column),
-                                        ("group", options.group_column)) if v),
-                   ("postcode", None))
-    pairs += [("positive", options.positive), ("placed_by", by), ("column", col or ""),
-              ("edition", options.edition), ("level", options.level),
-              ("weight", options.weight or ""), ("area", ",".join(options.areas)),
-              ("min_n", str(options.min_n))]
+    by, col = next(
+        (
+            (k, v)
+            for k, v in (
+                ("postcode", options.postcode_column),
+                ("oa", options.oa_column),
+                ("group", options.group_column),
+            )
+            if v
+        ),
+        ("postcode", None),
+    )
+    pairs += [
+        ("positive", options.positive),
+        ("placed_by", by),
+        ("column", col or ""),
+        ("edition", options.edition),
+        ("level", options.level),
+        ("weight", options.weight or ""),
+        ("area", ",".join(options.areas)),
+        ("min_n", str(options.min_n)),
+    ]
     return [(k, v) for k, v in pairs if v != ""]
 
 
@@ -93,8 +118,7 @@ def survey_table(state: WebState, upload: Upload) -> pd.DataFrame:
     return upload.results["survey_frame"]
 
 
-def answer_choices(frame: pd.DataFrame, questions: tuple[str, ...] | list[str]
-                   ) -> list[str]:
+def answer_choices(frame: pd.DataFrame, questions: tuple[str, ...] | list[str]) -> list[str]:
     """Distinct answers of the chosen question columns (trimmed), for the positive
     answers' choices; none when there are too many (a numeric scale: use a threshold)."""
     from oacinsight.survey.answers import norm_label
@@ -124,8 +148,11 @@ def survey_view(result: SurveyResult) -> dict[str, Any]:
     """Group rows and overall rows (raw, post-stratified with the Rao–Scott test)."""
     frame = result.to_frame()
     overall = frame["flag"].astype(str) == "overall"
-    return {"rows": core.records(frame[~overall]), "overall": core.records(frame[overall]),
-            "columns": list(frame.columns)}
+    return {
+        "rows": core.records(frame[~overall]),
+        "overall": core.records(frame[overall]),
+        "columns": list(frame.columns),
+    }
 
 
 @dataclass(frozen=True)
@@ -140,35 +167,56 @@ class NeedForm:
     top: int = 20
 
     @classmethod
-    def parse(cls, area: str | None, level: str | None, base: str | None,
-              observed: str | None, target_type: str | None,
-              top: str | int | None) -> NeedForm:
+    def parse(
+        cls,
+        area: str | None,
+        level: str | None,
+        base: str | None,
+        observed: str | None,
+        target_type: str | None,
+        top: str | int | None,
+    ) -> NeedForm:
         """Check the fields; one-line errors naming the field."""
-        return cls(core.area_codes(area), _choice("level", level, SURVEY_LEVELS, "group"),
-                   _choice("base", base, NEED_BASES, "residents"), (observed or "").strip(),
-                   _choice("target_type", target_type, TARGET_TYPES, "lsoa"),
-                   _int("top", top, 20, 1, 1000))
+        return cls(
+            core.area_codes(area),
+            _choice("level", level, SURVEY_LEVELS, "group"),
+            _choice("base", base, NEED_BASES, "residents"),
+            (observed or "").strip(),
+            _choice("target_type", target_type, TARGET_TYPES, "lsoa"),
+            _int("top", top, 20, 1, 1000),
+        )
 
-    def options(self, observed_path: str | None, postcode_column: str | None = None
-                ) -> NeedOptions:
+    def options(self, observed_path: str | None, postcode_column: str | None = None) -> NeedOptions:
         """As the library's :class:`NeedOptions`."""
-        return NeedOptions(areas=self.areas, level=self.level, base=self.base,
-                           observed=observed_path, postcode_column=postcode_column,
-                           rules=TargetRules(area_type=self.target_type, top=self.top))
+        return NeedOptions(
+            areas=self.areas,
+            level=self.level,
+            base=self.base,
+            observed=observed_path,
+            postcode_column=postcode_column,
+            rules=TargetRules(area_type=self.target_type, top=self.top),
+        )
 
     def query(self) -> dict[str, Any]:
         """URL query of these options."""
-        values = {"area": ",".join(self.areas), "level": self.level, "base": self.base,
-                  "observed": self.observed, "target_type": self.target_type,
-                  "top": self.top}
+        values = {
+            "area": ",".join(self.areas),
+            "level": self.level,
+            "base": self.base,
+            "observed": self.observed,
+            "target_type": self.target_type,
+            "top": self.top,
+        }
         return {k: v for k, v in values.items() if v not in ("", None)}
 
 
 def run_need(state: WebState, upload: Upload, form: NeedForm) -> NeedResult:
     """``need_file`` on the upload's matched customers (cached per options)."""
     if upload.summary is None:
-        raise InputFileError("this upload has not been matched: upload a customer file "
-                             "with postcodes on the home page")
+        raise InputFileError(
+            "this upload has not been matched: upload a customer file "
+            "with postcodes on the home page"
+        )
     key = ("need", form)
     if key not in upload.results:
         observed = str(state.get(form.observed).raw) if form.observed else None
@@ -185,17 +233,21 @@ def need_view(result: NeedResult) -> dict[str, Any]:
     from oacinsight.reports.charts import png_bytes, png_data_uri
 
     reach = result.reach(0.2)
-    sentence = (f"Contact 20% of households, in target-list order, to reach "
-                f"{100 * reach['expected']:.0f}% of the expected need"
-                + (f" and {100 * reach['shortfall']:.0f}% of the shortfall"
-                   if "shortfall" in reach else "") + ".")
-    gains = png_bytes(gains_figure(result.gains, result.has_observed, reach["expected"]),
-                      dpi=110)
+    sentence = (
+        f"Contact 20% of households, in target-list order, to reach "
+        f"{100 * reach['expected']:.0f}% of the expected need"
+        + (f" and {100 * reach['shortfall']:.0f}% of the shortfall" if "shortfall" in reach else "")
+        + "."
+    )
+    gains = png_bytes(gains_figure(result.gains, result.has_observed, reach["expected"]), dpi=110)
     rates = result.published_rates()
-    return {"rates": core.records(rates[rates["level"] == result.level]),
-            "targets": core.records(result.published_targets()),
-            "reach_sentence": sentence, "gains_uri": png_data_uri(gains),
-            "map_uri": png_data_uri(result.map_png) if result.map_png else None}
+    return {
+        "rates": core.records(rates[rates["level"] == result.level]),
+        "targets": core.records(result.published_targets()),
+        "reach_sentence": sentence,
+        "gains_uri": png_data_uri(gains),
+        "map_uri": png_data_uri(result.map_png) if result.map_png else None,
+    }
 
 
 NEED_FILES = ("rates", "expected", "targets", "gains")

@@ -24,8 +24,12 @@ from oacinsight.web.state import WebState
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["api"])
-SURVEY_FILES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument"
-                ".spreadsheetml.sheet", "json": "application/json", "png": "image/png"}
+SURVEY_FILES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+    "png": "image/png",
+}
 Format = Annotated[str, Query(pattern="^(json|csv)$", description="json or csv")]
 
 
@@ -42,8 +46,9 @@ def _attachment(name: str) -> dict[str, str]:
 def survey_start(request: Request) -> HTMLResponse:
     """Upload a survey file, or choose one uploaded already."""
     uploads = list(reversed(_state(request).uploads.values()))
-    return render(request, "survey.html", "survey", up=None, uploads=uploads,
-                  columns=None, result=None)
+    return render(
+        request, "survey.html", "survey", up=None, uploads=uploads, columns=None, result=None
+    )
 
 
 @router.post("/survey/upload")
@@ -61,10 +66,16 @@ def survey_upload(request: Request, file: Annotated[UploadFile, File()]) -> Resp
 
 @router.get("/u/{token}/survey", response_class=HTMLResponse)
 def survey_page(
-    request: Request, token: str,
-    question: Annotated[list[str] | None, Query()] = None, positive: str | None = None,
-    placed_by: str | None = None, column: str | None = None, edition: str | None = None,
-    level: str | None = None, weight: str | None = None, area: str | None = None,
+    request: Request,
+    token: str,
+    question: Annotated[list[str] | None, Query()] = None,
+    positive: str | None = None,
+    placed_by: str | None = None,
+    column: str | None = None,
+    edition: str | None = None,
+    level: str | None = None,
+    weight: str | None = None,
+    area: str | None = None,
     min_n: str | None = None,
 ) -> HTMLResponse:
     """The form (columns of the file) and, once a question is chosen, the result."""
@@ -72,30 +83,51 @@ def survey_page(
     up = state.get(token)
     frame = insight.survey_table(state, up)
     chosen = [q for q in question or [] if q.strip()]
-    context = {"columns": [str(c) for c in frame.columns], "chosen": chosen,
-               "choices": insight.answer_choices(frame, chosen), "result": None,
-               "form": {"positive": positive or "", "placed_by": placed_by or "postcode",
-                        "column": column or "", "edition": edition or "2021",
-                        "level": level or "supergroup", "weight": weight or "",
-                        "area": area or "", "min_n": min_n or "30"}}
+    context = {
+        "columns": [str(c) for c in frame.columns],
+        "chosen": chosen,
+        "choices": insight.answer_choices(frame, chosen),
+        "result": None,
+        "form": {
+            "positive": positive or "",
+            "placed_by": placed_by or "postcode",
+            "column": column or "",
+            "edition": edition or "2021",
+            "level": level or "supergroup",
+            "weight": weight or "",
+            "area": area or "",
+            "min_n": min_n or "30",
+        },
+    }
     if chosen and (positive or "").strip():
-        options = insight.survey_options(chosen, positive, placed_by, column, edition,
-                                         level, weight, area, min_n)
+        options = insight.survey_options(
+            chosen, positive, placed_by, column, edition, level, weight, area, min_n
+        )
         result = insight.run_survey(state, up, options)
         from oacinsight.reports.charts import png_bytes, png_data_uri
 
-        context.update(result=result, view=insight.survey_view(result),
-                       chart_uri=png_data_uri(png_bytes(result.figure(), dpi=110)),
-                       query=insight.survey_query(options))
+        context.update(
+            result=result,
+            view=insight.survey_view(result),
+            chart_uri=png_data_uri(png_bytes(result.figure(), dpi=110)),
+            query=insight.survey_query(options),
+        )
     return render(request, "survey.html", "survey", up=up, **context)
 
 
 @router.get("/u/{token}/survey/download/{fmt}")
 def survey_download(
-    request: Request, token: str, fmt: str,
-    question: Annotated[list[str] | None, Query()] = None, positive: str | None = None,
-    placed_by: str | None = None, column: str | None = None, edition: str | None = None,
-    level: str | None = None, weight: str | None = None, area: str | None = None,
+    request: Request,
+    token: str,
+    fmt: str,
+    question: Annotated[list[str] | None, Query()] = None,
+    positive: str | None = None,
+    placed_by: str | None = None,
+    column: str | None = None,
+    edition: str | None = None,
+    level: str | None = None,
+    weight: str | None = None,
+    area: str | None = None,
     min_n: str | None = None,
 ) -> Response:
     """survey.csv / .xlsx / .json / .png: what ``oacinsight survey -o`` writes."""
@@ -103,8 +135,9 @@ def survey_download(
         raise OacInsightError(f"format: {fmt[:20]!r} is not one of {', '.join(SURVEY_FILES)}")
     state = _state(request)
     up = state.get(token)
-    options = insight.survey_options(question or [], positive, placed_by, column, edition,
-                                     level, weight, area, min_n)
+    options = insight.survey_options(
+        question or [], positive, placed_by, column, edition, level, weight, area, min_n
+    )
     result = insight.run_survey(state, up, options)
     path = state.tmp / f"survey-{up.token}.{fmt}"
     try:
@@ -118,9 +151,15 @@ def survey_download(
 # -- need page --------------------------------------------------------------------------
 @router.get("/u/{token}/need", response_class=HTMLResponse)
 def need_page(
-    request: Request, token: str, area: str | None = None, level: str | None = None,
-    base: str | None = None, observed: str | None = None, target_type: str | None = None,
-    top: str | None = None, run: str | None = None,
+    request: Request,
+    token: str,
+    area: str | None = None,
+    level: str | None = None,
+    base: str | None = None,
+    observed: str | None = None,
+    target_type: str | None = None,
+    top: str | None = None,
+    run: str | None = None,
 ) -> HTMLResponse:
     """The options and, once asked, rates, target list, gains chart and map."""
     from oacinsight.web import views
@@ -129,8 +168,12 @@ def need_page(
     up = state.get(token)
     form = insight.NeedForm.parse(area, level, base, observed, target_type, top)
     obs = state.get(form.observed) if form.observed else None
-    context = {"form": form, "observed_name": obs.name if obs else None, "result": None,
-               "la_choices": views.authority_choices(up.summary) if up.summary else []}
+    context = {
+        "form": form,
+        "observed_name": obs.name if obs else None,
+        "result": None,
+        "la_choices": views.authority_choices(up.summary) if up.summary else [],
+    }
     if run or form.observed:
         result = insight.run_need(state, up, form)
         context.update(result=result, view=insight.need_view(result), query=form.query())
@@ -139,10 +182,15 @@ def need_page(
 
 @router.post("/u/{token}/need")
 def need_run(
-    request: Request, token: str, file: Annotated[UploadFile | None, File()] = None,
-    area: Annotated[str, Form()] = "", level: Annotated[str, Form()] = "group",
-    base: Annotated[str, Form()] = "residents", target_type: Annotated[str, Form()] = "lsoa",
-    top: Annotated[str, Form()] = "20", observed: Annotated[str, Form()] = "",
+    request: Request,
+    token: str,
+    file: Annotated[UploadFile | None, File()] = None,
+    area: Annotated[str, Form()] = "",
+    level: Annotated[str, Form()] = "group",
+    base: Annotated[str, Form()] = "residents",
+    target_type: Annotated[str, Form()] = "lsoa",
+    top: Annotated[str, Form()] = "20",
+    observed: Annotated[str, Form()] = "",
 ) -> Response:
     """The options form, with an optional observed file (claimants, service users):
     keep the file and show the need with these options."""
@@ -162,16 +210,23 @@ def need_run(
 
 @router.get("/u/{token}/need/download/{name}")
 def need_download(
-    request: Request, token: str, name: str, area: str | None = None,
-    level: str | None = None, base: str | None = None, observed: str | None = None,
-    target_type: str | None = None, top: str | None = None,
+    request: Request,
+    token: str,
+    name: str,
+    area: str | None = None,
+    level: str | None = None,
+    base: str | None = None,
+    observed: str | None = None,
+    target_type: str | None = None,
+    top: str | None = None,
 ) -> Response:
     """rates.csv / expected.csv / targets.csv / gains.csv: what ``oacinsight need``
     writes."""
     stem = name.removesuffix(".csv")
     if stem not in insight.NEED_FILES:
-        raise OacInsightError(f"file: {name[:30]!r} is not one of "
-                              f"{', '.join(f + '.csv' for f in insight.NEED_FILES)}")
+        raise OacInsightError(
+            f"file: {name[:30]!r} is not one of {', '.join(f + '.csv' for f in insight.NEED_FILES)}"
+        )
     state = _state(request)
     up = state.get(token)
     form = insight.NeedForm.parse(area, level, base, observed, target_type, top)
@@ -192,24 +247,36 @@ def api_survey(
     file: Annotated[UploadFile, File(description="Survey file: CSV, XLSX or Parquet")],
     question: Annotated[list[str], Form(description="Question column(s)")],
     positive: Annotated[str, Form(description="Labels, comma-separated, or e.g. >=4")],
-    postcode_column: Annotated[str, Form()] = "", oa_column: Annotated[str, Form()] = "",
-    group_column: Annotated[str, Form()] = "", edition: Annotated[str, Form()] = "2021",
-    level: Annotated[str, Form()] = "supergroup", weight: Annotated[str, Form()] = "",
+    postcode_column: Annotated[str, Form()] = "",
+    oa_column: Annotated[str, Form()] = "",
+    group_column: Annotated[str, Form()] = "",
+    edition: Annotated[str, Form()] = "2021",
+    level: Annotated[str, Form()] = "supergroup",
+    weight: Annotated[str, Form()] = "",
     area: Annotated[str, Form(description="Area GSS codes, comma-separated")] = "",
-    min_n: Annotated[int, Form()] = 30, confidence: Annotated[float, Form()] = 0.95,
-    suppress_below: Annotated[int, Form()] = 10, dont_know: Annotated[str, Form()] = "",
+    min_n: Annotated[int, Form()] = 30,
+    confidence: Annotated[float, Form()] = 0.95,
+    suppress_below: Annotated[int, Form()] = 10,
+    dont_know: Annotated[str, Form()] = "",
     format: Format = "json",
 ) -> Response:
     """The result ``oacinsight survey -o x.json`` writes (or, with ``format=csv``, the
     CSV of ``-o x.csv``)."""
     options = SurveyOptions(
-        questions=tuple(question), positive=positive,
-        postcode_column=postcode_column.strip() or None, oa_column=oa_column.strip() or None,
-        group_column=group_column.strip() or None, edition=edition.strip(),
-        level=level.strip().lower(), weight=weight.strip() or None,
-        areas=core.area_codes(area), min_n=min_n, confidence=confidence,
+        questions=tuple(question),
+        positive=positive,
+        postcode_column=postcode_column.strip() or None,
+        oa_column=oa_column.strip() or None,
+        group_column=group_column.strip() or None,
+        edition=edition.strip(),
+        level=level.strip().lower(),
+        weight=weight.strip() or None,
+        areas=core.area_codes(area),
+        min_n=min_n,
+        confidence=confidence,
         suppress_below=suppress_below,
-        dont_know=tuple(x for x in dont_know.split(",") if x.strip()))
+        dont_know=tuple(x for x in dont_know.split(",") if x.strip()),
+    )
     state = _state(request)
     up = state.new_upload(file.filename or "survey.csv", file_chunks(file))
     try:
@@ -219,8 +286,7 @@ def api_survey(
             return JSONResponse(result.to_dict())
         path = state.tmp / f"survey-{up.token}.csv"
         result.write(path)
-        return Response(path.read_bytes(), media_type="text/csv",
-                        headers=_attachment("survey.csv"))
+        return Response(path.read_bytes(), media_type="text/csv", headers=_attachment("survey.csv"))
     finally:
         state.forget(up.token)
 
@@ -230,9 +296,12 @@ def api_need(
     request: Request,
     file: Annotated[UploadFile, File(description="Customers with the need, raw or matched")],
     observed: Annotated[UploadFile | None, File(description="Observed users")] = None,
-    area: Annotated[str, Form()] = "", level: Annotated[str, Form()] = "group",
-    base: Annotated[str, Form()] = "residents", target_type: Annotated[str, Form()] = "lsoa",
-    top: Annotated[int, Form()] = 20, postcode_column: Annotated[str, Form()] = "",
+    area: Annotated[str, Form()] = "",
+    level: Annotated[str, Form()] = "group",
+    base: Annotated[str, Form()] = "residents",
+    target_type: Annotated[str, Form()] = "lsoa",
+    top: Annotated[int, Form()] = 20,
+    postcode_column: Annotated[str, Form()] = "",
 ) -> Response:
     """``need.json`` of ``oacinsight need -o DIR`` for the same options."""
     state = _state(request)
@@ -241,12 +310,14 @@ def api_need(
     try:
         if observed is not None and observed.filename:
             ups.append(state.new_upload(observed.filename, file_chunks(observed)))
-        opts = form.options(str(ups[1].raw) if len(ups) > 1 else None,
-                            postcode_column.strip() or None)
+        opts = form.options(
+            str(ups[1].raw) if len(ups) > 1 else None, postcode_column.strip() or None
+        )
         with core.named(ups[0]), state.job() as store:
             result = need_file(ups[0].raw, opts, store=store)
-        return Response(json.dumps(result.to_dict(), allow_nan=False),
-                        media_type="application/json")
+        return Response(
+            json.dumps(result.to_dict(), allow_nan=False), media_type="application/json"
+        )
     finally:
         for up in ups:
             state.forget(up.token)

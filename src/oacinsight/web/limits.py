@@ -26,8 +26,9 @@ MAX_RATIO = 100
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
 
 
-def check_contents(path: Path, name: str, *, max_upload_bytes: int,
-                   max_rows: int | None = None) -> None:
+def check_contents(
+    path: Path, name: str, *, max_upload_bytes: int, max_rows: int | None = None
+) -> None:
     """Refuse an XLSX or Parquet upload that would unpack to more than the limits.
 
     Parameters
@@ -59,13 +60,15 @@ def _check_xlsx(path: Path, name: str, max_unzipped: int) -> None:
             infos = book.infolist()
             unzipped = sum(i.file_size for i in infos)
             packed = max(1, sum(i.compress_size for i in infos))
-            if unzipped > max_unzipped or (unzipped > RATIO_FLOOR
-                                           and unzipped > MAX_RATIO * packed):
+            if unzipped > max_unzipped or (
+                unzipped > RATIO_FLOOR and unzipped > MAX_RATIO * packed
+            ):
                 raise InputFileError(
                     f"{name}: the workbook unpacks to {unzipped / 1e6:,.0f} MB, more than "
                     f"the {max_unzipped / 1e6:,.0f} MB the app reads from an upload of "
                     "this size (save it as CSV, or start the app with a larger "
-                    "--max-upload-mb)")
+                    "--max-upload-mb)"
+                )
             for info in infos:
                 if re.fullmatch(r"xl/worksheets/[^/]+\.xml", info.filename):
                     _check_sheet_rows(book, info, name)
@@ -81,7 +84,8 @@ def _check_sheet_rows(book: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -
     if rows > EXCEL_ROWS:
         raise InputFileError(
             f"{name}: a sheet declares {rows:,} rows, more than Excel allows "
-            f"({EXCEL_ROWS:,}); save the data as CSV or Parquet")
+            f"({EXCEL_ROWS:,}); save the data as CSV or Parquet"
+        )
 
 
 def _check_parquet(path: Path, name: str, max_rows: int) -> None:
@@ -92,5 +96,7 @@ def _check_parquet(path: Path, name: str, max_rows: int) -> None:
     except Exception:  # not Parquet: the reader says so in its own words
         return
     if rows > max_rows:
-        raise InputFileError(f"{name}: {rows:,} rows, more than the {max_rows:,} the web app "
-                             "accepts; use 'oacinsight match' on the command line")
+        raise InputFileError(
+            f"{name}: {rows:,} rows, more than the {max_rows:,} the web app "
+            "accepts; use 'oacinsight match' on the command line"
+        )

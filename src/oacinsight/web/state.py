@@ -78,8 +78,13 @@ class WebState:
         Uploads kept; older ones are deleted.
     """
 
-    def __init__(self, store_path: str | Path | None, *, max_upload_bytes: int,
-                 keep_uploads: int = DEFAULT_KEEP_UPLOADS) -> None:
+    def __init__(
+        self,
+        store_path: str | Path | None,
+        *,
+        max_upload_bytes: int,
+        keep_uploads: int = DEFAULT_KEEP_UPLOADS,
+    ) -> None:
         self.store = Store(store_path, read_only=True)
         self.max_upload_bytes = int(max_upload_bytes)
         self.keep_uploads = int(keep_uploads)
@@ -111,8 +116,10 @@ class WebState:
         """Save an upload's bytes (refusing more than the limit) and register it."""
         suffix = Path(name).suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:
-            raise InputFileError(f"{name}: unsupported file type {suffix or '(none)'!r}; "
-                                 "upload a CSV, XLSX or Parquet file")
+            raise InputFileError(
+                f"{name}: unsupported file type {suffix or '(none)'!r}; "
+                "upload a CSV, XLSX or Parquet file"
+            )
         token = secrets.token_urlsafe(12)
         folder = self.tmp / token
         folder.mkdir()
@@ -145,8 +152,10 @@ class WebState:
         """The upload with this token."""
         upload = self.uploads.get(token)
         if upload is None:
-            raise UploadGone("this upload is no longer held (the app keeps the last "
-                             f"{self.keep_uploads} files of this session): upload it again")
+            raise UploadGone(
+                "this upload is no longer held (the app keeps the last "
+                f"{self.keep_uploads} files of this session): upload it again"
+            )
         return upload
 
     def forget(self, token: str) -> None:
@@ -174,13 +183,18 @@ class UploadGone(OacInsightError):
 
 def too_large_message(limit: int) -> str:
     """The one-line refusal of an upload over ``limit`` bytes."""
-    return (f"the file is larger than the upload limit of {limit / 1_000_000:,.0f} MB "
-            "(start the app with a larger --max-upload-mb)")
+    return (
+        f"the file is larger than the upload limit of {limit / 1_000_000:,.0f} MB "
+        "(start the app with a larger --max-upload-mb)"
+    )
 
 
 def safe_file_name(name: str, suffix: str) -> str:
     """The user's file name made safe to save (so messages name it), with ``suffix``."""
-    stem = Path(name.replace("\\", "/")).name[: -len(suffix) or None] if name.lower().endswith(
-        suffix) else Path(name.replace("\\", "/")).name
+    stem = (
+        Path(name.replace("\\", "/")).name[: -len(suffix) or None]
+        if name.lower().endswith(suffix)
+        else Path(name.replace("\\", "/")).name
+    )
     stem = "".join(ch if ch.isalnum() or ch in " -_.()" else "_" for ch in stem).strip(" .")
     return f"{stem[:100] or 'upload'}{suffix}"

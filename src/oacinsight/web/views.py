@@ -18,15 +18,18 @@ from oacinsight.web.state import Upload, WebState
 #: Above this many polygons the map draws on a canvas instead of SVG (much faster).
 CANVAS_ABOVE = 5000
 #: Layer types in the order a map opens on (readable areas first).
-LAYER_PREFERENCE = ("ward", "lsoa", "msoa", "oa", "dz", "lad", "sdz", "region", "country",
-                    "other")
+LAYER_PREFERENCE = ("ward", "lsoa", "msoa", "oa", "dz", "lad", "sdz", "region", "country", "other")
 
 #: What a code's prefix says it is.
 CODE_KINDS = {
-    **dict.fromkeys(("E00", "W00"), "output area"), **dict.fromkeys(("E01", "W01"), "LSOA"),
-    **dict.fromkeys(("E02", "W02"), "MSOA"), **dict.fromkeys(("E05", "W05"), "ward"),
+    **dict.fromkeys(("E00", "W00"), "output area"),
+    **dict.fromkeys(("E01", "W01"), "LSOA"),
+    **dict.fromkeys(("E02", "W02"), "MSOA"),
+    **dict.fromkeys(("E05", "W05"), "ward"),
     **dict.fromkeys(("E06", "E07", "E08", "E09", "W06"), "local authority"),
-    "E12": "region", "E92": "country", "W92": "country",
+    "E12": "region",
+    "E92": "country",
+    "W92": "country",
 }
 
 FLAG_TEXT = {
@@ -63,8 +66,9 @@ def default_layer(state: WebState, layers: pd.DataFrame, up: Upload | None) -> s
     if layers.empty:
         return core.POINTS
     rank = {t: i for i, t in enumerate(LAYER_PREFERENCE)}
-    order = sorted(layers.itertuples(index=False),
-                   key=lambda r: (rank.get(r.area_type, 99), r.features))
+    order = sorted(
+        layers.itertuples(index=False), key=lambda r: (rank.get(r.area_type, 99), r.features)
+    )
     if up is not None:
         oas = core.customers_by_oa(up)["oa"].tolist()
         with state.job() as store:
@@ -79,8 +83,13 @@ def layer_options(layers: pd.DataFrame) -> list[tuple[str, str]]:
     """``(layer, label)`` for the layer menu."""
     out = []
     for r in layers.itertuples(index=False):
-        out.append((r.layer, f"{AREA_LABELS.get(r.area_type, 'areas').capitalize()}: "
-                             f"{r.file_name} ({r.features:,})"))
+        out.append(
+            (
+                r.layer,
+                f"{AREA_LABELS.get(r.area_type, 'areas').capitalize()}: "
+                f"{r.file_name} ({r.features:,})",
+            )
+        )
     out.append((core.POINTS, "Points: output-area centres from the postcode directory"))
     return out
 
@@ -96,8 +105,10 @@ def area_code(text: str) -> str:
     code = (text or "").strip().upper()
     if not GSS.match(code):
         shown = code[:30] + ("..." if len(code) > 30 else "")
-        raise OacInsightError(f"{shown!r} is not an area code: use a GSS code such as "
-                              "E05000849 (ward) or E08000010 (local authority)")
+        raise OacInsightError(
+            f"{shown!r} is not an area code: use a GSS code such as "
+            "E05000849 (ward) or E08000010 (local authority)"
+        )
     return code
 
 
@@ -108,8 +119,9 @@ def kind_label(code: str, kind: Any = None) -> str:
     return CODE_KINDS.get(str(code)[:3].upper(), "area")
 
 
-def area_context(state: WebState, code: str, up: Upload | None,
-                 level: str | None) -> dict[str, Any]:
+def area_context(
+    state: WebState, code: str, up: Upload | None, level: str | None
+) -> dict[str, Any]:
     """What the area page shows: name, kind, layers, the area profile (population, OAC
     mix, indicators, similar areas) and the customers' profile there."""
     found = core.search_areas(state, code)
@@ -118,10 +130,16 @@ def area_context(state: WebState, code: str, up: Upload | None,
     with state.job() as store:
         layers = bsql.area_layers(store.con, code)
     context: dict[str, Any] = {
-        "name": name if isinstance(name, str) else None, "layers": layers,
+        "name": name if isinstance(name, str) else None,
+        "layers": layers,
         "kind": AREA_LABELS.get(layers["area_type"].iloc[0], "areas") if len(layers) else None,
-        "profile": None, "profile_error": None, "result": None, "error": None,
-        "level": level or "supergroup", "members_note": None, "customers_here": None,
+        "profile": None,
+        "profile_error": None,
+        "result": None,
+        "error": None,
+        "level": level or "supergroup",
+        "members_note": None,
+        "customers_here": None,
     }
     members: list[str] = []
     try:
@@ -150,7 +168,8 @@ def _boundary_only(state: WebState, context: dict[str, Any], members: list[str])
     postcode in: profile the output areas inside its boundary."""
     context["members_note"] = (
         f"The postcode directory places no postcode in this area, so it is profiled as the "
-        f"{len(members):,} output areas whose centres lie inside its boundary.")
+        f"{len(members):,} output areas whose centres lie inside its boundary."
+    )
     try:
         context["profile"] = core.area_profile(state, ",".join(members))
     except OacInsightError as exc:
@@ -158,8 +177,10 @@ def _boundary_only(state: WebState, context: dict[str, Any], members: list[str])
 
 
 #: What an output area's page says instead of its customer count.
-OA_NOT_PUBLISHED = ("not published for a single output area (see the ward map; counts are "
-                    "published for wards and larger areas)")
+OA_NOT_PUBLISHED = (
+    "not published for a single output area (see the ward map; counts are "
+    "published for wards and larger areas)"
+)
 
 
 def _customers_in(state: WebState, up: Upload, code: str) -> str:
@@ -187,8 +208,11 @@ def oa_context(state: WebState, code: str, up: Upload | None) -> dict[str, Any]:
     oac = core.oac_names(state)
     tiers = []
     if facts:
-        for label, key in (("Supergroup", "supergroup"), ("Group", "group_code"),
-                           ("Subgroup", "subgroup")):
+        for label, key in (
+            ("Supergroup", "supergroup"),
+            ("Group", "group_code"),
+            ("Subgroup", "subgroup"),
+        ):
             value = facts.get(key)
             if value:
                 tiers.append((label, str(value), oac.get(str(value), "")))
@@ -196,5 +220,10 @@ def oa_context(state: WebState, code: str, up: Upload | None) -> dict[str, Any]:
     customers = None
     if up is not None:
         customers = OA_NOT_PUBLISHED
-    return {"facts": facts, "tiers": tiers, "inside": inside, "layers": layers,
-            "customers_here": customers}
+    return {
+        "facts": facts,
+        "tiers": tiers,
+        "inside": inside,
+        "layers": layers,
+        "customers_here": customers,
+    }
