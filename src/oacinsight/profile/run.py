@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, overload
 
 import pandas as pd
 
@@ -17,6 +18,9 @@ from oacinsight.profile.cellkey import DISCLOSURE_METHODS
 from oacinsight.profile.result import RESULT_LEVELS, ProfileResult
 from oacinsight.store import Store, cellkeys, matching, profiles
 from oacinsight.tabular import open_input
+
+if TYPE_CHECKING:
+    from oacinsight.profile.comparison import ComparisonResult
 
 CENSUS_BASES = {
     "residents": ("census_ts001", "ts0010001", "usual residents (Census 2021 TS001)"),
@@ -40,6 +44,54 @@ _COUNT_COLUMNS = (
 )
 
 
+@overload
+def profile_file(
+    input_path: str | os.PathLike[str],
+    *,
+    store: Store | str | os.PathLike[str] | None = ...,
+    level: str = ...,
+    base: str = ...,
+    areas: list[str] | None = ...,
+    confidence: float = ...,
+    suppress_below: int = ...,
+    postcode_column: str | None = ...,
+    disclosure: str = ...,
+    by: None = ...,
+    period: None = ...,
+    freq: str = ...,
+) -> ProfileResult: ...
+@overload
+def profile_file(
+    input_path: str | os.PathLike[str],
+    *,
+    store: Store | str | os.PathLike[str] | None = ...,
+    level: str = ...,
+    base: str = ...,
+    areas: list[str] | None = ...,
+    confidence: float = ...,
+    suppress_below: int = ...,
+    postcode_column: str | None = ...,
+    disclosure: str = ...,
+    by: str,
+    period: None = ...,
+    freq: str = ...,
+) -> ComparisonResult: ...
+@overload
+def profile_file(
+    input_path: str | os.PathLike[str],
+    *,
+    store: Store | str | os.PathLike[str] | None = ...,
+    level: str = ...,
+    base: str = ...,
+    areas: list[str] | None = ...,
+    confidence: float = ...,
+    suppress_below: int = ...,
+    postcode_column: str | None = ...,
+    disclosure: str = ...,
+    by: None = ...,
+    period: str,
+    freq: str = ...,
+) -> ComparisonResult: ...
 def profile_file(
     input_path: str | os.PathLike[str],
     *,
@@ -51,7 +103,10 @@ def profile_file(
     suppress_below: int = 10,
     postcode_column: str | None = None,
     disclosure: str = "suppress",
-) -> ProfileResult:
+    by: str | None = None,
+    period: str | None = None,
+    freq: str = "year",
+) -> ProfileResult | ComparisonResult:
     """Profile a customer file (raw, or the output of ``match``) against a base.
 
     Parameters
@@ -80,11 +135,33 @@ def profile_file(
         The postcode column, when it cannot be found by name or content.
     disclosure : {'suppress', 'cellkey'}
         Hide small counts (default) or perturb every count with the cell key method.
+    by, period, freq : optional
+        ``by="service"``: one profile per value of that column; ``period="date"`` with
+        ``freq`` (year, quarter, month): one profile per period.  Then the result is a
+        :class:`~oacinsight.profile.comparison.ComparisonResult` (the overall profile,
+        every slice against the same area and base, one disclosure pattern), made by
+        :func:`oacinsight.profile.by.profile_by`.
 
     Returns
     -------
-    ProfileResult
+    ProfileResult, or ComparisonResult with ``by`` or ``period``
     """
+    if by is not None or period is not None:
+        from oacinsight.profile.by import SliceOptions, profile_by
+
+        options = SliceOptions(by=by, period=period, freq=freq)
+        return profile_by(
+            input_path,
+            options,
+            store=store,
+            level=level,
+            base=base,
+            areas=areas,
+            confidence=confidence,
+            suppress_below=suppress_below,
+            postcode_column=postcode_column,
+            disclosure=disclosure,
+        )
     if level not in RESULT_LEVELS:
         raise OacInsightError(f"unknown level {level!r}; use {', '.join(RESULT_LEVELS)}")
     if disclosure not in DISCLOSURE_METHODS:
