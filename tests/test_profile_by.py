@@ -237,3 +237,35 @@ def test_writers(by_service, tmp_path):
     assert "hidden" in html and "Findings" in html
     d = by_service.to_dict()
     assert d["column"] == "service" and len(d["pairwise_tests"]) == 21
+
+
+def test_cli_by_and_period(demo, tmp_path):
+    from typer.testing import CliRunner
+
+    from oacinsight.cli.app import app
+
+    store, files = demo
+    runner = CliRunner()
+    out = tmp_path / "by.xlsx"
+    common = ["--store", str(store)]
+    charts = ["--charts", str(tmp_path / "c")]
+    res = runner.invoke(app, ["profile", str(files.customers), "-o", str(out), *common,
+                              "--by", "channel", *charts])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "index by channel" in res.output and "reaches" in res.output
+    sheets = pd.read_excel(out, sheet_name=None, engine="openpyxl")
+    assert {"profiles", "index", "slices", "pairwise_tests", "findings", "about"} <= set(sheets)
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == [
+        "heat_map.png",
+        "small_multiples.png",
+    ]
+    res = runner.invoke(app, ["profile", str(files.customers), "-o", str(tmp_path / "p.csv"),
+                              *common, "--period", "contact_date", "--freq", "month"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(tmp_path / "p.csv").columns[0] == "period"
+    res = runner.invoke(app, ["profile", str(files.customers), "-o", str(tmp_path / "x.csv"),
+                              "--store", str(store), "--by", "record_id"])  # fmt: skip
+    assert res.exit_code == 2 and "error: --by 'record_id': 6,041 different values" in res.output
+    res = runner.invoke(app, ["profile", str(files.customers), "-o", str(tmp_path / "x.csv"),
+                              *common, "--period", "contact_date", "--freq", "week"])  # fmt: skip
+    assert res.exit_code == 2 and "unknown --freq 'week'" in res.output

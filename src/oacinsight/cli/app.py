@@ -129,7 +129,7 @@ def match_cmd(
 def profile_cmd(
     input: Annotated[Path, typer.Argument(help="Customer file, raw or the output of match.")],
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="Output .csv/.xlsx/.json/.html/.png.")
+        Path, typer.Option("-o", "--output", help="Output .csv/.xlsx/.json/.html/.png/.pdf.")
     ],
     level: Annotated[str, typer.Option(help="supergroup, group, subgroup or all.")] = "supergroup",
     base: Annotated[
@@ -156,6 +156,23 @@ def profile_cmd(
             "count, as ONS did for Census 2021)."
         ),
     ] = "suppress",
+    by: Annotated[
+        str | None,
+        typer.Option(help="Profile each value of this column (a service, a channel) side by side."),
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Profile each period of this date column (see --freq).")
+    ] = None,
+    freq: Annotated[
+        str, typer.Option(help="Periods of --period: year, quarter or month.")
+    ] = "year",
+    charts: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --by/--period: also write the heat map, small multiples and "
+            "trend chart (PNG) into this folder."
+        ),
+    ] = None,
 ) -> None:
     """Compare customers with the people who live in the area, group by group."""
     from oacinsight.outputs import check_output_path, same_file
@@ -164,6 +181,8 @@ def profile_cmd(
     check_output_path(output)
     if same_file(input, output):
         raise OacInsightError(f"the output {output.name} is the input file; choose another name")
+    if charts is not None and by is None and period is None:
+        raise OacInsightError("--charts needs --by or --period")
     result = profile_file(
         input,
         store=store,
@@ -174,10 +193,16 @@ def profile_cmd(
         suppress_below=suppress_below,
         postcode_column=postcode_column,
         disclosure=disclosure,
+        by=by,
+        period=period,
+        freq=freq,
     )
     written = result.write(output)
     typer.echo(result.text())
     typer.echo(f"wrote {written}")
+    if charts is not None and hasattr(result, "write_charts"):
+        for path in result.write_charts(charts):
+            typer.echo(f"wrote {path}")
 
 
 @app.command("demo")

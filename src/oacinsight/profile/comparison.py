@@ -207,6 +207,22 @@ class ComparisonResult:
 
         return plot_trend(self) if self.kind == "period" else plot_heat_map(self)
 
+    def write_charts(self, folder: str | Path) -> list[Path]:
+        """``heat_map.png``, ``small_multiples.png`` and (periods) ``trend.png`` in
+        ``folder`` (created if needed); returns the paths written."""
+        from oacinsight.profile.compare_chart import (
+            plot_heat_map,
+            plot_small_multiples,
+            plot_trend,
+        )
+
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        figures = {"heat_map": plot_heat_map, "small_multiples": plot_small_multiples}
+        if self.kind == "period" and len(self.period_slices()) >= 2:
+            figures["trend"] = plot_trend
+        return [save_figure(make(self), out / f"{name}.png") for name, make in figures.items()]
+
     def _write_chart(self, out: Path) -> None:
         save_figure(self.main_figure(), out)
 
