@@ -114,16 +114,21 @@ def change_tests(result: ComparisonResult) -> pd.DataFrame:
         return pd.DataFrame(columns=list(CHANGE_COLUMNS))
     (first, a, n1), (last, b, n2) = periods[0], periods[-1]
     rows = []
+    ca, cb = (
+        a["customers"].to_numpy(dtype=float, na_value=np.nan),
+        b["customers"].to_numpy(dtype=float, na_value=np.nan),
+    )
+    ia, ib = a["index"].to_numpy(dtype=float), b["index"].to_numpy(dtype=float)
     for i in range(len(a)):
         if a["flag"].iat[i] not in SHOWN or b["flag"].iat[i] not in SHOWN:
             continue
-        c1, c2 = float(a["customers"].iat[i]), float(b["customers"].iat[i])
+        c1, c2 = float(ca[i]), float(cb[i])
         low, high = katz_ratio_interval(c2, n2, c1, n1, confidence=result.overall.confidence)
         table = np.array([[c1, n1 - c1], [c2, n2 - c2]])
         p = float(chi2_contingency(table, correction=False)[1]) if table.min() >= 0 else math.nan
         rows.append(
             (a["level"].iat[i], a["code"].iat[i], a["name"].iat[i], first, last, int(c1), int(c2),
-             float(a["index"].iat[i]), float(b["index"].iat[i]), (c2 / n2) / (c1 / n1),
+             float(ia[i]), float(ib[i]), (c2 / n2) / (c1 / n1),
              float(low), float(high), p)
         )  # fmt: skip
     out = pd.DataFrame(rows, columns=list(CHANGE_COLUMNS[:-1]))
@@ -175,10 +180,10 @@ def findings(result: ComparisonResult) -> list[str]:
         out += _slice_findings(name, _top(prof.published_frame()), base)
     pairs = result.pairwise()
     differ = pairs[pairs["p_holm"] < 0.05]
-    for r in differ.sort_values("p_value", kind="stable").head(10).itertuples():
+    for r in differ.sort_values("p_value", kind="stable").head(10).to_dict("records"):
         out.append(
-            f"The profiles of {r.a} and {r.b} differ (chi-square {r.chi2:.1f}, {r.df} df, "
-            f"{_p(r.p_value)}; Holm-adjusted {_p(r.p_holm)})."
+            f"The profiles of {r['a']} and {r['b']} differ (chi-square {r['chi2']:.1f}, "
+            f"{r['df']} df, {_p(r['p_value'])}; Holm-adjusted {_p(r['p_holm'])})."
         )
     same = int((pairs["p_holm"] >= 0.05).sum())
     if same:
@@ -190,14 +195,15 @@ def findings(result: ComparisonResult) -> list[str]:
 def _change_findings(result: ComparisonResult) -> list[str]:
     changes = result.changes()
     out = []
-    for r in changes[changes["p_holm"] < 0.05].sort_values("p_value").itertuples():
-        verb = "rose" if r.ratio > 1 else "fell"
-        small = min(r.customers_first, r.customers_last) < SMALL_COUNT
+    significant = changes[changes["p_holm"] < 0.05].sort_values("p_value")
+    for r in significant.to_dict("records"):
+        verb = "rose" if r["ratio"] > 1 else "fell"
+        small = min(r["customers_first"], r["customers_last"]) < SMALL_COUNT
         out.append(
-            f"{r.name}: index {verb} from {r.index_first:.0f} in {r.first} to "
-            f"{r.index_last:.0f} in {r.last}, {r.ratio:.2f}× ({r.ratio_low:.2f}–"
-            f"{r.ratio_high:.2f}) its share, {_p(r.p_value)} ({r.customers_first:,} and "
-            f"{r.customers_last:,} customers)"
+            f"{r['name']}: index {verb} from {r['index_first']:.0f} in {r['first']} to "
+            f"{r['index_last']:.0f} in {r['last']}, {r['ratio']:.2f}× ({r['ratio_low']:.2f}–"
+            f"{r['ratio_high']:.2f}) its share, {_p(r['p_value'])} ({r['customers_first']:,} "
+            f"and {r['customers_last']:,} customers)"
             + ("; treat with caution: few customers." if small else ".")
         )
     if result.kind == "period" and len(changes) and not out:

@@ -142,7 +142,7 @@ def plot_trend(result: ComparisonResult) -> Figure:
             high = np.array([f["index_high"].iat[i] for f in frames], dtype=float)
             val, low, high = (np.where(ok, v, np.nan) for v in (val, low, high))
             offset = (i - len(frames[0]) / 2) * 0.02
-            ax.errorbar(x + offset, val, yerr=[val - low, high - val], color=colour_for(code),
+            ax.errorbar(x + offset, val, yerr=[val - low, high - val], color=colour_for(str(code)),
                         marker="o", markersize=3, linewidth=1.2, capsize=2,
                         label=_label(code, name, 30))  # fmt: skip
     ax.axhline(100, color=INK, linestyle="--", linewidth=0.7)

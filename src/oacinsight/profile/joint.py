@@ -100,7 +100,7 @@ def _heuristic(
     two sibling groups form cycles across slices, so the joint audit that follows rarely
     needs to hide more.  Then :func:`_columns` tops up any column still too narrow.
     """
-    common = hidden.any(axis=0)
+    common = np.asarray(hidden.any(axis=0), dtype=bool)
     for _ in range(20):
         grown = common.copy()
         for s in range(len(values)):

@@ -92,6 +92,22 @@ def profile_file(
     period: str,
     freq: str = ...,
 ) -> ComparisonResult: ...
+@overload
+def profile_file(
+    input_path: str | os.PathLike[str],
+    *,
+    store: Store | str | os.PathLike[str] | None = ...,
+    level: str = ...,
+    base: str = ...,
+    areas: list[str] | None = ...,
+    confidence: float = ...,
+    suppress_below: int = ...,
+    postcode_column: str | None = ...,
+    disclosure: str = ...,
+    by: str | None = ...,
+    period: str | None = ...,
+    freq: str = ...,
+) -> ProfileResult | ComparisonResult: ...
 def profile_file(
     input_path: str | os.PathLike[str],
     *,
