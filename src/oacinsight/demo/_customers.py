@@ -44,6 +44,22 @@ SURNAMES = ("Smith", "Jones", "Taylor", "Brown", "Khan", "Patel", "Walker", "Woo
 NOTES = ("", "", "", "prefers email", "called back", 'said "urgent"', "needs interpreter",
          "follow up in 2 weeks")  # fmt: skip
 FIRST_DAY = date(2023, 4, 1)
+#: Base shares of the services, and how much more (or less) often each service reaches a
+#: supergroup than its base share says (1 where not listed): the known truth behind the
+#: demo's ``profile --by service``.
+SERVICE_SHARES = (0.25, 0.2, 0.15, 0.1, 0.15, 0.1, 0.05)
+SERVICE_TILT: dict[str, dict[str, float]] = {
+    "Council Tax Support": {"7": 1.6, "8": 1.8, "1": 0.4},
+    "Housing Repairs": {"4": 1.8, "8": 1.6},
+    "Adult Social Care": {"1": 2.5, "6": 1.3},
+    "Blue Badge": {"1": 1.8, "6": 1.5},
+    "Garden Waste": {"2": 2.5, "1": 1.8, "4": 0.3},
+    "Free School Meals": {"4": 1.8, "7": 1.6, "1": 0.2},
+    "Library Membership": {"3": 2.5, "2": 1.4},
+}
+#: Contacts of this supergroup grow through the year (density rising linearly from 0):
+#: the planted trend behind the demo's ``profile --period contact_date``.
+TREND_SUPERGROUP = "3"
 
 
 def supergroup_rates(world: World, n_drawn: float) -> dict[str, float]:
@@ -168,4 +184,20 @@ def finish(rng: np.random.Generator, rows: list[dict]) -> pd.DataFrame:
     special = rng.choice(n, size=2, replace=False)
     frame.loc[int(special[0]), "name_note"] = FORMULA_NOTE
     frame.loc[int(special[1]), "name_note"] = PHONE_NOTE
+    _services_and_dates(np.random.default_rng(int(rng.integers(2**32))), frame)
     return frame
+
+
+def _services_and_dates(rng: np.random.Generator, frame: pd.DataFrame) -> None:
+    """Services drawn with :data:`SERVICE_TILT` per supergroup, and contact dates with
+    :data:`TREND_SUPERGROUP` growing through the year (in place; the generator is a child
+    drawn last, so every other column keeps its values)."""
+    sg = frame["supergroup"].astype(object).where(frame["supergroup"].notna(), "")
+    weights = np.array([[SERVICE_SHARES[k] * SERVICE_TILT[svc].get(str(g), 1.0)
+                         for k, svc in enumerate(SERVICES)] for g in sg])  # fmt: skip
+    cum = (weights / weights.sum(axis=1, keepdims=True)).cumsum(axis=1)
+    pick = (rng.random(len(frame))[:, None] > cum).sum(axis=1)
+    frame["service"] = [SERVICES[min(int(i), len(SERVICES) - 1)] for i in pick]
+    u = rng.random(len(frame))
+    days = np.where(sg == TREND_SUPERGROUP, np.sqrt(u), u) * 366
+    frame["contact_date"] = [(FIRST_DAY + timedelta(days=int(d))).isoformat() for d in days]

@@ -10,7 +10,9 @@ therefore chosen on the joint table (docs/profile.md, "Profiles by a column"):
   and every cell of the overall profile; the atoms add up to the published total;
 - the overall profile keeps its own pattern (it is safe alone and identical to a plain
   ``profile`` of the file), and the slice totals are shown;
-- every slice cell below the threshold is hidden (zeros too), then
+- every slice cell below the threshold is hidden (zeros too); a fast start
+  (:func:`_top_down`) hides more, level by level, so that every block and column with a
+  shown total has at least two hidden cells with room; then
   :func:`oacinsight.profile.audit.protect_sums` hides more slice cells until every
   hidden cell of the slices and of the overall profile can take at least four values.
 """
@@ -114,6 +116,76 @@ def _heuristic(
     return out
 
 
+def _hide_one(
+    hidden: np.ndarray, values: np.ndarray, cells: list[tuple[int, int]], partner: np.ndarray
+) -> bool:
+    """Hide the best of ``cells`` (``(slice, cell)`` pairs that are shown): one where
+    ``partner`` is True (it closes a cycle of hidden cells), smallest first."""
+    free = [(s, v) for s, v in cells if not hidden[s, v]]
+    if not free:
+        return False
+    s, v = min(free, key=lambda sv: (not partner[sv], values[sv], sv))
+    hidden[s, v] = True
+    return True
+
+
+def _blocks(out: np.ndarray, values: np.ndarray, level: np.ndarray, h: Hierarchy) -> bool:
+    """One pass over the blocks of a level (a slice's children of one parent)."""
+    changed = False
+    col_hidden = np.asarray(out.any(axis=0), dtype=bool)
+    for s in range(len(values)):
+        for p in sorted(set(h.parent[level].tolist())):
+            kids = level[h.parent[level] == p]
+            block = out[s, kids]
+            top = values[s, p] if p >= 0 else values[s, level].sum()
+            room = top - values[s, kids[~block]].sum()
+            if p >= 0 and out[s, p]:
+                need = not block.any()  # a hidden parent needs a hidden child
+            else:
+                need = block.sum() == 1 or (block.sum() >= 2 and room < MIN_WIDTH)
+            if need:
+                partner = np.zeros_like(out)
+                partner[s, kids] = col_hidden[kids]
+                changed |= _hide_one(out, values, [(s, int(v)) for v in kids], partner)
+    return changed
+
+
+def _level_columns(
+    out: np.ndarray, values: np.ndarray, overall: np.ndarray, shown: np.ndarray,
+    level: np.ndarray, h: Hierarchy,
+) -> bool:  # fmt: skip
+    """One pass over the columns of a level whose overall count is shown."""
+    changed = False
+    for v in level[shown[level]]:
+        col = out[:, v]
+        room = overall[v] - values[~col, v].sum()
+        if col.sum() == 1 or (col.sum() >= 2 and room < MIN_WIDTH):
+            sib = level[h.parent[level] == h.parent[v]]
+            partner = np.zeros_like(out)
+            partner[:, v] = out[:, sib].any(axis=1)
+            changed |= _hide_one(out, values, [(s, int(v)) for s in range(len(values))], partner)
+    return changed
+
+
+def _top_down(
+    values: np.ndarray, hidden: np.ndarray, overall: np.ndarray, shown: np.ndarray, h: Hierarchy
+) -> np.ndarray:
+    """Level by level from the top, never hiding a parent: in every block (a slice's
+    children of one parent) and every column (one group across the slices) whose total
+    is shown, at least two hidden cells adding up to at least 3, preferring cells that
+    close a cycle (their column, or their block, already has a hidden cell); a hidden
+    parent gets at least one hidden child.  A fast start; the joint audit has the last
+    word."""
+    out = hidden.copy()
+    for level in h.levels:
+        for _ in range(200):
+            changed = _blocks(out, values, level, h)
+            changed |= _level_columns(out, values, overall, shown, level, h)
+            if not changed:
+                break
+    return out
+
+
 def joint_pattern(
     overall: pd.DataFrame, slices: list[pd.DataFrame], threshold: int
 ) -> JointPattern:
@@ -141,22 +213,24 @@ def joint_pattern(
     over = overall["customers"].to_numpy(dtype=float)
     over_hidden = (overall["flag"] == SUPPRESSED_FLAG).to_numpy(dtype=bool)
     primary = counts < threshold
-    start = _heuristic(counts, primary, over, ~over_hidden, h)
     values = np.concatenate([counts.ravel(), totals, over])
-    hidden = np.concatenate([start.ravel(), np.zeros(n, dtype=bool), over_hidden])
     frozen = np.concatenate([np.zeros(k * n, dtype=bool), np.ones(n + k, dtype=bool)])
-    out, unprotected = protect_sums(
-        _joint_matrix(h.members, n),
-        values,
-        hidden,
-        float(totals.sum()),
-        frozen=frozen,
-        primary=np.concatenate([primary.ravel(), np.zeros(n, dtype=bool), over_hidden]),
-        min_width=MIN_WIDTH,
-    )
-    if unprotected:  # publish no slice cell at all rather than an unsafe one
-        return JointPattern([np.ones(k, dtype=bool) for _ in slices], True)
-    return JointPattern([out[i * k : (i + 1) * k] for i in range(n)], False)
+    members = _joint_matrix(h.members, n)
+    for start in (_top_down, _heuristic):  # the second only if the first cannot be made safe
+        first = start(counts, primary, over, ~over_hidden, h)
+        out, unprotected = protect_sums(
+            members,
+            values,
+            np.concatenate([first.ravel(), np.zeros(n, dtype=bool), over_hidden]),
+            float(totals.sum()),
+            frozen=frozen,
+            primary=np.concatenate([primary.ravel(), np.zeros(n, dtype=bool), over_hidden]),
+            min_width=MIN_WIDTH,
+        )
+        if not unprotected:
+            return JointPattern([out[i * k : (i + 1) * k] for i in range(n)], False)
+    # publish no slice cell at all rather than an unsafe one
+    return JointPattern([np.ones(k, dtype=bool) for _ in slices], True)
 
 
 def with_pattern(table: pd.DataFrame, hidden: np.ndarray) -> pd.DataFrame:
