@@ -53,8 +53,8 @@ def plot_heat_map(result: ComparisonResult) -> Figure:
     index = np.array([f["index"].to_numpy(dtype=float) for f in frames]).T
     hidden = np.array([(f["flag"] == SUPPRESSED_FLAG).to_numpy() for f in frames]).T
     flags = np.array([f["flag"].to_numpy(dtype=object) for f in frames]).T
-    fig = _figure(max(6.0, 1.6 + 0.9 * len(columns)), max(3.0, 1.4 + 0.38 * len(rows)))
-    ax = fig.add_axes((0.32, 0.16, 0.58, 0.72))
+    fig = _figure(max(6.0, 1.6 + 0.9 * len(columns)), max(3.4, 2.2 + 0.38 * len(rows)))
+    ax = fig.add_axes((0.32, 0.26, 0.58, 0.64))
     with np.errstate(divide="ignore", invalid="ignore"):
         shade = np.clip(np.log2(index / 100.0), -LIMIT, LIMIT)
     norm = Normalize(-LIMIT, LIMIT)
