@@ -11,8 +11,8 @@ import pytest
 from tests.attack import attack_sums, nested_counts, oac_shape
 
 from oacinsight.errors import OacInsightError
-from oacinsight.profile.by import BLANK, NO_DATE, OTHER, compare_counts
-from oacinsight.profile.comparison import ALL_LABEL
+from oacinsight.profile.by import compare_counts
+from oacinsight.profile.comparison import ALL_LABEL, BLANK, NO_DATE, OTHER
 from oacinsight.profile.periods import parse_dates, period_labels
 from oacinsight.profile.run import profile_file
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pandas as pd
 
 from oacinsight.errors import InputFileError, OacInsightError
 from oacinsight.match import MATCHED, match_records, reference_store
-from oacinsight.profile.comparison import ComparisonResult
+from oacinsight.profile.comparison import BLANK, NO_DATE, OTHER, ComparisonResult
 from oacinsight.profile.joint import joint_pattern, slice_table, with_pattern
 from oacinsight.profile.periods import FREQS, parse_dates, period_labels
 from oacinsight.profile.result import ProfileResult
@@ -30,12 +31,6 @@ from oacinsight.tabular import open_input
 
 __all__ = ["BLANK", "MAX_VALUES", "MIN_CUSTOMERS", "NO_DATE", "OTHER", "SliceOptions", "profile_by"]
 
-#: Label of the slice of rows whose ``--by`` value is blank.
-BLANK = "(blank)"
-#: Label of the slice of rows with no usable date (blank or unparseable).
-NO_DATE = "(no date)"
-#: Label of the slice gathering values with too few customers.
-OTHER = "other"
 #: Most distinct values (or periods) a column may have before ``--by`` refuses it.
 MAX_VALUES = 50
 #: A value with fewer customers in the area than this is grouped into ``other``.
@@ -73,6 +68,7 @@ def profile_by(
     input_path: str | os.PathLike[str],
     options: SliceOptions,
     *,
+    profile: Callable[..., ProfileResult],
     store: Store | str | os.PathLike[str] | None = None,
     level: str = "supergroup",
     base: str = "residents",
@@ -85,15 +81,15 @@ def profile_by(
     """Profile each slice of a customer file against the base of the overall profile.
 
     Parameters are those of :func:`oacinsight.profile.run.profile_file`, plus
-    ``options`` (the column, the frequency and the limits).
+    ``options`` (the column, the frequency and the limits) and ``profile``, the function
+    that profiles the whole file (``profile_file`` itself, which calls this function:
+    passing it keeps the two modules free of an import cycle).
 
     Returns
     -------
     ComparisonResult
         The overall profile, one profile per slice (same area and base), one pattern.
     """
-    from oacinsight.profile.run import profile_file
-
     options.check()
     if disclosure != "suppress":
         raise OacInsightError(
@@ -103,7 +99,7 @@ def profile_by(
     with reference_store(store) as s, tempfile.TemporaryDirectory(prefix="oacinsight-") as tmp:
         rows, profile_path = _matched_rows(s, input_path, postcode_column, Path(tmp))
         labels, notes = _labels(rows, options)
-        overall = profile_file(
+        overall = profile(
             profile_path,
             store=s,
             level=level,

@@ -98,13 +98,7 @@ def pairwise_tests(result: ComparisonResult) -> pd.DataFrame:
 
 
 def _periods(result: ComparisonResult) -> list[tuple[str, pd.DataFrame, int]]:
-    from oacinsight.profile.by import NO_DATE, OTHER
-
-    return [
-        (name, _top(p.published_frame()), p.n_in_area)
-        for name, p in result.slices
-        if name not in (NO_DATE, OTHER)
-    ]
+    return [(name, _top(p.published_frame()), p.n_in_area) for name, p in result.period_slices()]
 
 
 def change_tests(result: ComparisonResult) -> pd.DataFrame:

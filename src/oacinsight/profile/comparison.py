@@ -24,10 +24,16 @@ from oacinsight.results import write_by_suffix, write_json, write_sheets
 from oacinsight.tabular import neutralise
 from oacinsight.values import json_records, json_safe
 
-__all__ = ["ALL_LABEL", "ComparisonResult"]
+__all__ = ["ALL_LABEL", "BLANK", "NO_DATE", "OTHER", "ComparisonResult"]
 
 #: The label of the overall profile's rows in the long table.
 ALL_LABEL = "(all)"
+#: Label of the slice of rows whose ``--by`` value is blank.
+BLANK = "(blank)"
+#: Label of the slice of rows with no usable date (blank or unparseable).
+NO_DATE = "(no date)"
+#: Label of the slice gathering values with too few customers.
+OTHER = "other"
 JSON_FORMAT = "oacinsight.profile-by/1"
 
 
@@ -77,8 +83,6 @@ class ComparisonResult:
 
     def period_slices(self) -> list[tuple[str, ProfileResult]]:
         """The slices that are periods (not ``(no date)`` or ``other``), in time order."""
-        from oacinsight.profile.by import NO_DATE, OTHER
-
         if self.kind != "period":
             return []
         return [(n, p) for n, p in self.slices if n not in (NO_DATE, OTHER)]

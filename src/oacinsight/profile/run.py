@@ -169,6 +169,7 @@ def profile_file(
         return profile_by(
             input_path,
             options,
+            profile=profile_file,
             store=store,
             level=level,
             base=base,
