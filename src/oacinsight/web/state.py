@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,7 +91,7 @@ class WebState:
         self.lock = threading.RLock()
         self.uploads: OrderedDict[str, Upload] = OrderedDict()
         self._tmp: Path | None = None
-        self.cache: dict[str, Any] = {}
+        self.cache: dict[Hashable, Any] = {}  # keyed by names and (kind, ...) tuples
 
     @property
     def tmp_path(self) -> Path | None:
