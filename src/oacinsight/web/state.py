@@ -7,6 +7,7 @@ when it stops; only the most recent few are kept.  Nothing is sent anywhere.
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import tempfile
@@ -80,7 +81,7 @@ class WebState:
 
     def __init__(
         self,
-        store_path: str | Path | None,
+        store_path: str | os.PathLike[str] | None,
         *,
         max_upload_bytes: int,
         keep_uploads: int = DEFAULT_KEEP_UPLOADS,
