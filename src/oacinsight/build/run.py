@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -220,7 +221,7 @@ def _compare(store: Store, codes: pd.DataFrame) -> dict | None:
     merged = codes.merge(
         official.add_prefix("official_").rename(columns={"official_oa": "oa"}), on="oa", how="left"
     )
-    out = {"against": "official OAC 2021"}
+    out: dict[str, Any] = {"against": "official OAC 2021"}
     pairs = [
         ("supergroup", "official_supergroup"),
         ("group", "official_group_code"),

@@ -99,7 +99,7 @@ def _aggregate(
 def _per_oa(f: pd.DataFrame, col: str, moments: pd.DataFrame, confidence: float) -> pd.DataFrame:
     """One group per OA: the OA's interval is its group rate's interval × its base."""
     gl, gh = gamma_interval(moments["mean"].to_numpy(), moments["var"].to_numpy(), confidence)
-    pos = moments.index.get_indexer(f[col])
+    pos = moments.index.get_indexer(pd.Index(f[col]))
     b = f["base"].to_numpy(dtype=float)
     totals = f.set_index("oa")[["residents", "households", "base", "lad"]]
     return _frame(

@@ -250,7 +250,8 @@ def _cell(v: Any) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)) or v is pd.NA:
         return ""
     if isinstance(v, (float, np.floating)):
-        return f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"
+        x = float(v)
+        return f"{x:,.2f}" if abs(x) < 100 else f"{x:,.0f}"
     return str(v)
 
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 __all__ = ["Hierarchy", "cell_ranges", "protect", "protect_sums", "sum_ranges"]
@@ -64,7 +65,7 @@ class Hierarchy:
         )
 
     @classmethod
-    def nested(cls, rank: Sequence[int], parent: Sequence[int]) -> Hierarchy:
+    def nested(cls, rank: npt.ArrayLike, parent: npt.ArrayLike) -> Hierarchy:
         """Cells with a level rank each and the position of their parent (-1: none)."""
         rank_arr = np.asarray(rank, dtype=int)
         parent_arr = np.asarray(parent, dtype=int)

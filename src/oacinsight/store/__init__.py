@@ -77,7 +77,10 @@ class Store:
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         spill = Path(tempfile.gettempdir()) / "oacinsight-spill"
-        config = {"memory_limit": self.memory_limit, "temp_directory": str(spill)}
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": self.memory_limit,
+            "temp_directory": str(spill),
+        }
         if self.read_only and not self.path.exists():
             raise StoreError(
                 f"no store at {self.path}: load the official files first with "

@@ -367,7 +367,7 @@ def oa_facts(con: duckdb.DuckDBPyConnection, oa: str) -> dict[str, Any] | None:
     frame = con.execute(
         f"SELECT {', '.join(fields)} FROM (SELECT ? AS oa) q {' '.join(joins)} LIMIT 1", [oa]
     ).df()
-    row = {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
+    row = {str(k): (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
     return row if any(v is not None for k, v in row.items() if k != "oa") else None
 
 

@@ -106,7 +106,8 @@ class SurveyResult:
         if counts.empty:
             return {}
         hide = disclose.hidden_counts(counts, self.options.suppress_below)
-        return {k: (None if hide[k] else int(v)) for k, v in counts.items()}
+        rows = zip(counts.index, counts, hide, strict=True)  # hide has the index of counts
+        return {str(k): (None if h else int(v)) for k, v, h in rows}
 
     def to_dict(self) -> dict[str, Any]:
         """Metadata plus the published rows, ready for :func:`json.dumps`."""

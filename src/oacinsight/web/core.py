@@ -138,12 +138,18 @@ def match_upload(state: WebState, upload: Upload, postcode_column: str | None) -
 
 def matched(upload: Upload) -> Upload:
     """The upload, refused when it was kept without matching (a survey file)."""
+    summary_of(upload)
+    return upload
+
+
+def summary_of(upload: Upload) -> MatchSummary:
+    """The upload's match summary, refused when it was kept without matching."""
     if upload.summary is None:
         raise InputFileError(
             f"{upload.name} was uploaded as a survey, not matched: upload "
             "it on the home page to match it"
         )
-    return upload
+    return upload.summary
 
 
 def failed_rows(upload: Upload, limit: int | None = 200) -> tuple[pd.DataFrame, int]:

@@ -78,8 +78,8 @@ def map_values_api(
     body = values.to_json()
     if layer == core.POINTS:
         body["points"] = [
-            [r.code, round(float(r.lat), 6), round(float(r.long), 6)]
-            for r in frame.itertuples(index=False)
+            [code, round(float(lat), 6), round(float(long), 6)]
+            for code, lat, long in zip(frame["code"], frame["lat"], frame["long"], strict=True)
         ]
     return JSONResponse(body)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -83,7 +83,7 @@ def survey_page(
     up = state.get(token)
     frame = insight.survey_table(state, up)
     chosen = [q for q in question or [] if q.strip()]
-    context = {
+    context: dict[str, Any] = {
         "columns": [str(c) for c in frame.columns],
         "chosen": chosen,
         "choices": insight.answer_choices(frame, chosen),
@@ -168,7 +168,7 @@ def need_page(
     up = state.get(token)
     form = insight.NeedForm.parse(area, level, base, observed, target_type, top)
     obs = state.get(form.observed) if form.observed else None
-    context = {
+    context: dict[str, Any] = {
         "form": form,
         "observed_name": obs.name if obs else None,
         "result": None,
