@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import platform
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,9 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    created: str = field(
+        default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat()
+    )
 
     @property
     def tiers(self) -> list[str]:
@@ -64,6 +68,7 @@ class BuildResult:
         return {
             "spec": self.spec.to_dict(),
             "seed": self.spec.seed,
+            "created": self.created,
             "area": self.area,
             "areas": len(self.codes),
             "areas_without_census": len(self.not_found),
