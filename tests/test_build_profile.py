@@ -278,7 +278,7 @@ def test_cell_key_disclosure_on_local_clusters(local):
 def test_demo_profiles_its_customers_against_its_local_build(local, tmp_path):
     from oacinsight.demo._build import run_demo_build
 
-    store, files, matched, _ = local
+    store, _, matched, _ = local
     out = run_demo_build(store, tmp_path, "E06000999", matched)
     page = out["profile_local"].read_text()
     assert "Customer profile: local classification &#39;demoshire&#39; all" in page
