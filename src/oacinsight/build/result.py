@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oacinsight.build.spec import Spec
+from oacinsight.build.prepare import RateTransformer
+from oacinsight.build.spec import BuildSpecError, Spec
 from oacinsight.values import json_safe
 
 __all__ = ["BuildResult"]
@@ -43,6 +44,27 @@ class BuildResult:
     created: str = field(
         default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat()
     )
+    scaler: RateTransformer | None = None  # transform + standardisation fitted
+
+    def predict(self, counts: pd.DataFrame) -> pd.DataFrame:
+        """Codes at every tier for areas given as census counts (``oa`` plus the spec's
+        cells): rates, transform and standardisation as fitted, then the nearest centre
+        tier by tier within the parent; ``oa, supergroup[, group, subgroup], distance``.
+        For the fitted areas it returns their own codes."""
+        from oacinsight.build.assign import assign_counts
+
+        return assign_counts(counts, self.spec, self._scaler(), self.centres)
+
+    def predict_rates(self, rates: pd.DataFrame) -> pd.DataFrame:
+        """The same from rates (index ``oa``, one column per spec variable)."""
+        from oacinsight.build.assign import assign_rates
+
+        return assign_rates(rates, self._scaler(), self.centres)
+
+    def _scaler(self) -> RateTransformer:
+        if self.scaler is None:
+            raise BuildSpecError("this build kept no fitted scaling; rebuild to predict")
+        return self.scaler
 
     @property
     def tiers(self) -> list[str]:
@@ -130,6 +152,8 @@ class BuildResult:
         frame.drop(columns=["gap"]).to_csv(out / "assignments.csv", index=False)
         frame.to_parquet(out / "assignments.parquet", index=False)
         self.centres.to_csv(out / "centres.csv", index=False)
+        if self.scaler is not None:
+            self.scaler.to_frame().to_csv(out / "scaling.csv", index=False)
         self.diagnostics.to_csv(out / "diagnostics.csv", index=False)
         self.clustergram.to_csv(out / "clustergram.csv", index=False)
         self.index.round(1).to_csv(out / "grand_index.csv")

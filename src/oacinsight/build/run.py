@@ -193,6 +193,7 @@ def _build(
         warnings=warnings,
         not_found=not_found,
         seconds=time.perf_counter() - started,
+        scaler=prep.scaler,
     )
 
 
