@@ -107,3 +107,52 @@ def test_grand_index_recomputed_from_the_census_file(wigan):
     index = pd.read_csv(out / "grand_index.csv", dtype={"code": str}).set_index("code")
     got = index.loc[expected.index, "v42"]
     assert got.to_numpy() == pytest.approx(expected.to_numpy(), abs=0.051)  # 1 dp in file
+
+
+@pytest.fixture(scope="module")
+def leeds(wigan, tmp_path_factory):
+    """Leeds output areas (from the Leeds 2011 OA boundary file) classified in the same
+    store, with that boundary file ingested: the map is drawn on real boundaries."""
+    from oacinsight.ingest import ingest
+    from oacinsight.store import Store
+
+    _, out, _, census = wigan
+    boundary = need_shared("boundaries", "leeds_oa11_oac11.geojson")
+    store = out.parent / "store.duckdb"
+    with Store(store) as s:
+        ingest([boundary], s)
+    codes = [f["properties"]["oa_code"] for f in json.loads(boundary.read_text())["features"]]
+    root = tmp_path_factory.mktemp("leeds")
+    (root / "oas.txt").write_text("\n".join(codes) + "\n")
+    res = runner.invoke(
+        app,
+        [
+            "build",
+            "compact",
+            "--oas",
+            str(root / "oas.txt"),
+            "-o",
+            str(root / "out"),
+            "--k",
+            "8",
+            "--restarts",
+            "3",
+            "--store",
+            str(store),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    return codes, root / "out", res.output, census
+
+
+def test_leeds_map_on_real_oa_boundaries(leeds):
+    import matplotlib.image as mpimg
+
+    codes, out, output, census = leeds
+    with_census = set(pd.read_parquet(census / "ts001.parquet", columns=["OA"])["OA"])
+    drawn = len(set(codes) & with_census)  # 2011 OA codes that are 2021 codes too
+    assert drawn > 0.9 * len(codes) == 0.9 * 2543
+    assert f"map: {drawn:,} of the {drawn:,} classified output areas drawn from" in output
+    image = mpimg.imread(out / "map.png")
+    assert image.shape[0] > 400 and image.shape[1] > 400
+    assert len(pd.read_csv(out / "assignments.csv")) == drawn

@@ -45,6 +45,8 @@ class BuildResult:
         default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat()
     )
     scaler: RateTransformer | None = None  # transform + standardisation fitted
+    map_png: bytes | None = None  # the supergroups on the store's OA boundaries
+    map_note: str = ""  # what the map shows, or why there is none
 
     def predict(self, counts: pd.DataFrame) -> pd.DataFrame:
         """Codes at every tier for areas given as census counts (``oa`` plus the spec's
@@ -136,6 +138,8 @@ class BuildResult:
                 "  against the official OAC 2021: "
                 + ", ".join(f"{t} ARI {v:.3f}" for t, v in ari.items() if v is not None)
             )
+        if self.map_note:
+            lines.append(f"  {self.map_note}")
         lines += [f"  warning: {w}" for w in self.warnings[:12]]
         if len(self.warnings) > 12:
             lines.append(f"  ... and {len(self.warnings) - 12} more warnings (provenance.json)")
@@ -161,6 +165,8 @@ class BuildResult:
         _json(out / "provenance.json", self.provenance())
         if self.comparison is not None:
             _json(out / "comparison.json", self.comparison)
+        if self.map_png is not None:
+            (out / "map.png").write_bytes(self.map_png)
         charts = write_charts(self, out)
         write_html(self, out / "report.html", charts)
         return out

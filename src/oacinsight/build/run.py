@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from oacinsight.build.clustermap import cluster_map
 from oacinsight.build.diagnostics import compare, grand_index, k_range, pen_portraits
 from oacinsight.build.prepare import prepare
 from oacinsight.build.result import BuildResult
@@ -174,6 +175,11 @@ def _build(
     comparison = None
     if compare_official:
         comparison = _compare(store, fit.codes)
+    portraits = pen_portraits(index, labels)
+    say("map of the supergroups")
+    map_png, map_note = cluster_map(
+        store, fit.codes, dict(zip(portraits["code"], portraits["name"], strict=True))
+    )
     return BuildResult(
         spec=spec,
         area=area,
@@ -185,7 +191,7 @@ def _build(
         diagnostics=diag,
         clustergram=gram,
         index=index,
-        portraits=pen_portraits(index, labels),
+        portraits=portraits,
         labels=labels,
         wcss=fit.wcss,
         restarts=fit.restarts,
@@ -194,6 +200,8 @@ def _build(
         not_found=not_found,
         seconds=time.perf_counter() - started,
         scaler=prep.scaler,
+        map_png=map_png,
+        map_note=map_note,
     )
 
 

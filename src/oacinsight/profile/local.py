@@ -14,8 +14,8 @@ import os
 import duckdb
 import pandas as pd
 
-from oacinsight.build.local import LocalClassification, load_classification
 from oacinsight.errors import InputFileError
+from oacinsight.profile.classification import LocalClassification, load_classification
 from oacinsight.store import localclass
 
 __all__ = ["local_counts", "open_classification", "restrict_area"]

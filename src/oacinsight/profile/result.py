@@ -113,7 +113,7 @@ class ProfileResult:
         ``suppress`` (small counts hidden) or ``cellkey`` (counts perturbed).
     classification : dict, optional
         Provenance of the local classification profiled against
-        (:meth:`oacinsight.build.local.LocalClassification.to_dict`); None: the OAC.
+        (:meth:`oacinsight.profile.classification.LocalClassification.to_dict`); None: the OAC.
     """
 
     table: pd.DataFrame

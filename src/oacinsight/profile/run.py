@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from oacinsight.build.local import LocalClassification
 from oacinsight.errors import InputFileError, OacInsightError, StoreError
 from oacinsight.match import MATCHED, choose_postcode_column, reference_store
 from oacinsight.profile.cellkey import DISCLOSURE_METHODS
+from oacinsight.profile.classification import LocalClassification
 from oacinsight.profile.local import local_counts, open_classification, restrict_area
 from oacinsight.profile.result import RESULT_LEVELS, ProfileResult
 from oacinsight.store import Store, cellkeys, matching, profiles

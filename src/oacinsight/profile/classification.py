@@ -1,5 +1,6 @@
 """A local classification written by ``oacinsight build``, read back for use elsewhere
-(``profile --classification DIR``).
+(``profile --classification DIR``).  Only the files are read: nothing here imports
+the build code.
 
 The folder's ``assignments.csv`` gives each output area its codes (``1``, ``1a``,
 ``1a1``: as many tiers as were built), ``names.csv`` the names (edited by the user or
@@ -18,11 +19,12 @@ from typing import Any
 
 import pandas as pd
 
-from oacinsight.build.tiers import TIER_NAMES
 from oacinsight.errors import InputFileError
 
 __all__ = ["LocalClassification", "load_classification"]
 
+#: The tiers of ``assignments.csv``, coarsest first (as ``oacinsight.build`` writes).
+TIER_NAMES = ("supergroup", "group", "subgroup")
 #: Columns of the OA → code lookup handed to the counting step (OAC's column names).
 LOOKUP_COLUMNS = ("oa", "supergroup", "group_code", "subgroup")
 
