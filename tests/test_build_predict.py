@@ -133,3 +133,29 @@ def test_predict_a_new_area_and_bad_counts(built):
     assert got["subgroup"] == result.codes["subgroup"].iloc[7]
     with pytest.raises(BuildSpecError, match="lack the column\\(s\\) ts0540007"):
         result.predict(one.drop(columns=["ts0540007"]))
+
+
+def test_a_saved_build_folder_assigns_its_areas_again(built):
+    from oacinsight.build.saved import load_fitted
+
+    result, files, out = built
+    fitted = load_fitted(out)
+    counts = _raw_counts(files, result.spec)
+    counts = counts[counts["oa"].isin(result.codes["oa"])]
+    got = fitted.predict(counts).set_index("oa").loc[result.codes["oa"]]
+    saved = pd.read_csv(out / "assignments.csv", dtype=str)
+    for tier in ("supergroup", "group", "subgroup"):
+        assert got[tier].tolist() == saved[tier].tolist(), tier
+    np.testing.assert_allclose(got["distance"], result.distance, atol=1e-12)
+
+
+def test_a_folder_without_scaling_is_one_line(built, tmp_path):
+    import shutil
+
+    from oacinsight.build.saved import load_fitted
+
+    _, _, out = built
+    shutil.copytree(out, tmp_path / "old")
+    (tmp_path / "old" / "scaling.csv").unlink()
+    with pytest.raises(BuildSpecError, match=r"no scaling\.csv"):
+        load_fitted(tmp_path / "old")
