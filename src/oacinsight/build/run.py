@@ -130,25 +130,7 @@ def _build(
         tiers=parse_tiers(k) if k is not None else None, seed=seed, restarts=restarts
     )
     wanted = _resolve_oas(store, area, oas)
-    spec, warnings = check_cells(spec, sql.census_columns(store))
-    counts = sql.census_cells(store, spec_cells(spec), wanted)
-    not_found = [] if wanted is None else sorted(set(wanted) - set(counts["oa"]))
-    if wanted is not None and len(not_found) == len(wanted):
-        raise BuildSpecError(
-            f"none of the {len(wanted)} output areas has census counts in "
-            f"the store (first: {wanted[0]})"
-        )
-    if not_found:
-        warnings.append(
-            f"{len(not_found)} output area(s) without census counts left out "
-            f"(first: {not_found[0]})"
-        )
-    top_k = spec.tiers[0]
-    if isinstance(top_k, int) and top_k > len(counts):
-        raise BuildSpecError(
-            f"k = {top_k} is more than the {len(counts)} output areas to "
-            "classify; choose a smaller --k"
-        )
+    spec, counts, warnings, not_found = _census_counts(store, spec, wanted)
     say(f"{len(counts)} output areas, {len(spec.variables)} variables")
     prep = prepare(counts, spec)
     warnings += prep.warnings
@@ -166,12 +148,7 @@ def _build(
     say(f"diagnostics for k = {ks[0]}..{ks[-1]}")
     diag, gram = k_range(prep.matrix, ks, restarts=diagnostic_restarts, seed=spec.seed)
     labels = {v.name: v.label for v in spec.variables}
-    index = pd.concat(
-        [
-            grand_index(prep.rates, fit.codes[t].set_axis(prep.rates.index))
-            for t in TIER_NAMES[: len(spec.tiers)]
-        ]
-    )
+    index = _grand_index(prep.rates, fit.codes, len(spec.tiers))
     comparison = None
     if compare_official:
         comparison = _compare(store, fit.codes)
@@ -202,6 +179,40 @@ def _build(
         scaler=prep.scaler,
         map_png=map_png,
         map_note=map_note,
+    )
+
+
+def _census_counts(
+    store: Store, spec: Spec, wanted: list[str] | None
+) -> tuple[Spec, pd.DataFrame, list[str], list[str]]:
+    """The spec with its cells checked, the counts of the areas, warnings, and the
+    areas asked for that have no census counts."""
+    spec, warnings = check_cells(spec, sql.census_columns(store))
+    counts = sql.census_cells(store, spec_cells(spec), wanted)
+    not_found = [] if wanted is None else sorted(set(wanted) - set(counts["oa"]))
+    if wanted is not None and len(not_found) == len(wanted):
+        raise BuildSpecError(
+            f"none of the {len(wanted)} output areas has census counts in "
+            f"the store (first: {wanted[0]})"
+        )
+    if not_found:
+        warnings.append(
+            f"{len(not_found)} output area(s) without census counts left out "
+            f"(first: {not_found[0]})"
+        )
+    top_k = spec.tiers[0]
+    if isinstance(top_k, int) and top_k > len(counts):
+        raise BuildSpecError(
+            f"k = {top_k} is more than the {len(counts)} output areas to "
+            "classify; choose a smaller --k"
+        )
+    return spec, counts, warnings, not_found
+
+
+def _grand_index(rates: pd.DataFrame, codes: pd.DataFrame, n_tiers: int) -> pd.DataFrame:
+    """The grand index of every cluster of every tier (rows), variables (columns)."""
+    return pd.concat(
+        [grand_index(rates, codes[t].set_axis(rates.index)) for t in TIER_NAMES[:n_tiers]]
     )
 
 
