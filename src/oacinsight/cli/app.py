@@ -156,6 +156,13 @@ def profile_cmd(
             "count, as ONS did for Census 2021)."
         ),
     ] = "suppress",
+    classification: Annotated[
+        Path | None,
+        typer.Option(
+            help="Output folder of 'oacinsight build': profile against its local "
+            "clusters and names instead of the OAC."
+        ),
+    ] = None,
 ) -> None:
     """Compare customers with the people who live in the area, group by group."""
     from oacinsight.outputs import check_output_path, same_file
@@ -174,6 +181,7 @@ def profile_cmd(
         suppress_below=suppress_below,
         postcode_column=postcode_column,
         disclosure=disclosure,
+        classification=classification,
     )
     written = result.write(output)
     typer.echo(result.text())

@@ -14,6 +14,8 @@ import pandas as pd
 from oacinsight.errors import InputFileError, OacInsightError, StoreError
 from oacinsight.match import MATCHED, choose_postcode_column, reference_store
 from oacinsight.profile.cellkey import DISCLOSURE_METHODS
+from oacinsight.profile.classification import LocalClassification
+from oacinsight.profile.local import local_counts, open_classification, restrict_area
 from oacinsight.profile.result import RESULT_LEVELS, ProfileResult
 from oacinsight.store import Store, cellkeys, matching, profiles
 from oacinsight.tabular import open_input
@@ -51,6 +53,7 @@ def profile_file(
     suppress_below: int = 10,
     postcode_column: str | None = None,
     disclosure: str = "suppress",
+    classification: str | os.PathLike[str] | None = None,
 ) -> ProfileResult:
     """Profile a customer file (raw, or the output of ``match``) against a base.
 
@@ -80,6 +83,9 @@ def profile_file(
         The postcode column, when it cannot be found by name or content.
     disclosure : {'suppress', 'cellkey'}
         Hide small counts (default) or perturb every count with the cell key method.
+    classification : path, optional
+        The output folder of ``oacinsight build``: profile against its clusters (and
+        the names in its ``names.csv``) instead of the OAC; see docs/build.md.
 
     Returns
     -------
@@ -91,6 +97,7 @@ def profile_file(
         raise OacInsightError(
             f"unknown disclosure {disclosure!r}; use {' or '.join(DISCLOSURE_METHODS)}"
         )
+    local = open_classification(classification, level)
     with reference_store(store) as s:
         return _profile(
             s,
@@ -102,6 +109,7 @@ def profile_file(
             suppress_below,
             postcode_column,
             disclosure,
+            local,
         )
 
 
@@ -115,6 +123,7 @@ def _profile(
     suppress_below: int,
     postcode_column: str | None,
     disclosure: str = "suppress",
+    local: LocalClassification | None = None,
 ) -> ProfileResult:
     con = s.con
     keyed = disclosure == "cellkey"
@@ -122,6 +131,7 @@ def _profile(
     profiles.set_membership(s)
     codes, excluded, rule = _choose_areas(con, areas, n_matched)
     profiles.set_area(con, codes)
+    outside = restrict_area(con, local, suppress_below) if local is not None else []
     n_in_area = profiles.in_area_total(con)
     if n_in_area == 0:
         raise InputFileError(
@@ -129,8 +139,11 @@ def _profile(
         )
     base_name, is_sample = _set_base(s, base, postcode_column)
     # always all three levels: one disclosure pattern for the whole hierarchy, sliced
-    counts = profiles.group_counts(con, ["supergroup", "group", "subgroup"])
-    if keyed:
+    if local is not None:
+        counts = local_counts(con, local, keyed)
+    else:
+        counts = profiles.group_counts(con, ["supergroup", "group", "subgroup"])
+    if keyed and local is None:
         counts = counts.merge(cellkeys.cell_keys(con), on=["level", "code"], how="left")
     names = profiles.area_names(con, [*codes, *(c for c, _ in excluded if c)])
     result = ProfileResult.from_counts(
@@ -151,7 +164,8 @@ def _profile(
     result.excluded_areas = [
         (c or "", names.get(c, c) if c else "no local authority known", n) for c, n in excluded
     ]
-    result.coverage_notes = _coverage_notes(s, codes, names)
+    result.coverage_notes = _coverage_notes(s, codes, names) + outside
+    result.classification = local.to_dict() if local is not None else None
     return result
 
 

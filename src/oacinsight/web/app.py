@@ -136,6 +136,9 @@ def create_app(
     app.include_router(insight_pages.api_router)
     app.include_router(geo.router)
     app.include_router(downloads.router)
+    from oacinsight.web import build_pages
+
+    app.include_router(build_pages.router)
     return app
 
 
