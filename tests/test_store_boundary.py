@@ -174,3 +174,44 @@ def test_profile_counts_statuses_as_match_does(case, tiny_store, tmp_path) -> No
     path = tmp_path / f"in{case.suffix}"
     case.write(path)
     _same_statuses(path, tiny_store, tmp_path)
+
+
+def test_one_xlsx_writer(tmp_path) -> None:
+    """Every workbook goes through ``tabular.write_workbook``: sheets in order, a notes
+    sheet, formulas neutralised (once), numbers and booleans kept, NaN blank, widths."""
+    import math
+    from pathlib import Path
+
+    import openpyxl
+
+    from oacinsight.tabular import write_workbook
+
+    src = Path(__file__).parents[1] / "src" / "oacinsight"
+    writers = sorted(
+        str(p.relative_to(src))
+        for p in src.rglob("*.py")
+        if any(w in p.read_text() for w in ("import xlsxwriter", "ExcelWriter(", ".to_excel("))
+    )
+    assert writers == ["tabular.py"]
+    frame = pd.DataFrame(
+        {
+            "=name": ["=1+1", "'-x", "a longer plain name", None],
+            "n": [1, 2, 3, 4],
+            "share": [0.5, math.nan, math.inf, 1.0],
+            "flag": [True, False, True, False],
+            "mixed": [7, "a", None, 2.5],
+        }
+    )
+    out = tmp_path / "w.xlsx"
+    assert write_workbook(out, {"first": frame, "second": frame.head(1)}, notes=[("k", 3)]) == []
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["first", "second", "about"]
+    rows = list(book["first"].iter_rows(values_only=True))
+    assert rows[0] == ("'=name", "n", "share", "flag", "mixed")
+    assert rows[1] == ("'=1+1", 1, 0.5, True, 7)
+    assert rows[2] == ("'-x", 2, None, False, "a")
+    assert rows[3] == ("a longer plain name", 3, "inf", True, None)
+    assert rows[4] == (None, 4, 1, False, 2.5)
+    assert list(book["about"].iter_rows(values_only=True)) == [("item", "value"), ("k", 3)]
+    widths = book["first"].column_dimensions
+    assert widths["A"].width > 20 > 10 > widths["B"].width  # as wide as the text

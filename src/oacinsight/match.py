@@ -21,7 +21,7 @@ import pandas as pd
 from oacinsight.errors import InputFileError, OutputError, StoreError
 from oacinsight.outputs import atomic_output, check_output_path, same_file, write_text_atomic
 from oacinsight.progress import Progress, watch
-from oacinsight.results import write_by_suffix, write_json, write_sheets
+from oacinsight.results import write_by_suffix, write_json
 from oacinsight.store import Store, lookup, matching, open_store, query_fraction
 from oacinsight.store.matching import ADDED_COLUMNS, STATUSES
 from oacinsight.tabular import (
@@ -31,6 +31,7 @@ from oacinsight.tabular import (
     open_input,
     output_format,
     prepend_bom,
+    write_workbook,
     write_xlsx,
 )
 from oacinsight.values import json_safe
@@ -139,7 +140,7 @@ class MatchSummary:
             {
                 ".json": lambda out: write_json(out, self.to_dict()),
                 ".csv": lambda out: self.to_frame().to_csv(out, index=False, encoding="utf-8"),
-                ".xlsx": lambda out: write_sheets(
+                ".xlsx": lambda out: write_workbook(
                     out,
                     {
                         "status": self.to_frame(),
