@@ -104,7 +104,8 @@ def _pattern(
     if _is_flat(hierarchy):
         return _protect_flat(values, hidden)
     if not hierarchy.consistent(values):
-        hierarchy = Hierarchy.nested(hierarchy.level_rank, np.full(len(values), -1))
+        rank = [int(r) for r in hierarchy.level_rank]
+        hierarchy = Hierarchy.nested(rank, [-1] * len(values))
     return protect(values, hidden, hierarchy, min_width=MIN_WIDTH)
 
 
