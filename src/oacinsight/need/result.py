@@ -23,7 +23,7 @@ from oacinsight.need.figures import gains_figure
 from oacinsight.need.rates import RATE_COLUMNS
 from oacinsight.need.targets import GAINS_COLUMNS, TARGET_COLUMNS, TargetRules, reach_at
 from oacinsight.reports.charts import png_bytes, png_data_uri
-from oacinsight.tabular import FORMULA_START, neutralise
+from oacinsight.tabular import FORMULA_START, neutralise, write_workbook
 
 __all__ = ["JSON_FORMAT", "NeedResult"]
 
@@ -165,7 +165,7 @@ class NeedResult:
         tables = self.tables()
         written = self.write_csv(out, tables)
         written["xlsx"] = out / "need.xlsx"
-        _write_xlsx(tables, self._about(), written["xlsx"])
+        write_workbook(written["xlsx"], tables, notes=self._about())
         written["json"] = out / "need.json"
         written["json"].write_text(json.dumps(self.to_dict(), allow_nan=False), encoding="utf-8")
         gains_png = png_bytes(gains_figure(self.gains, self.has_observed, self.reach()["expected"]))
@@ -280,42 +280,3 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
     csv.write_csv(table, path, csv.WriteOptions(quoting_style="needed"))
-
-
-def _write_xlsx(tables: dict[str, pd.DataFrame], about: list[tuple[str, Any]], path: Path) -> None:
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(
-        str(path),
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "nan_inf_to_errors": False,
-        },
-    )
-    try:
-        for name, frame in tables.items():
-            ws = wb.add_worksheet(name[:31])
-            ws.write_row(0, 0, [str(c) for c in frame.columns])
-            columns = [_cells(frame[c]) for c in frame.columns]
-            for i, row in enumerate(zip(*columns, strict=True), start=1):
-                ws.write_row(i, 0, row)
-        ws = wb.add_worksheet("about")
-        for i, (k, v) in enumerate(about):
-            ws.write_row(i, 0, [str(k), v if isinstance(v, (int, float)) else str(v)])
-    finally:
-        wb.close()
-
-
-def _cells(values: pd.Series) -> list[Any]:
-    """A column as cell values: missing → blank, numbers as numbers, text neutralised."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        floats = values.astype("float64")
-        return [None if v != v else v for v in floats.tolist()]
-    return [
-        None
-        if v is None or v is pd.NA or (isinstance(v, float) and v != v)
-        else neutralise(v if isinstance(v, str) else str(v))
-        for v in values.tolist()
-    ]

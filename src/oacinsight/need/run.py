@@ -102,22 +102,25 @@ def _need(s: Store, input_path, opt: NeedOptions) -> NeedResult:
     notes: list[str] = []
     accounting: dict[str, float] = {}
     if opt.survey_question:
-        rates, phi, codes, source = _from_survey(s, input_path, opt)
-        base_name = inputs.set_base(s, opt.base)
+        rates, phi, codes, oa_list, source = _from_survey(s, input_path, opt)
+        base, base_name = inputs.base_of(s, opt.base, oa_list)
     elif input_path is not None:
-        accounting.update(inputs.load_customers(s, input_path, opt.postcode_column))
-        codes = inputs.set_area(s, list(opt.areas), default=True)
-        accounting["customers_in_area"] = profiles.in_area_total(s.con)
+        counts, customers = inputs.load_customers(s, input_path, opt.postcode_column)
+        accounting.update(counts)
+        codes, oa_list = inputs.area_of(s, list(opt.areas), customers)
+        accounting["customers_in_area"] = int(
+            customers.loc[customers["oa"].isin(oa_list), "customers"].sum()
+        )
         if accounting["customers_in_area"] == 0:
             raise InputFileError(f"none of the matched customers live in {', '.join(codes)}")
-        base_name = inputs.set_base(s, opt.base)
-        counts = profiles.group_counts(s.con, list(rt.LEVELS))
-        rates, phi = rt.from_counts(counts, opt.confidence)
+        base, base_name = inputs.base_of(s, opt.base, oa_list)
+        counts_by_group = profiles.group_counts(s.con, oa_list, customers, base, list(rt.LEVELS))
+        rates, phi = rt.from_counts(counts_by_group, opt.confidence)
         source = f"customers in {Path(input_path).name}"
     else:
-        rates, phi, codes, base_name = _from_file(s, opt, notes)
+        rates, phi, codes, oa_list, base, base_name = _from_file(s, opt)
         source = f"rates file {Path(str(opt.rates)).name}"
-    oas = _categorical(sql.area_oas(s.con))
+    oas = _categorical(sql.area_oas(s.con, oa_list, base))
     if oas.empty:
         raise InputFileError("the chosen area has no output area with an OAC")
     if opt.rates:
@@ -157,20 +160,20 @@ def _from_survey(s: Store, path, opt: NeedOptions):
         )
         tables[level] = sv.table
         areas = areas or [c for c, _ in sv.areas]
-    codes = inputs.set_area(s, areas, default=False)
+    codes, oa_list = inputs.area_of(s, areas, None)
     rates, phi = rt.from_survey(tables, opt.confidence)
-    return rates, phi, codes, f"survey answers to {opt.survey_question!r} in {Path(path).name}"
+    source = f"survey answers to {opt.survey_question!r} in {Path(path).name}"
+    return rates, phi, codes, oa_list, source
 
 
-def _from_file(s: Store, opt: NeedOptions, notes: list[str]):
-    sql.empty_customers(s.con)
-    codes = inputs.set_area(s, list(opt.areas), default=False)
-    base_name = inputs.set_base(s, opt.base)
+def _from_file(s: Store, opt: NeedOptions):
+    codes, oa_list = inputs.area_of(s, list(opt.areas), None)
+    base, base_name = inputs.base_of(s, opt.base, oa_list)
     name = Path(str(opt.rates)).name
     rates = rt.from_table(
         inputs.read_table(s, str(opt.rates)), opt.level, sql.oac_codes(s.con), name
     )
-    return rates, {}, codes, base_name
+    return rates, {}, codes, oa_list, base, base_name
 
 
 def _mix_note(oas: pd.DataFrame, rates: pd.DataFrame, level: str) -> str | None:
@@ -209,7 +212,7 @@ def _assemble(
     has_observed = opt.observed is not None
     if has_observed:
         observed = inputs.load_observed(
-            s, str(opt.observed), opt.postcode_column, opt.observed_count
+            s, str(opt.observed), opt.postcode_column, opt.observed_count, oas["oa"].tolist()
         )
         expected = exp.attach_observed(
             expected, oas, observed.counts, observed.kind, opt.confidence

@@ -33,33 +33,48 @@ def open_classification(
 
 
 def restrict_area(
-    con: duckdb.DuckDBPyConnection, local: LocalClassification, suppress_below: int
-) -> list[str]:
-    """Keep only the area's output areas the classification codes; the note saying
-    how many were left out (customers fewer than ``suppress_below`` not given)."""
-    n_oas, n_customers = localclass.outside_classification(con, local.lookup)
-    if localclass.restrict_area(con, local.lookup) == 0:
+    oas: list[str],
+    customers: pd.DataFrame,
+    local: LocalClassification,
+    suppress_below: int,
+) -> tuple[list[str], list[str]]:
+    """The area's output areas ``oas`` that the classification codes, and the note
+    saying how many were left out (customers fewer than ``suppress_below`` not given).
+
+    ``customers``: ``oa, customers`` of the matched records.
+    """
+    coded = set(local.lookup["oa"].astype(str))
+    kept = [oa for oa in oas if oa in coded]
+    if not kept:
         built = f" (it was built for {local.area})" if local.area else ""
         raise InputFileError(
             f"the {local.title} codes none of the output areas of the chosen area{built}; "
             "choose its area with --area"
         )
-    if n_oas == 0:
-        return []
+    left_out = sorted(set(oas) - coded)
+    if not left_out:
+        return kept, []
+    n_customers = int(customers.loc[customers["oa"].isin(left_out), "customers"].sum())
     small = 0 < n_customers < suppress_below
-    customers = f"fewer than {suppress_below}" if small else f"{n_customers:,}"
-    return [
-        f"{n_oas:,} output area(s) of the chosen area are not in the {local.title} "
-        f"and are left out, with the {customers} matched customers in them"
+    said = f"fewer than {suppress_below}" if small else f"{n_customers:,}"
+    return kept, [
+        f"{len(left_out):,} output area(s) of the chosen area are not in the {local.title} "
+        f"and are left out, with the {said} matched customers in them"
     ]
 
 
 def local_counts(
-    con: duckdb.DuckDBPyConnection, local: LocalClassification, keyed: bool
+    con: duckdb.DuckDBPyConnection,
+    local: LocalClassification,
+    oas: list[str],
+    customers: pd.DataFrame,
+    base: pd.DataFrame,
+    keyed: bool,
 ) -> pd.DataFrame:
-    """``compute_profile`` input per local cluster (with ``cell_key`` when ``keyed``)."""
-    counts = localclass.group_counts(con, local.lookup, local.names)
+    """``compute_profile`` input per local cluster of the area ``oas`` (with
+    ``cell_key`` when ``keyed``; ``customers`` then carries the per-OA ``ckey``)."""
+    counts = localclass.group_counts(con, local.lookup, local.names, oas, customers, base)
     if keyed:
-        keys = localclass.cell_keys(con, local.lookup)
+        keys = localclass.cell_keys(con, local.lookup, oas, customers)
         counts = counts.merge(keys, on=["level", "code"], how="left")
     return counts

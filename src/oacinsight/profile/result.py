@@ -23,8 +23,9 @@ from oacinsight.profile.chart import plot_profile, save_figure
 from oacinsight.profile.stats import OUTPUT_COLUMNS, compute_profile
 from oacinsight.profile.suppress import published_frame
 from oacinsight.profile.words import HOW_TO_READ, summarise
-from oacinsight.results import write_by_suffix, write_json, write_sheets
+from oacinsight.results import write_by_suffix, write_json
 from oacinsight.tabular import neutralise as neutralise_formula
+from oacinsight.tabular import write_workbook
 from oacinsight.values import json_records, json_safe
 
 __all__ = ["RESULT_LEVELS", "WRITE_SUFFIXES", "ProfileResult", "neutralise_formula"]
@@ -416,7 +417,7 @@ class ProfileResult:
 
     def _write_xlsx(self, out: Path) -> None:
         about = pd.DataFrame(self._about_rows(), columns=["item", "value"])
-        write_sheets(
+        write_workbook(
             out,
             {
                 "profile": _neutralised(self.published_frame()),

@@ -245,7 +245,7 @@ def _point_oas(store: Any, cust: pd.DataFrame | None, areas: tuple[str, ...]) ->
     from oacinsight.store import profiles
 
     if areas:
-        return profiles.oas_of_areas(store.con, list(areas))
+        return profiles.area_oas(store, list(areas))
     if cust is None or cust.empty:
         raise OacInsightError(
             "no boundaries are loaded: upload a customer file to see "

@@ -108,8 +108,8 @@ class WebState:
 
     @contextmanager
     def job(self) -> Iterator[Store]:
-        """The store on a cursor of its own for one job (its own temporary tables), so
-        a long match does not hold up the other pages."""
+        """The store on a cursor of its own for one job, so a long match does not hold
+        up the other pages (no lock: store functions share no temporary tables)."""
         with self.store.cursor() as store:
             yield store
 
