@@ -11,8 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from oacinsight.profile.suppress import suppression_mask
-
 __all__ = ["hidden", "published_expected", "published_rates"]
 
 _RATE_HIDDEN = ("customers", "rate", "rate_low", "rate_high")
@@ -28,6 +26,10 @@ def hidden(counts: pd.Series, sets: pd.Series, threshold: int) -> np.ndarray:
     suppression of a flat table with its total shown) and a count is hidden when any of
     its sets hides it: hiding more never narrows what an attacker can infer.
     """
+    # imported here: the profile package (scipy.optimize, matplotlib) costs seconds to
+    # import, and a run without counts of people (--rates, no --observed) never needs it
+    from oacinsight.profile.suppress import suppression_mask
+
     values = counts.fillna(0).clip(lower=0).reset_index(drop=True)
     members: dict[object, list[int]] = {}
     for pos, ids in enumerate(sets.tolist()):

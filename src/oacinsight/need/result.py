@@ -17,17 +17,21 @@ import numpy as np
 import pandas as pd
 
 from oacinsight._version import __version__
+from oacinsight.errors import OacInsightError
 from oacinsight.need import disclose
 from oacinsight.need.expected import EXPECTED_COLUMNS
-from oacinsight.need.figures import gains_figure
 from oacinsight.need.rates import RATE_COLUMNS
 from oacinsight.need.targets import GAINS_COLUMNS, TARGET_COLUMNS, TargetRules, reach_at
-from oacinsight.reports.charts import png_bytes, png_data_uri
 from oacinsight.tabular import FORMULA_START, neutralise
 
-__all__ = ["JSON_FORMAT", "NeedResult"]
+__all__ = ["JSON_FORMAT", "OUTPUTS", "NeedResult", "check_outputs"]
 
 JSON_FORMAT = "oacinsight.need/1"
+#: The kinds of output ``write`` can make (``oacinsight need --outputs``): the CSV
+#: tables, the workbook, the JSON, the HTML summary, the PNG charts and the GeoJSON.
+OUTPUTS: tuple[str, ...] = ("csv", "xlsx", "json", "html", "png", "geojson")
+#: The outputs that need the map (drawn by ``need_file`` unless left out).
+MAP_OUTPUTS = frozenset({"html", "png", "geojson"})
 _CODE_COLUMNS = frozenset({"area_code", "area_type", "lad", "oa", "level"})
 
 
@@ -159,26 +163,49 @@ class NeedResult:
             _csv(_texts_neutralised(frame), written[name])
         return written
 
-    def write(self, path: str | Path) -> dict[str, Path]:
-        """Write every output into the folder ``path``; returns what was written."""
+    def write(self, path: str | Path, outputs: tuple[str, ...] = OUTPUTS) -> dict[str, Path]:
+        """Write the outputs named in ``outputs`` (default: all of :data:`OUTPUTS`) into
+        the folder ``path``; returns what was written.  The map and GeoJSON are those
+        ``need_file`` made (none when it was told to leave them out)."""
+        wanted = check_outputs(outputs)
         out = Path(path)
-        tables = self.tables()
-        written = self.write_csv(out, tables)
-        written["xlsx"] = out / "need.xlsx"
-        _write_xlsx(tables, self._about(), written["xlsx"])
-        written["json"] = out / "need.json"
-        written["json"].write_text(json.dumps(self.to_dict(), allow_nan=False), encoding="utf-8")
-        gains_png = png_bytes(gains_figure(self.gains, self.has_observed, self.reach()["expected"]))
-        written["gains_png"] = out / "gains.png"
-        written["gains_png"].write_bytes(gains_png)
-        if self.map_png is not None:
-            written["map_png"] = out / "map.png"
-            written["map_png"].write_bytes(self.map_png)
-        for kind, text in self.geojson.items():
-            written[f"geojson_{kind}"] = out / f"expected_{kind}.geojson"
-            written[f"geojson_{kind}"].write_text(text, encoding="utf-8")
-        written["html"] = out / "need.html"
-        written["html"].write_text(self._html(gains_png), encoding="utf-8")
+        out.mkdir(parents=True, exist_ok=True)
+        tables = self.tables() if wanted & {"csv", "xlsx"} else {}
+        written = self.write_csv(out, tables) if "csv" in wanted else {}
+        if "xlsx" in wanted:
+            written["xlsx"] = out / "need.xlsx"
+            _write_xlsx(tables, self._about(), written["xlsx"])
+        if "json" in wanted:
+            written["json"] = out / "need.json"
+            text = json.dumps(self.to_dict(), allow_nan=False)
+            written["json"].write_text(text, encoding="utf-8")
+        if wanted & {"png", "html"}:
+            written.update(self._write_pictures(out, "png" in wanted, "html" in wanted))
+        if "geojson" in wanted:
+            for kind, text in self.geojson.items():
+                written[f"geojson_{kind}"] = out / f"expected_{kind}.geojson"
+                written[f"geojson_{kind}"].write_text(text, encoding="utf-8")
+        return written
+
+    def gains_png(self) -> bytes:
+        """The gains chart as PNG bytes (matplotlib is imported only here)."""
+        from oacinsight.need.figures import gains_figure
+        from oacinsight.reports.charts import png_bytes
+
+        return png_bytes(gains_figure(self.gains, self.has_observed, self.reach()["expected"]))
+
+    def _write_pictures(self, out: Path, png: bool, page: bool) -> dict[str, Path]:
+        gains_png = self.gains_png()
+        written: dict[str, Path] = {}
+        if png:
+            written["gains_png"] = out / "gains.png"
+            written["gains_png"].write_bytes(gains_png)
+            if self.map_png is not None:
+                written["map_png"] = out / "map.png"
+                written["map_png"].write_bytes(self.map_png)
+        if page:
+            written["html"] = out / "need.html"
+            written["html"].write_text(self._html(gains_png), encoding="utf-8")
         return written
 
     # -- helpers ----------------------------------------------------------------------
@@ -200,6 +227,8 @@ class NeedResult:
         return rows
 
     def _html(self, gains_png: bytes) -> str:
+        from oacinsight.reports.charts import png_data_uri
+
         esc = html.escape
         reach = self.reach(0.2)
         table = self.published_targets()
@@ -242,6 +271,19 @@ style="max-width:100%">
 """
 
 
+def check_outputs(outputs: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """The set of output kinds asked for; an unknown kind or none at all is refused."""
+    wanted = frozenset(str(o).strip().lower() for o in outputs if str(o).strip())
+    unknown = sorted(wanted - set(OUTPUTS))
+    if unknown or not wanted:
+        raise OacInsightError(
+            f"unknown output kind {', '.join(unknown)!s}: choose from {', '.join(OUTPUTS)}"
+            if unknown
+            else f"choose at least one output kind: {', '.join(OUTPUTS)}"
+        )
+    return wanted
+
+
 def _pct(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{100 * x:.0f}%"
 
@@ -250,7 +292,7 @@ def _cell(v: Any) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)) or v is pd.NA:
         return ""
     if isinstance(v, (float, np.floating)):
-        return f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"
+        return f"{v:,.2f}" if abs(float(v)) < 100 else f"{v:,.0f}"
     return str(v)
 
 

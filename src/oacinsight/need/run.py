@@ -16,7 +16,7 @@ import pandas as pd
 from oacinsight.errors import InputFileError, OacInsightError
 from oacinsight.match import reference_store
 from oacinsight.need import expected as exp
-from oacinsight.need import inputs, maps
+from oacinsight.need import inputs
 from oacinsight.need import rates as rt
 from oacinsight.need.result import NeedResult
 from oacinsight.need.stats import dissimilarity
@@ -48,7 +48,7 @@ class NeedOptions:
     rules: TargetRules = field(default_factory=TargetRules)
     confidence: float = 0.95
     suppress_below: int = 10
-    draw_map: bool = True
+    draw_map: bool = True  # the map PNG and GeoJSON (False: tables only, no matplotlib)
 
     def check(self, has_input: bool) -> None:
         """Refuse impossible or ignored options with a one-line reason."""
@@ -254,6 +254,8 @@ def _assemble(
         suppress_below=opt.suppress_below,
     )
     if opt.draw_map:
+        from oacinsight.need import maps  # matplotlib, shapely: only for the map
+
         result.map_png, result.geojson = maps.need_maps(
             con, oas, expected, targets, postcodes, opt.rules.area_type
         )

@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 __all__ = ["Hierarchy", "cell_ranges", "protect", "protect_sums", "sum_ranges"]
 
@@ -91,6 +90,8 @@ class Hierarchy:
 
 def _solve(objective: np.ndarray, a_eq: np.ndarray, b_eq: np.ndarray, upper: float) -> float:
     """Minimum of ``objective @ x`` over integer ``0 <= x <= upper`` with ``a_eq x = b_eq``."""
+    from scipy.optimize import Bounds, LinearConstraint, milp  # ~0.5 s: only when auditing
+
     n = len(objective)
     constraints = [LinearConstraint(a_eq, b_eq, b_eq)] if len(b_eq) else []
     res = milp(objective, integrality=np.ones(n), bounds=Bounds(0, upper), constraints=constraints)
