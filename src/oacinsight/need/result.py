@@ -59,12 +59,15 @@ class NeedResult:
     suppress_below: int = 10
     map_png: bytes | None = None
     geojson: dict[str, str] = field(default_factory=dict)
+    _published: pd.DataFrame | None = field(default=None, init=False, repr=False)
 
     # -- published tables -------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
         """Published expected demand (``expected.csv``): every OA, LSOA, ward, district."""
-        pub = disclose.published_expected(self.expected, self.oas, self.suppress_below)
-        return pub[list(EXPECTED_COLUMNS)].reset_index(drop=True)
+        if self._published is None:  # worked out once: 225,000 rows for England and Wales
+            pub = disclose.published_expected(self.expected, self.oas, self.suppress_below)
+            self._published = pub[list(EXPECTED_COLUMNS)].reset_index(drop=True)
+        return self._published.copy()
 
     def published_rates(self) -> pd.DataFrame:
         """``rates.csv``: the chosen tier and its parents, small counts hidden."""
