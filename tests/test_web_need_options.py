@@ -339,3 +339,54 @@ def test_bad_need_options_are_one_line_400s(client, files):
             data={"area": LAD},
         )
     _one_line_400(r, "not both")
+
+
+# -- in headless Chromium -----------------------------------------------------------------
+def test_browser_rates_file_and_survey_sources(files, tmp_path):
+    """Upload customers, apply a pilot's rates file to the district (the mix warning is
+    shown), then take the rates from an uploaded survey: no request leaves the machine."""
+    from playwright.sync_api import sync_playwright
+    from tests.test_browser import Browser, free_port, need_chromium, start_server
+
+    need_chromium()
+    port = free_port()
+    proc, url = start_server(files["store"], port)
+    try:
+        with sync_playwright() as p:
+            b = Browser(p, f"http://127.0.0.1:{port}")
+            page = b.context.new_page()
+            page.goto(url)
+            page.set_input_files("#file", str(files["customers"]))
+            page.click("#upload-form button[type=submit]")
+            page.wait_for_url("**/match")
+            page.click("nav >> text=Need")
+            page.wait_for_url("**/need")
+            page.check("#need-source input[value=rates]")
+            page.set_input_files("#need-form input[name=rates_file]", str(files["skewed"]))
+            page.fill("#need-form input[name=area]", LAD)
+            page.fill("#need-form input[name=top]", "6")
+            page.click("#need-run")
+            page.wait_for_selector("#need-result")
+            assert "index of dissimilarity" in page.inner_text(".need-warning")
+            assert page.locator("#need-targets tbody tr").count() == 6
+            page.screenshot(path=str(tmp_path / "need_rates.png"), full_page=True)
+            page.goto(f"http://127.0.0.1:{port}/survey")
+            page.set_input_files("#survey-upload input[type=file]", str(files["survey"]))
+            page.click("#survey-upload button[type=submit]")
+            page.wait_for_url("**/u/*/survey")
+            page.click("#survey-to-need")
+            page.wait_for_url("**/need")
+            page.select_option("#need-question", "q1_satisfaction")
+            page.fill("#need-positive", POSITIVE)
+            page.fill("#need-form input[name=weight]", "weight")
+            page.check("#need-form input[value=supergroup]")
+            page.click("#need-run")
+            page.wait_for_selector("#need-result")
+            assert "Contact 20% of households" in page.inner_text("#need-reach")
+            assert page.locator("#need-rates tbody tr").count() == 8  # supergroups
+            page.screenshot(path=str(tmp_path / "need_survey.png"), full_page=True)
+            assert b.outside == [], b.outside
+            b.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
