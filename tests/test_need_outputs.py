@@ -148,3 +148,23 @@ def test_outputs_chosen_and_unknown_refused(demo, rates_file, tmp_path):
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and "unknown output kind pdf" in lines[0]
     assert not (tmp_path / "b").exists()
+
+
+def test_text_cells_that_start_like_formulas_are_neutralised():
+    from oacinsight.need.result import _texts_neutralised
+
+    frame = pd.DataFrame(
+        {
+            "name": ["Ward =A", "=HYPERLINK(1)", "-1.5", "Ünïon", None, "@SUM(A1)"],
+            "mixed": [1, "+cmd", "plain", None, 2.5, "\tx"],
+            "safe": ["a", "b", "c", "d", "e", "f"],
+            "area_code": ["=code"] * 6,  # code columns come from the store: left alone
+            "expected": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    )
+    out = _texts_neutralised(frame)
+    assert out["name"].tolist()[:4] == ["Ward =A", "'=HYPERLINK(1)", "-1.5", "Ünïon"]
+    assert pd.isna(out["name"].iloc[4]) and out["name"].iloc[5] == "'@SUM(A1)"
+    assert out["mixed"].tolist()[1:3] == ["'+cmd", "plain"] and out["mixed"].iloc[5] == "'\tx"
+    assert out["safe"].tolist() == frame["safe"].tolist()
+    assert out["area_code"].eq("=code").all()

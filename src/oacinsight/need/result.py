@@ -64,10 +64,15 @@ class NeedResult:
     # -- published tables -------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
         """Published expected demand (``expected.csv``): every OA, LSOA, ward, district."""
-        if self._published is None:  # worked out once: 225,000 rows for England and Wales
+        return self._published_expected().copy()
+
+    def _published_expected(self) -> pd.DataFrame:
+        """:meth:`to_frame`, worked out once (225,000 rows for England and Wales); not
+        to be changed in place."""
+        if self._published is None:
             pub = disclose.published_expected(self.expected, self.oas, self.suppress_below)
             self._published = pub[list(EXPECTED_COLUMNS)].reset_index(drop=True)
-        return self._published.copy()
+        return self._published
 
     def published_rates(self) -> pd.DataFrame:
         """``rates.csv``: the chosen tier and its parents, small counts hidden."""
@@ -76,7 +81,7 @@ class NeedResult:
 
     def published_targets(self, published: pd.DataFrame | None = None) -> pd.DataFrame:
         """``targets.csv``: the ranked target list, with published observed values."""
-        pub = self.to_frame() if published is None else published
+        pub = self._published_expected() if published is None else published
         pub = pub[pub["area_type"] == self.rules.area_type].set_index("area_code")
         t = self.targets[["rank", "area_code"]].copy()
         joined = t.join(pub, on="area_code")
@@ -310,11 +315,24 @@ def _texts_neutralised(frame: pd.DataFrame) -> pd.DataFrame:
         # codes come from the store's official lookups; names and labels are checked
         if col not in _CODE_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
             values = out[col].astype(object)
-            unique = pd.unique(values)
-            if any(isinstance(v, str) and v != "" and v[0] in FORMULA_START for v in unique):
+            if _formula_start(pd.unique(values)):
                 values = values.map(neutralise)
             out[col] = values
     return out
+
+
+def _formula_start(unique: Any) -> bool:
+    """Whether any text starts like a formula (then the column goes through
+    :func:`neutralise`); through Arrow, as names of 225,000 areas are checked."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(unique, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: one by one
+        return any(isinstance(v, str) and v != "" and v[0] in FORMULA_START for v in unique)
+    first = pc.utf8_slice_codeunits(arr, 0, 1)
+    return bool(pc.any(pc.is_in(first, value_set=pa.array(list(FORMULA_START)))).as_py())
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
