@@ -168,3 +168,21 @@ def test_text_cells_that_start_like_formulas_are_neutralised():
     assert out["mixed"].tolist()[1:3] == ["'+cmd", "plain"] and out["mixed"].iloc[5] == "'\tx"
     assert out["safe"].tolist() == frame["safe"].tolist()
     assert out["area_code"].eq("=code").all()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["E05000002", "E05000001", None, "E05000002"], dtype="str"),
+        pd.Series(["b", "a", float("nan")], dtype=object),
+        pd.Series([None, None], dtype="str"),  # no wards loaded
+        pd.Series([float("nan")] * 3),
+    ],
+)
+def test_area_codes_as_categories_as_pandas_makes_them(values):
+    from oacinsight.need.run import _category
+
+    mine = pd.Series(_category(values))
+    theirs = values.astype(object).astype("category")
+    assert list(mine.cat.categories) == list(theirs.cat.categories)
+    assert mine.cat.codes.tolist() == theirs.cat.codes.tolist()
