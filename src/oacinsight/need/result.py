@@ -125,13 +125,12 @@ class NeedResult:
 
     def text(self) -> str:
         """A few plain lines for the terminal."""
-        lad = self.expected[self.expected["area_type"] == "lad"]
-        total = float(lad["expected"].sum())
+        oas = self.expected[self.expected["area_type"] == "oa"]
+        total = float(oas["expected"].sum())  # every OA, whether or not its district is known
         lines = [
             f"need by OAC {self.level} ({self.source}) against {self.base_name}",
             f"area: {', '.join(f'{n} ({c})' for c, n in self.areas)}",
-            f"expected in the area: {total:,.0f} "
-            f"({int((self.expected['area_type'] == 'oa').sum()):,} output areas)",
+            f"expected in the area: {total:,.0f} ({len(oas):,} output areas)",
         ]
         reach = self.reach(0.2)
         lines.append(
