@@ -11,8 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from oacinsight.profile.suppress import suppression_mask
-
 __all__ = ["hidden", "published_expected", "published_rates"]
 
 _RATE_HIDDEN = ("customers", "rate", "rate_low", "rate_high")
@@ -27,6 +25,10 @@ def hidden(counts: pd.Series, sets: pd.Series, threshold: int) -> np.ndarray:
     total (a tuple of ids); each set is protected on its own.  Missing counts are taken
     as 0 (and so hidden where a set has anything to hide).
     """
+    # imported here: the profile package (scipy.optimize, matplotlib) costs seconds to
+    # import, and a run without counts of people (--rates, no --observed) never needs it
+    from oacinsight.profile.suppress import suppression_mask
+
     values = counts.fillna(0).clip(lower=0).reset_index(drop=True)
     mask = suppression_mask(values, threshold=threshold, sets=sets.tolist())
     return mask.to_numpy(dtype=bool)

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 __all__ = ["Hierarchy", "cell_ranges", "protect", "protect_sums", "sum_ranges"]
 
@@ -92,6 +91,8 @@ class Hierarchy:
 
 def _solve(objective: np.ndarray, a_eq: np.ndarray, b_eq: np.ndarray, upper: float) -> float:
     """Minimum of ``objective @ x`` over integer ``0 <= x <= upper`` with ``a_eq x = b_eq``."""
+    from scipy.optimize import Bounds, LinearConstraint, milp  # ~0.5 s: only when auditing
+
     n = len(objective)
     constraints = [LinearConstraint(a_eq, b_eq, b_eq)] if len(b_eq) else []
     res = milp(objective, integrality=np.ones(n), bounds=Bounds(0, upper), constraints=constraints)
