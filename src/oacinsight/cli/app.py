@@ -173,6 +173,13 @@ def profile_cmd(
             "trend chart (PNG) into this folder."
         ),
     ] = None,
+    classification: Annotated[
+        Path | None,
+        typer.Option(
+            help="Output folder of 'oacinsight build': profile against its local "
+            "clusters and names instead of the OAC."
+        ),
+    ] = None,
 ) -> None:
     """Compare customers with the people who live in the area, group by group."""
     from oacinsight.outputs import check_output_path, same_file
@@ -196,6 +203,7 @@ def profile_cmd(
         by=by,
         period=period,
         freq=freq,
+        classification=classification,
     )
     written = result.write(output)
     typer.echo(result.text())

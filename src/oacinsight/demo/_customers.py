@@ -145,13 +145,14 @@ def problem_rows(rng: np.random.Generator, world: World, n_customers: int) -> li
     rows += [_row(v, "bfpo", "not_found", None, None) for v in BFPO_VALUES]
     sg = world.oas.set_index("oa")["supergroup"]
     dead = pcs[pcs["kind"] == "terminated"]
+    dead_pcds, dead_oas = dead["pcds"].tolist(), dead["oa"].tolist()
     for i in rng.integers(len(dead), size=round(0.01 * n_customers)):
-        pc, oa = dead["pcds"].iat[int(i)], dead["oa"].iat[int(i)]
+        pc, oa = dead_pcds[int(i)], dead_oas[int(i)]
         rows.append(_row(pc, "terminated", "matched_terminated", oa, sg[oa]))
     old = pcs[pcs["kind"] == "old_oa"]
+    old_pcds, old_oas = old["pcds"].tolist(), old["oa"].tolist()
     for i in rng.integers(len(old), size=max(3, round(0.002 * n_customers))):
-        rows.append(_row(old["pcds"].iat[int(i)], "old_oa", "no_oac", old["oa"].iat[int(i)],
-                         None))  # fmt: skip
+        rows.append(_row(old_pcds[int(i)], "old_oa", "no_oac", old_oas[int(i)], None))
     n_absent = max(3, round(0.002 * n_customers))
     for pc in _not_in_directory(rng, set(pcs["pcds"]), n_absent):
         rows.append(_row(pc, "not_in_directory", "not_found", None, None))

@@ -152,7 +152,7 @@ def run_demo(
     say("building a local classification of Demoshire with the OAC method")
     from oacinsight.demo._build import run_demo_build
 
-    run.outputs.update(run_demo_build(store_path, results, LAD_CODE))
+    run.outputs.update(run_demo_build(store_path, results, LAD_CODE, run.outputs["matched"]))
     return run
 
 

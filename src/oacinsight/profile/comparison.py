@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 from oacinsight._version import __version__
 from oacinsight.profile.chart import save_figure
 from oacinsight.profile.result import ProfileResult
-from oacinsight.results import write_by_suffix, write_json, write_sheets
-from oacinsight.tabular import neutralise
+from oacinsight.results import write_by_suffix, write_json
+from oacinsight.tabular import neutralise, write_workbook
 from oacinsight.values import json_records, json_safe
 
 __all__ = ["ALL_LABEL", "BLANK", "NO_DATE", "OTHER", "ComparisonResult"]
@@ -246,7 +246,7 @@ class ComparisonResult:
         }
         if self.kind == "period":
             sheets["changes"] = self.changes()
-        write_sheets(out, {k: _neutralised(v) for k, v in sheets.items()})
+        write_workbook(out, {k: _neutralised(v) for k, v in sheets.items()})
 
     def _write_pdf(self, out: Path) -> None:
         from oacinsight.reports.comparison_pdf import comparison_pdf

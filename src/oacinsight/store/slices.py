@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from oacinsight.store import Store
-from oacinsight.store.profiles import oas_of_areas
+from oacinsight.store.profiles import area_oas
 
 _COLUMNS = ("oa", "supergroup", "group_code", "subgroup")
 
@@ -18,7 +18,7 @@ _COLUMNS = ("oa", "supergroup", "group_code", "subgroup")
 def area_subgroups(store: Store, codes: list[str]) -> pd.DataFrame:
     """``oa, supergroup, group_code, subgroup`` of every output area (with an OAC)
     inside any of ``codes``."""
-    oas = oas_of_areas(store.con, codes)
+    oas = area_oas(store, codes)
     if not oas:
         return pd.DataFrame({c: pd.Series(dtype=str) for c in _COLUMNS})
     return store.con.execute(

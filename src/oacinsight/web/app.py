@@ -137,6 +137,9 @@ def create_app(
     app.include_router(geo.router)
     app.include_router(downloads.router)
     app.include_router(compare_pages.router)
+    from oacinsight.web import build_pages
+
+    app.include_router(build_pages.router)
     return app
 
 
