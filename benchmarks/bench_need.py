@@ -89,9 +89,9 @@ def prepare() -> None:
         from oacinsight.store import need as sql
 
         with Store(STORE) as s:  # the OA table need reads, for the pandas baseline
-            inputs.set_area(s, [AREA], default=False)
-            inputs.set_base(s, "residents")
-            oas = sql.area_oas(s.con)
+            _codes, oa_list = inputs.area_of(s, [AREA], None)
+            base, _name = inputs.base_of(s, "residents", oa_list)
+            oas = sql.area_oas(s.con, oa_list, base)
         cols = ["oa", "group_code", "base", "residents", "households", "lsoa", "ward", "lad"]
         oas[cols].to_parquet(OAS, index=False)
 
