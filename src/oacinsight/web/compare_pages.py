@@ -20,18 +20,11 @@ from oacinsight.profile.comparison import ComparisonResult
 from oacinsight.profile.periods import FREQS
 from oacinsight.profile.run import profile_file
 from oacinsight.web import core
+from oacinsight.web.downloads import MEDIA
 from oacinsight.web.state import Upload, WebState
 
 router = APIRouter(include_in_schema=False)
 FORMATS = ("csv", "xlsx", "json", "html", "png", "pdf")
-MEDIA = {
-    "csv": "text/csv",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "json": "application/json",
-    "html": "text/html",
-    "png": "image/png",
-    "pdf": "application/pdf",
-}
 
 
 def _state(request: Request) -> WebState:
