@@ -272,8 +272,18 @@ def _unknown() -> float:
     return -1.0
 
 
+#: Makes the views ``res`` and ``matched`` of a loaded input: the signature of
+#: :func:`oacinsight.store.matching.create_matched` (the default engine); the Spark engine
+#: (:mod:`oacinsight.spark.engine`) passes its own.
+Matcher = Callable[..., None]
+
+
 def _prepare(
-    store: Store, src: InputSource, postcode_column: str | None, progress: Progress | None = None
+    store: Store,
+    src: InputSource,
+    postcode_column: str | None,
+    progress: Progress | None = None,
+    matcher: Matcher | None = None,
 ) -> MatchSummary:
     con = store.con
     size = src.path.stat().st_size / 1e6 if src.path is not None and src.path.exists() else 0.0
@@ -293,7 +303,7 @@ def _prepare(
             raise InputFileError(f"{src.name}: {exc}") from None
         column = matching.add_blank_postcode(con)  # coordinates only
     editions = matching.editions(con)
-    matching.create_matched(
+    (matcher or matching.create_matched)(
         con, columns, column, ", ".join(editions) or "loaded edition", store.cache, coords
     )
     return MatchSummary(
@@ -319,6 +329,7 @@ def match_file(
     report: str | os.PathLike[str] | None = None,
     input_name: str | None = None,
     progress: Progress | None = None,
+    matcher: Matcher | None = None,
 ) -> MatchSummary:
     """Match a CSV/XLSX/Parquet file and write every row, enriched, to ``output_path``.
 
@@ -338,6 +349,9 @@ def match_file(
     progress : callable, optional
         Called with :class:`oacinsight.progress.Step` values while the input is read
         and the output written (see :mod:`oacinsight.progress`).
+    matcher : callable, optional
+        Another engine's :func:`~oacinsight.store.matching.create_matched` (the Spark
+        engine, :func:`oacinsight.spark.engine.SparkEngine.matcher`); the same outputs.
 
     Outputs are written to a temporary file and renamed into place: a failed or
     interrupted run leaves no partial file.
@@ -350,7 +364,7 @@ def match_file(
     check_outputs(input_path, out, report)
     fmt = output_format(out)
     with reference_store(store) as s, open_input(input_path, name=input_name) as src:
-        summary = _prepare(s, src, postcode_column, progress)
+        summary = _prepare(s, src, postcode_column, progress, matcher)
         with atomic_output(out) as tmp:
             summary.notes += _write_matched(s, tmp, fmt, out.name, summary.rows, progress)
     summary.output = str(out)

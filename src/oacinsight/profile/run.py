@@ -7,6 +7,7 @@ the base, count per OAC group, and compute the profile.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +27,11 @@ CENSUS_BASES = {
 #: customers, or at least ``DEFAULT_MIN_CUSTOMERS`` of them (docs/profile.md).
 DEFAULT_SHARE = 0.05
 DEFAULT_MIN_CUSTOMERS = 20
+#: Fills ``cust_oa`` (and ``cust_keys`` when its flag is true) on a store's connection
+#: and returns the rows read and the rows per match status: another engine's
+#: replacement for reading and matching the input here (the Spark engine's, see
+#: :mod:`oacinsight.spark`).
+CustomerLoader = Callable[[Store, bool], tuple[int, dict[str, int]]]
 _OA_COLUMNS = ("oa21", "oa", "oa21cd", "oa_code", "output_area", "geography_code")
 _COUNT_COLUMNS = (
     "base",
@@ -51,6 +57,7 @@ def profile_file(
     suppress_below: int = 10,
     postcode_column: str | None = None,
     disclosure: str = "suppress",
+    customers: CustomerLoader | None = None,
 ) -> ProfileResult:
     """Profile a customer file (raw, or the output of ``match``) against a base.
 
@@ -80,6 +87,9 @@ def profile_file(
         The postcode column, when it cannot be found by name or content.
     disclosure : {'suppress', 'cellkey'}
         Hide small counts (default) or perturb every count with the cell key method.
+    customers : callable, optional
+        Count the customers with another engine (see :data:`CustomerLoader`);
+        ``input_path`` then only names them.
 
     Returns
     -------
@@ -102,6 +112,7 @@ def profile_file(
             suppress_below,
             postcode_column,
             disclosure,
+            customers,
         )
 
 
@@ -115,10 +126,11 @@ def _profile(
     suppress_below: int,
     postcode_column: str | None,
     disclosure: str = "suppress",
+    customers: CustomerLoader | None = None,
 ) -> ProfileResult:
     con = s.con
     keyed = disclosure == "cellkey"
-    n_input, statuses, n_matched = _customers(s, input_path, postcode_column, keyed)
+    n_input, statuses, n_matched = _customers(s, input_path, postcode_column, keyed, customers)
     profiles.set_membership(s)
     codes, excluded, rule = _choose_areas(con, areas, n_matched)
     profiles.set_area(con, codes)
@@ -167,11 +179,15 @@ def _customers(
     input_path: str | os.PathLike[str],
     postcode_column: str | None,
     keyed: bool = False,
+    customers: CustomerLoader | None = None,
 ) -> tuple[int, dict[str, int], int]:
     """Count customers per OA (and their record keys when ``keyed``); return rows in,
     rows per status, rows matched."""
-    with open_input(input_path) as src:
-        n_input, statuses = _load_customers(s, src, postcode_column, keyed)
+    if customers is not None:
+        n_input, statuses = customers(s, keyed)
+    else:
+        with open_input(input_path) as src:
+            n_input, statuses = _load_customers(s, src, postcode_column, keyed)
     n_matched = sum(statuses.get(k, 0) for k in MATCHED)
     if n_matched == 0:
         raise InputFileError(
