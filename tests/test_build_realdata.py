@@ -107,3 +107,101 @@ def test_grand_index_recomputed_from_the_census_file(wigan):
     index = pd.read_csv(out / "grand_index.csv", dtype={"code": str}).set_index("code")
     got = index.loc[expected.index, "v42"]
     assert got.to_numpy() == pytest.approx(expected.to_numpy(), abs=0.051)  # 1 dp in file
+
+
+@pytest.fixture(scope="module")
+def leeds(wigan, tmp_path_factory):
+    """Leeds output areas (from the Leeds 2011 OA boundary file) classified in the same
+    store, with that boundary file ingested: the map is drawn on real boundaries."""
+    from oacinsight.ingest import ingest
+    from oacinsight.store import Store
+
+    _, out, _, census = wigan
+    boundary = need_shared("boundaries", "leeds_oa11_oac11.geojson")
+    store = out.parent / "store.duckdb"
+    with Store(store) as s:
+        ingest([boundary], s)
+    codes = [f["properties"]["oa_code"] for f in json.loads(boundary.read_text())["features"]]
+    root = tmp_path_factory.mktemp("leeds")
+    (root / "oas.txt").write_text("\n".join(codes) + "\n")
+    res = runner.invoke(
+        app,
+        [
+            "build",
+            "compact",
+            "--oas",
+            str(root / "oas.txt"),
+            "-o",
+            str(root / "out"),
+            "--k",
+            "8",
+            "--restarts",
+            "3",
+            "--store",
+            str(store),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    return codes, root / "out", res.output, census
+
+
+def test_leeds_map_on_real_oa_boundaries(leeds):
+    import matplotlib.image as mpimg
+
+    codes, out, output, census = leeds
+    with_census = set(pd.read_parquet(census / "ts001.parquet", columns=["OA"])["OA"])
+    drawn = len(set(codes) & with_census)  # 2011 OA codes that are 2021 codes too
+    assert drawn > 0.9 * len(codes) == 0.9 * 2543
+    assert f"map: {drawn:,} of the {drawn:,} classified output areas drawn from" in output
+    image = mpimg.imread(out / "map.png")
+    assert image.shape[0] > 400 and image.shape[1] > 400
+    assert len(pd.read_csv(out / "assignments.csv")) == drawn
+
+
+@pytest.fixture(scope="module")
+def wigan_customers(wigan, tmp_path_factory):
+    """Real Wigan postcodes as customers: live postcodes of output areas wholly inside
+    Wigan (every postcode of the OA in E08000010), plus 15 from Harrogate (HG); the
+    WN and HG postcode directories ingested into the build's store."""
+    from oacinsight.ingest import ingest
+    from oacinsight.store import Store
+
+    _, out, _, _ = wigan
+    wn = need_shared("postcodes", "NSPL_NOV_2021_UK_WN.csv")
+    hg = need_shared("postcodes", "NSPL_NOV_2021_UK_HG.csv")
+    store = out.parent / "store.duckdb"
+    with Store(store) as s:
+        ingest([wn, hg], s)
+    cols = ["pcds", "doterm", "oa11", "laua"]
+    pcs = pd.read_csv(wn, dtype=str, usecols=cols, keep_default_na=False)
+    whole = pcs.groupby("oa11")["laua"].agg(lambda s: set(s) == {"E08000010"})
+    live = pcs[(pcs["doterm"] == "") & pcs["oa11"].map(whole).fillna(False).astype(bool)]
+    wigan_rows = live.sample(4000, replace=True, random_state=14)
+    harrogate = pd.read_csv(hg, dtype=str, usecols=cols, keep_default_na=False)
+    away = harrogate[harrogate["doterm"] == ""].sample(15, random_state=14)
+    customers = pd.concat([wigan_rows, away], ignore_index=True)
+    path = tmp_path_factory.mktemp("wigancust") / "customers.csv"
+    customers[["pcds"]].rename(columns={"pcds": "postcode"}).to_csv(path, index=False)
+    return store, path, customers, out
+
+
+def test_profile_against_the_wigan_build_counts_recomputed(wigan_customers):
+    """Customers per local supergroup and group of the real Wigan build equal pandas:
+    postcode → the directory's OA → the build's assignments.csv."""
+    from oacinsight.profile.run import profile_file
+
+    store, path, customers, out = wigan_customers
+    result = profile_file(path, store=store, level="all", classification=out)
+    assign = pd.read_csv(out / "assignments.csv", dtype=str)
+    placed = customers.merge(assign, left_on="oa11", right_on="oa")
+    placed = placed[placed["laua"] == "E08000010"]
+    got = result.table.set_index("code")["customers"]
+    for tier in ("supergroup", "group"):
+        want = placed[tier].value_counts()
+        assert got.loc[want.index].tolist() == want.tolist(), tier
+        assert result.table.loc[result.table["level"] == tier, "customers"].sum() == len(placed)
+    assert result.n_in_area == len(placed) > 3500
+    assert result.areas[0][0] == "E08000010"
+    assert [e[0] for e in result.excluded_areas] == ["E07000165"]  # Harrogate, 15
+    assert result.published_excluded()[0]["customers_text"] == "15"
+    assert result.classification["name"] == "compact" and result.classification["seed"] == 11

@@ -228,7 +228,7 @@ def test_unexpected_errors_are_one_line(tmp_path, customers, tiny_store, exc, mo
     def explode(*_a, **_kw):
         raise exc
 
-    monkeypatch.setattr(match_module, "_prepare", explode)
+    monkeypatch.setattr(match_module, "_matched_rows", explode)
     res = match(customers, tmp_path / "o.csv", tiny_store)
     assert res.exit_code == 2
     one_clean_line(res.output)
@@ -243,7 +243,7 @@ def test_duckdb_internal_errors_are_one_line(tmp_path, customers, tiny_store, mo
     def explode(*_a, **_kw):
         raise duckdb.BinderException('Binder Error: Column "pcds" referenced not found')
 
-    monkeypatch.setattr(match_module, "_prepare", explode)
+    monkeypatch.setattr(match_module, "_matched_rows", explode)
     res = match(customers, tmp_path / "o.csv", tiny_store)
     assert res.exit_code == 2 and "pcds" not in one_clean_line(res.output)
 

@@ -239,6 +239,32 @@ def test_engine_options_are_checked(tiny_store, tmp_path):
     assert not (tmp_path / "o.csv").exists()
 
 
+@pytest.mark.parametrize(
+    "option", [["--by", "service"], ["--period", "date"], ["--classification", "build"]]
+)
+def test_profile_slices_and_local_classifications_are_refused_on_spark(
+    tiny_store, tmp_path, option
+):
+    src = tmp_path / "in.csv"
+    src.write_text("postcode,service,date\nYY1 1AA,a,2024-01-01\n")
+    out = tmp_path / "p.xlsx"
+    args = ["profile", str(src), "-o", str(out), "--store", str(tiny_store), "--engine", "spark"]
+    res = runner.invoke(app, [*args, *option])
+    assert res.exit_code == 2, res.output
+    assert "--engine spark does not take --by, --period or --classification" in res.output
+    assert "Traceback" not in res.output and not out.exists()
+
+
+def test_profile_file_refuses_slices_with_another_engine(tiny_store, tmp_path):
+    from oacinsight.profile.run import profile_file
+
+    def loader(s, keyed):
+        raise AssertionError("the loader must not run")
+
+    with pytest.raises(OacInsightError, match="default engine only"):
+        profile_file(tmp_path / "in.csv", store=tiny_store, by="service", customers=loader)
+
+
 def test_coordinates_are_refused_on_spark_not_ignored(spark, tiny_store, tmp_path):
     src = tmp_path / "in.csv"
     src.write_text("postcode,easting,northing\nYY1 1AA,400000,400000\n")

@@ -150,7 +150,8 @@ def test_survey_bad_input_is_a_one_line_400(client, files):
     for page in ("match", "profile", "map", "download/matched.csv", "download/profile.csv"):
         r = client.get(f"/u/{token}/{page}")
         assert r.status_code == 400 and "not matched" in r.text, page
-    assert "not matched by postcode" in client.get(f"/u/{token}/need").text
+    need = client.get(f"/u/{token}/need").text  # the survey can give the rates of need
+    assert 'value="survey" checked' in need and 'value="customers"' not in need
     r = client.get(
         "/api/map-values", params={"layer": "points", "measure": "customers", "u": token}
     )

@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import pandas as pd
 from oacinsight.errors import InputFileError, OutputError, StoreError
 from oacinsight.outputs import atomic_output, check_output_path, same_file, write_text_atomic
 from oacinsight.progress import Progress, watch
-from oacinsight.results import write_by_suffix, write_json, write_sheets
+from oacinsight.results import write_by_suffix, write_json
 from oacinsight.store import Store, lookup, matching, open_store, query_fraction
 from oacinsight.store.matching import ADDED_COLUMNS, STATUSES
 from oacinsight.tabular import (
@@ -31,6 +31,7 @@ from oacinsight.tabular import (
     open_input,
     output_format,
     prepend_bom,
+    write_workbook,
     write_xlsx,
 )
 from oacinsight.values import json_safe
@@ -55,8 +56,10 @@ __all__ = [
     "ADDED_COLUMNS",
     "STATUSES",
     "STATUS_TEXT",
+    "Assignment",
     "MatchResult",
     "MatchSummary",
+    "assign_areas",
     "match_file",
     "match_records",
 ]
@@ -137,7 +140,7 @@ class MatchSummary:
             {
                 ".json": lambda out: write_json(out, self.to_dict()),
                 ".csv": lambda out: self.to_frame().to_csv(out, index=False, encoding="utf-8"),
-                ".xlsx": lambda out: write_sheets(
+                ".xlsx": lambda out: write_workbook(
                     out,
                     {
                         "status": self.to_frame(),
@@ -272,52 +275,73 @@ def _unknown() -> float:
     return -1.0
 
 
-#: Makes the views ``res`` and ``matched`` of a loaded input: the signature of
-#: :func:`oacinsight.store.matching.create_matched` (the default engine); the Spark engine
+#: Matches a loaded input for a ``with`` block: the signature of
+#: :func:`oacinsight.store.matching.matched` (the default engine), giving the same
+#: :class:`~oacinsight.store.matching.Matched` handle; the Spark engine
 #: (:mod:`oacinsight.spark.engine`) passes its own.
-Matcher = Callable[..., None]
+Matcher = Callable[..., AbstractContextManager[matching.Matched]]
 
 
-def _prepare(
+@contextmanager
+def _matched(
     store: Store,
     src: InputSource,
     postcode_column: str | None,
     progress: Progress | None = None,
     matcher: Matcher | None = None,
-) -> MatchSummary:
+) -> Iterator[tuple[MatchSummary, matching.Matched]]:
+    """The input matched for the ``with`` block, and its summary (one job's work);
+    ``matcher`` replaces :func:`oacinsight.store.matching.matched` (another engine)."""
     con = store.con
     size = src.path.stat().st_size / 1e6 if src.path is not None and src.path.exists() else 0.0
     done = query_fraction(con) if progress else _unknown
-    with watch(progress, f"reading {src.name}", size, "MB", done):
-        columns = matching.load_input(con, src)
-    n = matching.row_count(con)
-    if n == 0:
+    with ExitStack() as stack:
+        with watch(progress, f"reading {src.name}", size, "MB", done):
+            rows = stack.enter_context(matching.loaded_input(con, src))
+        with _matched_rows(store, src, rows, postcode_column, matcher) as found:
+            yield found
+
+
+@contextmanager
+def _matched_rows(
+    store: Store,
+    src: InputSource,
+    rows: matching.Rows,
+    postcode_column: str | None,
+    matcher: Matcher | None = None,
+) -> Iterator[tuple[MatchSummary, matching.Matched]]:
+    con = store.con
+    if rows.count == 0:
         raise InputFileError(f"{src.name}: has a header but no data rows")
+    columns = list(rows.columns)
     coords = coordinate_columns(columns)
     try:
         column = choose_postcode_column(
-            columns, postcode_column, lambda cols: matching.postcode_shares(con, cols)
+            columns, postcode_column, lambda cols: matching.postcode_shares(con, rows, cols)
         )
     except InputFileError as exc:
         if coords is None or postcode_column:
             raise InputFileError(f"{src.name}: {exc}") from None
-        column = matching.add_blank_postcode(con)  # coordinates only
+        rows = matching.add_blank_postcode(con, rows)  # coordinates only
+        column = matching.NO_POSTCODE
     editions = matching.editions(con)
-    (matcher or matching.create_matched)(
-        con, columns, column, ", ".join(editions) or "loaded edition", store.cache, coords
-    )
-    return MatchSummary(
-        input_name=src.name,
-        rows=n,
-        postcode_column=column,
-        editions=editions,
-        counts=matching.status_counts(con),
-        by_authority=matching.authority_counts(con),
-        renamed=matching.renamed_columns(columns),
-        encoding=src.report.encoding,
-        by_coordinates=matching.placed_by_coordinates(con),
-        reading=src.report.to_dict(),
-    )
+    edition = ", ".join(editions) or "loaded edition"
+    with (matcher or matching.matched)(con, rows, column, edition, store.cache, coords) as m:
+        yield (
+            MatchSummary(
+                input_name=src.name,
+                rows=rows.count,
+                postcode_column=column,
+                editions=editions,
+                counts=matching.status_counts(con, m),
+                by_authority=matching.authority_counts(con, m),
+                renamed=matching.renamed_columns(columns),
+                encoding=src.report.encoding,
+                by_coordinates=matching.placed_by_coordinates(con, m),
+                reading=src.report.to_dict(),
+            ),
+            m,
+        )
 
 
 def match_file(
@@ -350,7 +374,7 @@ def match_file(
         Called with :class:`oacinsight.progress.Step` values while the input is read
         and the output written (see :mod:`oacinsight.progress`).
     matcher : callable, optional
-        Another engine's :func:`~oacinsight.store.matching.create_matched` (the Spark
+        Another engine's :func:`~oacinsight.store.matching.matched` (the Spark
         engine, :func:`oacinsight.spark.engine.SparkEngine.matcher`); the same outputs.
 
     Outputs are written to a temporary file and renamed into place: a failed or
@@ -363,10 +387,13 @@ def match_file(
     out = Path(output_path)
     check_outputs(input_path, out, report)
     fmt = output_format(out)
-    with reference_store(store) as s, open_input(input_path, name=input_name) as src:
-        summary = _prepare(s, src, postcode_column, progress, matcher)
-        with atomic_output(out) as tmp:
-            summary.notes += _write_matched(s, tmp, fmt, out.name, summary.rows, progress)
+    with (
+        reference_store(store) as s,
+        open_input(input_path, name=input_name) as src,
+        _matched(s, src, postcode_column, progress, matcher) as (summary, m),
+        atomic_output(out) as tmp,
+    ):
+        summary.notes += _write_matched(s, m, tmp, fmt, out.name, summary.rows, progress)
     summary.output = str(out)
     if report:
         write_text_atomic(
@@ -395,17 +422,23 @@ def check_outputs(
 
 
 def _write_matched(
-    s: Store, tmp: Path, fmt: str, name: str, rows: int, progress: Progress | None
+    s: Store,
+    m: matching.Matched,
+    tmp: Path,
+    fmt: str,
+    name: str,
+    rows: int,
+    progress: Progress | None,
 ) -> list[str]:
     """Write the matched rows to ``tmp``; return notes (cells cut for Excel)."""
     if fmt == "xlsx":
         return [
             n.replace(tmp.name, name)
-            for n in write_xlsx(matching.matched_frame(s.con), tmp, sheet="matched")
+            for n in write_xlsx(matching.matched_frame(s.con, m), tmp, sheet="matched")
         ]
     done = query_fraction(s.con) if progress else _unknown
     with watch(progress, f"writing {name}", rows, "rows", done):
-        has_bom = matching.copy_matched(s.con, tmp, fmt)
+        has_bom = matching.copy_matched(s.con, m, tmp, fmt)
     if fmt == "csv" and not has_bom:
         prepend_bom(tmp)
     return []
@@ -423,6 +456,103 @@ def match_records(
         raise InputFileError(f"{name}: has no columns")
     frame = frame.copy()
     frame.columns = dedupe_columns([str(c) for c in frame.columns])
-    with reference_store(store) as s:
-        summary = _prepare(s, InputSource(name, "frame", frame=frame), postcode_column)
-        return MatchResult(matching.matched_frame(s.con), summary)
+    src = InputSource(name, "frame", frame=frame)
+    with reference_store(store) as s, _matched(s, src, postcode_column) as (summary, m):
+        return MatchResult(matching.matched_frame(s.con, m), summary)
+
+
+@dataclass
+class Assignment:
+    """Where the records of a file fall, counted per output area: what ``profile`` and
+    ``need`` read, made by the same steps as ``oacinsight match`` (:func:`assign_areas`).
+
+    Attributes
+    ----------
+    name : str
+        The input's name.
+    rows : int
+        Records read.
+    counts : dict
+        Rows per match status: as ``match`` counts them (every status, zeros included),
+        or, for a file matched before, as its ``match_status`` column says.
+    per_oa : DataFrame
+        ``oa, records, amount`` (and ``ckey`` when keyed): ``oa`` is None for the rows
+        not placed; ``amount`` sums the amount column (or counts rows).
+    summary : MatchSummary or None
+        The match summary (None when the file was matched before).
+    """
+
+    name: str
+    rows: int
+    counts: dict[str, int]
+    per_oa: pd.DataFrame
+    summary: MatchSummary | None = None
+
+    @property
+    def matched(self) -> int:
+        """Rows with an OAC group."""
+        return sum(self.counts.get(s, 0) for s in MATCHED)
+
+    def unmatched(self) -> dict[str, int]:
+        """Rows per status other than matched (statuses with no row left out)."""
+        return {k: v for k, v in self.counts.items() if k not in MATCHED and v}
+
+    def placed(self) -> pd.DataFrame:
+        """``per_oa`` of the placed rows only (``oa`` known)."""
+        return self.per_oa[self.per_oa["oa"].notna()].reset_index(drop=True)
+
+
+def assign_areas(
+    store: Store,
+    source: str | os.PathLike[str],
+    *,
+    postcode_column: str | None = None,
+    amount_column: str | None = None,
+    keyed: bool = False,
+) -> Assignment:
+    """Match a file as ``oacinsight match`` does and count its records per output area.
+
+    A file that already has ``match_status`` and ``oa21`` (the output of ``match``) is
+    taken as matched unless ``postcode_column`` is given.  ``amount_column`` sums a
+    column per output area as well as counting rows; ``keyed`` adds each output area's
+    cell key (:mod:`oacinsight.store.cellkeys`).
+    """
+    with open_input(source) as src, matching.loaded_input(store.con, src) as rows:
+        return assign_rows(
+            store,
+            src,
+            rows,
+            postcode_column=postcode_column,
+            amount_column=amount_column,
+            keyed=keyed,
+        )
+
+
+def assign_rows(
+    store: Store,
+    src: InputSource,
+    rows: matching.Rows,
+    *,
+    postcode_column: str | None = None,
+    amount_column: str | None = None,
+    keyed: bool = False,
+) -> Assignment:
+    """:func:`assign_areas` of a file already loaded (:func:`matching.loaded_input`)."""
+    from oacinsight.store import cellkeys
+
+    con = store.con
+    if {"match_status", "oa21"} <= set(rows.columns) and postcode_column is None:
+        if rows.count == 0:
+            raise InputFileError(f"{src.name}: has a header but no data rows")
+        per = matching.oa_totals(con, rows, amount_column)
+        keys = cellkeys.record_keys(con, rows, list(rows.columns)) if keyed else None
+        found = Assignment(src.name, rows.count, matching.statuses_as_given(con, rows), per)
+    else:
+        with _matched_rows(store, src, rows, postcode_column) as (summary, m):
+            amount = matching.renamed_columns(list(rows.columns)).get(amount_column or "")
+            per = matching.oa_totals(con, m, amount or amount_column)
+            keys = cellkeys.record_keys(con, m, list(rows.columns)) if keyed else None
+            found = Assignment(src.name, rows.count, dict(summary.counts), per, summary)
+    if keys is not None:
+        found.per_oa = found.per_oa.merge(keys, on="oa", how="left")
+    return found

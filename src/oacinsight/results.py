@@ -13,8 +13,9 @@ Every result (:class:`~oacinsight.match.MatchSummary`,
 - ``write(path) -> pathlib.Path``: the format chosen by the suffix; returns the one path
   written (a file, or the folder for results written as a folder of files).
 
-Shared here: :func:`write_json` (the one JSON writer), :func:`write_sheets` (the one
-workbook writer for results) and :func:`unsupported` (the one "wrong suffix" error).
+Shared here: :func:`write_json` (the one JSON writer) and :func:`unsupported` (the one
+"wrong suffix" error).  The one workbook writer is
+:func:`oacinsight.tabular.write_workbook`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from oacinsight.errors import OacInsightError
 from oacinsight.outputs import atomic_output
 from oacinsight.values import json_safe
 
-__all__ = ["Result", "dumps", "unsupported", "write_by_suffix", "write_json", "write_sheets"]
+__all__ = ["Result", "dumps", "unsupported", "write_by_suffix", "write_json"]
 
 
 @runtime_checkable
@@ -53,17 +54,6 @@ def dumps(payload: Any, *, indent: int | None = 2) -> str:
 def write_json(path: Path, payload: Any) -> None:
     """Write ``payload`` as indented JSON with a final newline (to an open temp path)."""
     path.write_text(dumps(payload) + "\n", encoding="utf-8")
-
-
-def write_sheets(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
-    """Write frames as the sheets of one workbook, in order (names cut to 31 characters).
-
-    The frames are written as given: the caller has already neutralised text cells
-    (:func:`oacinsight.tabular.neutralise`) and hidden small counts.
-    """
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for sheet, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=sheet[:31], index=False)
 
 
 def unsupported(what: str, path: Path, suffixes: tuple[str, ...]) -> OacInsightError:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from oacinsight.errors import InputFileError, OutputError
@@ -61,6 +62,7 @@ __all__ = [
     "output_format",
     "read_xlsx",
     "sniff_delimiter",
+    "write_workbook",
     "write_xlsx",
 ]
 
@@ -251,7 +253,7 @@ def read_xlsx(
     return pd.DataFrame(kept, columns=header, dtype=object)
 
 
-def _is_title(row: list[object], r: int, merged: list[Any]) -> bool:
+def _is_title(row: list[Any], r: int, merged: list[Any]) -> bool:
     """A title above the header: one value, in cells merged across several columns."""
     filled = [v for v in row if v not in (None, "")]
     return (
@@ -304,35 +306,44 @@ def output_format(path: str | os.PathLike[str]) -> str:
 
 
 def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str = "data") -> list[str]:
-    """Write a frame to XLSX (streamed, constant memory); return notes for the user.
+    """One frame as a one-sheet workbook (:func:`write_workbook`); returns its notes."""
+    return write_workbook(path, {sheet: frame})
 
-    Header and text cells are neutralised against formulas; NaN is a blank cell and
-    infinity the text ``inf``; a text cell over Excel's 32,767 characters is cut (ending
-    ``…[cut]``) and counted in the notes, never leaving the rest of the row blank.
+
+def write_workbook(
+    path: Path,
+    sheets: dict[str, pd.DataFrame],
+    *,
+    notes: list[tuple[str, Any]] | None = None,
+    notes_sheet: str = "about",
+) -> list[str]:
+    """Write frames as the sheets of one workbook, in order: the one XLSX writer.
+
+    Streamed (constant memory, so a million-row sheet fits); sheet names cut to 31
+    characters; header and text cells neutralised against formulas (also when the
+    caller already did: it is idempotent); numbers stay numbers, NaN is a blank cell
+    and infinity the text ``inf``; true/false stay booleans; a text cell over Excel's
+    32,767 characters is cut (ending ``…[cut]``) and counted in the returned notes.
+    Columns are as wide as their header and first values (up to 60 characters).
+    ``notes`` (``item, value`` pairs) become a last sheet ``notes_sheet``.
     """
-    if len(frame) > XLSX_MAX_ROWS or frame.shape[1] > XLSX_MAX_COLUMNS:
-        raise OutputError(
-            f"{path.name}: {len(frame):,} rows × {frame.shape[1]:,} columns do not fit in one "
-            "Excel sheet; write .csv or .parquet"
-        )
+    for frame in sheets.values():
+        if len(frame) > XLSX_MAX_ROWS or frame.shape[1] > XLSX_MAX_COLUMNS:
+            raise OutputError(
+                f"{path.name}: {len(frame):,} rows × {frame.shape[1]:,} columns do not fit "
+                "in one Excel sheet; write .csv or .parquet"
+            )
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(
-        str(path),
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "nan_inf_to_errors": False,
-        },
-    )
+    options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    wb = xlsxwriter.Workbook(str(path), {**options, "nan_inf_to_errors": False})
     cut = [0]
     try:
-        ws = wb.add_worksheet(sheet[:31])
-        ws.write_row(0, 0, [_fit(neutralise(str(c)), cut) for c in frame.columns])
-        columns = [_xlsx_values(frame.iloc[:, i], cut) for i in range(frame.shape[1])]
-        for i, row in enumerate(zip(*columns, strict=True), start=1):
-            ws.write_row(i, 0, row)
+        for name, frame in sheets.items():
+            _write_sheet(wb.add_worksheet(str(name)[:31]), frame, cut)
+        if notes is not None:
+            about = pd.DataFrame(notes, columns=["item", "value"], dtype=object)
+            _write_sheet(wb.add_worksheet(notes_sheet[:31]), about, cut)
     finally:
         wb.close()
     if not cut[0]:
@@ -344,6 +355,17 @@ def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str = "data") -> list[str
     ]
 
 
+def _write_sheet(ws: Any, frame: pd.DataFrame, cut: list[int]) -> None:
+    header = [_fit(neutralise(str(c)), cut) for c in frame.columns]
+    columns = [_xlsx_values(frame.iloc[:, i], cut) for i in range(frame.shape[1])]
+    for i, (head, values) in enumerate(zip(header, columns, strict=True)):
+        sample = [len(str(v)) for v in values[:200] if v is not None]
+        ws.set_column(i, i, min(60, max([len(str(head)), *sample, 6]) + 2))
+    ws.write_row(0, 0, header)
+    for i, row in enumerate(zip(*columns, strict=True), start=1):
+        ws.write_row(i, 0, row)
+
+
 def _fit(value: object, cut: list[int]) -> object:
     if isinstance(value, str) and len(value) > XLSX_MAX_CELL:
         cut[0] += 1
@@ -353,19 +375,30 @@ def _fit(value: object, cut: list[int]) -> object:
 
 def _xlsx_values(values: pd.Series, cut: list[int]) -> list[object]:
     """A column as cell values: missing → blank, text neutralised, numbers as numbers."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+    if pd.api.types.is_bool_dtype(values):
+        return [None if _isna(v) else bool(v) for v in values.tolist()]
+    if pd.api.types.is_numeric_dtype(values):
         floats = values.astype("float64")
         return [
             None if v != v else (v if math.isfinite(v) else neutralise(str(v)))
             for v in floats.tolist()
         ]
-    return [
-        None if _isna(v) else _fit(neutralise(v if isinstance(v, str) else str(v)), cut)
-        for v in values.tolist()
-    ]
+    return [_xlsx_cell(v, cut) for v in values.tolist()]
 
 
-def _isna(value: object) -> bool:
+def _xlsx_cell(value: object, cut: list[int]) -> object:
+    """One cell of a text (object) column: numbers and booleans kept, the rest as text."""
+    if _isna(value):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+        return number if math.isfinite(number) else str(number)
+    return _fit(neutralise(value if isinstance(value, str) else str(value)), cut)
+
+
+def _isna(value: Any) -> bool:
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):

@@ -22,9 +22,9 @@ from oacinsight.areas.profile import MostlyMissingError, build_profile
 from oacinsight.areas.result import AreaProfile
 from oacinsight.errors import OacInsightError
 from oacinsight.progress import Progress, Step
-from oacinsight.results import write_by_suffix, write_json, write_sheets
+from oacinsight.results import write_by_suffix, write_json
 from oacinsight.store import Store, open_store
-from oacinsight.tabular import neutralise
+from oacinsight.tabular import neutralise, write_workbook
 from oacinsight.values import json_records, json_safe
 
 __all__ = ["INDEX_COLUMNS", "BatchResult", "profile_wards"]
@@ -94,7 +94,7 @@ class BatchResult:
                 ".csv": self._write_csv,
                 ".html": lambda out: out.write_text(self._index_html(), encoding="utf-8"),
                 ".json": lambda out: write_json(out, self.to_dict()),
-                ".xlsx": lambda out: write_sheets(out, {"index": self.to_frame().map(neutralise)}),
+                ".xlsx": lambda out: write_workbook(out, {"index": self.to_frame()}),
             },
         )
 

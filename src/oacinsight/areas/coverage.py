@@ -22,6 +22,7 @@ The rules and their checks on real data are in ``docs/areas.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import pandas as pd
 
@@ -205,9 +206,15 @@ def _oas(n: int) -> str:
     return f"{n:,} output area{'' if n == 1 else 's'}"
 
 
+def _estimate(est: pd.DataFrame, code: str) -> pd.Series:
+    """One area's row of the estimates. Their index holds each code once, which the stubs
+    cannot know (they type ``.loc[label]`` as a row or a frame)."""
+    return cast("pd.Series", est.loc[code])
+
+
 def _counted(kind: str, code: str, rows: pd.DataFrame, est: pd.DataFrame) -> Coverage:
     """Coverage of a district or ward from its row of the estimates."""
-    r = est.loc[code]
+    r = _estimate(est, code)
     n, res = int(r["output_areas"]), float(r["residents"])
     n_est = n + int(r["missing_output_areas"])
     res_est = res + float(r["missing_residents"])
@@ -244,7 +251,7 @@ def _district(code: str, frame: pd.DataFrame, est: pd.DataFrame) -> Coverage:
 
 def _ward(code: str, frame: pd.DataFrame, est: pd.DataFrame, district: Coverage | None) -> Coverage:
     c = _counted("ward", code, frame, est)
-    r = est.loc[code]
+    r = _estimate(est, code)
     if bool(r["official"]):
         return c
     reasons = []

@@ -42,7 +42,7 @@ def with_deciles(rows: pd.DataFrame) -> pd.DataFrame:
     size = out["nation"].map(IMD_SIZES).astype(float)
     rank = pd.to_numeric(out["imd_rank"], errors="coerce").astype(float)
     valid = (rank >= 1) & (rank <= size)
-    out["imd_decile"] = np.ceil(10.0 * rank / size).where(valid)
+    out["imd_decile"] = np.where(valid, np.ceil(10.0 * rank / size), np.nan)
     return out
 
 
@@ -72,7 +72,7 @@ def _distribution(rows: pd.DataFrame) -> pd.DataFrame:
     g = d.groupby(["nation", "imd_decile"])
     out = pd.DataFrame({"lsoas": g["imd_rank"].nunique(), "residents": g["residents"].sum()})
     total = d.groupby("nation")["residents"].sum()
-    out["pct"] = 100.0 * out["residents"] / out.index.get_level_values(0).map(total)
+    out["pct"] = 100.0 * out["residents"] / out.index.get_level_values(0).map(total.to_dict())
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import pandas as pd
 
@@ -136,7 +136,8 @@ def _comparators(
         within = None
     pool = _pool(ctx, kind)
     if area.code in pool.index:
-        feats = pool.loc[area.code]
+        # one row: the pool holds each code once (the stubs allow a frame for .loc[label])
+        feats = cast("pd.Series", pool.loc[area.code])
     else:
         feats = features_of(
             area.rows, pd.Series(area.code, index=area.rows.index), ctx.indicators, _groups(ctx)

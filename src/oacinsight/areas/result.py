@@ -13,8 +13,8 @@ from oacinsight._version import __version__
 from oacinsight.areas.codes import KIND_LABELS
 from oacinsight.errors import OacInsightError
 from oacinsight.outputs import atomic_output
-from oacinsight.results import write_by_suffix, write_json, write_sheets
-from oacinsight.tabular import neutralise
+from oacinsight.results import write_by_suffix, write_json
+from oacinsight.tabular import neutralise, write_workbook
 from oacinsight.values import json_safe
 
 __all__ = ["OUTPUT_FILES", "AreaProfile"]
@@ -307,7 +307,7 @@ class AreaProfile:
         return out
 
     def _write_sheets(self, out: Path) -> None:
-        write_sheets(out, {sheet: _safe(frame) for sheet, frame in self.tables().items()})
+        write_workbook(out, {sheet: _safe(frame) for sheet, frame in self.tables().items()})
 
 
 def _safe(frame: pd.DataFrame) -> pd.DataFrame:

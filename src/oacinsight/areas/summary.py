@@ -11,7 +11,7 @@ count, not a sample).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import pandas as pd
 
@@ -35,7 +35,8 @@ def _lower(label: str) -> str:
     return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
-def _ok(value: Any) -> bool:
+def _ok(value: Any) -> TypeGuard[float]:
+    """Whether a figure is known (not None, not NaN)."""
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 

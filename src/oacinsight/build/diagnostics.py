@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import numpy as np
 import pandas as pd
 
@@ -56,7 +58,8 @@ def k_range(
         means = {j + 1: float(pc1[m.labels_ == j].mean()) for j in np.unique(m.labels_)}
         if previous is not None:
             moves = pd.crosstab(previous[0], m.labels_ + 1)
-            for (j, nxt), n in moves.stack().items():
+            stacked = moves.stack()  # one count per (cluster, next cluster)
+            for (j, nxt), n in zip(stacked.index, stacked.to_numpy().tolist(), strict=True):
                 if n:
                     gram.append(
                         {
@@ -92,13 +95,19 @@ def pen_portraits(index: pd.DataFrame, labels: dict[str, str], top: int = 3) -> 
         row = row.dropna()
         high = row.sort_values(ascending=False).head(top)
         low = row.sort_values().head(top)
-        hi = "; ".join(f"{_short(labels.get(v, v))} ({i:.0f})" for v, i in high.items() if i > 100)
-        lo = "; ".join(f"{_short(labels.get(v, v))} ({i:.0f})" for v, i in low.items() if i < 100)
+        hi = "; ".join(f"{_label(labels, v)} ({i:.0f})" for v, i in high.items() if i > 100)
+        lo = "; ".join(f"{_label(labels, v)} ({i:.0f})" for v, i in low.items() if i < 100)
         text = "DRAFT - edit before use. "
         text += f"More than average: {hi}. " if hi else ""
         text += f"Fewer than average: {lo}." if lo else ""
         rows.append({"code": str(code), "name": f"Cluster {code}", "pen_portrait": text.strip()})
     return pd.DataFrame(rows)
+
+
+def _label(labels: dict[str, str], variable: Hashable) -> str:
+    """The short label of a variable (a column name of the index table)."""
+    name = str(variable)
+    return _short(labels.get(name, name))
 
 
 def _short(label: str) -> str:

@@ -128,6 +128,8 @@ def write_html(result: BuildResult, path: Path, charts: list[Path]) -> Path:
         result.diagnostics.round(4).to_html(index=False),
         "<h2>Sizes</h2>",
         _img(charts[2]),
+        "<h2>Map</h2>",
+        _img(path.parent / "map.png") if result.map_png else f"<p>{e(result.map_note)}</p>",
         "<h2>Draft pen portraits</h2><p><strong>Drafts generated from each cluster's "
         "most distinctive variables (index vs the area average); edit the names and "
         "text in <code>names.csv</code> before use.</strong></p>",

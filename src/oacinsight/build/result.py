@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import platform
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from oacinsight.build.spec import Spec
+from oacinsight.build.prepare import RateTransformer
+from oacinsight.build.spec import BuildSpecError, Spec
 from oacinsight.values import json_safe
 
 __all__ = ["BuildResult"]
@@ -39,6 +41,32 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    created: str = field(
+        default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat()
+    )
+    scaler: RateTransformer | None = None  # transform + standardisation fitted
+    map_png: bytes | None = None  # the supergroups on the store's OA boundaries
+    map_note: str = ""  # what the map shows, or why there is none
+
+    def predict(self, counts: pd.DataFrame) -> pd.DataFrame:
+        """Codes at every tier for areas given as census counts (``oa`` plus the spec's
+        cells): rates, transform and standardisation as fitted, then the nearest centre
+        tier by tier within the parent; ``oa, supergroup[, group, subgroup], distance``.
+        For the fitted areas it returns their own codes."""
+        from oacinsight.build.assign import assign_counts
+
+        return assign_counts(counts, self.spec, self._scaler(), self.centres)
+
+    def predict_rates(self, rates: pd.DataFrame) -> pd.DataFrame:
+        """The same from rates (index ``oa``, one column per spec variable)."""
+        from oacinsight.build.assign import assign_rates
+
+        return assign_rates(rates, self._scaler(), self.centres)
+
+    def _scaler(self) -> RateTransformer:
+        if self.scaler is None:
+            raise BuildSpecError("this build kept no fitted scaling; rebuild to predict")
+        return self.scaler
 
     @property
     def tiers(self) -> list[str]:
@@ -64,6 +92,7 @@ class BuildResult:
         return {
             "spec": self.spec.to_dict(),
             "seed": self.spec.seed,
+            "created": self.created,
             "area": self.area,
             "areas": len(self.codes),
             "areas_without_census": len(self.not_found),
@@ -109,6 +138,8 @@ class BuildResult:
                 "  against the official OAC 2021: "
                 + ", ".join(f"{t} ARI {v:.3f}" for t, v in ari.items() if v is not None)
             )
+        if self.map_note:
+            lines.append(f"  {self.map_note}")
         lines += [f"  warning: {w}" for w in self.warnings[:12]]
         if len(self.warnings) > 12:
             lines.append(f"  ... and {len(self.warnings) - 12} more warnings (provenance.json)")
@@ -125,6 +156,8 @@ class BuildResult:
         frame.drop(columns=["gap"]).to_csv(out / "assignments.csv", index=False)
         frame.to_parquet(out / "assignments.parquet", index=False)
         self.centres.to_csv(out / "centres.csv", index=False)
+        if self.scaler is not None:
+            self.scaler.to_frame().to_csv(out / "scaling.csv", index=False)
         self.diagnostics.to_csv(out / "diagnostics.csv", index=False)
         self.clustergram.to_csv(out / "clustergram.csv", index=False)
         self.index.round(1).to_csv(out / "grand_index.csv")
@@ -132,6 +165,8 @@ class BuildResult:
         _json(out / "provenance.json", self.provenance())
         if self.comparison is not None:
             _json(out / "comparison.json", self.comparison)
+        if self.map_png is not None:
+            (out / "map.png").write_bytes(self.map_png)
         charts = write_charts(self, out)
         write_html(self, out / "report.html", charts)
         return out

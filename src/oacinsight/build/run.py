@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from oacinsight.build.clustermap import cluster_map
 from oacinsight.build.diagnostics import compare, grand_index, k_range, pen_portraits
 from oacinsight.build.prepare import prepare
 from oacinsight.build.result import BuildResult
@@ -129,6 +131,63 @@ def _build(
         tiers=parse_tiers(k) if k is not None else None, seed=seed, restarts=restarts
     )
     wanted = _resolve_oas(store, area, oas)
+    spec, counts, warnings, not_found = _census_counts(store, spec, wanted)
+    say(f"{len(counts)} output areas, {len(spec.variables)} variables")
+    prep = prepare(counts, spec)
+    warnings += prep.warnings
+    fit = fit_tiers(
+        prep.matrix,
+        prep.oas,
+        prep.variables,
+        spec.tiers,
+        restarts=spec.restarts,
+        seed=spec.seed,
+        progress=say,
+    )
+    warnings += fit.warnings
+    ks = k_range_values or [k for k in range(2, 13) if k <= len(counts)]
+    say(f"diagnostics for k = {ks[0]}..{ks[-1]}")
+    diag, gram = k_range(prep.matrix, ks, restarts=diagnostic_restarts, seed=spec.seed)
+    labels = {v.name: v.label for v in spec.variables}
+    index = _grand_index(prep.rates, fit.codes, len(spec.tiers))
+    comparison = None
+    if compare_official:
+        comparison = _compare(store, fit.codes)
+    portraits = pen_portraits(index, labels)
+    say("map of the supergroups")
+    map_png, map_note = cluster_map(
+        store, fit.codes, dict(zip(portraits["code"], portraits["name"], strict=True))
+    )
+    return BuildResult(
+        spec=spec,
+        area=area,
+        codes=fit.codes,
+        distance=fit.distance,
+        gap=fit.gap,
+        centres=fit.centres,
+        rates=prep.rates,
+        diagnostics=diag,
+        clustergram=gram,
+        index=index,
+        portraits=portraits,
+        labels=labels,
+        wcss=fit.wcss,
+        restarts=fit.restarts,
+        comparison=comparison,
+        warnings=warnings,
+        not_found=not_found,
+        seconds=time.perf_counter() - started,
+        scaler=prep.scaler,
+        map_png=map_png,
+        map_note=map_note,
+    )
+
+
+def _census_counts(
+    store: Store, spec: Spec, wanted: list[str] | None
+) -> tuple[Spec, pd.DataFrame, list[str], list[str]]:
+    """The spec with its cells checked, the counts of the areas, warnings, and the
+    areas asked for that have no census counts."""
     spec, warnings = check_cells(spec, sql.census_columns(store))
     counts = sql.census_cells(store, spec_cells(spec), wanted)
     not_found = [] if wanted is None else sorted(set(wanted) - set(counts["oa"]))
@@ -148,51 +207,13 @@ def _build(
             f"k = {top_k} is more than the {len(counts)} output areas to "
             "classify; choose a smaller --k"
         )
-    say(f"{len(counts)} output areas, {len(spec.variables)} variables")
-    prep = prepare(counts, spec)
-    warnings += prep.warnings
-    fit = fit_tiers(
-        prep.matrix,
-        prep.oas,
-        prep.variables,
-        spec.tiers,
-        restarts=spec.restarts,
-        seed=spec.seed,
-        progress=say,
-    )
-    warnings += fit.warnings
-    ks = k_range_values or [k for k in range(2, 13) if k <= len(counts)]
-    say(f"diagnostics for k = {ks[0]}..{ks[-1]}")
-    diag, gram = k_range(prep.matrix, ks, restarts=diagnostic_restarts, seed=spec.seed)
-    labels = {v.name: v.label for v in spec.variables}
-    index = pd.concat(
-        [
-            grand_index(prep.rates, fit.codes[t].set_axis(prep.rates.index))
-            for t in TIER_NAMES[: len(spec.tiers)]
-        ]
-    )
-    comparison = None
-    if compare_official:
-        comparison = _compare(store, fit.codes)
-    return BuildResult(
-        spec=spec,
-        area=area,
-        codes=fit.codes,
-        distance=fit.distance,
-        gap=fit.gap,
-        centres=fit.centres,
-        rates=prep.rates,
-        diagnostics=diag,
-        clustergram=gram,
-        index=index,
-        portraits=pen_portraits(index, labels),
-        labels=labels,
-        wcss=fit.wcss,
-        restarts=fit.restarts,
-        comparison=comparison,
-        warnings=warnings,
-        not_found=not_found,
-        seconds=time.perf_counter() - started,
+    return spec, counts, warnings, not_found
+
+
+def _grand_index(rates: pd.DataFrame, codes: pd.DataFrame, n_tiers: int) -> pd.DataFrame:
+    """The grand index of every cluster of every tier (rows), variables (columns)."""
+    return pd.concat(
+        [grand_index(rates, codes[t].set_axis(rates.index)) for t in TIER_NAMES[:n_tiers]]
     )
 
 
@@ -220,7 +241,7 @@ def _compare(store: Store, codes: pd.DataFrame) -> dict | None:
     merged = codes.merge(
         official.add_prefix("official_").rename(columns={"official_oa": "oa"}), on="oa", how="left"
     )
-    out = {"against": "official OAC 2021"}
+    out: dict[str, Any] = {"against": "official OAC 2021"}
     pairs = [
         ("supergroup", "official_supergroup"),
         ("group", "official_group_code"),

@@ -242,16 +242,16 @@ def _parse_var(item: Any, i: int, source: str) -> Variable:
     has_value, has_num = "value" in item, "numerator" in item
     if has_value == has_num:
         raise BuildSpecError(f"{where}: give either 'value' or 'numerator' (+ 'denominator')")
-    common = {
-        "name": name,
-        "label": str(item.get("label") or name),
-        "optional": bool(item.get("optional", False)),
-        "note": str(item.get("note") or ""),
-    }
+    common = Variable(
+        name=name,
+        label=str(item.get("label") or name),
+        optional=bool(item.get("optional", False)),
+        note=str(item.get("note") or ""),
+    )
     if has_value:
         if "denominator" in item:
             raise BuildSpecError(f"{where}: a 'value' takes no 'denominator'")
-        return Variable(value=_cell(item["value"], where), **common)
+        return replace(common, value=_cell(item["value"], where))
     num = item["numerator"]
     num = [num] if isinstance(num, str) else num
     if not isinstance(num, list) or not num:
@@ -259,7 +259,7 @@ def _parse_var(item: Any, i: int, source: str) -> Variable:
     cells = tuple(_cell(c, where) for c in num)
     den = str(item.get("denominator", "total")).strip().lower()
     den = f"{table_of(cells[0])}0001" if den == "total" else _cell(den, where)
-    return Variable(numerator=cells, denominator=den, **common)
+    return replace(common, numerator=cells, denominator=den)
 
 
 def _cell(value: Any, where: str) -> str:

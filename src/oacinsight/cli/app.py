@@ -154,7 +154,7 @@ def match_cmd(
 def profile_cmd(
     input: Annotated[Path, typer.Argument(help="Customer file, raw or the output of match.")],
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="Output .csv/.xlsx/.json/.html/.png.")
+        Path, typer.Option("-o", "--output", help="Output .csv/.xlsx/.json/.html/.png/.pdf.")
     ],
     level: Annotated[str, typer.Option(help="supergroup, group, subgroup or all.")] = "supergroup",
     base: Annotated[
@@ -181,6 +181,30 @@ def profile_cmd(
             "count, as ONS did for Census 2021)."
         ),
     ] = "suppress",
+    by: Annotated[
+        str | None,
+        typer.Option(help="Profile each value of this column (a service, a channel) side by side."),
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Profile each period of this date column (see --freq).")
+    ] = None,
+    freq: Annotated[
+        str, typer.Option(help="Periods of --period: year, quarter or month.")
+    ] = "year",
+    charts: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --by/--period: also write the heat map, small multiples and "
+            "trend chart (PNG) into this folder."
+        ),
+    ] = None,
+    classification: Annotated[
+        Path | None,
+        typer.Option(
+            help="Output folder of 'oacinsight build': profile against its local "
+            "clusters and names instead of the OAC."
+        ),
+    ] = None,
     engine: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
 ) -> None:
@@ -191,6 +215,13 @@ def profile_cmd(
     check_output_path(output)
     if same_file(input, output):
         raise OacInsightError(f"the output {output.name} is the input file; choose another name")
+    if charts is not None and by is None and period is None:
+        raise OacInsightError("--charts needs --by or --period")
+    if engine == "spark" and (by or period or classification):
+        raise OacInsightError(
+            "--engine spark does not take --by, --period or --classification; "
+            "use the default engine"
+        )
     with _engine(engine, spark_master) as spark:
         result = profile_file(
             input,
@@ -202,11 +233,18 @@ def profile_cmd(
             suppress_below=suppress_below,
             postcode_column=postcode_column,
             disclosure=disclosure,
+            by=by,
+            period=period,
+            freq=freq,
+            classification=classification,
             customers=spark.customers(input, postcode_column) if spark else None,
         )
     written = result.write(output)
     typer.echo(result.text())
     typer.echo(f"wrote {written}")
+    if charts is not None and hasattr(result, "write_charts"):
+        for path in result.write_charts(charts):
+            typer.echo(f"wrote {path}")
 
 
 @app.command("demo")

@@ -75,12 +75,22 @@ def need_cmd(
     suppress_below: Annotated[
         int, typer.Option(help="Hide counts of people from 1 to this minus 1.")
     ] = 10,
+    outputs: Annotated[
+        str,
+        typer.Option(
+            help="Outputs to write, comma-separated: csv, xlsx, json, html, png, geojson "
+            "(default all; 'csv' alone skips the map and charts)."
+        ),
+    ] = "all",
     store: StoreOpt = None,
 ) -> None:
     """Rates of a need per OAC group, expected demand for every OA, LSOA, ward and
     district, observed against expected, a ranked target list and the campaign reach."""
     from oacinsight.need import NeedOptions, TargetRules, need_file
+    from oacinsight.need.result import MAP_OUTPUTS, OUTPUTS, check_outputs
 
+    kinds = OUTPUTS if outputs.strip().lower() == "all" else tuple(outputs.split(","))
+    wanted = check_outputs(kinds)
     options = NeedOptions(
         areas=tuple(a.strip().upper() for a in (area or "").split(",") if a.strip()),
         level=level,
@@ -101,8 +111,9 @@ def need_cmd(
         ),
         confidence=confidence,
         suppress_below=suppress_below,
+        draw_map=bool(wanted & MAP_OUTPUTS),
     )
     result = need_file(input, options, store=store)
-    written = result.write(output)
+    written = result.write(output, tuple(sorted(wanted)))
     typer.echo(result.text())
     typer.echo(f"wrote {len(written)} files to {output}")

@@ -41,11 +41,19 @@ DEMO_SPEC = {
 }
 
 
-def run_demo_build(store_path: Path, results: Path, lad: str) -> dict[str, Path]:
-    """Build the classification of the demo district; returns the report and codes."""
+def run_demo_build(
+    store_path: Path, results: Path, lad: str, matched: Path | None = None
+) -> dict[str, Path]:
+    """Build the classification of the demo district (and, given the ``matched``
+    customers, profile them against it); returns the report, codes and profile."""
     from oacinsight.build import build_classification
+    from oacinsight.profile.run import profile_file
 
     spec = parse_spec(DEMO_SPEC, source="demo")
     result = build_classification(spec, store_path, area=lad, k_range_values=list(range(2, 9)))
     out = result.write(results / "local_classification")
-    return {"build_report": out / "report.html", "build_assignments": out / "assignments.csv"}
+    written = {"build_report": out / "report.html", "build_assignments": out / "assignments.csv"}
+    if matched is not None:
+        profile = profile_file(matched, store=store_path, level="all", classification=out)
+        written["profile_local"] = profile.write(results / "profile_local.html")
+    return written

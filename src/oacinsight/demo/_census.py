@@ -48,7 +48,7 @@ CONCENTRATION = 80.0
 
 def table_metadata_rows() -> list[tuple[str, ...]]:
     """Rows of ``Table_Metadata.csv`` for the demo tables, in the published form."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for table_id, table_name, kind, variables in _TABLES:
         for i, var in enumerate(variables, start=1):
             old = f"{table_name}: {var}" + ("; measures: Value" if kind == "Value" else "")

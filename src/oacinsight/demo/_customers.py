@@ -44,6 +44,22 @@ SURNAMES = ("Smith", "Jones", "Taylor", "Brown", "Khan", "Patel", "Walker", "Woo
 NOTES = ("", "", "", "prefers email", "called back", 'said "urgent"', "needs interpreter",
          "follow up in 2 weeks")  # fmt: skip
 FIRST_DAY = date(2023, 4, 1)
+#: Base shares of the services, and how much more (or less) often each service reaches a
+#: supergroup than its base share says (1 where not listed): the known truth behind the
+#: demo's ``profile --by service``.
+SERVICE_SHARES = (0.25, 0.2, 0.15, 0.1, 0.15, 0.1, 0.05)
+SERVICE_TILT: dict[str, dict[str, float]] = {
+    "Council Tax Support": {"7": 1.6, "8": 1.8, "1": 0.4},
+    "Housing Repairs": {"4": 1.8, "8": 1.6},
+    "Adult Social Care": {"1": 2.5, "6": 1.3},
+    "Blue Badge": {"1": 1.8, "6": 1.5},
+    "Garden Waste": {"2": 2.5, "1": 1.8, "4": 0.3},
+    "Free School Meals": {"4": 1.8, "7": 1.6, "1": 0.2},
+    "Library Membership": {"3": 2.5, "2": 1.4},
+}
+#: Contacts of this supergroup grow through the year (density rising linearly from 0):
+#: the planted trend behind the demo's ``profile --period contact_date``.
+TREND_SUPERGROUP = "3"
 
 
 def supergroup_rates(world: World, n_drawn: float) -> dict[str, float]:
@@ -129,13 +145,14 @@ def problem_rows(rng: np.random.Generator, world: World, n_customers: int) -> li
     rows += [_row(v, "bfpo", "not_found", None, None) for v in BFPO_VALUES]
     sg = world.oas.set_index("oa")["supergroup"]
     dead = pcs[pcs["kind"] == "terminated"]
+    dead_pcds, dead_oas = dead["pcds"].tolist(), dead["oa"].tolist()
     for i in rng.integers(len(dead), size=round(0.01 * n_customers)):
-        pc, oa = dead["pcds"].iat[int(i)], dead["oa"].iat[int(i)]
+        pc, oa = dead_pcds[int(i)], dead_oas[int(i)]
         rows.append(_row(pc, "terminated", "matched_terminated", oa, sg[oa]))
     old = pcs[pcs["kind"] == "old_oa"]
+    old_pcds, old_oas = old["pcds"].tolist(), old["oa"].tolist()
     for i in rng.integers(len(old), size=max(3, round(0.002 * n_customers))):
-        rows.append(_row(old["pcds"].iat[int(i)], "old_oa", "no_oac", old["oa"].iat[int(i)],
-                         None))  # fmt: skip
+        rows.append(_row(old_pcds[int(i)], "old_oa", "no_oac", old_oas[int(i)], None))
     n_absent = max(3, round(0.002 * n_customers))
     for pc in _not_in_directory(rng, set(pcs["pcds"]), n_absent):
         rows.append(_row(pc, "not_in_directory", "not_found", None, None))
@@ -168,4 +185,20 @@ def finish(rng: np.random.Generator, rows: list[dict]) -> pd.DataFrame:
     special = rng.choice(n, size=2, replace=False)
     frame.loc[int(special[0]), "name_note"] = FORMULA_NOTE
     frame.loc[int(special[1]), "name_note"] = PHONE_NOTE
+    _services_and_dates(np.random.default_rng(int(rng.integers(2**32))), frame)
     return frame
+
+
+def _services_and_dates(rng: np.random.Generator, frame: pd.DataFrame) -> None:
+    """Services drawn with :data:`SERVICE_TILT` per supergroup, and contact dates with
+    :data:`TREND_SUPERGROUP` growing through the year (in place; the generator is a child
+    drawn last, so every other column keeps its values)."""
+    sg = frame["supergroup"].astype(object).where(frame["supergroup"].notna(), "")
+    weights = np.array([[SERVICE_SHARES[k] * SERVICE_TILT[svc].get(str(g), 1.0)
+                         for k, svc in enumerate(SERVICES)] for g in sg])  # fmt: skip
+    cum = (weights / weights.sum(axis=1, keepdims=True)).cumsum(axis=1)
+    pick = (rng.random(len(frame))[:, None] > cum).sum(axis=1)
+    frame["service"] = [SERVICES[min(int(i), len(SERVICES) - 1)] for i in pick]
+    u = rng.random(len(frame))
+    days = np.where(sg == TREND_SUPERGROUP, np.sqrt(u), u) * 366
+    frame["contact_date"] = [(FIRST_DAY + timedelta(days=int(d))).isoformat() for d in days]

@@ -211,8 +211,9 @@ def _place(rng: np.random.Generator, oas: pd.DataFrame) -> None:
     east = np.zeros(len(oas), dtype=np.int64)
     north = np.zeros(len(oas), dtype=np.int64)
     ru = []
+    ward_index = oas["ward_index"].to_numpy(dtype=np.int64)
     for _, idx in oas.groupby("lsoa", sort=True).indices.items():
-        w = int(oas.at[idx[0], "ward_index"])
+        w = int(ward_index[idx[0]])
         x0 = GRID_ORIGIN[0] + (w % WARD_COLUMNS) * CELL_METRES
         y0 = GRID_ORIGIN[1] + (w // WARD_COLUMNS) * CELL_METRES
         cx, cy = rng.uniform(300, CELL_METRES - 300, size=2)
@@ -296,7 +297,8 @@ def _postcode_status(rng: np.random.Generator, pcs: pd.DataFrame) -> None:
     real = (pcs["kind"] == "real").to_numpy()
     term = real & (rng.random(len(pcs)) < 0.085)
     large = real & ~term & (rng.random(len(pcs)) < 0.04)
-    for idx in pcs.groupby("oa", sort=True).indices.values():
+    for positions in pcs.groupby("oa", sort=True).indices.values():
+        idx = np.asarray(positions)  # the stubs allow an Index or an int here too
         if not real[idx[0]]:
             continue
         usable = idx[~term[idx] & ~large[idx]]

@@ -133,6 +133,12 @@ def run_demo(
         run.outputs["matched"], store=store_path, level="all"
     ).write(results / "profile_all.csv")
     run.comparison = _compare(prof.table, files.truth)
+    say("comparing services and quarters side by side (profile --by service, --period)")
+    by = profile_file(run.outputs["matched"], store=store_path, by="service")
+    run.outputs["profile_by_service"] = by.write(results / "profile_by_service.html")
+    per = profile_file(run.outputs["matched"], store=store_path, period="contact_date",
+                       freq="quarter")  # fmt: skip
+    run.outputs["profile_by_quarter"] = per.write(results / "profile_by_quarter.html")
     say("profiling a demo ward: OAC mix, deprivation, indicators, comparators (one-page PDF)")
     run.outputs.update(_ward_profile(store_path, results))
     say("analysing a synthetic resident survey by OAC supergroup (weighted)")
@@ -146,7 +152,7 @@ def run_demo(
     say("building a local classification of Demoshire with the OAC method")
     from oacinsight.demo._build import run_demo_build
 
-    run.outputs.update(run_demo_build(store_path, results, LAD_CODE))
+    run.outputs.update(run_demo_build(store_path, results, LAD_CODE, run.outputs["matched"]))
     return run
 
 

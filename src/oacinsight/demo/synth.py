@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -257,7 +258,7 @@ def _write_census(folder: Path, census: dict[str, pd.DataFrame]) -> None:
     _write_csv(folder / "Table_Metadata.csv", TABLE_METADATA_HEADER, table_metadata_rows())
 
 
-def _index(counts: dict[str, float], residents: dict[str, float]) -> dict[str, float]:
+def _index(counts: Mapping[str, float], residents: Mapping[str, float]) -> dict[str, float]:
     """100 × share of ``counts`` / share of ``residents``, per supergroup."""
     c_tot, r_tot = sum(counts.values()), sum(residents.values())
     return {s: round(100 * (counts[s] / c_tot) / (residents[s] / r_tot), 4) for s in residents}
@@ -268,7 +269,7 @@ def build_truth(seed: int, n_customers: int, world: World, rates: dict[str, floa
     """Everything a test needs to check matching and profiling of the demo data."""
     sg_of = world.oas.set_index("oa")["supergroup"]
     res = world.census["ts001"].set_index("OA")["ts0010001"]
-    residents = {s: float(v) for s, v in res.groupby(sg_of.reindex(res.index)).sum().items()}
+    residents = {str(s): float(v) for s, v in res.groupby(sg_of.reindex(res.index)).sum().items()}
     with_oac = customers[customers["status"].isin(["matched", "matched_terminated"])]
     counts = {s: int((with_oac["supergroup"] == s).sum()) for s in sorted(residents)}
     kinds = world.postcodes["kind"].value_counts()
@@ -319,6 +320,8 @@ def _special_cells(customers: pd.DataFrame) -> dict[str, object]:
 def _truth_json(truth: dict[str, object]) -> str:
     """Pretty JSON with one line per customer row."""
     rows = truth["rows"]
+    if not isinstance(rows, list):
+        raise TypeError("truth['rows'] must be a list of rows")
     head = json.dumps({**truth, "rows": "__ROWS__"}, indent=2, ensure_ascii=False)
-    body = ",\n".join("    " + json.dumps(r, ensure_ascii=False) for r in rows)  # type: ignore[union-attr]
+    body = ",\n".join("    " + json.dumps(r, ensure_ascii=False) for r in rows)
     return head.replace('"__ROWS__"', "[\n" + body + "\n  ]") + "\n"

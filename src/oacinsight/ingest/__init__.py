@@ -11,7 +11,7 @@ import hashlib
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,7 +146,10 @@ def check_files(
 
 
 def _check(
-    store: Store, plan: list[tuple[Path, Path, Detected]], force: bool, say: Progress
+    store: Store,
+    plan: list[tuple[Path, Path, Detected]],
+    force: bool,
+    say: Callable[[str], None],
 ) -> list[str]:
     """Refuse (raise) before anything is replaced when a file fails its checks; the
     findings let through by ``force``."""

@@ -10,6 +10,7 @@ OA's centre falls inside the polygon), so boundaries of another year still map.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -99,6 +100,7 @@ def rebuild_members(con: duckdb.DuckDBPyConnection) -> None:
     if not sql.has_boundaries(con):
         return
     points = None
+    row: Any  # a frame row: pandas-stubs types every field as any scalar
     for row in sql.layers(con).itertuples():
         if sql.members_by_code(con, row.layer, row.area_type) or row.area_type == "oa":
             continue

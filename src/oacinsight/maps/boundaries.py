@@ -170,7 +170,7 @@ def _read_layer(path: Path, layer: str | None) -> BoundaryLayer | None:
         notes.append(f"{repaired} invalid polygons repaired")
     codes = [str(v).strip() for v, k in zip(table[code_col], keep, strict=True) if k]
     name_col = _name_column(table, code_col)
-    names = (
+    names: list[str | None] = (
         [_text(v) for v, k in zip(table[name_col], keep, strict=True) if k]
         if name_col
         else [None] * len(codes)

@@ -188,6 +188,7 @@ def _categorical(data: pd.DataFrame, measure: str, names: dict[str, str]) -> Map
         ),
     )
     seen: set[str] = set()
+    row: Any  # a frame row: pandas-stubs types every field as any scalar
     for row in data.itertuples(index=False):
         code = getattr(row, column)
         if not isinstance(code, str) or not code:
@@ -254,8 +255,11 @@ def _numeric(
         out.explanation = "Darker areas have more customers" + (
             " for their number of residents." if measure == "rate" else "."
         )
+    row: Any  # a frame row: pandas-stubs types every field as any scalar
     for row, value, hide in zip(data.itertuples(index=False), values, hidden, strict=True):
-        out.areas[row.code] = _numeric_area(row, value, hide, measure, classes, suppress_below)
+        out.areas[row.code] = _numeric_area(
+            row, float(value), bool(hide), measure, classes, suppress_below
+        )
         if hide and row.code in reasons and np.isfinite(value):
             out.areas[row.code]["text"] = f"{_area_title(row)}: {reasons[row.code]}"
     out.legend = [{"colour": c, "label": label} for _, c, label in classes]

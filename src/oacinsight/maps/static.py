@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
@@ -38,7 +39,7 @@ def _path_of(geom: shapely.Geometry) -> MplPath | None:
     return MplPath(np.concatenate(verts), np.concatenate(codes))
 
 
-def _figure(values: MapValues, title: str | None) -> tuple[Figure, object]:
+def _figure(values: MapValues, title: str | None) -> tuple[Figure, Axes]:
     fig = Figure(figsize=(7.0, 6.0), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.subplots()

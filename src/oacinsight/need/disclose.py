@@ -11,8 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from oacinsight.profile.suppress import suppression_mask
-
 __all__ = ["hidden", "published_expected", "published_rates"]
 
 _RATE_HIDDEN = ("customers", "rate", "rate_low", "rate_high")
@@ -20,26 +18,20 @@ _OBSERVED_HIDDEN = ("observed", "ratio", "ratio_low", "ratio_high", "shortfall")
 
 
 def hidden(counts: pd.Series, sets: pd.Series, threshold: int) -> np.ndarray:
-    """Which counts to hide: the one place the need outputs call
-    :func:`oacinsight.profile.suppress.suppression_mask`.
+    """Which counts to hide, by the one suppression rule
+    (:func:`oacinsight.profile.suppress.suppression_mask` with ``sets``).
 
     ``sets`` gives, per count, the ids of the sets of cells that add up to a published
-    total (a tuple of ids).  Each set is protected on its own (primary and secondary
-    suppression of a flat table with its total shown) and a count is hidden when any of
-    its sets hides it: hiding more never narrows what an attacker can infer.
+    total (a tuple of ids); each set is protected on its own.  Missing counts are taken
+    as 0 (and so hidden where a set has anything to hide).
     """
+    # imported here: the profile package (scipy.optimize, matplotlib) costs seconds to
+    # import, and a run without counts of people (--rates, no --observed) never needs it
+    from oacinsight.profile.suppress import suppression_mask
+
     values = counts.fillna(0).clip(lower=0).reset_index(drop=True)
-    members: dict[object, list[int]] = {}
-    for pos, ids in enumerate(sets.tolist()):
-        for set_id in ids:
-            members.setdefault(set_id, []).append(pos)
-    hide = np.zeros(len(values), dtype=bool)
-    for positions in members.values():
-        part = values.iloc[positions]
-        if (part.to_numpy() >= threshold).all():
-            continue  # nothing below the threshold: nothing to hide in this set
-        hide[positions] |= suppression_mask(part, threshold=threshold).to_numpy(dtype=bool)
-    return hide
+    mask = suppression_mask(values, threshold=threshold, sets=sets.tolist())
+    return mask.to_numpy(dtype=bool)
 
 
 def published_rates(rates: pd.DataFrame, threshold: int) -> pd.DataFrame:

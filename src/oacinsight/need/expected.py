@@ -67,15 +67,21 @@ def expected_demand(
     for kind, key in zip(AREA_TYPES, ("oa_code", "lsoa", "ward", "lad"), strict=True):
         frames.append(_aggregate(frame, key, kind, col, moments, confidence))
     out = pd.concat(frames, ignore_index=True)
-    named = out["area_code"].map(names)
-    out.insert(
-        2,
-        "name",
-        named.where(named.notna(), out["area_code"].where(out["area_type"] != "oa", "")).astype(
-            object
-        ),
-    )
+    out.insert(2, "name", _names(out, names))
     return out
+
+
+def _names(out: pd.DataFrame, names: dict[str, str]) -> pd.Series:
+    """The name of each area where known, else its code (blank for an output area)."""
+    codes = out["area_code"].to_numpy(dtype=object)
+    name = np.where((out["area_type"] == "oa").to_numpy(dtype=bool), "", codes).astype(object)
+    if names:
+        known = np.asarray(list(names.values()), dtype=object)
+        pos = pd.Index(list(names), dtype=object).get_indexer(pd.Index(codes, dtype=object))
+        found = pos >= 0
+        found[found] = pd.notna(known[pos[found]])
+        name[found] = known[pos[found]]
+    return pd.Series(name, index=out.index, dtype=object)
 
 
 def _aggregate(
@@ -99,7 +105,7 @@ def _aggregate(
 def _per_oa(f: pd.DataFrame, col: str, moments: pd.DataFrame, confidence: float) -> pd.DataFrame:
     """One group per OA: the OA's interval is its group rate's interval × its base."""
     gl, gh = gamma_interval(moments["mean"].to_numpy(), moments["var"].to_numpy(), confidence)
-    pos = moments.index.get_indexer(f[col])
+    pos = moments.index.get_indexer(pd.Index(f[col]))
     b = f["base"].to_numpy(dtype=float)
     totals = f.set_index("oa")[["residents", "households", "base", "lad"]]
     return _frame(

@@ -1,8 +1,9 @@
-"""Reading the inputs of a need analysis into the store's temporary tables: customers
-(per OA), the area, the base, observed counts and a rates file.
+"""Reading the inputs of a need analysis as values: customers per OA (a frame), the
+area (codes and their output areas), the base (a frame), observed counts and a rates file.
 
-Customers are matched and counted per output area, and the base is built, with the
-same store functions the profile uses (:mod:`oacinsight.store.profiles`).
+Customers are placed by the match pipeline (:func:`oacinsight.match.assign_areas`) and
+counted per output area, and the area and base are built, with the same store functions
+the profile uses (:mod:`oacinsight.store.profiles`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from oacinsight.errors import InputFileError, StoreError
-from oacinsight.match import MATCHED, choose_postcode_column
+from oacinsight.match import assign_areas, assign_rows
 from oacinsight.store import Store, matching, profiles
 from oacinsight.store import need as sql
 from oacinsight.tabular import open_input
@@ -22,11 +23,12 @@ from oacinsight.tabular import open_input
 __all__ = [
     "CENSUS_BASES",
     "Observed",
+    "area_of",
+    "base_of",
+    "choose_area",
     "load_customers",
     "load_observed",
     "read_table",
-    "set_area",
-    "set_base",
 ]
 
 CENSUS_BASES = {
@@ -63,61 +65,50 @@ _CODE_TYPES = {
 _GSS = re.compile(r"^[EW]0\d{7}$")
 
 
-def _matched_view(s: Store, columns: list[str], postcode_column: str | None, already: bool) -> str:
-    """A view with ``match_status`` and ``oa21``: the input itself or it matched."""
-    con = s.con
-    if already:
-        return "temp.inp"
-    column = choose_postcode_column(
-        columns, postcode_column, lambda cols: matching.postcode_shares(con, cols)
-    )
-    editions = ", ".join(matching.editions(con)) or "loaded edition"
-    matching.create_matched(con, columns, column, editions, s.cache)
-    return "temp.matched"
-
-
 def load_customers(
     s: Store, path: str | os.PathLike[str], postcode_column: str | None
-) -> dict[str, int]:
-    """Fill ``cust_oa``; return the number of rows in and per match status."""
-    con = s.con
-    with open_input(path) as src:
-        columns = matching.load_input(con, src)
-        n = matching.row_count(con)
-        if n == 0:
-            raise InputFileError(f"{src.name}: has a header but no data rows")
-        already = {"match_status", "oa21"} <= set(columns) and postcode_column is None
-        view = _matched_view(s, columns, postcode_column, already)
-        profiles.customers_from_view(con, view)
-        statuses = profiles.status_counts_of(con, view)
-    if sum(statuses.get(k, 0) for k in MATCHED) == 0:
-        raise InputFileError(f"none of the {n:,} rows of {Path(path).name} matched an OAC group")
-    return {"rows": n, **statuses}
+) -> tuple[dict[str, int], pd.DataFrame]:
+    """The customers per output area (``oa, customers``), placed by the match pipeline
+    (:func:`oacinsight.match.assign_areas`), and the rows in and per match status."""
+    found = assign_areas(s, path, postcode_column=postcode_column)
+    if found.matched == 0:
+        raise InputFileError(
+            f"none of the {found.rows:,} rows of {Path(path).name} matched an OAC group"
+        )
+    customers = found.placed().rename(columns={"records": "customers"})[["oa", "customers"]]
+    statuses = {k: v for k, v in found.counts.items() if v}
+    return {"rows": found.rows, **statuses}, customers
 
 
-def set_area(s: Store, areas: list[str], default: bool) -> list[str]:
-    """``area_oa`` for the codes (default: the districts holding the customers)."""
-    con = s.con
+def choose_area(s: Store, areas: list[str], customers: pd.DataFrame | None) -> list[str]:
+    """The area codes (default, when ``customers`` are given: the districts holding them)."""
     codes = [c.strip().upper() for c in areas if c.strip()]
-    if not codes and default:
-        codes = profiles.default_areas(con)
+    if not codes and customers is not None:
+        codes = profiles.default_areas(s, customers)
     if not codes:
         raise InputFileError(
             "choose the area with --area (local authority, ward, region or country GSS codes)"
         )
     for code in codes:
-        if profiles.resolve_area(con, code)[1] == 0:
+        if profiles.resolve_area(s, code)[1] == 0:
             raise InputFileError(
                 f"area code {code} is not known to the store (use a local "
                 "authority, region, ward or country GSS code)"
             )
-    profiles.set_area(con, codes)
     return codes
 
 
-def set_base(s: Store, base: str) -> str:
-    """Fill ``base_oa`` from a census table or a file of counts per output area."""
-    con = s.con
+def area_of(
+    s: Store, areas: list[str], customers: pd.DataFrame | None
+) -> tuple[list[str], list[str]]:
+    """The area codes (:func:`choose_area`) and their output areas."""
+    codes = choose_area(s, areas, customers)
+    return codes, profiles.area_oas(s, codes)
+
+
+def base_of(s: Store, base: str, oas: list[str]) -> tuple[pd.DataFrame, str]:
+    """The base per output area of ``oas`` (``oa, base``) from a census table or a file
+    of counts per output area, and its description."""
     if base in CENSUS_BASES:
         table, column, name = CENSUS_BASES[base]
         if not s.has_table(table):
@@ -125,17 +116,17 @@ def set_base(s: Store, base: str) -> str:
                 f"the store has no census table {table[7:]} for --base {base}: "
                 f"ingest {table[7:]}.parquet with 'oacinsight data ingest'"
             )
-        profiles.census_base(con, table, column)
+        frame = profiles.census_base(s.con, table, column, oas)
     else:
-        frame, name = _base_file(s, Path(base))
-        profiles.frame_base(con, frame)
-    n_oas, with_base = profiles.base_coverage(con)
-    if with_base == 0:
+        given, name = _base_file(s, Path(base))
+        frame = profiles.frame_base(given)
+    n_oas = len(set(oas))
+    if not frame["oa"].isin(oas).any():
         raise StoreError(
             f"no {name} counts for the {n_oas:,} output areas of the area "
             "(Census 2021 tables cover England and Wales only)"
         )
-    return name
+    return frame, name
 
 
 def _base_file(s: Store, path: Path) -> tuple[pd.DataFrame, str]:
@@ -164,9 +155,8 @@ def _base_file(s: Store, path: Path) -> tuple[pd.DataFrame, str]:
 
 def read_table(s: Store, path: str | os.PathLike[str]) -> pd.DataFrame:
     """A small user table (CSV, XLSX, Parquet) as text columns."""
-    with open_input(path) as src:
-        matching.load_input(s.con, src)
-        frame = sql.input_frame(s.con)
+    with open_input(path) as src, matching.loaded_input(s.con, src) as rows:
+        frame = matching.input_frame(s.con, rows)
     if frame.empty:
         raise InputFileError(f"{Path(path).name}: has a header but no data rows")
     return frame
@@ -180,36 +170,37 @@ class Observed:
 
 
 def load_observed(
-    s: Store, path: str | os.PathLike[str], postcode_column: str | None, count_column: str | None
+    s: Store,
+    path: str | os.PathLike[str],
+    postcode_column: str | None,
+    count_column: str | None,
+    oas: list[str],
 ) -> Observed:
     """Observed counts from postcodes (matched to OAs) or area codes (OA, LSOA, ward,
-    district), one row per person or with a count column."""
-    con = s.con
+    district), one row per person or with a count column; ``oas`` is the area."""
     name = Path(path).name
-    with open_input(path) as src:
-        columns = matching.load_input(con, src)
-        if matching.row_count(con) == 0:
+    with open_input(path) as src, matching.loaded_input(s.con, src) as rows:
+        if rows.count == 0:
             raise InputFileError(f"{name}: has a header but no data rows")
-        frame = sql.input_frame(con)
-        count = _count_column(columns, count_column, name)
+        frame = matching.input_frame(s.con, rows)
+        count = _count_column(list(rows.columns), count_column, name)
         code_col = None if postcode_column else _code_column(frame)
         if code_col is not None:
             return _by_code(s, frame, code_col, count, name)
-        already = {"match_status", "oa21"} <= set(columns) and postcode_column is None
-        view = _matched_view(s, columns, postcode_column, already)
-        per = sql.observed_by_oa(con, view, matching.q(count) if count else None)
-    placed = per[per["oa"].notna()].set_index("oa")["observed"]
-    area = set(sql.area_oas(con)["oa"])
+        found = assign_rows(s, src, rows, postcode_column=postcode_column, amount_column=count)
+    per = found.per_oa
+    placed = per[per["oa"].notna()].set_index("oa")["amount"]
+    area = set(oas)
     inside = placed[placed.index.isin(area)]
     acc = {
-        "observed_rows": float(matching.row_count(con)),
-        "observed_not_placed": float(per.loc[per["oa"].isna(), "observed"].sum()),
+        "observed_rows": float(found.rows),
+        "observed_not_placed": float(per.loc[per["oa"].isna(), "amount"].sum()),
         "observed_outside_area": float(placed[~placed.index.isin(area)].sum()),
         "observed_in_area": float(inside.sum()),
     }
     if inside.sum() <= 0:
         raise InputFileError(f"{name}: no observed count falls inside the chosen area")
-    return Observed(inside, "oa", acc)
+    return Observed(inside.rename("observed"), "oa", acc)
 
 
 def _count_column(columns: list[str], wanted: str | None, name: str) -> str | None:

@@ -203,7 +203,7 @@ def from_table(
 def _posterior_from_file(t: pd.DataFrame, level: str, name: str) -> pd.DataFrame:
     if t.empty:
         raise InputFileError(f"{name}: no rates at the {level} level (use --level)")
-    rate = pd.to_numeric(t.get("rate_shrunk", t.get("rate")), errors="coerce")
+    rate = pd.to_numeric(t["rate_shrunk" if "rate_shrunk" in t else "rate"], errors="coerce")
     if rate.isna().any() or (rate < 0).any():
         raise InputFileError(f"{name}: every rate must be a number of 0 or more")
     low_col = "shrunk_low" if "shrunk_low" in t else "rate_low"
@@ -222,12 +222,10 @@ def _posterior_from_file(t: pd.DataFrame, level: str, name: str) -> pd.DataFrame
             "code": t["code"].to_numpy(),
             "name": t["name"].to_numpy() if "name" in t else t["code"].to_numpy(),
             "parent": t["code"].map(_parent_of).to_numpy(),
-            "customers": pd.to_numeric(t.get("customers"), errors="coerce").to_numpy()
+            "customers": pd.to_numeric(t["customers"], errors="coerce").to_numpy()
             if "customers" in t
             else np.nan,
-            "base": pd.to_numeric(t.get("base"), errors="coerce").to_numpy()
-            if "base" in t
-            else np.nan,
+            "base": pd.to_numeric(t["base"], errors="coerce").to_numpy() if "base" in t else np.nan,
             "rate": r,
             "rate_low": low.to_numpy(),
             "rate_high": high.to_numpy(),

@@ -17,17 +17,21 @@ import numpy as np
 import pandas as pd
 
 from oacinsight._version import __version__
+from oacinsight.errors import OacInsightError
 from oacinsight.need import disclose
 from oacinsight.need.expected import EXPECTED_COLUMNS
-from oacinsight.need.figures import gains_figure
 from oacinsight.need.rates import RATE_COLUMNS
 from oacinsight.need.targets import GAINS_COLUMNS, TARGET_COLUMNS, TargetRules, reach_at
-from oacinsight.reports.charts import png_bytes, png_data_uri
-from oacinsight.tabular import FORMULA_START, neutralise
+from oacinsight.tabular import FORMULA_START, neutralise, write_workbook
 
-__all__ = ["JSON_FORMAT", "NeedResult"]
+__all__ = ["JSON_FORMAT", "OUTPUTS", "NeedResult", "check_outputs"]
 
 JSON_FORMAT = "oacinsight.need/1"
+#: The kinds of output ``write`` can make (``oacinsight need --outputs``): the CSV
+#: tables, the workbook, the JSON, the HTML summary, the PNG charts and the GeoJSON.
+OUTPUTS: tuple[str, ...] = ("csv", "xlsx", "json", "html", "png", "geojson")
+#: The outputs that need the map (drawn by ``need_file`` unless left out).
+MAP_OUTPUTS = frozenset({"html", "png", "geojson"})
 _CODE_COLUMNS = frozenset({"area_code", "area_type", "lad", "oa", "level"})
 
 
@@ -55,12 +59,20 @@ class NeedResult:
     suppress_below: int = 10
     map_png: bytes | None = None
     geojson: dict[str, str] = field(default_factory=dict)
+    _published: pd.DataFrame | None = field(default=None, init=False, repr=False)
 
     # -- published tables -------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
         """Published expected demand (``expected.csv``): every OA, LSOA, ward, district."""
-        pub = disclose.published_expected(self.expected, self.oas, self.suppress_below)
-        return pub[list(EXPECTED_COLUMNS)].reset_index(drop=True)
+        return self._published_expected().copy()
+
+    def _published_expected(self) -> pd.DataFrame:
+        """:meth:`to_frame`, worked out once (225,000 rows for England and Wales); not
+        to be changed in place."""
+        if self._published is None:
+            pub = disclose.published_expected(self.expected, self.oas, self.suppress_below)
+            self._published = pub[list(EXPECTED_COLUMNS)].reset_index(drop=True)
+        return self._published
 
     def published_rates(self) -> pd.DataFrame:
         """``rates.csv``: the chosen tier and its parents, small counts hidden."""
@@ -69,7 +81,7 @@ class NeedResult:
 
     def published_targets(self, published: pd.DataFrame | None = None) -> pd.DataFrame:
         """``targets.csv``: the ranked target list, with published observed values."""
-        pub = self.to_frame() if published is None else published
+        pub = self._published_expected() if published is None else published
         pub = pub[pub["area_type"] == self.rules.area_type].set_index("area_code")
         t = self.targets[["rank", "area_code"]].copy()
         joined = t.join(pub, on="area_code")
@@ -113,13 +125,12 @@ class NeedResult:
 
     def text(self) -> str:
         """A few plain lines for the terminal."""
-        lad = self.expected[self.expected["area_type"] == "lad"]
-        total = float(lad["expected"].sum())
+        oas = self.expected[self.expected["area_type"] == "oa"]
+        total = float(oas["expected"].sum())  # every OA, whether or not its district is known
         lines = [
             f"need by OAC {self.level} ({self.source}) against {self.base_name}",
             f"area: {', '.join(f'{n} ({c})' for c, n in self.areas)}",
-            f"expected in the area: {total:,.0f} "
-            f"({int((self.expected['area_type'] == 'oa').sum()):,} output areas)",
+            f"expected in the area: {total:,.0f} ({len(oas):,} output areas)",
         ]
         reach = self.reach(0.2)
         lines.append(
@@ -159,26 +170,49 @@ class NeedResult:
             _csv(_texts_neutralised(frame), written[name])
         return written
 
-    def write(self, path: str | Path) -> dict[str, Path]:
-        """Write every output into the folder ``path``; returns what was written."""
+    def write(self, path: str | Path, outputs: tuple[str, ...] = OUTPUTS) -> dict[str, Path]:
+        """Write the outputs named in ``outputs`` (default: all of :data:`OUTPUTS`) into
+        the folder ``path``; returns what was written.  The map and GeoJSON are those
+        ``need_file`` made (none when it was told to leave them out)."""
+        wanted = check_outputs(outputs)
         out = Path(path)
-        tables = self.tables()
-        written = self.write_csv(out, tables)
-        written["xlsx"] = out / "need.xlsx"
-        _write_xlsx(tables, self._about(), written["xlsx"])
-        written["json"] = out / "need.json"
-        written["json"].write_text(json.dumps(self.to_dict(), allow_nan=False), encoding="utf-8")
-        gains_png = png_bytes(gains_figure(self.gains, self.has_observed, self.reach()["expected"]))
-        written["gains_png"] = out / "gains.png"
-        written["gains_png"].write_bytes(gains_png)
-        if self.map_png is not None:
-            written["map_png"] = out / "map.png"
-            written["map_png"].write_bytes(self.map_png)
-        for kind, text in self.geojson.items():
-            written[f"geojson_{kind}"] = out / f"expected_{kind}.geojson"
-            written[f"geojson_{kind}"].write_text(text, encoding="utf-8")
-        written["html"] = out / "need.html"
-        written["html"].write_text(self._html(gains_png), encoding="utf-8")
+        out.mkdir(parents=True, exist_ok=True)
+        tables = self.tables() if wanted & {"csv", "xlsx"} else {}
+        written = self.write_csv(out, tables) if "csv" in wanted else {}
+        if "xlsx" in wanted:
+            written["xlsx"] = out / "need.xlsx"
+            write_workbook(written["xlsx"], tables, notes=self._about())
+        if "json" in wanted:
+            written["json"] = out / "need.json"
+            text = json.dumps(self.to_dict(), allow_nan=False)
+            written["json"].write_text(text, encoding="utf-8")
+        if wanted & {"png", "html"}:
+            written.update(self._write_pictures(out, "png" in wanted, "html" in wanted))
+        if "geojson" in wanted:
+            for kind, text in self.geojson.items():
+                written[f"geojson_{kind}"] = out / f"expected_{kind}.geojson"
+                written[f"geojson_{kind}"].write_text(text, encoding="utf-8")
+        return written
+
+    def gains_png(self) -> bytes:
+        """The gains chart as PNG bytes (matplotlib is imported only here)."""
+        from oacinsight.need.figures import gains_figure
+        from oacinsight.reports.charts import png_bytes
+
+        return png_bytes(gains_figure(self.gains, self.has_observed, self.reach()["expected"]))
+
+    def _write_pictures(self, out: Path, png: bool, page: bool) -> dict[str, Path]:
+        gains_png = self.gains_png()
+        written: dict[str, Path] = {}
+        if png:
+            written["gains_png"] = out / "gains.png"
+            written["gains_png"].write_bytes(gains_png)
+            if self.map_png is not None:
+                written["map_png"] = out / "map.png"
+                written["map_png"].write_bytes(self.map_png)
+        if page:
+            written["html"] = out / "need.html"
+            written["html"].write_text(self._html(gains_png), encoding="utf-8")
         return written
 
     # -- helpers ----------------------------------------------------------------------
@@ -200,6 +234,8 @@ class NeedResult:
         return rows
 
     def _html(self, gains_png: bytes) -> str:
+        from oacinsight.reports.charts import png_data_uri
+
         esc = html.escape
         reach = self.reach(0.2)
         table = self.published_targets()
@@ -242,6 +278,19 @@ style="max-width:100%">
 """
 
 
+def check_outputs(outputs: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """The set of output kinds asked for; an unknown kind or none at all is refused."""
+    wanted = frozenset(str(o).strip().lower() for o in outputs if str(o).strip())
+    unknown = sorted(wanted - set(OUTPUTS))
+    if unknown or not wanted:
+        raise OacInsightError(
+            f"unknown output kind {', '.join(unknown)!s}: choose from {', '.join(OUTPUTS)}"
+            if unknown
+            else f"choose at least one output kind: {', '.join(OUTPUTS)}"
+        )
+    return wanted
+
+
 def _pct(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{100 * x:.0f}%"
 
@@ -250,7 +299,8 @@ def _cell(v: Any) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)) or v is pd.NA:
         return ""
     if isinstance(v, (float, np.floating)):
-        return f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"
+        x = float(v)
+        return f"{x:,.2f}" if abs(x) < 100 else f"{x:,.0f}"
     return str(v)
 
 
@@ -265,11 +315,24 @@ def _texts_neutralised(frame: pd.DataFrame) -> pd.DataFrame:
         # codes come from the store's official lookups; names and labels are checked
         if col not in _CODE_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
             values = out[col].astype(object)
-            unique = pd.unique(values)
-            if any(isinstance(v, str) and v != "" and v[0] in FORMULA_START for v in unique):
+            if _formula_start(pd.unique(values)):
                 values = values.map(neutralise)
             out[col] = values
     return out
+
+
+def _formula_start(unique: Any) -> bool:
+    """Whether any text starts like a formula (then the column goes through
+    :func:`neutralise`); through Arrow, as names of 225,000 areas are checked."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(unique, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: one by one
+        return any(isinstance(v, str) and v != "" and v[0] in FORMULA_START for v in unique)
+    first = pc.utf8_slice_codeunits(arr, 0, 1)
+    return bool(pc.any(pc.is_in(first, value_set=pa.array(list(FORMULA_START)))).as_py())
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -279,42 +342,3 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
     csv.write_csv(table, path, csv.WriteOptions(quoting_style="needed"))
-
-
-def _write_xlsx(tables: dict[str, pd.DataFrame], about: list[tuple[str, Any]], path: Path) -> None:
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(
-        str(path),
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "nan_inf_to_errors": False,
-        },
-    )
-    try:
-        for name, frame in tables.items():
-            ws = wb.add_worksheet(name[:31])
-            ws.write_row(0, 0, [str(c) for c in frame.columns])
-            columns = [_cells(frame[c]) for c in frame.columns]
-            for i, row in enumerate(zip(*columns, strict=True), start=1):
-                ws.write_row(i, 0, row)
-        ws = wb.add_worksheet("about")
-        for i, (k, v) in enumerate(about):
-            ws.write_row(i, 0, [str(k), v if isinstance(v, (int, float)) else str(v)])
-    finally:
-        wb.close()
-
-
-def _cells(values: pd.Series) -> list[Any]:
-    """A column as cell values: missing → blank, numbers as numbers, text neutralised."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        floats = values.astype("float64")
-        return [None if v != v else v for v in floats.tolist()]
-    return [
-        None
-        if v is None or v is pd.NA or (isinstance(v, float) and v != v)
-        else neutralise(v if isinstance(v, str) else str(v))
-        for v in values.tolist()
-    ]

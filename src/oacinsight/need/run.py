@@ -16,7 +16,7 @@ import pandas as pd
 from oacinsight.errors import InputFileError, OacInsightError
 from oacinsight.match import reference_store
 from oacinsight.need import expected as exp
-from oacinsight.need import inputs, maps
+from oacinsight.need import inputs
 from oacinsight.need import rates as rt
 from oacinsight.need.result import NeedResult
 from oacinsight.need.stats import dissimilarity
@@ -48,7 +48,7 @@ class NeedOptions:
     rules: TargetRules = field(default_factory=TargetRules)
     confidence: float = 0.95
     suppress_below: int = 10
-    draw_map: bool = True
+    draw_map: bool = True  # the map PNG and GeoJSON (False: tables only, no matplotlib)
 
     def check(self, has_input: bool) -> None:
         """Refuse impossible or ignored options with a one-line reason."""
@@ -102,22 +102,25 @@ def _need(s: Store, input_path, opt: NeedOptions) -> NeedResult:
     notes: list[str] = []
     accounting: dict[str, float] = {}
     if opt.survey_question:
-        rates, phi, codes, source = _from_survey(s, input_path, opt)
-        base_name = inputs.set_base(s, opt.base)
+        rates, phi, codes, oa_list, source = _from_survey(s, input_path, opt)
+        base, base_name = inputs.base_of(s, opt.base, oa_list)
     elif input_path is not None:
-        accounting.update(inputs.load_customers(s, input_path, opt.postcode_column))
-        codes = inputs.set_area(s, list(opt.areas), default=True)
-        accounting["customers_in_area"] = profiles.in_area_total(s.con)
+        counts, customers = inputs.load_customers(s, input_path, opt.postcode_column)
+        accounting.update(counts)
+        codes, oa_list = inputs.area_of(s, list(opt.areas), customers)
+        accounting["customers_in_area"] = int(
+            customers.loc[customers["oa"].isin(oa_list), "customers"].sum()
+        )
         if accounting["customers_in_area"] == 0:
             raise InputFileError(f"none of the matched customers live in {', '.join(codes)}")
-        base_name = inputs.set_base(s, opt.base)
-        counts = profiles.group_counts(s.con, list(rt.LEVELS))
-        rates, phi = rt.from_counts(counts, opt.confidence)
+        base, base_name = inputs.base_of(s, opt.base, oa_list)
+        counts_by_group = profiles.group_counts(s.con, oa_list, customers, base, list(rt.LEVELS))
+        rates, phi = rt.from_counts(counts_by_group, opt.confidence)
         source = f"customers in {Path(input_path).name}"
     else:
-        rates, phi, codes, base_name = _from_file(s, opt, notes)
+        rates, phi, codes, oa_list, base, base_name = _from_file(s, opt)
         source = f"rates file {Path(str(opt.rates)).name}"
-    oas = _categorical(sql.area_oas(s.con))
+    oas = _categorical(sql.area_oas(s.con, oa_list, base))
     if oas.empty:
         raise InputFileError("the chosen area has no output area with an OAC")
     if opt.rates:
@@ -131,8 +134,30 @@ def _categorical(oas: pd.DataFrame) -> pd.DataFrame:
     out = oas.copy()
     out["oa"] = out["oa"].astype(object)
     for col in ("supergroup", "group_code", "subgroup", "lsoa", "ward", "lad"):
-        out[col] = out[col].astype(object).astype("category")
+        out[col] = _category(out[col])
     return out
+
+
+def _category(values: pd.Series) -> pd.Categorical:
+    """``values.astype(object).astype("category")`` (sorted categories), encoded by
+    Arrow: three times faster on 188,880 text codes."""
+    import pyarrow as pa
+
+    if values.isna().all():  # no codes at all (e.g. no wards loaded): nothing to encode
+        return pd.Categorical(values.astype(object))
+    arr = pa.array(values.array)
+    encoded = (
+        arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    ).dictionary_encode()
+    words = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    order = np.argsort(words, kind="stable")
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    index = encoded.indices
+    valid = ~np.asarray(index.is_null(), dtype=bool)
+    codes = np.full(len(index), -1, dtype=np.int32)
+    codes[valid] = rank[np.asarray(index.fill_null(0))[valid]]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(words[order]))
 
 
 def _from_survey(s: Store, path, opt: NeedOptions):
@@ -157,20 +182,20 @@ def _from_survey(s: Store, path, opt: NeedOptions):
         )
         tables[level] = sv.table
         areas = areas or [c for c, _ in sv.areas]
-    codes = inputs.set_area(s, areas, default=False)
+    codes, oa_list = inputs.area_of(s, areas, None)
     rates, phi = rt.from_survey(tables, opt.confidence)
-    return rates, phi, codes, f"survey answers to {opt.survey_question!r} in {Path(path).name}"
+    source = f"survey answers to {opt.survey_question!r} in {Path(path).name}"
+    return rates, phi, codes, oa_list, source
 
 
-def _from_file(s: Store, opt: NeedOptions, notes: list[str]):
-    sql.empty_customers(s.con)
-    codes = inputs.set_area(s, list(opt.areas), default=False)
-    base_name = inputs.set_base(s, opt.base)
+def _from_file(s: Store, opt: NeedOptions):
+    codes, oa_list = inputs.area_of(s, list(opt.areas), None)
+    base, base_name = inputs.base_of(s, opt.base, oa_list)
     name = Path(str(opt.rates)).name
     rates = rt.from_table(
         inputs.read_table(s, str(opt.rates)), opt.level, sql.oac_codes(s.con), name
     )
-    return rates, {}, codes, base_name
+    return rates, {}, codes, oa_list, base, base_name
 
 
 def _mix_note(oas: pd.DataFrame, rates: pd.DataFrame, level: str) -> str | None:
@@ -209,7 +234,7 @@ def _assemble(
     has_observed = opt.observed is not None
     if has_observed:
         observed = inputs.load_observed(
-            s, str(opt.observed), opt.postcode_column, opt.observed_count
+            s, str(opt.observed), opt.postcode_column, opt.observed_count, oas["oa"].tolist()
         )
         expected = exp.attach_observed(
             expected, oas, observed.counts, observed.kind, opt.confidence
@@ -254,6 +279,8 @@ def _assemble(
         suppress_below=opt.suppress_below,
     )
     if opt.draw_map:
+        from oacinsight.need import maps  # matplotlib, shapely: only for the map
+
         result.map_png, result.geojson = maps.need_maps(
             con, oas, expected, targets, postcodes, opt.rules.area_type
         )

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+import numpy.typing as npt
 
 __all__ = ["Hierarchy", "cell_ranges", "protect", "protect_sums", "sum_ranges"]
 
@@ -64,7 +64,7 @@ class Hierarchy:
         )
 
     @classmethod
-    def nested(cls, rank: Sequence[int], parent: Sequence[int]) -> Hierarchy:
+    def nested(cls, rank: npt.ArrayLike, parent: npt.ArrayLike) -> Hierarchy:
         """Cells with a level rank each and the position of their parent (-1: none)."""
         rank_arr = np.asarray(rank, dtype=int)
         parent_arr = np.asarray(parent, dtype=int)
@@ -91,6 +91,8 @@ class Hierarchy:
 
 def _solve(objective: np.ndarray, a_eq: np.ndarray, b_eq: np.ndarray, upper: float) -> float:
     """Minimum of ``objective @ x`` over integer ``0 <= x <= upper`` with ``a_eq x = b_eq``."""
+    from scipy.optimize import Bounds, LinearConstraint, milp  # ~0.5 s: only when auditing
+
     n = len(objective)
     constraints = [LinearConstraint(a_eq, b_eq, b_eq)] if len(b_eq) else []
     res = milp(objective, integrality=np.ones(n), bounds=Bounds(0, upper), constraints=constraints)

@@ -165,7 +165,7 @@ def plot_profile(result_or_table: Any, *, title: str | None = None) -> Figure:
     """
     table, threshold, confidence, default_title = _chart_input(result_or_table)
     shown = published_frame(table)
-    levels = [lv for lv in LEVELS if (shown["level"] == lv).any()] or [None]
+    levels: list[str | None] = [lv for lv in LEVELS if (shown["level"] == lv).any()] or [None]
     panels = [shown if lv is None else shown[shown["level"] == lv] for lv in levels]
     heights = [max(len(p), 1) for p in panels]
     fig = Figure(

@@ -126,8 +126,9 @@ def load_ptable() -> np.ndarray:
     with resources.files("oacinsight.profile").joinpath("data", PTABLE_FILE).open() as fh:
         table = pd.read_csv(fh)
     noise = np.zeros((MAX_PCV + 1, 256), dtype=np.int64)
-    for row in table.itertuples(index=False):
-        noise[row.pcv, row.ckey_from : row.ckey_to + 1] = row.pvalue
+    cols = [table[c].to_numpy(dtype=np.int64) for c in ("pcv", "ckey_from", "ckey_to", "pvalue")]
+    for value, lo, hi, p in zip(*cols, strict=True):
+        noise[value, lo : hi + 1] = p
     return noise
 
 

@@ -23,8 +23,9 @@ from oacinsight.profile.chart import plot_profile, save_figure
 from oacinsight.profile.stats import OUTPUT_COLUMNS, compute_profile
 from oacinsight.profile.suppress import published_frame
 from oacinsight.profile.words import HOW_TO_READ, summarise
-from oacinsight.results import write_by_suffix, write_json, write_sheets
+from oacinsight.results import write_by_suffix, write_json
 from oacinsight.tabular import neutralise as neutralise_formula
+from oacinsight.tabular import write_workbook
 from oacinsight.values import json_records, json_safe
 
 __all__ = ["RESULT_LEVELS", "WRITE_SUFFIXES", "ProfileResult", "neutralise_formula"]
@@ -32,6 +33,13 @@ __all__ = ["RESULT_LEVELS", "WRITE_SUFFIXES", "ProfileResult", "neutralise_formu
 RESULT_LEVELS: tuple[str, ...] = ("supergroup", "group", "subgroup", "all")
 WRITE_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".json", ".html", ".png", ".svg", ".pdf")
 JSON_FORMAT = "oacinsight.profile/1"
+#: The classification a profile uses unless ``classification`` says otherwise.
+OFFICIAL_OAC: dict[str, Any] = {
+    "kind": "official",
+    "name": "OAC 2021",
+    "label": "OAC 2021",
+    "title": "2021 Output Area Classification (ONS)",
+}
 
 _FLAG_MEANINGS: dict[str, str] = {
     "over": "customers over-represented: the whole interval is above 100",
@@ -104,6 +112,9 @@ class ProfileResult:
         rows of ``level``); None when ``table`` is the whole of it.
     disclosure : str, default 'suppress'
         ``suppress`` (small counts hidden) or ``cellkey`` (counts perturbed).
+    classification : dict, optional
+        Provenance of the local classification profiled against
+        (:meth:`oacinsight.profile.classification.LocalClassification.to_dict`); None: the OAC.
     """
 
     table: pd.DataFrame
@@ -122,6 +133,7 @@ class ProfileResult:
     area_rule: str = ""
     full_table: pd.DataFrame | None = None
     disclosure: str = "suppress"
+    classification: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         """Check the level and the table's columns."""
@@ -240,6 +252,7 @@ class ProfileResult:
                 "format": JSON_FORMAT,
                 "generator": f"oacinsight {__version__}",
                 "level": self.level,
+                "classification": dict(self.classification or OFFICIAL_OAC),
                 "base_name": self.base_name,
                 "areas": [{"code": str(c), "name": str(n)} for c, n in self.areas],
                 "coverage": list(self.coverage_notes),
@@ -268,6 +281,8 @@ class ProfileResult:
         """A few lines for the terminal: coverage, base, and the published table."""
         areas = ", ".join(f"{c} {n}" if n != c else c for c, n in self.areas)
         lines = [*self.coverage_notes, *self.excluded_lines()]
+        if self.classification is not None:
+            lines.append(f"classification: {self.classification['title']}")
         lines += [
             f"{self.n_input:,} records; {self.n_matched:,} matched to an OAC group "
             f"({self.match_rate:.1%}); {self.n_in_area:,} in {areas}",
@@ -369,6 +384,7 @@ class ProfileResult:
             for key in (
                 "generator",
                 "level",
+                "classification",
                 "base_name",
                 "n_input",
                 "n_matched",
@@ -381,6 +397,7 @@ class ProfileResult:
                 "suppression",
             )
         ]
+        rows = [(k, v["title"] if k == "classification" else v) for k, v in rows]
         rows += [(f"area {a['code']}", a["name"]) for a in meta["areas"]]
         rows = [
             *(("coverage", n) for n in meta["coverage"]),
@@ -400,7 +417,7 @@ class ProfileResult:
 
     def _write_xlsx(self, out: Path) -> None:
         about = pd.DataFrame(self._about_rows(), columns=["item", "value"])
-        write_sheets(
+        write_workbook(
             out,
             {
                 "profile": _neutralised(self.published_frame()),
@@ -492,10 +509,11 @@ dt { font-weight: 600; }
 </style>
 </head>
 <body>
-<h1>Customer profile: OAC 2021 {{ meta.level }}</h1>
+<h1>Customer profile: {{ meta.classification.label }} {{ meta.level }}</h1>
 {% for n in meta.coverage %}<p class="coverage"><strong>{{ n }}</strong></p>
 {% endfor %}
 <dl>
+<dt>Classification</dt><dd>{{ meta.classification.title }}</dd>
 <dt>Base</dt><dd>{{ meta.base_name }}</dd>
 <dt>Areas</dt>
 <dd>{% for a in meta.areas %}{{ a.code }} {{ a.name }}{{ "; " if not loop.last }}

@@ -9,15 +9,21 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, overload
 
 import pandas as pd
 
 from oacinsight.errors import InputFileError, OacInsightError, StoreError
-from oacinsight.match import MATCHED, choose_postcode_column, reference_store
+from oacinsight.match import Assignment, assign_areas, assign_rows, reference_store
 from oacinsight.profile.cellkey import DISCLOSURE_METHODS
+from oacinsight.profile.classification import LocalClassification
+from oacinsight.profile.local import local_counts, open_classification, restrict_area
 from oacinsight.profile.result import RESULT_LEVELS, ProfileResult
 from oacinsight.store import Store, cellkeys, matching, profiles
 from oacinsight.tabular import open_input
+
+if TYPE_CHECKING:
+    from oacinsight.profile.comparison import ComparisonResult
 
 CENSUS_BASES = {
     "residents": ("census_ts001", "ts0010001", "usual residents (Census 2021 TS001)"),
@@ -27,11 +33,11 @@ CENSUS_BASES = {
 #: customers, or at least ``DEFAULT_MIN_CUSTOMERS`` of them (docs/profile.md).
 DEFAULT_SHARE = 0.05
 DEFAULT_MIN_CUSTOMERS = 20
-#: Fills ``cust_oa`` (and ``cust_keys`` when its flag is true) on a store's connection
-#: and returns the rows read and the rows per match status: another engine's
-#: replacement for reading and matching the input here (the Spark engine's, see
-#: :mod:`oacinsight.spark`).
-CustomerLoader = Callable[[Store, bool], tuple[int, dict[str, int]]]
+#: Places the customers with another engine (the Spark engine's, see
+#: :mod:`oacinsight.spark`): given the store and whether cell keys are wanted, the
+#: :class:`~oacinsight.match.Assignment` that :func:`~oacinsight.match.assign_areas`
+#: gives (rows, rows per status, ``oa, records, amount`` and ``ckey`` when keyed).
+CustomerLoader = Callable[[Store, bool], Assignment]
 _OA_COLUMNS = ("oa21", "oa", "oa21cd", "oa_code", "output_area", "geography_code")
 _COUNT_COLUMNS = (
     "base",
@@ -46,6 +52,78 @@ _COUNT_COLUMNS = (
 )
 
 
+@overload
+def profile_file(
+    input_path: str | os.PathLike[str],
+    *,
+    store: Store | str | os.PathLike[str] | None = ...,
+    level: str = ...,
+    base: str = ...,
+    areas: list[str] | None = ...,
+    confidence: float = ...,
+    suppress_below: int = ...,
+    postcode_column: str | None = ...,
+    disclosure: str = ...,
+    classification: str | os.PathLike[str] | None = ...,
+    by: None = ...,
+    period: None = ...,
+    freq: str = ...,
+    customers: CustomerLoader | None = ...,
+) -> ProfileResult: ...
+@overload
+def profile_file(
+    input_path: str | os.PathLike[str],
+    *,
+    store: Store | str | os.PathLike[str] | None = ...,
+    level: str = ...,
+    base: str = ...,
+    areas: list[str] | None = ...,
+    confidence: float = ...,
+    suppress_below: int = ...,
+    postcode_column: str | None = ...,
+    disclosure: str = ...,
+    classification: str | os.PathLike[str] | None = ...,
+    by: str,
+    period: None = ...,
+    freq: str = ...,
+    customers: CustomerLoader | None = ...,
+) -> ComparisonResult: ...
+@overload
+def profile_file(
+    input_path: str | os.PathLike[str],
+    *,
+    store: Store | str | os.PathLike[str] | None = ...,
+    level: str = ...,
+    base: str = ...,
+    areas: list[str] | None = ...,
+    confidence: float = ...,
+    suppress_below: int = ...,
+    postcode_column: str | None = ...,
+    disclosure: str = ...,
+    classification: str | os.PathLike[str] | None = ...,
+    by: None = ...,
+    period: str,
+    freq: str = ...,
+    customers: CustomerLoader | None = ...,
+) -> ComparisonResult: ...
+@overload
+def profile_file(
+    input_path: str | os.PathLike[str],
+    *,
+    store: Store | str | os.PathLike[str] | None = ...,
+    level: str = ...,
+    base: str = ...,
+    areas: list[str] | None = ...,
+    confidence: float = ...,
+    suppress_below: int = ...,
+    postcode_column: str | None = ...,
+    disclosure: str = ...,
+    classification: str | os.PathLike[str] | None = ...,
+    by: str | None = ...,
+    period: str | None = ...,
+    freq: str = ...,
+    customers: CustomerLoader | None = ...,
+) -> ProfileResult | ComparisonResult: ...
 def profile_file(
     input_path: str | os.PathLike[str],
     *,
@@ -57,8 +135,12 @@ def profile_file(
     suppress_below: int = 10,
     postcode_column: str | None = None,
     disclosure: str = "suppress",
+    classification: str | os.PathLike[str] | None = None,
+    by: str | None = None,
+    period: str | None = None,
+    freq: str = "year",
     customers: CustomerLoader | None = None,
-) -> ProfileResult:
+) -> ProfileResult | ComparisonResult:
     """Profile a customer file (raw, or the output of ``match``) against a base.
 
     Parameters
@@ -87,20 +169,54 @@ def profile_file(
         The postcode column, when it cannot be found by name or content.
     disclosure : {'suppress', 'cellkey'}
         Hide small counts (default) or perturb every count with the cell key method.
+    classification : path, optional
+        The output folder of ``oacinsight build``: profile against its clusters (and
+        the names in its ``names.csv``) instead of the OAC; see docs/build.md.
+    by, period, freq : optional
+        ``by="service"``: one profile per value of that column; ``period="date"`` with
+        ``freq`` (year, quarter, month): one profile per period.  Then the result is a
+        :class:`~oacinsight.profile.comparison.ComparisonResult` (the overall profile,
+        every slice against the same area and base, one disclosure pattern), made by
+        :func:`oacinsight.profile.by.profile_by`.
     customers : callable, optional
         Count the customers with another engine (see :data:`CustomerLoader`);
         ``input_path`` then only names them.
 
     Returns
     -------
-    ProfileResult
+    ProfileResult, or ComparisonResult with ``by`` or ``period``
     """
+    if customers is not None and (by or period or classification):
+        raise OacInsightError(
+            "--by, --period and --classification work with the default engine only"
+        )
+    if by is not None or period is not None:
+        from oacinsight.profile.by import SliceOptions, profile_by
+
+        if classification is not None:
+            raise OacInsightError("--by and --period do not work with --classification yet")
+
+        options = SliceOptions(by=by, period=period, freq=freq)
+        return profile_by(
+            input_path,
+            options,
+            profile=profile_file,
+            store=store,
+            level=level,
+            base=base,
+            areas=areas,
+            confidence=confidence,
+            suppress_below=suppress_below,
+            postcode_column=postcode_column,
+            disclosure=disclosure,
+        )
     if level not in RESULT_LEVELS:
         raise OacInsightError(f"unknown level {level!r}; use {', '.join(RESULT_LEVELS)}")
     if disclosure not in DISCLOSURE_METHODS:
         raise OacInsightError(
             f"unknown disclosure {disclosure!r}; use {' or '.join(DISCLOSURE_METHODS)}"
         )
+    local = open_classification(classification, level)
     with reference_store(store) as s:
         return _profile(
             s,
@@ -112,6 +228,7 @@ def profile_file(
             suppress_below,
             postcode_column,
             disclosure,
+            local,
             customers,
         )
 
@@ -126,34 +243,35 @@ def _profile(
     suppress_below: int,
     postcode_column: str | None,
     disclosure: str = "suppress",
-    customers: CustomerLoader | None = None,
+    local: LocalClassification | None = None,
+    loader: CustomerLoader | None = None,
 ) -> ProfileResult:
-    con = s.con
     keyed = disclosure == "cellkey"
-    n_input, statuses, n_matched = _customers(s, input_path, postcode_column, keyed, customers)
-    profiles.set_membership(s)
-    codes, excluded, rule = _choose_areas(con, areas, n_matched)
-    profiles.set_area(con, codes)
-    n_in_area = profiles.in_area_total(con)
+    found = _customers(s, input_path, postcode_column, keyed, loader)
+    customers = found.placed().rename(columns={"records": "customers"})
+    codes, excluded, rule = _choose_areas(s, areas, found.matched, customers)
+    oas = profiles.area_oas(s, codes)
+    outside: list[str] = []
+    if local is not None:
+        oas, outside = restrict_area(oas, customers, local, suppress_below)
+    n_in_area = int(customers.loc[customers["oa"].isin(oas), "customers"].sum())
     if n_in_area == 0:
         raise InputFileError(
-            f"none of the {n_matched:,} matched customers live in {', '.join(codes)}"
+            f"none of the {found.matched:,} matched customers live in {', '.join(codes)}"
         )
-    base_name, is_sample = _set_base(s, base, postcode_column)
+    base_frame, base_name, is_sample = _base(s, base, postcode_column, oas)
     # always all three levels: one disclosure pattern for the whole hierarchy, sliced
-    counts = profiles.group_counts(con, ["supergroup", "group", "subgroup"])
-    if keyed:
-        counts = counts.merge(cellkeys.cell_keys(con), on=["level", "code"], how="left")
-    names = profiles.area_names(con, [*codes, *(c for c, _ in excluded if c)])
+    counts = _counts(s, oas, customers, base_frame, keyed, local)
+    names = profiles.area_names(s.con, [*codes, *(c for c, _ in excluded if c)])
     result = ProfileResult.from_counts(
         counts,
         level=level,
         base_name=base_name,
         areas=[(c, names.get(c, c)) for c in codes],
-        n_input=n_input,
-        n_matched=n_matched,
+        n_input=found.rows,
+        n_matched=found.matched,
         n_in_area=n_in_area,
-        unmatched={k: v for k, v in statuses.items() if k not in MATCHED},
+        unmatched=found.unmatched(),
         confidence=confidence,
         suppress_below=suppress_below,
         base_is_sample=is_sample,
@@ -163,8 +281,27 @@ def _profile(
     result.excluded_areas = [
         (c or "", names.get(c, c) if c else "no local authority known", n) for c, n in excluded
     ]
-    result.coverage_notes = _coverage_notes(s, codes, names)
+    result.coverage_notes = _coverage_notes(s, codes, names) + outside
+    result.classification = local.to_dict() if local is not None else None
     return result
+
+
+def _counts(
+    s: Store,
+    oas: list[str],
+    customers: pd.DataFrame,
+    base: pd.DataFrame,
+    keyed: bool,
+    local: LocalClassification | None,
+) -> pd.DataFrame:
+    """Customers and base per cell of the whole hierarchy (with cell keys when ``keyed``)."""
+    if local is not None:
+        return local_counts(s.con, local, oas, customers, base, keyed)
+    counts = profiles.group_counts(s.con, oas, customers, base, ["supergroup", "group", "subgroup"])
+    if keyed:
+        keys = cellkeys.cell_keys(s.con, oas, customers)
+        counts = counts.merge(keys, on=["level", "code"], how="left")
+    return counts
 
 
 def _coverage_notes(s: Store, codes: list[str], names: dict[str, str]) -> list[str]:
@@ -180,60 +317,36 @@ def _customers(
     postcode_column: str | None,
     keyed: bool = False,
     customers: CustomerLoader | None = None,
-) -> tuple[int, dict[str, int], int]:
-    """Count customers per OA (and their record keys when ``keyed``); return rows in,
-    rows per status, rows matched."""
+) -> Assignment:
+    """The customers per output area (and their record keys when ``keyed``), placed by
+    the match pipeline (:func:`oacinsight.match.assign_areas`) or by another engine
+    (``customers``)."""
     if customers is not None:
-        n_input, statuses = customers(s, keyed)
+        found = customers(s, keyed)
     else:
-        with open_input(input_path) as src:
-            n_input, statuses = _load_customers(s, src, postcode_column, keyed)
-    n_matched = sum(statuses.get(k, 0) for k in MATCHED)
-    if n_matched == 0:
+        found = assign_areas(s, input_path, postcode_column=postcode_column, keyed=keyed)
+    if found.matched == 0:
         raise InputFileError(
-            f"none of the {n_input:,} rows matched an OAC group "
-            f"({_describe(statuses)}); check the postcode column and the store"
+            f"none of the {found.rows:,} rows matched an OAC group "
+            f"({_describe(found.counts)}); check the postcode column and the store"
         )
-    return n_input, statuses, n_matched
+    return found
 
 
 def _describe(statuses: dict[str, int]) -> str:
-    return ", ".join(f"{k} {v:,}" for k, v in sorted(statuses.items(), key=lambda kv: -kv[1]))
-
-
-def _load_customers(
-    s: Store, src, postcode_column: str | None, keyed: bool = False
-) -> tuple[int, dict[str, int]]:
-    """Fill ``cust_oa``; return the number of input rows and rows per match status."""
-    con = s.con
-    columns = matching.load_input(con, src)
-    n = matching.row_count(con)
-    if n == 0:
-        raise InputFileError(f"{src.name}: has a header but no data rows")
-    if {"match_status", "oa21"} <= set(columns) and postcode_column is None:
-        view = "temp.inp"
-    else:
-        column = choose_postcode_column(
-            columns, postcode_column, lambda cols: matching.postcode_shares(con, cols)
-        )
-        editions = ", ".join(matching.editions(con)) or "loaded edition"
-        matching.create_matched(con, columns, column, editions, s.cache)
-        view = "temp.matched"
-    profiles.customers_from_view(con, view)
-    if keyed:
-        cellkeys.record_keys(con, view, list(columns))
-    return n, profiles.status_counts_of(con, view)
+    shown = sorted(((k, v) for k, v in statuses.items() if v), key=lambda kv: -kv[1])
+    return ", ".join(f"{k} {v:,}" for k, v in shown)
 
 
 def _choose_areas(
-    con, areas: list[str] | None, n_matched: int
+    s: Store, areas: list[str] | None, n_matched: int, customers: pd.DataFrame
 ) -> tuple[list[str], list[tuple[str | None, int]], str]:
     """The area codes, the districts left out with their customers, and the rule used."""
     codes = [c.strip().upper() for c in (areas or []) if c.strip()]
     if not codes:
-        return default_areas(profiles.customers_by_district(con), n_matched)
+        return default_areas(profiles.customers_by_district(s, customers), n_matched)
     for code in codes:
-        _kind, n = profiles.resolve_area(con, code)
+        _kind, n = profiles.resolve_area(s, code)
         if n == 0:
             raise InputFileError(
                 f"area code {code} is not known to the store (use a local authority, region, "
@@ -269,9 +382,11 @@ def default_areas(
     return chosen, excluded, rule
 
 
-def _set_base(s: Store, base: str, postcode_column: str | None) -> tuple[str, bool]:
-    """Fill ``base_oa``; return a description of the base and whether it is a sample."""
-    con = s.con
+def _base(
+    s: Store, base: str, postcode_column: str | None, oas: list[str]
+) -> tuple[pd.DataFrame, str, bool]:
+    """The base per output area (``oa, base``), its description and whether it is a
+    sample."""
     if base in CENSUS_BASES:
         table, column, name = CENSUS_BASES[base]
         if not s.has_table(table):
@@ -279,9 +394,9 @@ def _set_base(s: Store, base: str, postcode_column: str | None) -> tuple[str, bo
                 f"the store has no census table {table[7:]} for --base {base}: ingest "
                 f"{table[7:]}.parquet (or the Nomis CSV) with 'oacinsight data ingest'"
             )
-        profiles.census_base(con, table, column)
-        _check_coverage(con, name)
-        return name, False
+        frame = profiles.census_base(s.con, table, column, oas)
+        _check_coverage(oas, frame, name)
+        return frame, name, False
     path = Path(base)
     if not path.exists():
         raise InputFileError(
@@ -290,8 +405,13 @@ def _set_base(s: Store, base: str, postcode_column: str | None) -> tuple[str, bo
     return _file_base(s, path, postcode_column)
 
 
-def _check_coverage(con, name: str) -> None:
-    n_oas, with_base = profiles.base_coverage(con)
+def base_coverage(oas: list[str], base: pd.DataFrame) -> tuple[int, int]:
+    """(output areas in the area, of which with a base value)."""
+    return len(set(oas)), int(pd.Series(sorted(set(oas)), dtype=object).isin(base["oa"]).sum())
+
+
+def _check_coverage(oas: list[str], base: pd.DataFrame, name: str) -> None:
+    n_oas, with_base = base_coverage(oas, base)
     if with_base == 0:
         raise StoreError(
             f"no {name} counts for the {n_oas:,} output areas of the chosen area "
@@ -299,30 +419,21 @@ def _check_coverage(con, name: str) -> None:
         )
 
 
-def _file_base(s: Store, path: Path, postcode_column: str | None) -> tuple[str, bool]:
+def _file_base(s: Store, path: Path, postcode_column: str | None) -> tuple[pd.DataFrame, str, bool]:
     """A base from a file: counts per OA, counts per postcode, or rows of records."""
-    con = s.con
-    with open_input(path) as src:
-        columns = matching.load_input(con, src)
-        lower = {c.lower(): c for c in columns}
+    with open_input(path) as src, matching.loaded_input(s.con, src) as rows:
+        lower = {c.lower(): c for c in rows.columns}
         oa = next((lower[c] for c in _OA_COLUMNS if c in lower), None)
         count = next((lower[c] for c in _COUNT_COLUMNS if c in lower), None)
         if oa and count:
-            frame = profiles.input_oa_counts(con, oa, count)
-            profiles.frame_base(con, frame)
-            return f"{path.name} (counts per output area)", False
-        view = "temp.inp"
-        if not {"match_status", "oa21"} <= set(columns):
-            column = choose_postcode_column(
-                columns, postcode_column, lambda cols: matching.postcode_shares(con, cols)
-            )
-            editions = ", ".join(matching.editions(con)) or "loaded edition"
-            matching.create_matched(con, columns, column, editions, s.cache)
-            view = "temp.matched"
-        frame = profiles.matched_amounts(con, view, count)
-    if frame.empty:
+            given = matching.column_totals(s.con, rows, oa, count)
+            frame = profiles.frame_base(given.rename(columns={"key": "oa", "amount": "base"}))
+            return frame, f"{path.name} (counts per output area)", False
+        found = assign_rows(s, src, rows, postcode_column=postcode_column, amount_column=count)
+    placed = found.placed()
+    if placed.empty:
         raise InputFileError(f"{path.name}: no row of the base file matched an output area")
-    profiles.frame_base(con, pd.DataFrame(frame))
+    frame = profiles.frame_base(placed.rename(columns={"amount": "base"}))
     if count:
-        return f"{path.name} (counts per postcode)", False
-    return f"{path.name} (records, treated as a sample)", True
+        return frame, f"{path.name} (counts per postcode)", False
+    return frame, f"{path.name} (records, treated as a sample)", True

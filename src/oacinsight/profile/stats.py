@@ -21,7 +21,7 @@ from oacinsight.errors import OacInsightError
 from oacinsight.oac import LEVELS, level_of
 from oacinsight.profile.audit import Hierarchy
 from oacinsight.profile.intervals import truncated_clopper_pearson
-from oacinsight.profile.suppress import SUPPRESSED_COLUMNS, suppression_pattern
+from oacinsight.profile.suppress import SUPPRESSED_COLUMNS, suppression_mask
 
 #: Columns ``compute_profile`` needs in its input.
 INPUT_COLUMNS: tuple[str, ...] = ("level", "code", "name", "parent", "customers", "base")
@@ -483,9 +483,10 @@ def compute_profile(
         if (frame["level"] == lv).any()
     ]
     table = pd.concat(parts).reset_index(drop=True)
-    hidden, unprotected = suppression_pattern(
+    hidden = suppression_mask(
         table["customers"], threshold=int(suppress_below), hierarchy=table_hierarchy(frame)
     )
+    unprotected = hidden.attrs["unprotected"]
     table["flag"] = _flags(table, hidden)
     table = table.loc[:, list(OUTPUT_COLUMNS)]
     table.attrs.update(

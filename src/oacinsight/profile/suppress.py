@@ -14,6 +14,8 @@ hidden cell can still take at least four values.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -83,60 +85,116 @@ def _protect_flat(values: np.ndarray, hidden: np.ndarray) -> tuple[np.ndarray, l
         hidden[shown[np.argmin(values[shown])]] = True  # first of equals
 
 
-def suppression_pattern(
-    counts: pd.Series, *, threshold: int = 10, hierarchy: Hierarchy | None = None
-) -> tuple[pd.Series, list[int]]:
-    """:func:`suppression_mask` plus the positions of cells it could not protect.
+def _pattern(
+    values: np.ndarray, threshold: int, hierarchy: Hierarchy | None
+) -> tuple[np.ndarray, list[int]]:
+    """Primary then secondary suppression of one table; the hidden cells and the
+    positions of those that could not be protected.
 
     A cell is left unprotected only when every cell it is related to is already
     hidden and the total itself is below :data:`MIN_WIDTH` (a file of 0 to 2 records).
     """
-    values = _check(counts, threshold)
     if hierarchy is None:
         hierarchy = Hierarchy.flat(len(values))
     if hierarchy.members.shape[0] != len(values):
         raise OacInsightError("the hierarchy must have one cell per count")
     hidden = values < threshold if threshold > 1 else np.zeros(len(values), dtype=bool)
-    unprotected: list[int] = []
-    if hidden.any() and _is_flat(hierarchy):
-        hidden, unprotected = _protect_flat(values, hidden)
-    elif hidden.any():
-        if not hierarchy.consistent(values):
-            hierarchy = Hierarchy.nested(hierarchy.level_rank, np.full(len(values), -1))
-        hidden, unprotected = protect(values, hidden, hierarchy, min_width=MIN_WIDTH)
-    mask = pd.Series(hidden, index=counts.index, dtype=bool, name="suppressed")
-    return mask, unprotected
+    if not hidden.any():
+        return hidden, []
+    if _is_flat(hierarchy):
+        return _protect_flat(values, hidden)
+    if not hierarchy.consistent(values):
+        rank = [int(r) for r in hierarchy.level_rank]
+        hierarchy = Hierarchy.nested(rank, [-1] * len(values))
+    return protect(values, hidden, hierarchy, min_width=MIN_WIDTH)
+
+
+def _by_sets(
+    values: np.ndarray, sets: Sequence[Iterable[Hashable]], threshold: int
+) -> tuple[np.ndarray, list[int]]:
+    """Each set of cells adding up to a published total protected on its own (as a flat
+    table with its total shown); a cell is hidden when any of its sets hides it (hiding
+    more never narrows what an attacker can infer)."""
+    if len(sets) != len(values):
+        raise OacInsightError("the sets must name one tuple of set ids per count")
+    members: dict[Hashable, list[int]] = {}
+    for pos, ids in enumerate(sets):
+        for set_id in ids:
+            members.setdefault(set_id, []).append(pos)
+    hide = np.zeros(len(values), dtype=bool)
+    unprotected: set[int] = set()
+    for positions in members.values():
+        part = values[positions]
+        if threshold <= 1 or (part >= threshold).all():
+            continue  # nothing below the threshold: nothing to hide in this set
+        found, lost = _pattern(part, threshold, None)
+        hide[positions] |= found
+        unprotected.update(positions[i] for i in lost)
+    return hide, sorted(unprotected)
 
 
 def suppression_mask(
-    counts: pd.Series, *, threshold: int = 10, hierarchy: Hierarchy | None = None
+    counts: pd.Series,
+    *,
+    threshold: int = 10,
+    hierarchy: Hierarchy | None = None,
+    sets: Sequence[Iterable[Hashable]] | None = None,
 ) -> pd.Series:
-    """Which counts to hide before publishing: primary plus audited secondary suppression.
+    """Which counts to hide before publishing: the one suppression rule of oacinsight.
+
+    Every feature (profile, map, survey, need) calls this function to decide its hidden
+    cells.  *Primary*: counts from 0 to ``threshold - 1`` are hidden, zeros included.
+    *Secondary*: further cells are hidden until every hidden cell can take at least four
+    values given every shown cell and the published totals (audited as an attacker
+    would, :mod:`oacinsight.profile.audit`).
 
     Parameters
     ----------
     counts : pandas.Series
-        Non-negative counts (customers per group).
+        Non-negative counts (customers, respondents, observed people per cell).
     threshold : int, default 10
-        Counts from 0 to ``threshold - 1`` are hidden (primary), zeros included.
-        ``0`` or ``1`` turns suppression off.
+        Counts from 0 to ``threshold - 1`` are hidden; ``0`` or ``1`` turns
+        suppression off.
     hierarchy : Hierarchy, optional
-        How the cells add up (:func:`oacinsight.profile.stats.table_hierarchy`).  None:
-        the cells are one level adding up to a published total.
+        How the cells nest and add up (:func:`oacinsight.profile.stats.table_hierarchy`):
+        the profile's whole table, audited jointly.
+    sets : sequence of tuples, optional
+        Instead of a hierarchy: per count, the ids of the sets of cells that add up to a
+        published total (e.g. the OAs of an LSOA, the LSOAs of a district); each set is
+        protected on its own.  With neither, the cells are one set adding up to a
+        published total.
 
     Returns
     -------
     pandas.Series
-        Booleans with the index of ``counts``; True means hide.  Every hidden cell can
-        take at least four values given every shown cell and the total (when the total
-        is at least 3).
+        Booleans with the index of ``counts``; True means hide.  ``attrs["unprotected"]``
+        lists the positions of hidden cells that could not be protected (every related
+        cell hidden and a total below 3).
 
     Raises
     ------
     OacInsightError
-        For a negative threshold, or missing or negative counts.
+        For a negative threshold, missing or negative counts, or both ``hierarchy`` and
+        ``sets``.
     """
-    return suppression_pattern(counts, threshold=threshold, hierarchy=hierarchy)[0]
+    values = _check(counts, threshold)
+    if hierarchy is not None and sets is not None:
+        raise OacInsightError("give the cells' hierarchy or their sets, not both")
+    if sets is not None:
+        hidden, unprotected = _by_sets(values, list(sets), int(threshold))
+    else:
+        hidden, unprotected = _pattern(values, int(threshold), hierarchy)
+    mask = pd.Series(hidden, index=counts.index, dtype=bool, name="suppressed")
+    mask.attrs["unprotected"] = list(unprotected)
+    return mask
+
+
+def suppression_pattern(
+    counts: pd.Series, *, threshold: int = 10, hierarchy: Hierarchy | None = None
+) -> tuple[pd.Series, list[int]]:
+    """Deprecated: :func:`suppression_mask` and its ``attrs["unprotected"]``."""
+    mask = suppression_mask(counts, threshold=threshold, hierarchy=hierarchy)
+    return mask, list(mask.attrs["unprotected"])
 
 
 def published_frame(table: pd.DataFrame) -> pd.DataFrame:

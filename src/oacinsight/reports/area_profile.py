@@ -226,7 +226,9 @@ def write_html(p: AreaProfile, path: str | Path, charts: dict[str, bytes] | None
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [dict(r) for r in frame.astype(object).to_dict(orient="records")]
+    return [
+        {str(k): v for k, v in r.items()} for r in frame.astype(object).to_dict(orient="records")
+    ]
 
 
 _TEMPLATE = """<!DOCTYPE html>

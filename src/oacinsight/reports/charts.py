@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import TYPE_CHECKING, Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType  # a Literal of rc keys, for the checker only
+
 __all__ = ["CHART_STYLE", "new_figure", "png_bytes", "png_data_uri"]
 
 #: rcParams used by every report chart.
-CHART_STYLE: dict[str, object] = {
+CHART_STYLE: dict[RcKeyType, Any] = {
     "font.size": 7.0,
     "axes.titlesize": 8.0,
     "axes.titleweight": "bold",

@@ -150,8 +150,10 @@ def profile_pdf(
     """
     s = _styles()
     areas = ", ".join(f"{c} {n}" if n != c else c for c, n in result.areas)
+    local = result.classification
+    title = f"Customer profile by {local['title']}" if local else _OAC_TITLE
     story: list[Any] = [
-        Paragraph("Customer profile by Output Area Classification (OAC 2021)", s["h1"]),
+        Paragraph(_esc(title), s["h1"]),
         *[Paragraph(f"<b>{_esc(n)}</b>", s["p"]) for n in result.coverage_notes],
         Paragraph(
             (f"File: {_esc(file_name)}. " if file_name else "")
@@ -204,11 +206,14 @@ def profile_pdf(
         rightMargin=18 * mm,
         topMargin=15 * mm,
         bottomMargin=15 * mm,
-        title="Customer profile (OAC 2021)",
+        title=f"Customer profile ({local['name']})" if local else "Customer profile (OAC 2021)",
         author="oacinsight",
     )
     doc.build(story)
     return buffer.getvalue()
+
+
+_OAC_TITLE = "Customer profile by Output Area Classification (OAC 2021)"
 
 
 def _esc(text: str) -> str:

@@ -6,28 +6,32 @@ input is read into the driver's DuckDB as usual (every encoding, separator and r
 rule of docs/match.md), its postcodes (with their row numbers) go to Spark as Parquet,
 Spark matches them (:func:`oacinsight.spark.matching.match_columns`), and the added columns
 come back as Parquet and are joined to the input rows by position, as the default engine
-does; the core then writes the output and the summary.  For ``profile``, Spark also does
-the counting (:func:`oacinsight.spark.profiling.count_customers`).
+does (the same :class:`~oacinsight.store.matching.Matched` handle as the default
+engine's); the core then writes the output and the summary.  For ``profile``, Spark also
+does the counting (:func:`oacinsight.spark.profiling.count_customers`), which gives the
+:class:`~oacinsight.match.Assignment` the core's profile works on.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from oacinsight.errors import InputFileError
-from oacinsight.match import choose_postcode_column
+from oacinsight.match import Assignment, choose_postcode_column
 from oacinsight.profile.run import CustomerLoader
 from oacinsight.spark.matching import match_columns
 from oacinsight.spark.profiling import count_customers, own_columns
 from oacinsight.spark.reference import FORMAT, Reference
 from oacinsight.store import Store, matching
 from oacinsight.store import export as sql
-from oacinsight.tabular import open_input
+from oacinsight.tabular import InputSource, open_input
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -82,22 +86,26 @@ class SparkEngine:
         ref: Reference = cache["spark_reference"]
         return ref
 
-    def _send(self, con: duckdb.DuckDBPyConnection, columns: list[str], tmp: str) -> DataFrame:
+    def _send(
+        self, con: duckdb.DuckDBPyConnection, rows: matching.Rows, columns: list[str], tmp: str
+    ) -> DataFrame:
         """``_row`` and ``columns`` of the loaded input as a Spark DataFrame (``c0``...)."""
         path = Path(tmp) / "input.parquet"
-        sql.write_keys(con, columns, path)
+        sql.write_keys(con, rows, columns, path)
         return self.spark.read.parquet(str(path))
 
+    @contextmanager
     def matcher(
         self,
         con: duckdb.DuckDBPyConnection,
-        columns: list[str],
+        rows: matching.Rows,
         postcode_column: str,
         edition: str,
         cache: dict[str, Any],
         coords: tuple[str, str, str] | None = None,
-    ) -> None:
-        """:func:`oacinsight.store.matching.create_matched`, with the matching in Spark."""
+    ) -> Iterator[matching.Matched]:
+        """:func:`oacinsight.store.matching.matched`, with the matching in Spark: the
+        same :class:`~oacinsight.store.matching.Matched` handle for the ``with`` block."""
         if coords is not None:
             raise InputFileError(
                 f"the file has coordinate columns ({coords[0]}, {coords[1]}): --engine spark "
@@ -105,7 +113,7 @@ class SparkEngine:
             )
         ref = self.reference(con, cache)
         with self._tmp() as tmp:
-            sdf = self._send(con, [postcode_column], tmp)
+            sdf = self._send(con, rows, [postcode_column], tmp)
             out = match_columns(
                 sdf,
                 "c0",
@@ -116,7 +124,8 @@ class SparkEngine:
                 edition=edition,
             )
             out.write.parquet(str(Path(tmp) / "rows"))
-            sql.load_spark_rows(con, columns, Path(tmp) / "rows")
+            with sql.spark_matched(con, rows, postcode_column, Path(tmp) / "rows") as m:
+                yield m
 
     def customers(
         self, input_path: str | os.PathLike[str], postcode_column: str | None
@@ -124,33 +133,38 @@ class SparkEngine:
         """A loader for :func:`oacinsight.profile.run.profile_file`: read the file as the
         core does, match and count in Spark."""
 
-        def load(s: Store, keyed: bool) -> tuple[int, dict[str, int]]:
-            with open_input(input_path) as src:
-                return self._count(s, src, postcode_column, keyed)
+        def load(s: Store, keyed: bool) -> Assignment:
+            with open_input(input_path) as src, matching.loaded_input(s.con, src) as rows:
+                return self._count(s, src, rows, postcode_column, keyed)
 
         return load
 
     def _count(
-        self, s: Store, src: Any, postcode_column: str | None, keyed: bool
-    ) -> tuple[int, dict[str, int]]:
+        self,
+        s: Store,
+        src: InputSource,
+        rows: matching.Rows,
+        postcode_column: str | None,
+        keyed: bool,
+    ) -> Assignment:
         con = s.con
-        columns = matching.load_input(con, src)
-        if matching.row_count(con) == 0:
+        if rows.count == 0:
             raise InputFileError(f"{src.name}: has a header but no data rows")
+        columns = list(rows.columns)
         already = {"match_status", "oa21"} <= set(columns) and postcode_column is None
         if already:
             send = ["oa21", "match_status"]
         else:
             send = [
                 choose_postcode_column(
-                    columns, postcode_column, lambda cols: matching.postcode_shares(con, cols)
+                    columns, postcode_column, lambda cols: matching.postcode_shares(con, rows, cols)
                 )
             ]
         own = own_columns(columns) if keyed else []
         send += [c for c in own if c not in send]
         named = {c: f"c{i}" for i, c in enumerate(send)}
         with self._tmp() as tmp:
-            sdf = self._send(con, send, tmp)
+            sdf = self._send(con, rows, send, tmp)
             if already:
                 sdf = sdf.withColumnsRenamed({"c0": "oa21", "c1": "match_status"})
             else:
@@ -160,4 +174,4 @@ class SparkEngine:
             keys = [named[c] for c in own] if keyed else None
             if already and keyed:
                 keys = [{"c0": "oa21", "c1": "match_status"}.get(k, k) for k in keys or []]
-            return count_customers(s, sdf, keys)
+            return count_customers(src.name, sdf, keys, every_status=not already)

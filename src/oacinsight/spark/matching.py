@@ -176,7 +176,7 @@ def match_columns(
     keep = list(df.columns) if keep is None else keep
     joined = _with_lookup(df, postcode_column, reference, broadcast)
     added = _added(edition or reference.edition)
-    names = [*ADDED_COLUMNS, *(INTERNAL_COLUMNS if internal else ())]
+    names = [*ADDED_COLUMNS, *(("_laua_name",) if internal else ())]
     return joined.select(
         *(col(c).alias(renamed(c)) for c in keep), *(added[n].alias(n) for n in names)
     )

@@ -16,15 +16,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from oacinsight.match import MATCHED
+from oacinsight.match import MATCHED, Assignment
 from oacinsight.profile.result import ProfileResult
 from oacinsight.profile.run import profile_file
 from oacinsight.spark.matching import col, match
 from oacinsight.spark.reference import Reference, load_reference
 from oacinsight.store import Store
-from oacinsight.store import export as sql
 from oacinsight.store.cellkeys import SALT
-from oacinsight.store.matching import ADDED_COLUMNS
+from oacinsight.store.matching import ADDED_COLUMNS, STATUSES
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -43,12 +42,19 @@ def record_key(columns: list[str]) -> Column:
 
 
 def count_customers(
-    con_store: Store, matched: DataFrame, key_columns: list[str] | None = None
-) -> tuple[int, dict[str, int]]:
-    """Count ``matched`` (rows with ``match_status`` and ``oa21``) in Spark and fill the
-    store's ``cust_oa`` (and ``cust_keys`` when ``key_columns`` are given) on the driver.
+    name: str,
+    matched: DataFrame,
+    key_columns: list[str] | None = None,
+    *,
+    every_status: bool = True,
+) -> Assignment:
+    """Count ``matched`` (rows with ``match_status`` and ``oa21``) in Spark: the
+    :class:`~oacinsight.match.Assignment` that :func:`oacinsight.match.assign_areas`
+    gives for the same records (``oa, records, amount``, and ``ckey`` when
+    ``key_columns`` are given).  Only one row per output area reaches the driver.
 
-    Returns the rows counted and the rows per match status.
+    ``every_status``: count every status of ``match`` (zeros included), as for records
+    matched here; otherwise only the statuses the records have (matched before).
     """
     from pyspark.sql import functions as F
 
@@ -66,14 +72,20 @@ def count_customers(
         .toArrow()
         .to_pandas()
     )
-    statuses = {str(s): int(n) for s, n in _by_status(counts).items()}
-    cust = counts[counts["oa"].notna()].groupby("oa", as_index=False)[["n", "k"]].sum()
-    frame = pd.DataFrame({"oa": cust["oa"], "customers": cust["n"].astype("int64")})
-    keys = None
+    statuses = {s: 0 for s in STATUSES} if every_status else {}
+    statuses.update({str(s): int(n) for s, n in _by_status(counts).items()})
+    per = counts.groupby("oa", as_index=False, dropna=False)[["n", "k"]].sum()
+    per = per.sort_values("oa", na_position="last").reset_index(drop=True)
+    per_oa = pd.DataFrame(
+        {
+            "oa": per["oa"].astype(object).where(per["oa"].notna(), None),
+            "records": per["n"].astype("int64"),
+            "amount": per["n"].astype("float64"),
+        }
+    )
     if key_columns:
-        keys = pd.DataFrame({"oa": cust["oa"], "ckey": cust["k"].astype("int64") % 256})
-    sql.set_customers(con_store.con, frame, keys)
-    return int(counts["n"].sum()), statuses
+        per_oa["ckey"] = (per["k"].astype("int64") % 256).where(per["oa"].notna())
+    return Assignment(name, int(counts["n"].sum()), statuses, per_oa)
 
 
 def _by_status(counts: pd.DataFrame) -> dict[object, int]:
@@ -118,10 +130,11 @@ def profile(
     columns = list(df.columns)
     areas = area.split(",") if isinstance(area, str) else area
 
-    def load(s: Store, keyed: bool) -> tuple[int, dict[str, int]]:
+    def load(s: Store, keyed: bool) -> Assignment:
         already = {"match_status", "oa21"} <= set(columns) and postcode_col is None
         matched = df if already else match(df, ref, postcode_col, broadcast=broadcast)
-        return count_customers(s, matched, own_columns(columns) if keyed else None)
+        keys = own_columns(columns) if keyed else None
+        return count_customers("records", matched, keys, every_status=not already)
 
     with ref.driver_store(spark) as s:
         return profile_file(

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,10 @@ class Store:
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         spill = Path(tempfile.gettempdir()) / "oacinsight-spill"
-        config = {"memory_limit": self.memory_limit, "temp_directory": str(spill)}
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": self.memory_limit,
+            "temp_directory": str(spill),
+        }
         if self.read_only and not self.path.exists():
             raise StoreError(
                 f"no store at {self.path}: load the official files first with "
@@ -253,6 +257,33 @@ def open_store(
         yield opened
     finally:
         opened.close()
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **frames: Any) -> Iterator[dict[str, str]]:
+    """Frames (pandas or Arrow) visible to SQL on ``con`` for the ``with`` block only,
+    under names no other job uses: yields ``{keyword: quoted name}`` for the SQL text.
+
+    This is how store functions join values they are given: nothing outlives the call.
+    """
+    names = {key: f"_{key}_{secrets.token_hex(6)}" for key in frames}
+    try:
+        for key, frame in frames.items():
+            con.register(names[key], frame)
+        yield {key: f'"{name}"' for key, name in names.items()}
+    finally:
+        for name in names.values():
+            with suppress(duckdb.Error):
+                con.unregister(name)
+
+
+def scratch_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Temporary tables and views left on ``con`` (none once every job has ended)."""
+    tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    views = con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal"
+    ).fetchall()
+    return sorted(str(r[0]) for r in [*tables, *views])
 
 
 def _writable(path: Path) -> bool:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from oacinsight.errors import StoreError
 from oacinsight.oac import SUPERGROUP_NAMES
+from oacinsight.store import registered
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS boundary_layers (layer VARCHAR, file_name VARCHAR, "
@@ -367,7 +368,7 @@ def oa_facts(con: duckdb.DuckDBPyConnection, oa: str) -> dict[str, Any] | None:
     frame = con.execute(
         f"SELECT {', '.join(fields)} FROM (SELECT ? AS oa) q {' '.join(joins)} LIMIT 1", [oa]
     ).df()
-    row = {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
+    row = {str(k): (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
     return row if any(v is not None for k, v in row.items() if k != "oa") else None
 
 
@@ -410,24 +411,26 @@ def area_layers(con: duckdb.DuckDBPyConnection, code: str) -> pd.DataFrame:
 
 
 def area_oa_members(
-    con: duckdb.DuckDBPyConnection, layers: list[str]
+    con: duckdb.DuckDBPyConnection, area: list[str], layers: list[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """After :func:`oacinsight.store.profiles.set_area`: the area's OAs with their OAC
-    codes (``oa, supergroup, group_code, subgroup``), and every member (``layer, code,
-    oa``) of the features of ``layers`` that hold any of them."""
-    oas = con.execute(
-        "SELECT a.oa, o.supergroup, o.group_code, o.subgroup "
-        "FROM (SELECT DISTINCT oa FROM area_oa) a JOIN oac_oa o ON o.oa = a.oa "
-        "QUALIFY row_number() OVER (PARTITION BY a.oa ORDER BY o.source_file) = 1 "
-        "ORDER BY 1"
-    ).df()
-    if not layers or not has_boundaries(con):
-        return oas, pd.DataFrame({"layer": [], "code": [], "oa": []})
-    members = con.execute(
-        "WITH t AS (SELECT DISTINCT layer, code FROM boundary_members "
-        "           WHERE layer IN (SELECT unnest(?)) AND oa IN (SELECT oa FROM area_oa)) "
-        "SELECT m.layer, m.code, m.oa FROM boundary_members m JOIN t USING (layer, code) "
-        "ORDER BY 1, 2, 3",
-        [list(layers)],
-    ).df()
+    """The output areas ``area`` with their OAC codes (``oa, supergroup, group_code,
+    subgroup``), and every member (``layer, code, oa``) of the features of ``layers``
+    that hold any of them."""
+    frame = pd.DataFrame({"oa": pd.Series(sorted(set(area)), dtype=object)})
+    with registered(con, area=frame) as t:
+        oas = con.execute(
+            "SELECT a.oa, o.supergroup, o.group_code, o.subgroup "
+            f"FROM {t['area']} a JOIN oac_oa o ON o.oa = a.oa "
+            "QUALIFY row_number() OVER (PARTITION BY a.oa ORDER BY o.source_file) = 1 "
+            "ORDER BY 1"
+        ).df()
+        if not layers or not has_boundaries(con):
+            return oas, pd.DataFrame({"layer": [], "code": [], "oa": []})
+        members = con.execute(
+            "WITH t AS (SELECT DISTINCT layer, code FROM boundary_members "
+            f"           WHERE layer IN (SELECT unnest(?)) AND oa IN (SELECT oa FROM {t['area']})) "
+            "SELECT m.layer, m.code, m.oa FROM boundary_members m JOIN t USING (layer, code) "
+            "ORDER BY 1, 2, 3",
+            [list(layers)],
+        ).df()
     return oas, members

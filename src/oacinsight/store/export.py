@@ -6,27 +6,36 @@ so that another engine (Spark) can read the reference data from any path it read
 exported tables, on which the core's profile code runs unchanged.
 
 The Spark engine hands its work to and from DuckDB through Parquet files:
-:func:`write_keys` writes the postcodes of the loaded input (``temp.inp``) with their
-row numbers, :func:`load_spark_rows` reads the added columns back in input order and
-builds the views ``res`` and ``matched`` exactly as :mod:`.matching` does, and
-:func:`set_customers` fills ``cust_oa`` (and ``cust_keys``) from counts made in Spark.
+:func:`write_keys` writes the postcodes of a loaded input (a
+:class:`~oacinsight.store.matching.Rows`) with their row numbers, and
+:func:`spark_matched` reads the added columns back in input order and gives the same
+:class:`~oacinsight.store.matching.Matched` handle as :func:`.matching.matched`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from oacinsight.store import Store, _sql_str
-from oacinsight.store.matching import ADDED_COLUMNS, INTERNAL_COLUMNS, q
+from oacinsight.store.matching import (
+    ADDED_COLUMNS,
+    INTERNAL_COLUMNS,
+    Matched,
+    Rows,
+    _drop,
+    _renamed,
+    _scratch_name,
+    q,
+)
 
 __all__ = [
     "export_table",
-    "load_spark_rows",
     "open_exported",
-    "set_customers",
+    "spark_matched",
     "store_editions",
     "write_keys",
 ]
@@ -82,69 +91,47 @@ def open_exported(
     return store
 
 
-def write_keys(con: duckdb.DuckDBPyConnection, columns: list[str], path: Path) -> None:
-    """Write ``_row`` (input order) and ``columns`` of ``temp.inp`` as text, to Parquet,
-    named ``c0``, ``c1``... in the order given (any input name is safe in Spark)."""
+def write_keys(con: duckdb.DuckDBPyConnection, rows: Rows, columns: list[str], path: Path) -> None:
+    """Write ``_row`` (input order) and ``columns`` of the loaded input ``rows`` as text,
+    to Parquet, named ``c0``, ``c1``... in the order given (any input name is safe in
+    Spark)."""
     text = ", ".join(f"CAST({q(c)} AS VARCHAR) AS c{i}" for i, c in enumerate(columns))
     con.execute(
-        f"COPY (SELECT rowid AS _row{', ' if text else ''}{text} FROM temp.inp) "
+        f"COPY (SELECT rowid AS _row{', ' if text else ''}{text} FROM temp.{q(rows.table)}) "
         f"TO '{_sql_str(path)}' (FORMAT parquet)"
     )
 
 
-def _drop_rows(con: duckdb.DuckDBPyConnection) -> None:
-    kinds = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_name = '_rows'"
-    ).fetchall()
-    for (kind,) in kinds:
-        con.execute("DROP VIEW _rows" if "VIEW" in kind else "DROP TABLE temp._rows")
-
-
-def load_spark_rows(con: duckdb.DuckDBPyConnection, columns: list[str], folder: Path) -> None:
-    """``_rows``, ``res`` and ``matched`` from the Parquet files Spark wrote in ``folder``
-    (``_row`` and the added columns); ``columns`` are the input's."""
-    _drop_rows(con)
+@contextmanager
+def spark_matched(
+    con: duckdb.DuckDBPyConnection, rows: Rows, postcode_column: str, folder: Path
+) -> Iterator[Matched]:
+    """The :class:`~oacinsight.store.matching.Matched` handle of ``rows`` from the
+    Parquet files Spark wrote in ``folder`` (``_row``, the added columns and
+    ``_laua_name``), as :func:`oacinsight.store.matching.matched` makes it; its table and
+    views are dropped when the ``with`` block ends."""
+    work, res, view = _scratch_name("rows"), _scratch_name("res"), _scratch_name("matched")
     # the types of the default engine's columns: those of pc_lookup (text otherwise)
     types = {r[0]: r[1] for r in con.execute("DESCRIBE pc_lookup").fetchall()}
     added = ", ".join(
         f"CAST({q(c)} AS {types.get(c.lstrip('_'), 'VARCHAR')}) AS {q(c)}"
-        for c in (*ADDED_COLUMNS, *INTERNAL_COLUMNS)
+        for c in (*ADDED_COLUMNS, "_laua_name")
     )
     glob = _sql_str(folder / "*.parquet")
-    con.execute(
-        f"CREATE TEMP TABLE _rows AS SELECT {added}, false AS _by_coords "
-        f"FROM read_parquet('{glob}') ORDER BY _row"
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW res AS SELECT "
-        + ", ".join(q(c) for c in (*ADDED_COLUMNS, *INTERNAL_COLUMNS))
-        + " FROM _rows"
-    )
-    originals = ", ".join(
-        f"i.{q(c)} AS {q(c + '_input' if c in ADDED_COLUMNS or c in INTERNAL_COLUMNS else c)}"
-        for c in columns
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW matched AS SELECT {originals}, r.* "
-        "FROM temp.inp i POSITIONAL JOIN temp.res r"
-    )
-
-
-def set_customers(
-    con: duckdb.DuckDBPyConnection, customers: pd.DataFrame, keys: pd.DataFrame | None = None
-) -> None:
-    """``cust_oa(oa, customers)`` (and ``cust_keys(oa, ckey)``) from counts per output
-    area made elsewhere (columns ``oa, customers`` and ``oa, ckey``)."""
-    con.register("_cust", customers)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE cust_oa AS SELECT CAST(oa AS VARCHAR) AS oa, "
-        "CAST(customers AS BIGINT) AS customers FROM _cust"
-    )
-    con.unregister("_cust")
-    if keys is not None:
-        con.register("_keys", keys)
+    try:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE cust_keys AS SELECT CAST(oa AS VARCHAR) AS oa, "
-            "CAST(ckey AS BIGINT) AS ckey FROM _keys"
+            f"CREATE TEMP TABLE {q(work)} AS SELECT {added}, false AS _by_coords "
+            f"FROM read_parquet('{glob}') ORDER BY _row"
         )
-        con.unregister("_keys")
+        columns = ", ".join(q(c) for c in (*ADDED_COLUMNS, *INTERNAL_COLUMNS))
+        con.execute(f"CREATE TEMP VIEW {q(res)} AS SELECT {columns} FROM temp.{q(work)}")
+        originals = ", ".join(f"i.{q(c)} AS {q(_renamed(c))}" for c in rows.columns)
+        con.execute(
+            f"CREATE TEMP VIEW {q(view)} AS SELECT {originals}, r.* "
+            f"FROM temp.{q(rows.table)} i POSITIONAL JOIN temp.{q(res)} r"
+        )
+        yield Matched(view, res, rows.columns, postcode_column)
+    finally:
+        _drop(con, "VIEW", view)
+        _drop(con, "VIEW", res)
+        _drop(con, "TABLE", work)

@@ -1,5 +1,8 @@
-"""SQL that loads a user's file (an :class:`~oacinsight.tabular.InputSource`) as the
-temporary table ``inp``, every record a row, in file order, or fails loudly.
+"""SQL that loads a user's file (an :class:`~oacinsight.tabular.InputSource`) as a
+temporary table named by the caller, every record a row, in file order, or fails loudly.
+
+The table is scratch space of one job: :func:`oacinsight.store.matching.loaded_input`
+gives it a unique name and drops it when the job ends.
 
 A CSV is read with DuckDB's sniffer off (it would skip or reorder lines it thinks are a
 preamble): the delimiter and header come from :mod:`oacinsight.reader`, every column is
@@ -25,45 +28,49 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def create_inp(con: duckdb.DuckDBPyConnection, src: InputSource) -> InputSource:
-    """Create ``temp.inp`` from ``src``; return the source actually loaded."""
+def create_inp(con: duckdb.DuckDBPyConnection, src: InputSource, table: str) -> InputSource:
+    """Create the temporary table ``table`` from ``src``; return the source actually
+    loaded.  The caller drops the table (also when this fails)."""
     if src.format == "parquet":
-        con.execute(f"CREATE TEMP TABLE inp AS SELECT * FROM read_parquet('{_sql_str(src.path)}')")
+        con.execute(
+            f"CREATE TEMP TABLE {q(table)} AS SELECT * FROM read_parquet('{_sql_str(src.path)}')"
+        )
     elif src.format == "frame":
-        con.register("_frame_in", src.frame)
+        view = f"{table}_frame"
+        con.register(view, src.frame)
         try:
-            con.execute("CREATE TEMP TABLE inp AS SELECT * FROM _frame_in")
+            con.execute(f"CREATE TEMP TABLE {q(table)} AS SELECT * FROM {q(view)}")
         finally:
-            con.unregister("_frame_in")
+            con.unregister(view)
     else:
-        src = _create_csv(con, src)
+        src = _create_csv(con, src, table)
     if src.report.records is None:
-        src.report.records = _count(con)
+        src.report.records = _count(con, table)
     return src
 
 
-def _create_csv(con: duckdb.DuckDBPyConnection, src: InputSource) -> InputSource:
+def _create_csv(con: duckdb.DuckDBPyConnection, src: InputSource, table: str) -> InputSource:
     try:
-        _read_csv(con, src)
-        if src.expected_rows is not None and _count(con) != src.expected_rows:
+        _read_csv(con, src, table)
+        if src.expected_rows is not None and _count(con, table) != src.expected_rows:
             raise duckdb.InvalidInputException("row count differs")
     except duckdb.InterruptException:
         raise
     except duckdb.Error:
         if src.fallback is None:
             raise
-        con.execute("DROP TABLE IF EXISTS temp.inp")
+        con.execute(f"DROP TABLE IF EXISTS temp.{q(table)}")
         src = src.fallback()
-        _read_csv(con, src)
-    if src.normalised and _count(con) != src.expected_rows:
+        _read_csv(con, src, table)
+    if src.normalised and _count(con, table) != src.expected_rows:
         raise InputFileError(
             f"{src.name}: {src.expected_rows:,} records were found but "
-            f"{_count(con):,} could be loaded; please report this file"
+            f"{_count(con, table):,} could be loaded; please report this file"
         )
     return src
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, src: InputSource) -> None:
+def _read_csv(con: duckdb.DuckDBPyConnection, src: InputSource, table: str) -> None:
     header = list(src.header or ())
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
     line = max(DEFAULT_LINE_BYTES, src.max_line_bytes or 0)
@@ -77,12 +84,13 @@ def _read_csv(con: duckdb.DuckDBPyConnection, src: InputSource) -> None:
         options += ", null_padding=true, parallel=false, new_line='\\n'"
     select = ", ".join(f"c{i} AS {q(name)}" for i, name in enumerate(header))
     con.execute(
-        f"CREATE TEMP TABLE inp AS SELECT {select} FROM read_csv('{_sql_str(src.path)}', {options})"
+        f"CREATE TEMP TABLE {q(table)} AS SELECT {select} "
+        f"FROM read_csv('{_sql_str(src.path)}', {options})"
     )
 
 
-def _count(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("SELECT count(*) FROM temp.inp").fetchall()[0][0])  # type: ignore[index]
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.execute(f"SELECT count(*) FROM temp.{q(table)}").fetchall()[0][0])
 
 
 def read_text_frame(src: InputSource) -> pd.DataFrame:
@@ -90,7 +98,7 @@ def read_text_frame(src: InputSource) -> pd.DataFrame:
     read by the same loader as ``match``."""
     con = duckdb.connect()
     try:
-        create_inp(con, src)
+        create_inp(con, src, "inp")  # a private in-memory database, closed below
         columns = [r[0] for r in con.execute("DESCRIBE temp.inp").fetchall()]
         select = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in columns) or "*"
         return con.execute(f"SELECT {select} FROM temp.inp").df()

@@ -297,7 +297,7 @@ def load_census(
         f"CREATE TABLE {table} AS SELECT CAST({_quote(oa_column)} AS VARCHAR) AS oa, {exprs} "
         f"FROM {src}"
     )
-    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])  # type: ignore[index]
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
 
 def load_census_metadata(con: duckdb.DuckDBPyConnection, path: Path) -> int:

@@ -150,7 +150,7 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> int:
     con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('derived_version', ?)", [DERIVED_VERSION])
     pcindex.write(con)
-    return int(con.execute("SELECT count(*) FROM pc_lookup").fetchall()[0][0])  # type: ignore[index]
+    return int(con.execute("SELECT count(*) FROM pc_lookup").fetchall()[0][0])
 
 
 _OA_AREAS = """

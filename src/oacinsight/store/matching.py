@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +39,7 @@ ADDED_COLUMNS = (
     "match_note",
 )
 #: Working columns of the ``matched`` view that are not written out.
-INTERNAL_COLUMNS = ("_laua_name",)
+INTERNAL_COLUMNS = ("_laua_name", "_by_coords")
 STATUSES = ("matched", "matched_terminated", "not_found", "invalid_format", "missing", "no_oac")
 
 
@@ -44,30 +48,71 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def load_input(con: duckdb.DuckDBPyConnection, src: InputSource) -> list[str]:
-    """Create the temporary table ``inp`` from a user file; return its columns.
+@dataclass(frozen=True)
+class Rows:
+    """A user's file loaded for one job: the name of its scratch table (unique to the
+    job), its columns and its number of rows.  Made by :func:`loaded_input`, which drops
+    the table when the job's ``with`` block ends; pass it to the functions that read it."""
+
+    table: str
+    columns: tuple[str, ...]
+    count: int
+
+
+@dataclass(frozen=True)
+class Matched:
+    """A matched input for one job (made by :func:`matched`): ``view`` is the input's
+    columns (renamed on a clash) beside the added ones, ``res`` the added columns alone;
+    both are dropped when the ``with`` block of :func:`matched` ends."""
+
+    view: str
+    res: str
+    columns: tuple[str, ...]
+    postcode_column: str
+
+
+def _scratch_name(kind: str) -> str:
+    """A temporary name no other job on the connection uses."""
+    return f"_{kind}_{secrets.token_hex(6)}"
+
+
+def _drop(con: duckdb.DuckDBPyConnection, kind: str, name: str) -> None:
+    with suppress(duckdb.Error):  # a connection closed under a job: nothing is left
+        con.execute(f"DROP {kind} IF EXISTS temp.{q(name)}")
+
+
+@contextmanager
+def loaded_input(
+    con: duckdb.DuckDBPyConnection, src: InputSource, *, extra_blank: str | None = None
+) -> Iterator[Rows]:
+    """A user's file loaded as a temporary table for the ``with`` block, dropped after.
 
     Every record becomes a row or the load fails (see :mod:`oacinsight.store.inputs`);
     ``src.report`` holds the row account.
     """
     from oacinsight.store.inputs import create_inp
 
-    con.execute("DROP TABLE IF EXISTS temp.inp")
+    table = _scratch_name("inp")
     try:
-        create_inp(con, src)
-    except duckdb.InterruptException:
-        raise KeyboardInterrupt from None
-    except duckdb.OutOfMemoryException as exc:
-        raise InputFileError(
-            f"{src.name}: not enough memory to read it; close other programs or split the file"
-        ) from exc
-    except duckdb.Error as exc:
-        raise InputFileError(
-            f"{src.name}: cannot be read as {_KIND.get(src.format, 'a table')}"
-            f" ({_reason(exc)}); check it opens in a spreadsheet, save it "
-            "again as CSV (UTF-8) and try again"
-        ) from exc
-    return [r[0] for r in con.execute("DESCRIBE temp.inp").fetchall()]
+        try:
+            create_inp(con, src, table)
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        except duckdb.OutOfMemoryException as exc:
+            raise InputFileError(
+                f"{src.name}: not enough memory to read it; close other programs or split the file"
+            ) from exc
+        except duckdb.Error as exc:
+            raise InputFileError(
+                f"{src.name}: cannot be read as {_KIND.get(src.format, 'a table')}"
+                f" ({_reason(exc)}); check it opens in a spreadsheet, save it "
+                "again as CSV (UTF-8) and try again"
+            ) from exc
+        columns = tuple(r[0] for r in con.execute(f"DESCRIBE temp.{q(table)}").fetchall())
+        n = int(con.execute(f"SELECT count(*) FROM temp.{q(table)}").fetchall()[0][0])
+        yield Rows(table, columns, n)
+    finally:
+        _drop(con, "TABLE", table)
 
 
 _KIND = {"csv": "CSV", "parquet": "Parquet", "frame": "a table"}
@@ -90,24 +135,22 @@ def _reason(exc: duckdb.Error) -> str:
 NO_POSTCODE = "(no postcode column)"
 
 
-def add_blank_postcode(con: duckdb.DuckDBPyConnection) -> str:
+def add_blank_postcode(con: duckdb.DuckDBPyConnection, rows: Rows) -> Rows:
     """Give a coordinates-only input an empty postcode column (not written out)."""
-    con.execute(f"ALTER TABLE temp.inp ADD COLUMN {q(NO_POSTCODE)} VARCHAR")
-    return NO_POSTCODE
+    con.execute(f"ALTER TABLE temp.{q(rows.table)} ADD COLUMN {q(NO_POSTCODE)} VARCHAR")
+    return Rows(rows.table, (*rows.columns, NO_POSTCODE), rows.count)
 
 
-def row_count(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("SELECT count(*) FROM temp.inp").fetchall()[0][0])  # type: ignore[index]
-
-
-def postcode_shares(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict[str, float]:
+def postcode_shares(
+    con: duckdb.DuckDBPyConnection, rows: Rows, columns: list[str]
+) -> dict[str, float]:
     """Share of the first 2,000 non-blank values of each column that look like postcodes."""
     out = {}
     for c in columns:
         key = _key_expr(q(c))
         row = con.execute(
             f"SELECT avg(CASE WHEN regexp_full_match({key}, '{POSTCODE_KEY_REGEX}') "
-            f"THEN 1.0 ELSE 0.0 END) FROM (SELECT {q(c)} FROM temp.inp "
+            f"THEN 1.0 ELSE 0.0 END) FROM (SELECT {q(c)} FROM temp.{q(rows.table)} "
             f"WHERE trim(CAST({q(c)} AS VARCHAR)) <> '' LIMIT 2000)"
         ).fetchall()
         out[c] = float(row[0][0] or 0.0) if row else 0.0
@@ -170,6 +213,7 @@ def _tree(cache: dict[str, Any], kind: str) -> tuple[Any, np.ndarray]:
 
 def _place_by_coordinates(
     con: duckdb.DuckDBPyConnection,
+    table: str,
     cache: dict[str, Any],
     idx: pa.Array,
     coords: tuple[str, str, str],
@@ -183,7 +227,7 @@ def _place_by_coordinates(
     xcol, ycol, kind = coords
     xy = con.sql(
         f"SELECT TRY_CAST({q(xcol)} AS DOUBLE) AS x, TRY_CAST({q(ycol)} AS DOUBLE) AS y "
-        "FROM temp.inp"
+        f"FROM temp.{q(table)}"
     ).to_arrow_table()
     index = idx.to_numpy(zero_copy_only=False).astype(float)
     need = np.isnan(index)
@@ -210,6 +254,7 @@ def _place_by_coordinates(
 
 def _lookup_rows(
     con: duckdb.DuckDBPyConnection,
+    table: str,
     postcode_column: str,
     cache: dict[str, Any],
     coords: tuple[str, str, str] | None,
@@ -220,14 +265,14 @@ def _lookup_rows(
     pcol = q(postcode_column)
     keys = con.sql(
         f"SELECT {_key_expr(pcol)} AS k, trim(coalesce(CAST({pcol} AS VARCHAR), '')) = '' AS b "
-        "FROM temp.inp"
+        f"FROM temp.{q(table)}"
     ).to_arrow_table()
     key = keys["k"]
     idx = ref["pcindex"].find(key)
     placed = pa.array(np.zeros(len(key), dtype=bool))
     note = pa.nulls(len(key), type=pa.string())
     if coords is not None:
-        idx, placed, note = _place_by_coordinates(con, cache, idx, coords)
+        idx, placed, note = _place_by_coordinates(con, table, cache, idx, coords)
     rows = ref["pcindex"].table.select(list(LOOKUP_FIELDS)).take(idx)
     district = pc.utf8_slice_codeunits(key, 0, -3)
     area = pc.struct_field(pc.extract_regex(key, r"^(?P<a>[A-Z]*)"), [0])
@@ -254,15 +299,17 @@ def _lookup_rows(
 IN_MEMORY_ROWS = 5_000_000
 
 
-def _lookup_rows_sql(con: duckdb.DuckDBPyConnection, postcode_column: str) -> None:
-    """The same columns as :func:`_lookup_rows`, as the temporary table ``_rows``."""
+def _lookup_rows_sql(
+    con: duckdb.DuckDBPyConnection, table: str, postcode_column: str, out: str
+) -> None:
+    """The same columns as :func:`_lookup_rows`, as the temporary table ``out``."""
     pcol = q(postcode_column)
     fields = ", ".join(f"l.{c}" for c in LOOKUP_FIELDS[:-3])
     con.execute(f"""
-CREATE OR REPLACE TEMP TABLE _rows AS
+CREATE TEMP TABLE {q(out)} AS
 WITH k AS (
   SELECT rowid AS _r, {_key_expr(pcol)} AS _key,
-         trim(coalesce(CAST({pcol} AS VARCHAR), '')) = '' AS _blank FROM temp.inp
+         trim(coalesce(CAST({pcol} AS VARCHAR), '')) = '' AS _blank FROM temp.{q(table)}
 )
 SELECT {fields}, l.status AS _status, l.note AS _note, l.laua_name AS _laua_name,
   k._key, k._blank, false AS _by_coords, CAST(NULL AS VARCHAR) AS _coord_note,
@@ -275,27 +322,27 @@ ORDER BY k._r
 """)
 
 
-def create_matched(
+@contextmanager
+def matched(
     con: duckdb.DuckDBPyConnection,
-    columns: list[str],
+    rows: Rows,
     postcode_column: str,
     edition: str,
     cache: dict[str, Any],
     coords: tuple[str, str, str] | None = None,
-) -> None:
-    """Create the views ``res`` (added fields, one row per input row, in input order) and
-    ``matched`` (the input columns beside them, joined by position)."""
-    kinds = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_name = '_rows'"
-    ).fetchall()
-    for (kind,) in kinds:
-        con.execute("DROP VIEW _rows" if "VIEW" in kind else "DROP TABLE temp._rows")
-    if row_count(con) > IN_MEMORY_ROWS:
-        _lookup_rows_sql(con, postcode_column)
-    else:
-        con.register("_rows", _lookup_rows(con, postcode_column, cache, coords))
-    con.execute(f"""
-CREATE OR REPLACE TEMP VIEW res AS
+) -> Iterator[Matched]:
+    """``rows`` matched, for the ``with`` block: the added fields (one row per input
+    row, in input order) and the input columns beside them, joined by position.  The
+    views and working table are dropped when the block ends."""
+    work, res, view = _scratch_name("rows"), _scratch_name("res"), _scratch_name("matched")
+    arrow = rows.count <= IN_MEMORY_ROWS
+    try:
+        if arrow:
+            con.register(work, _lookup_rows(con, rows.table, postcode_column, cache, coords))
+        else:
+            _lookup_rows_sql(con, rows.table, postcode_column, work)
+        con.execute(f"""
+CREATE TEMP VIEW {q(res)} AS
 SELECT
   CASE WHEN _status IS NOT NULL AND NOT _by_coords THEN postcode_clean
        WHEN _valid THEN left(_key, length(_key) - 3) || ' ' || right(_key, 3)
@@ -303,14 +350,23 @@ SELECT
   {", ".join(ADDED_COLUMNS[1:-2])},
   {_STATUS} AS match_status,
   {_NOTE.format(edition=_sql_str(edition))} AS match_note,
-  _laua_name
-FROM _rows
+  _laua_name, _by_coords
+FROM {q(work)}
 """)
-    originals = ", ".join(f"i.{q(c)} AS {q(_renamed(c))}" for c in columns)
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW matched AS SELECT {originals}, r.* "
-        "FROM temp.inp i POSITIONAL JOIN temp.res r"
-    )
+        originals = ", ".join(f"i.{q(c)} AS {q(_renamed(c))}" for c in rows.columns)
+        con.execute(
+            f"CREATE TEMP VIEW {q(view)} AS SELECT {originals}, r.* "
+            f"FROM temp.{q(rows.table)} i POSITIONAL JOIN temp.{q(res)} r"
+        )
+        yield Matched(view, res, rows.columns, postcode_column)
+    finally:
+        _drop(con, "VIEW", view)
+        _drop(con, "VIEW", res)
+        if arrow:
+            with suppress(duckdb.Error):
+                con.unregister(work)
+        else:
+            _drop(con, "TABLE", work)
 
 
 def _renamed(column: str) -> str:
@@ -323,17 +379,19 @@ def renamed_columns(columns: list[str]) -> dict[str, str]:
     return {c: _renamed(c) for c in columns if _renamed(c) != c}
 
 
-def _select_out(con: duckdb.DuckDBPyConnection, neutralise: bool, bom: bool = False) -> str:
+def _select_out(
+    con: duckdb.DuckDBPyConnection, m: Matched, neutralise: bool, bom: bool = False
+) -> str:
     """The output columns; text input cells made safe for Excel when ``neutralise``.
 
     With ``bom`` the first column is renamed to start with a UTF-8 byte-order mark, so
     DuckDB writes the BOM Excel needs as part of the header, at no cost.
     """
-    described = con.execute("DESCRIBE temp.matched").fetchall()
+    described = con.execute(f"DESCRIBE temp.{q(m.view)}").fetchall()
     types = {r[0]: r[1] for r in described if r[0] not in INTERNAL_COLUMNS}
     starts = ", ".join(f"'{_sql_str(ch)}'" for ch in FORMULA_START)
     risky = _formula_columns(
-        con, [c for c, k in types.items() if k == "VARCHAR" and c not in ADDED_COLUMNS], starts
+        con, m, [c for c, k in types.items() if k == "VARCHAR" and c not in ADDED_COLUMNS], starts
     )
     exprs = []
     for i, c in enumerate(types):
@@ -350,56 +408,100 @@ def _select_out(con: duckdb.DuckDBPyConnection, neutralise: bool, bom: bool = Fa
     return ", ".join(exprs)
 
 
-def _formula_columns(con: duckdb.DuckDBPyConnection, columns: list[str], starts: str) -> set[str]:
+def _formula_columns(
+    con: duckdb.DuckDBPyConnection, m: Matched, columns: list[str], starts: str
+) -> set[str]:
     """The text columns holding at least one cell that starts like a formula."""
     if not columns:
         return set()
     checks = ", ".join(f"bool_or(left({q(c)}, 1) IN ({starts}))" for c in columns)
-    flags = con.execute(f"SELECT {checks} FROM temp.matched").fetchall()[0]
+    flags = con.execute(f"SELECT {checks} FROM temp.{q(m.view)}").fetchall()[0]
     return {c for c, flag in zip(columns, flags, strict=True) if flag}
 
 
-def copy_matched(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> bool:
-    """Write the ``matched`` view to CSV (UTF-8 with BOM) or Parquet, in input order.
+def copy_matched(con: duckdb.DuckDBPyConnection, m: Matched, path: Path, fmt: str) -> bool:
+    """Write the matched rows to CSV (UTF-8 with BOM) or Parquet, in input order.
 
     Returns whether a BOM was written in the header (False: the caller must add it).
     """
     first = next(
         r[0]
-        for r in con.execute("DESCRIBE temp.matched").fetchall()
+        for r in con.execute(f"DESCRIBE temp.{q(m.view)}").fetchall()
         if r[0] not in INTERNAL_COLUMNS
     )
     bom = fmt == "csv" and not any(ch in first for ch in ',"\r\n')
-    select = _select_out(con, neutralise=fmt == "csv", bom=bom)
+    select = _select_out(con, m, neutralise=fmt == "csv", bom=bom)
     options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
-    con.execute(f"COPY (SELECT {select} FROM temp.matched) TO '{_sql_str(path)}' ({options})")
+    con.execute(f"COPY (SELECT {select} FROM temp.{q(m.view)}) TO '{_sql_str(path)}' ({options})")
     return bom
 
 
-def matched_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The ``matched`` view as a DataFrame (values as they are, not neutralised)."""
-    select = _select_out(con, neutralise=False)
-    return con.execute(f"SELECT {select} FROM temp.matched").df()
+def matched_frame(con: duckdb.DuckDBPyConnection, m: Matched) -> pd.DataFrame:
+    """The matched rows as a DataFrame (values as they are, not neutralised)."""
+    select = _select_out(con, m, neutralise=False)
+    return con.execute(f"SELECT {select} FROM temp.{q(m.view)}").df()
 
 
-def status_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    rows = con.execute("SELECT match_status, count(*) FROM temp.res GROUP BY 1").fetchall()
+def status_counts(con: duckdb.DuckDBPyConnection, m: Matched) -> dict[str, int]:
+    """Rows per match status (every status, zeros included)."""
+    rows = con.execute(f"SELECT match_status, count(*) FROM temp.{q(m.res)} GROUP BY 1").fetchall()
     counts = {s: 0 for s in STATUSES}
     counts.update({r[0]: int(r[1]) for r in rows})
     return counts
 
 
-def placed_by_coordinates(con: duckdb.DuckDBPyConnection) -> int:
+def statuses_as_given(con: duckdb.DuckDBPyConnection, rows: Rows) -> dict[str, int]:
+    """Rows per ``match_status`` of a file that was matched before (as the file says)."""
+    found = con.execute(
+        f"SELECT match_status, count(*) FROM temp.{q(rows.table)} GROUP BY 1"
+    ).fetchall()
+    return {str(r[0]): int(r[1]) for r in found}
+
+
+def placed_by_coordinates(con: duckdb.DuckDBPyConnection, m: Matched) -> int:
     """Rows placed by their coordinates rather than their postcode."""
-    return int(con.execute("SELECT count(*) FROM _rows WHERE _by_coords").fetchall()[0][0])
+    return int(
+        con.execute(f"SELECT count(*) FROM temp.{q(m.res)} WHERE _by_coords").fetchall()[0][0]
+    )
 
 
-def authority_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def authority_counts(con: duckdb.DuckDBPyConnection, m: Matched) -> pd.DataFrame:
     """Rows per local authority and status (matched rows only have one)."""
     return con.execute(
         "SELECT coalesce(laua, '(none)') AS laua, any_value(_laua_name) AS name, "
         "count(*) AS rows, count(*) FILTER (WHERE match_status IN ('matched', "
-        "'matched_terminated')) AS matched FROM temp.res GROUP BY 1 ORDER BY rows DESC, laua"
+        f"'matched_terminated')) AS matched FROM temp.{q(m.res)} GROUP BY 1 "
+        "ORDER BY rows DESC, laua"
+    ).df()
+
+
+def oa_totals(
+    con: duckdb.DuckDBPyConnection, source: Rows | Matched, amount: str | None = None
+) -> pd.DataFrame:
+    """``oa, records, amount`` summed over the rows of a matched input (or of a file
+    matched before): ``oa`` is None for the rows not placed (status not matched, or no
+    output area); ``amount`` is the column ``amount`` read as a number (0 when it is not
+    one), or 1 a row."""
+    name = source.view if isinstance(source, Matched) else source.table
+    value = f"coalesce(TRY_CAST({q(amount)} AS DOUBLE), 0)" if amount else "1.0"
+    return con.execute(
+        "SELECT CASE WHEN match_status IN ('matched', 'matched_terminated') "
+        "THEN CAST(oa21 AS VARCHAR) END AS oa, count(*) AS records, "
+        f"CAST(sum({value}) AS DOUBLE) AS amount FROM temp.{q(name)} GROUP BY 1 ORDER BY 1"
+    ).df()
+
+
+def input_frame(con: duckdb.DuckDBPyConnection, rows: Rows) -> pd.DataFrame:
+    """The loaded rows as a DataFrame (CSV cells as text), in file order."""
+    return con.execute(f"SELECT * FROM temp.{q(rows.table)}").df()
+
+
+def column_totals(con: duckdb.DuckDBPyConnection, rows: Rows, key: str, count: str) -> pd.DataFrame:
+    """``key, amount``: the column ``key`` beside ``count`` read as a number (NULL when it
+    is not one), one row per input row."""
+    return con.execute(
+        f"SELECT {q(key)} AS key, TRY_CAST({q(count)} AS DOUBLE) AS amount "
+        f"FROM temp.{q(rows.table)}"
     ).df()
 
 

@@ -1,8 +1,8 @@
 """SQL behind areas of likely need: the output areas of the chosen area with their OAC
 group, base, residents, households and parent areas; observed counts; postcodes.
 
-It reads the temporary tables of :mod:`oacinsight.store.profiles` (``area_oa``,
-``base_oa``, ``cust_oa``), filled by the same functions the profile uses.
+The area (a list of output areas) and the base (``oa, base``) are values made by the
+same functions the profile uses (:mod:`oacinsight.store.profiles`) and passed in.
 """
 
 from __future__ import annotations
@@ -10,17 +10,14 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from oacinsight.store.profiles import MATCHED_SQL
+from oacinsight.store import registered
 
 __all__ = [
     "area_oas",
     "code_types",
-    "empty_customers",
-    "input_frame",
     "live_postcodes",
     "names_of",
     "oac_codes",
-    "observed_by_oa",
     "table_exists",
 ]
 
@@ -39,9 +36,9 @@ def _census(con: duckdb.DuckDBPyConnection, table: str, column: str, alias: str)
     return ""
 
 
-def area_oas(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per OA of ``area_oa`` that has an OAC: ``oa, supergroup, group_code,
-    subgroup, base, residents, households, lsoa, ward, lad``.
+def area_oas(con: duckdb.DuckDBPyConnection, oas: list[str], base: pd.DataFrame) -> pd.DataFrame:
+    """One row per OA of ``oas`` that has an OAC: ``oa, supergroup, group_code,
+    subgroup, base, residents, households, lsoa, ward, lad`` (``base``: ``oa, base``).
 
     The LSOA is the official OA→LSOA lookup where ingested, else the LSOA most of the
     OA's postcodes carry.  Residents and households are Census 2021 TS001 / TS041 when
@@ -57,7 +54,7 @@ def area_oas(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     residents = "res_t.ts0010001" if table_exists(con, "census_ts001") else "NULL"
     households = "hh_t.ts0410001" if table_exists(con, "census_ts041") else "NULL"
     sql = f"""
-WITH a AS (SELECT DISTINCT oa FROM area_oa),
+WITH a AS (SELECT DISTINCT oa FROM {{area}}),
 o AS (SELECT oa, min(supergroup) AS supergroup, min(group_code) AS group_code,
              min(subgroup) AS subgroup FROM oac_oa WHERE oa IN (SELECT oa FROM a) GROUP BY 1),
 pcl AS (SELECT oa21 AS oa, mode(lsoa21) AS lsoa FROM pc_lookup
@@ -68,7 +65,7 @@ SELECT a.oa, o.supergroup, o.group_code, o.subgroup,
        coalesce({"links.lsoa" if has_links else "NULL"}, pcl.lsoa) AS lsoa, ar.ward, ar.lad
 FROM a
 JOIN o ON o.oa = a.oa
-LEFT JOIN base_oa b ON b.oa = a.oa
+LEFT JOIN (SELECT oa, sum(base) AS base FROM {{base}} GROUP BY 1) b ON b.oa = a.oa
 {_census(con, "census_ts001", "ts0010001", "res")}
 {_census(con, "census_ts041", "ts0410001", "hh")}
 {links}
@@ -76,7 +73,9 @@ LEFT JOIN pcl ON pcl.oa = a.oa
 LEFT JOIN oa_areas ar ON ar.oa = a.oa
 ORDER BY a.oa
 """
-    return con.sql(sql).to_arrow_table().to_pandas()
+    area = pd.DataFrame({"oa": pd.Series(oas, dtype=object)})
+    with registered(con, area=area, base=base[["oa", "base"]]) as t:
+        return con.sql(sql.format(**t)).to_arrow_table().to_pandas()
 
 
 def names_of(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, str]:
@@ -98,16 +97,6 @@ def oac_codes(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
         "group": {str(r[1]) for r in rows},
         "subgroup": {str(r[2]) for r in rows},
     }
-
-
-def observed_by_oa(con: duckdb.DuckDBPyConnection, view: str, count: str | None) -> pd.DataFrame:
-    """``oa, observed`` summed from a matched view (rows, or a count column), with the
-    rows not placed in any OA as ``oa`` NULL."""
-    amount = f"coalesce(TRY_CAST({count} AS DOUBLE), 0)" if count else "1"
-    return con.execute(
-        f"SELECT CASE WHEN match_status IN {MATCHED_SQL} THEN oa21 END AS oa, "
-        f"sum({amount}) AS observed FROM {view} GROUP BY 1"
-    ).df()
 
 
 def code_types(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, str]:
@@ -141,13 +130,3 @@ def live_postcodes(con: duckdb.DuckDBPyConnection, oas: list[str]) -> pd.DataFra
         "WHERE doterm IS NULL AND oa21 IN (SELECT unnest(?)) ORDER BY oa21, postcode_clean",
         [oas],
     ).df()
-
-
-def input_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The loaded input table ``temp.inp`` (see :func:`matching.load_input`)."""
-    return con.execute("SELECT * FROM temp.inp").df()
-
-
-def empty_customers(con: duckdb.DuckDBPyConnection) -> None:
-    """An empty ``cust_oa`` (when rates come from elsewhere)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE cust_oa (oa VARCHAR, customers BIGINT)")

@@ -13,6 +13,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from oacinsight.store import registered
+
 __all__ = ["has_oac11", "names", "oa_subgroups", "postcode_subgroups"]
 
 
@@ -57,11 +59,8 @@ GROUP BY 1
 def postcode_subgroups(con: duckdb.DuckDBPyConnection, keys: list[str]) -> pd.DataFrame:
     """``pc_key, oac11``: the directory's 2011 subgroup of each postcode, from the same
     directory row ``match`` uses (``pc_key`` is the postcode without spaces, upper case)."""
-    con.register("_keys", pd.DataFrame({"pc_key": pd.Series(keys, dtype=object)}))
-    try:
-        return con.execute(_PC_OAC11).df()
-    finally:
-        con.unregister("_keys")
+    with registered(con, keys=pd.DataFrame({"pc_key": pd.Series(keys, dtype=object)})) as t:
+        return con.execute(_PC_OAC11.replace("_keys", t["keys"])).df()
 
 
 _OA_OAC11 = """
@@ -90,15 +89,6 @@ def oa_subgroups(
         raise ValueError(f"by must be oa11 or oa21, not {by!r}")
     if oas is None:
         return con.execute(_OA_OAC11.format(where="true", key=by)).df()
-    con.register("_oas", pd.DataFrame({"oa": pd.Series(oas, dtype=object)}))
-    try:
-        sql = _OA_OAC11.format(where=f"l.{by} IN (SELECT oa FROM _oas)", key=by)
+    with registered(con, oas=pd.DataFrame({"oa": pd.Series(oas, dtype=object)})) as t:
+        sql = _OA_OAC11.format(where=f"l.{by} IN (SELECT oa FROM {t['oas']})", key=by)
         return con.execute(sql).df()
-    finally:
-        con.unregister("_oas")
-
-
-def area_oa_subgroups(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """``oa, oac11`` for the 2021 output areas of the temporary table ``area_oa``."""
-    sql = _OA_OAC11.format(where="l.oa21 IN (SELECT oa FROM area_oa)", key="oa21")
-    return con.execute(sql).df()

@@ -1,18 +1,21 @@
 """SQL behind customer profiles: counts per output area, the area chosen, the base.
 
-Temporary tables used (one profile at a time per connection):
-``cust_oa(oa, customers)``, ``base_oa(oa, base)``, ``area_oa(oa)`` and ``oa_member``
-(each output area's district, ward and region: official lookup, else postcode majority;
-see :func:`oacinsight.store.membership.membership_sql`).
+Every function takes and returns values: customers per output area (``oa, customers``),
+the base (``oa, base``) and the area (a list of output-area codes) are frames and lists
+passed from call to call; frames are joined by registering them for one query only
+(:func:`oacinsight.store.registered`).  Each output area's district, ward and region
+(official lookup, else postcode majority; :func:`.membership`) is kept in the store's
+cache.
 """
 
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from oacinsight.oac import SUPERGROUP_NAMES
-from oacinsight.store import Store, _sql_str
+from oacinsight.store import Store, _sql_str, registered
 from oacinsight.store.membership import membership_sql
 
 MATCHED_SQL = "('matched', 'matched_terminated')"
@@ -26,100 +29,63 @@ COUNTRY_PREFIXES = {
 }
 
 
-def customers_from_view(con: duckdb.DuckDBPyConnection, view: str) -> None:
-    """``cust_oa`` from rows that carry ``match_status`` and ``oa21`` (a matched table)."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE cust_oa AS SELECT CAST(oa21 AS VARCHAR) AS oa, "
-        f"count(*) AS customers FROM {view} WHERE match_status IN {MATCHED_SQL} "
-        "AND oa21 IS NOT NULL GROUP BY 1"
-    )
+def membership(store: Store) -> pa.Table:
+    """``oa, lad, ward, region, ...``: the district, ward and region of every output area
+    (:func:`~oacinsight.store.membership.membership_sql`), worked out once per open store
+    and kept in its cache (ingest clears the cache)."""
+    found = store.cache.get("oa_member")
+    if found is None:
+        found = store.con.sql(membership_sql(store)).to_arrow_table()
+        store.cache["oa_member"] = found
+    return found
 
 
-def status_counts_of(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, int]:
-    rows = con.execute(f"SELECT match_status, count(*) FROM {view} GROUP BY 1").fetchall()
-    return {str(r[0]): int(r[1]) for r in rows}
-
-
-def set_membership(store: Store) -> None:
-    """``oa_member``: the district, ward and region of every output area (rebuilt)."""
-    store.con.execute(f"CREATE OR REPLACE TEMP TABLE oa_member AS {membership_sql(store)}")
-
-
-class _Tables:
-    """What :func:`~oacinsight.store.membership.membership_sql` asks of a store, on a bare
-    connection."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.present = {
-            r[0]
-            for r in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE NOT temporary"
-            ).fetchall()
-        }
-
-    def has_table(self, name: str) -> bool:
-        return name in self.present
-
-
-def _ensure_membership(con: duckdb.DuckDBPyConnection) -> None:
-    """``oa_member`` when a caller (e.g. the web map) has not built it on this connection."""
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'oa_member' AND temporary"
-    ).fetchall()[0][0]
-    if not exists:
-        sql = membership_sql(_Tables(con))  # type: ignore[arg-type]
-        con.execute(f"CREATE TEMP TABLE oa_member AS {sql}")
-
-
-def customers_by_district(con: duckdb.DuckDBPyConnection) -> list[tuple[str | None, int]]:
-    """Matched customers per local authority (None: no district known), most first."""
-    _ensure_membership(con)
-    rows = con.execute(
-        "SELECT a.lad, CAST(sum(c.customers) AS BIGINT) FROM cust_oa c "
-        "LEFT JOIN oa_member a ON a.oa = c.oa GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST"
-    ).fetchall()
+def customers_by_district(store: Store, customers: pd.DataFrame) -> list[tuple[str | None, int]]:
+    """Matched customers (``customers``: ``oa, customers``) per local authority (None: no
+    district known), most first."""
+    with registered(store.con, c=customers[["oa", "customers"]], m=membership(store)) as t:
+        rows = store.con.execute(
+            f"SELECT a.lad, CAST(sum(c.customers) AS BIGINT) FROM {t['c']} c "
+            f"LEFT JOIN {t['m']} a ON a.oa = c.oa GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST"
+        ).fetchall()
     return [(r[0], int(r[1])) for r in rows]
 
 
-def oas_of_areas(con: duckdb.DuckDBPyConnection, codes: list[str]) -> list[str]:
-    """The output areas of the areas ``codes`` (see :func:`set_area`)."""
-    set_area(con, codes)
-    return [r[0] for r in con.execute("SELECT oa FROM area_oa").fetchall()]
-
-
-def default_areas(con: duckdb.DuckDBPyConnection) -> list[str]:
+def default_areas(store: Store, customers: pd.DataFrame) -> list[str]:
     """Local authorities holding matched customers, most customers first."""
-    return [code for code, _ in customers_by_district(con) if code is not None]
+    return [code for code, _ in customers_by_district(store, customers) if code is not None]
 
 
-def resolve_area(con: duckdb.DuckDBPyConnection, code: str) -> tuple[str, int]:
+def resolve_area(store: Store, code: str) -> tuple[str, int]:
     """The kind of an area code and its number of OAs with an OAC (0 if unknown)."""
+    con = store.con
     if code in COUNTRY_PREFIXES:
         likes = " OR ".join(f"oa LIKE '{p}%'" for p in COUNTRY_PREFIXES[code])
         n = con.execute(f"SELECT count(*) FROM oac_oa WHERE {likes}").fetchall()[0][0]
         return "country", int(n)
-    _ensure_membership(con)
-    for kind, column in (("local authority", "lad"), ("region", "region"), ("ward", "ward")):
-        n = con.execute(f"SELECT count(*) FROM oa_member WHERE {column} = ?", [code]).fetchall()[0][
-            0
-        ]
-        if n:
-            return kind, int(n)
+    with registered(con, m=membership(store)) as t:
+        for kind, column in (("local authority", "lad"), ("region", "region"), ("ward", "ward")):
+            sql = f"SELECT count(*) FROM {t['m']} WHERE {column} = ?"
+            n = con.execute(sql, [code]).fetchall()[0][0]
+            if n:
+                return kind, int(n)
     return "unknown", 0
 
 
-def set_area(con: duckdb.DuckDBPyConnection, codes: list[str]) -> None:
-    """``area_oa``: the OAs (with an OAC) inside any of ``codes``."""
-    _ensure_membership(con)
+def area_oas(store: Store, codes: list[str]) -> list[str]:
+    """The output areas (with an OAC) inside any of the areas ``codes``, sorted."""
     parts = []
     for code in codes:
         if code in COUNTRY_PREFIXES:
             likes = " OR ".join(f"oa LIKE '{p}%'" for p in COUNTRY_PREFIXES[code])
             parts.append(f"SELECT oa FROM oac_oa WHERE {likes}")
         else:
-            c = _sql_str(code)
-            parts.append(f"SELECT oa FROM oa_member WHERE '{c}' IN (lad, region, ward)")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE area_oa AS {' UNION '.join(parts)}")
+            parts.append(f"SELECT oa FROM {{m}} WHERE '{_sql_str(code)}' IN (lad, region, ward)")
+    if not parts:
+        return []
+    with registered(store.con, m=membership(store)) as t:
+        sql = f"SELECT DISTINCT oa FROM ({' UNION '.join(parts)}) ORDER BY 1".format(**t)
+        return [str(r[0]) for r in store.con.execute(sql).fetchall() if r[0] is not None]
 
 
 def area_names(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, str]:
@@ -132,24 +98,15 @@ def area_names(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, st
     return {r[0]: r[1] for r in rows}
 
 
-def census_base(con: duckdb.DuckDBPyConnection, table: str, column: str) -> None:
-    """``base_oa`` from a census table (e.g. ``census_ts001.ts0010001``)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE base_oa AS SELECT oa, {column} AS base FROM {table}")
-
-
-def input_oa_counts(con: duckdb.DuckDBPyConnection, oa: str, count: str) -> pd.DataFrame:
-    """``oa, base`` from the loaded input (``temp.inp``) columns ``oa`` and ``count``
-    (counts not read as numbers become NULL)."""
+def census_base(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, oas: list[str]
+) -> pd.DataFrame:
+    """``oa, base`` of the output areas ``oas`` from a census table (e.g.
+    ``census_ts001.ts0010001``)."""
     return con.execute(
-        f"SELECT {_q(oa)} AS oa, TRY_CAST({_q(count)} AS DOUBLE) AS base FROM temp.inp"
-    ).df()
-
-
-def matched_amounts(con: duckdb.DuckDBPyConnection, view: str, count: str | None) -> pd.DataFrame:
-    """``oa, base`` of the matched rows of ``view``: the ``count`` column, or 1 a row."""
-    amount = f"TRY_CAST({_q(count)} AS DOUBLE)" if count else "1"
-    return con.execute(
-        f"SELECT oa21 AS oa, {amount} AS base FROM {view} WHERE match_status IN {MATCHED_SQL}"
+        f"SELECT oa, CAST({_q(column)} AS DOUBLE) AS base FROM {_q(table)} "
+        "WHERE oa IN (SELECT unnest(?))",
+        [list(oas)],
     ).df()
 
 
@@ -158,39 +115,28 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def frame_base(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
-    """``base_oa`` from a DataFrame with columns ``oa, base``."""
-    con.register("_base_frame", frame)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE base_oa AS SELECT CAST(oa AS VARCHAR) AS oa, "
-        "sum(CAST(base AS DOUBLE)) AS base FROM _base_frame GROUP BY 1"
+def frame_base(frame: pd.DataFrame) -> pd.DataFrame:
+    """``oa, base`` summed per output area from a frame with columns ``oa, base``
+    (values that are not numbers count as missing)."""
+    out = pd.DataFrame(
+        {
+            "oa": frame["oa"].astype(object).where(frame["oa"].notna(), None),
+            "base": pd.to_numeric(frame["base"], errors="coerce"),
+        }
     )
-    con.unregister("_base_frame")
-
-
-def in_area_total(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute(
-        "SELECT coalesce(sum(customers), 0) FROM cust_oa WHERE oa IN (SELECT oa FROM area_oa)"
-    ).fetchall()
-    return int(row[0][0])
-
-
-def base_coverage(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    """(OAs in the area, of which with a base value)."""
-    row = con.execute(
-        "SELECT count(*), count(b.oa) FROM area_oa a LEFT JOIN base_oa b ON b.oa = a.oa"
-    ).fetchall()[0]
-    return int(row[0]), int(row[1])
+    out = out[out["oa"].notna()]
+    out["oa"] = out["oa"].astype(str)
+    return out.groupby("oa", sort=True)["base"].sum(min_count=1).reset_index()
 
 
 _GROUPS = """
 WITH j AS (
   SELECT o.supergroup, o.group_code, o.subgroup,
          coalesce(c.customers, 0) AS customers, coalesce(b.base, 0) AS base
-  FROM (SELECT DISTINCT oa FROM area_oa) a
+  FROM (SELECT DISTINCT oa FROM {area}) a
   JOIN oac_oa o ON o.oa = a.oa
-  LEFT JOIN cust_oa c ON c.oa = a.oa
-  LEFT JOIN base_oa b ON b.oa = a.oa
+  LEFT JOIN (SELECT oa, sum(customers) AS customers FROM {cust} GROUP BY 1) c ON c.oa = a.oa
+  LEFT JOIN (SELECT oa, sum(base) AS base FROM {base} GROUP BY 1) b ON b.oa = a.oa
 ),
 t AS (
   SELECT 'supergroup' AS level, supergroup AS code, NULL AS parent,
@@ -214,8 +160,21 @@ ORDER BY CASE t.level WHEN 'supergroup' THEN 1 WHEN 'group' THEN 2 ELSE 3 END, t
 """
 
 
-def group_counts(con: duckdb.DuckDBPyConnection, levels: list[str]) -> pd.DataFrame:
-    """Customers and base per OAC group of the area, in ``compute_profile`` input form."""
+def group_counts(
+    con: duckdb.DuckDBPyConnection,
+    oas: list[str],
+    customers: pd.DataFrame,
+    base: pd.DataFrame,
+    levels: list[str],
+) -> pd.DataFrame:
+    """Customers and base per OAC group of the area ``oas``, in ``compute_profile`` input
+    form (``customers``: ``oa, customers``; ``base``: ``oa, base``)."""
     defaults = ", ".join(f"('{c}', '{_sql_str(n)}')" for c, n in SUPERGROUP_NAMES.items())
-    sql = _GROUPS.format(defaults=defaults, levels=", ".join(f"'{lv}'" for lv in levels))
-    return con.execute(sql).df()
+    frames = {
+        "area": pd.DataFrame({"oa": pd.Series(oas, dtype=object)}),
+        "cust": customers[["oa", "customers"]],
+        "base": base[["oa", "base"]],
+    }
+    with registered(con, **frames) as t:
+        sql = _GROUPS.format(defaults=defaults, levels=", ".join(f"'{lv}'" for lv in levels), **t)
+        return con.execute(sql).df()

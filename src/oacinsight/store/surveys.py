@@ -2,7 +2,8 @@
 and count residents per group in the survey's area (Census 2021 TS001).
 
 Postcodes are placed by :mod:`oacinsight.match` (the same code as ``oacinsight match``);
-this module only adds what a survey needs beyond that.  2011 OAC queries are in
+this module only adds what a survey needs beyond that.  The area is a list of output
+areas passed from call to call.  2011 OAC queries are in
 :mod:`.oac11`.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from oacinsight.store import matching, oac11, profiles
+from oacinsight.store import Store, matching, oac11, profiles, registered
 from oacinsight.tabular import InputSource
 
 __all__ = [
@@ -24,7 +25,6 @@ __all__ = [
     "read_frame",
     "residents_by_subgroup",
     "scratch",
-    "set_area",
 ]
 
 
@@ -35,10 +35,8 @@ def scratch() -> duckdb.DuckDBPyConnection:
 
 def read_frame(con: duckdb.DuckDBPyConnection, src: InputSource) -> pd.DataFrame:
     """A user's file as a DataFrame, read as ``match`` reads it (CSV cells as text)."""
-    matching.load_input(con, src)
-    frame = con.execute("SELECT * FROM temp.inp").df()
-    con.execute("DROP TABLE IF EXISTS temp.inp")
-    return frame
+    with matching.loaded_input(con, src) as rows:
+        return matching.input_frame(con, rows)
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -49,11 +47,8 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 def _with_codes(con: duckdb.DuckDBPyConnection, codes: list[str], sql: str) -> pd.DataFrame:
-    con.register("_codes", pd.DataFrame({"code": pd.Series(codes, dtype=object)}))
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.unregister("_codes")
+    with registered(con, codes=pd.DataFrame({"code": pd.Series(codes, dtype=object)})) as t:
+        return con.execute(sql.replace("_codes", t["codes"])).df()
 
 
 def oa_subgroups_2021(con: duckdb.DuckDBPyConnection, oas: list[str]) -> pd.DataFrame:
@@ -86,11 +81,11 @@ def oa_authorities(con: duckdb.DuckDBPyConnection, oas: list[str]) -> pd.DataFra
     )
 
 
-def area_kind(con: duckdb.DuckDBPyConnection, code: str) -> tuple[str, int]:
+def area_kind(store: Store, code: str) -> tuple[str, int]:
     """The kind of an area code and its number of output areas (0 when unknown)."""
-    if not _has_table(con, "oa_areas") or not _has_table(con, "oac_oa"):
+    if not _has_table(store.con, "oa_areas") or not _has_table(store.con, "oac_oa"):
         return "unknown", 0
-    return profiles.resolve_area(con, code)
+    return profiles.resolve_area(store, code)
 
 
 def area_names(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, str]:
@@ -100,36 +95,26 @@ def area_names(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, st
     return profiles.area_names(con, codes)
 
 
-def set_area(con: duckdb.DuckDBPyConnection, areas: list[str]) -> None:
-    """Make ``areas`` (GSS codes) the survey's area (temporary table ``area_oa``)."""
-    profiles.set_area(con, areas)
+def area_oas(store: Store, areas: list[str]) -> list[str]:
+    """The output areas of the survey's area ``areas`` (GSS codes)."""
+    return profiles.area_oas(store, areas)
 
 
-def area_oas(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The output areas of the area set by :func:`set_area`."""
-    return [r[0] for r in con.execute("SELECT DISTINCT oa FROM area_oa").fetchall()]
-
-
-def residents_by_subgroup(con: duckdb.DuckDBPyConnection, edition: str) -> pd.DataFrame | None:
+def residents_by_subgroup(
+    con: duckdb.DuckDBPyConnection, edition: str, oas: list[str]
+) -> pd.DataFrame | None:
     """``subgroup, residents``: Census 2021 usual residents (TS001) of the output areas
-    of the area set by :func:`set_area`, by 2021 OAC subgroup, or (``edition='2011'``)
-    by the 2011 subgroup most of each output area's postcodes carry.  None when TS001
-    is not loaded."""
+    ``oas``, by 2021 OAC subgroup, or (``edition='2011'``) by the 2011 subgroup most of
+    each output area's postcodes carry.  None when TS001 is not loaded."""
     if not _has_table(con, "census_ts001"):
         return None
     if edition == "2011":
-        groups = oac11.area_oa_subgroups(con).rename(columns={"oac11": "subgroup"})
+        groups = oac11.oa_subgroups(con, oas, by="oa21").rename(columns={"oac11": "subgroup"})
     else:
-        groups = con.execute(
-            "SELECT oa, min(subgroup) AS subgroup FROM oac_oa "
-            "WHERE oa IN (SELECT oa FROM area_oa) GROUP BY 1"
-        ).df()
-    con.register("_groups", groups)
-    try:
+        groups = oa_subgroups_2021(con, oas)
+    with registered(con, groups=groups) as t:
         return con.execute(
-            "SELECT g.subgroup, sum(c.ts0010001) AS residents FROM _groups g "
+            f"SELECT g.subgroup, sum(c.ts0010001) AS residents FROM {t['groups']} g "
             "JOIN census_ts001 c ON c.oa = g.oa WHERE g.subgroup IS NOT NULL "
             "GROUP BY 1 ORDER BY 1"
         ).df()
-    finally:
-        con.unregister("_groups")

@@ -6,6 +6,8 @@ Only published numbers are drawn: a suppressed group is a grey label, never a po
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -19,7 +21,7 @@ INK = "#333333"
 UNDER = "#b00020"
 
 
-def _label(code: str, name: object, width: int = 44) -> str:
+def _label(code: str, name: Any, width: int = 44) -> str:
     text = f"{code} {'' if pd.isna(name) else name}".strip()
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -31,7 +33,7 @@ def _panel(ax, rows: pd.DataFrame, overall: pd.DataFrame, question: str) -> None
     low = groups["share_low"].to_numpy(dtype=float)
     high = groups["share_high"].to_numpy(dtype=float)
     ok = np.isfinite(share)
-    for i in np.flatnonzero(ok):
+    for i in np.flatnonzero(ok).tolist():
         colour = colour_for(str(groups.at[i, "code"]))
         ax.plot([low[i], high[i]], [y[i], y[i]], color=colour, linewidth=2.2)
         ax.plot(share[i], y[i], "o", color=colour, markeredgecolor=INK, markersize=6)

@@ -1,10 +1,12 @@
 """Disclosure control of published survey tables: the one place survey analysis calls
 the project's suppression rule (:func:`oacinsight.profile.suppress.suppression_mask`).
 
-Respondent counts from 1 to ``threshold - 1`` are hidden, and further counts are hidden
-so that a hidden one cannot be worked out from the overall count of the question
-(secondary suppression).  A hidden row loses every number derived from its
-respondents; its code, name and residents' share stay.
+Respondent counts from 0 to ``threshold - 1`` are hidden (zeros included, as in every
+oacinsight output), and further counts are hidden so that a hidden one cannot be worked
+out from the overall count of the question (secondary suppression).  The overall rows
+of a question answered by fewer than ``threshold`` (none included) are hidden too.  A
+hidden row loses every number derived from its respondents; its code, name and
+residents' share stay.
 """
 
 from __future__ import annotations
@@ -38,14 +40,18 @@ def hidden_counts(counts: pd.Series, threshold: int) -> pd.Series:
 
 
 def published(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """A copy of the survey table safe to publish: small counts hidden, flags set."""
+    """A copy of the survey table safe to publish: small counts hidden, flags set.
+
+    Sets adding up to a published total: the groups of each question; each overall row
+    (a total) is a set of its own, so it is hidden when below the threshold."""
     out = table.copy()
-    groups = out["level"] != "overall"
-    hide = pd.Series(False, index=out.index)
-    for _question, block in out[groups].groupby("question", sort=False):
-        hide.loc[block.index] = hidden_counts(block["respondents"], threshold).to_numpy()
-    small_total = (~groups) & (out["respondents"] > 0) & (out["respondents"] < threshold)
-    hide |= small_total  # a whole question answered by fewer than the threshold
+    overall = (out["level"] == "overall").to_numpy()
+    sets = [
+        (("overall", q, c),) if whole else (("groups", q),)
+        for q, c, whole in zip(out["question"], out["code"], overall, strict=True)
+    ]
+    counts = out["respondents"].fillna(0).astype("int64")
+    hide = suppression_mask(counts, threshold=threshold, sets=sets)
     for column in HIDDEN_COLUMNS:
         out[column] = out[column].astype(float)
         out.loc[hide, column] = np.nan

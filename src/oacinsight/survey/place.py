@@ -43,7 +43,7 @@ def _need_oac11(s: Store) -> None:
 
 
 def by_postcode(
-    s: Store, frame: pd.DataFrame, column: str, edition: str, level: str, name: str
+    s: Store, frame: pd.DataFrame, column: str | None, edition: str, level: str, name: str
 ) -> Placement:
     """Place rows by postcode with :func:`oacinsight.match.match_records` (the same
     cleaning, directory and statuses as ``oacinsight match``)."""

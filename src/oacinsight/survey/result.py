@@ -16,10 +16,11 @@ import pandas as pd
 
 from oacinsight._version import __version__
 from oacinsight.reports.charts import png_bytes, png_data_uri
-from oacinsight.results import write_by_suffix, write_json, write_sheets
+from oacinsight.results import write_by_suffix, write_json
 from oacinsight.survey import disclose
 from oacinsight.survey.chart import plot_survey
 from oacinsight.survey.page import neutralised, plain, records, render
+from oacinsight.tabular import write_workbook
 
 if TYPE_CHECKING:
     from oacinsight.survey.run import SurveyOptions
@@ -91,7 +92,8 @@ class SurveyResult:
                 "interval": "Wilson score interval on the Kish effective sample size",
                 "suppress_below": o.suppress_below,
                 "suppression": (
-                    f"respondent counts from 1 to {o.suppress_below - 1} are hidden, "
+                    f"respondent counts from 0 to {o.suppress_below - 1} are hidden "
+                    "(zeros included), "
                     "plus secondary suppression so a hidden count cannot be "
                     "recovered from the question's total"
                 ),
@@ -106,7 +108,8 @@ class SurveyResult:
         if counts.empty:
             return {}
         hide = disclose.hidden_counts(counts, self.options.suppress_below)
-        return {k: (None if hide[k] else int(v)) for k, v in counts.items()}
+        rows = zip(counts.index, counts, hide, strict=True)  # hide has the index of counts
+        return {str(k): (None if h else int(v)) for k, v, h in rows}
 
     def to_dict(self) -> dict[str, Any]:
         """Metadata plus the published rows, ready for :func:`json.dumps`."""
@@ -115,9 +118,10 @@ class SurveyResult:
 
     def text(self) -> str:
         """A few lines for the terminal."""
-        placed = self.placement.get("placed", 0)
+        placed = self._published_placement().get("placed")
+        n_placed = f"fewer than {self.options.suppress_below}" if placed is None else f"{placed:,}"
         lines = [
-            f"{self.input_name}: {self.n_rows:,} rows; {placed:,} placed in an OAC "
+            f"{self.input_name}: {self.n_rows:,} rows; {n_placed} placed in an OAC "
             f"{self.options.edition} {self.options.level} by {self.placed_by}"
         ]
         others = {k: v for k, v in self._published_placement().items() if k != "placed"}
@@ -179,7 +183,7 @@ class SurveyResult:
             ],
             columns=["item", "value"],
         )
-        write_sheets(
+        write_workbook(
             out,
             {
                 "survey": neutralised(self.to_frame()),

@@ -181,8 +181,10 @@ def _place(
     if opt.oa_column:
         col = ans.find_column(columns, opt.oa_column, "output area")
         return place.by_oa(s, frame, col, opt.edition, opt.level)
-    col = ans.find_column(columns, opt.postcode_column, "postcode") if opt.postcode_column else None
-    return place.by_postcode(s, frame, col, opt.edition, opt.level, name)
+    pc_col = (
+        ans.find_column(columns, opt.postcode_column, "postcode") if opt.postcode_column else None
+    )
+    return place.by_postcode(s, frame, pc_col, opt.edition, opt.level, name)
 
 
 def _loaded_names(s: Store | None, edition: str) -> pd.DataFrame:
@@ -222,29 +224,29 @@ def _population(
         )
         return Population(None, everyone, why), []
     for code in codes:
-        if surveys.area_kind(s.con, code)[1] == 0:
+        if surveys.area_kind(s, code)[1] == 0:
             raise InputFileError(
                 f"area code {code} is not known to the store (use a local "
                 "authority, region, ward or country GSS code)"
             )
     names = surveys.area_names(s.con, codes)
     areas = [(c, names.get(c, c)) for c in codes]
-    surveys.set_area(s.con, codes)
-    residents, why = _residents(s, opt)
+    oas = surveys.area_oas(s, codes)
+    residents, why = _residents(s, opt, oas)
     in_area = everyone
     if placement.oas is not None:
-        inside = set(surveys.area_oas(s.con))
+        inside = set(oas)
         in_area = placement.oas.map(lambda o: o in inside).to_numpy(dtype=bool)
     return Population(residents, in_area, why), areas
 
 
-def _residents(s: Store, opt: SurveyOptions) -> tuple[dict | None, str]:
+def _residents(s: Store, opt: SurveyOptions, oas: list[str]) -> tuple[dict | None, str]:
     if opt.edition == "2011" and not oac11.has_oac11(s.con):
         return None, (
             "no 2011 OAC in the store's postcode directory: ingest the NSPL or "
             "ONSPD again to get the representation index by 2011 group"
         )
-    table = surveys.residents_by_subgroup(s.con, opt.edition)
+    table = surveys.residents_by_subgroup(s.con, opt.edition, oas)
     if table is None:
         return None, (
             "no census table TS001 in the store: ingest ts001 for the "

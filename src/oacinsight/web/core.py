@@ -138,12 +138,18 @@ def match_upload(state: WebState, upload: Upload, postcode_column: str | None) -
 
 def matched(upload: Upload) -> Upload:
     """The upload, refused when it was kept without matching (a survey file)."""
+    summary_of(upload)
+    return upload
+
+
+def summary_of(upload: Upload) -> MatchSummary:
+    """The upload's match summary, refused when it was kept without matching."""
     if upload.summary is None:
         raise InputFileError(
             f"{upload.name} was uploaded as a survey, not matched: upload "
             "it on the home page to match it"
         )
-    return upload
+    return upload.summary
 
 
 def failed_rows(upload: Upload, limit: int | None = 200) -> tuple[pd.DataFrame, int]:
@@ -239,7 +245,7 @@ def _point_oas(store: Any, cust: pd.DataFrame | None, areas: tuple[str, ...]) ->
     from oacinsight.store import profiles
 
     if areas:
-        return profiles.oas_of_areas(store.con, list(areas))
+        return profiles.area_oas(store, list(areas))
     if cust is None or cust.empty:
         raise OacInsightError(
             "no boundaries are loaded: upload a customer file to see "

@@ -78,8 +78,8 @@ def map_values_api(
     body = values.to_json()
     if layer == core.POINTS:
         body["points"] = [
-            [r.code, round(float(r.lat), 6), round(float(r.long), 6)]
-            for r in frame.itertuples(index=False)
+            [code, round(float(lat), 6), round(float(long), 6)]
+            for code, lat, long in zip(frame["code"], frame["lat"], frame["long"], strict=True)
         ]
     return JSONResponse(body)
 
@@ -135,10 +135,9 @@ def map_pattern_of(state: WebState, up: Upload, areas: tuple[str, ...], suppress
     layers = core.layer_list(state)
     types = dict(zip(layers["layer"], layers["area_type"], strict=True))
     with state.job() as store:
-        profiles.set_membership(store)
-        profiles.set_area(store.con, [c for c, _ in result.areas])
+        area = profiles.area_oas(store, [c for c, _ in result.areas])
         oas, members = bsql.area_oa_members(
-            store.con, [lay for lay, t in types.items() if t in PUBLISHED_TYPES]
+            store.con, area, [lay for lay, t in types.items() if t in PUBLISHED_TYPES]
         )
     oas = oas.merge(core.customers_by_oa(up), on="oa", how="left")
     oas["customers"] = oas["customers"].fillna(0).astype(int)

@@ -4,7 +4,8 @@ function on the shared store, cache the result per upload."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -155,76 +156,160 @@ def survey_view(result: SurveyResult) -> dict[str, Any]:
     }
 
 
+NEED_SOURCES = ("customers", "rates", "survey")
+
+
+def _float(field: str, value: Any, default: float, low: float, high: float) -> float:
+    if value in (None, ""):
+        return default
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise OacInsightError(f"{field}: {str(value)[:30]!r} is not a number") from None
+    if not (low <= number <= high):  # NaN fails too
+        raise OacInsightError(f"{field}: must be from {low:g} to {high:g}, not {number:g}")
+    return number
+
+
+def _text(values: Mapping[str, Any], key: str) -> str:
+    return str(values.get(key) or "").strip()
+
+
 @dataclass(frozen=True)
 class NeedForm:
-    """The need page's options (those of ``oacinsight need`` a customer file takes)."""
+    """The need page's options: those of ``oacinsight need``.  The rates come from the
+    upload's customers, from an uploaded rates file (``--rates``) or from an uploaded
+    survey (``--survey-question``); files are named by their upload tokens."""
 
     areas: tuple[str, ...] = ()
     level: str = "group"
     base: str = "residents"
+    source: str = "customers"
+    rates: str = ""  # token of the uploaded rates file (source "rates")
+    survey: str = ""  # token of the uploaded survey (source "survey")
+    question: str = ""
+    positive: str = ""
+    weight: str = ""
     observed: str = ""  # token of the uploaded observed file
+    observed_count: str = ""
     target_type: str = "lsoa"
     top: int = 20
+    min_expected: float = 10.0
+    max_ratio: float = 1.0
+    min_shortfall: float = 0.0
+    suppress_below: int = 10
 
     @classmethod
-    def parse(
-        cls,
-        area: str | None,
-        level: str | None,
-        base: str | None,
-        observed: str | None,
-        target_type: str | None,
-        top: str | int | None,
-    ) -> NeedForm:
-        """Check the fields; one-line errors naming the field."""
+    def parse(cls, values: Mapping[str, Any], default_source: str = "customers") -> NeedForm:
+        """Check each field (a query or form mapping); one-line errors naming the field.
+        Whether the source has what it needs is :meth:`check`'s (run before a run)."""
         return cls(
-            core.area_codes(area),
-            _choice("level", level, SURVEY_LEVELS, "group"),
-            _choice("base", base, NEED_BASES, "residents"),
-            (observed or "").strip(),
-            _choice("target_type", target_type, TARGET_TYPES, "lsoa"),
-            _int("top", top, 20, 1, 1000),
+            areas=core.area_codes(values.get("area")),
+            level=_choice("level", values.get("level"), SURVEY_LEVELS, "group"),
+            base=_choice("base", values.get("base"), NEED_BASES, "residents"),
+            source=_choice("source", values.get("source"), NEED_SOURCES, default_source),
+            rates=_text(values, "rates"),
+            survey=_text(values, "survey"),
+            question=_text(values, "question"),
+            positive=_text(values, "positive"),
+            weight=_text(values, "weight"),
+            observed=_text(values, "observed"),
+            observed_count=_text(values, "observed_count"),
+            target_type=_choice("target_type", values.get("target_type"), TARGET_TYPES, "lsoa"),
+            top=_int("top", values.get("top"), 20, 1, 1000),
+            min_expected=_float("min_expected", values.get("min_expected"), 10.0, 0, 1e12),
+            max_ratio=_float("max_ratio", values.get("max_ratio"), 1.0, 0, 1e6),
+            min_shortfall=_float("min_shortfall", values.get("min_shortfall"), 0.0, -1e12, 1e12),
+            suppress_below=_int("suppress_below", values.get("suppress_below"), 10, 0, 1000),
         )
 
+    def check(self) -> None:
+        """What a source needs, as one line naming the field."""
+        if self.source == "rates" and not self.rates:
+            raise OacInsightError("rates: upload a rates file (a rates.csv of another run)")
+        if self.source == "rates" and not self.areas:
+            raise OacInsightError("area: choose the area the rates are applied to")
+        if self.source == "survey":
+            if not self.survey:
+                raise OacInsightError("survey: choose an uploaded survey")
+            if not self.question:
+                raise OacInsightError("question: choose the survey column that marks the need")
+            if not self.positive:
+                raise OacInsightError("positive: give the answers that mean the need (or >=4)")
+
     def options(self, observed_path: str | None, postcode_column: str | None = None) -> NeedOptions:
-        """As the library's :class:`NeedOptions`."""
+        """As the library's :class:`NeedOptions` (``rates`` is filled by :func:`run_need`)."""
+        survey = self.source == "survey"
         return NeedOptions(
             areas=self.areas,
             level=self.level,
             base=self.base,
             observed=observed_path,
+            observed_count=self.observed_count or None,
+            survey_question=self.question if survey else None,
+            positive=self.positive if survey else None,
+            weight=(self.weight or None) if survey else None,
             postcode_column=postcode_column,
-            rules=TargetRules(area_type=self.target_type, top=self.top),
+            rules=TargetRules(
+                area_type=self.target_type,
+                top=self.top,
+                min_expected=self.min_expected,
+                max_ratio=self.max_ratio,
+                min_shortfall=self.min_shortfall,
+            ),
+            suppress_below=self.suppress_below,
         )
 
     def query(self) -> dict[str, Any]:
-        """URL query of these options."""
-        values = {
-            "area": ",".join(self.areas),
-            "level": self.level,
-            "base": self.base,
-            "observed": self.observed,
-            "target_type": self.target_type,
-            "top": self.top,
-        }
-        return {k: v for k, v in values.items() if v not in ("", None)}
+        """URL query of these options (the defaults left out)."""
+        default = NeedForm()
+        values = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "areas"}
+        values = {k: v for k, v in values.items() if v != getattr(default, k)}
+        if self.source != "customers":
+            values["source"] = self.source
+        if self.areas:
+            values["area"] = ",".join(self.areas)
+        return {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in values.items()}
 
 
 def run_need(state: WebState, upload: Upload, form: NeedForm) -> NeedResult:
-    """``need_file`` on the upload's matched customers (cached per options)."""
-    if upload.summary is None:
-        raise InputFileError(
-            "this upload has not been matched: upload a customer file "
-            "with postcodes on the home page"
-        )
+    """``need_file`` with the form's source of rates (cached per options on the page's
+    upload): the upload's matched customers, an uploaded rates file or a survey."""
     key = ("need", form)
-    if key not in upload.results:
-        observed = str(state.get(form.observed).raw) if form.observed else None
-        with core.named(upload), state.job() as store:
-            result = need_file(upload.matched, form.options(observed), store=store)
-        result.source = f"customers in {upload.name}"
-        upload.results[key] = result
-    return upload.results[key]
+    if key in upload.results:
+        return upload.results[key]
+    form.check()
+    observed = str(state.get(form.observed).raw) if form.observed else None
+    options = form.options(observed)
+    if form.source == "customers":
+        if upload.summary is None:
+            raise InputFileError(
+                "this upload has not been matched: upload a customer file "
+                "with postcodes on the home page, or take the rates from a survey or a file"
+            )
+        source, path, label = upload, str(upload.matched), f"customers in {upload.name}"
+    elif form.source == "rates":
+        source, path = state.get(form.rates), None
+        options = replace(options, rates=str(source.raw))
+        label = f"rates file {source.name}"
+    else:
+        source = state.get(form.survey)
+        path, label = str(source.raw), f"survey answers to {form.question!r} in {source.name}"
+    with core.named(source), state.job() as store:
+        result = need_file(path, options, store=store)
+    result.source = label
+    upload.results[key] = result
+    return result
+
+
+def survey_uploads(state: WebState) -> list[tuple[str, str, list[str]]]:
+    """Uploads that are not matched customer files (surveys), newest first:
+    ``(token, name, columns)``."""
+    out = []
+    for up in reversed(list(state.uploads.values())):
+        if up.summary is None and "survey_frame" in up.results:
+            out.append((up.token, up.name, [str(c) for c in up.results["survey_frame"].columns]))
+    return out
 
 
 def need_view(result: NeedResult) -> dict[str, Any]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import shutil
-from typing import Annotated
+from contextlib import nullcontext
+from dataclasses import replace
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -20,7 +22,7 @@ from oacinsight.need import need_file
 from oacinsight.survey import SurveyOptions, survey_file
 from oacinsight.web import core, insight
 from oacinsight.web.pages import file_chunks, render
-from oacinsight.web.state import WebState
+from oacinsight.web.state import Upload, WebState
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["api"])
@@ -83,7 +85,7 @@ def survey_page(
     up = state.get(token)
     frame = insight.survey_table(state, up)
     chosen = [q for q in question or [] if q.strip()]
-    context = {
+    context: dict[str, Any] = {
         "columns": [str(c) for c in frame.columns],
         "chosen": chosen,
         "choices": insight.answer_choices(frame, chosen),
@@ -149,32 +151,34 @@ def survey_download(
 
 
 # -- need page --------------------------------------------------------------------------
+def _need_form(request: Request, up: Upload) -> insight.NeedForm:
+    """The need options in the query; a survey upload's own page takes its rates from
+    the survey (a customer upload's, from its customers)."""
+    values = dict(request.query_params)
+    if up.summary is None:
+        values.setdefault("survey", up.token)
+    return insight.NeedForm.parse(values, "customers" if up.summary else "survey")
+
+
 @router.get("/u/{token}/need", response_class=HTMLResponse)
-def need_page(
-    request: Request,
-    token: str,
-    area: str | None = None,
-    level: str | None = None,
-    base: str | None = None,
-    observed: str | None = None,
-    target_type: str | None = None,
-    top: str | None = None,
-    run: str | None = None,
-) -> HTMLResponse:
-    """The options and, once asked, rates, target list, gains chart and map."""
+def need_page(request: Request, token: str, run: str | None = None) -> HTMLResponse:
+    """The options and, once asked, rates, target list, gains chart and map.  Query:
+    the fields of :class:`oacinsight.web.insight.NeedForm`."""
     from oacinsight.web import views
 
     state = _state(request)
     up = state.get(token)
-    form = insight.NeedForm.parse(area, level, base, observed, target_type, top)
-    obs = state.get(form.observed) if form.observed else None
-    context = {
+    form = _need_form(request, up)
+    named = {t: state.get(t).name for t in (form.observed, form.rates) if t}
+    context: dict[str, Any] = {
         "form": form,
-        "observed_name": obs.name if obs else None,
+        "observed_name": named.get(form.observed),
+        "rates_name": named.get(form.rates),
+        "surveys": insight.survey_uploads(state),
         "result": None,
         "la_choices": views.authority_choices(up.summary) if up.summary else [],
     }
-    if run or form.observed:
+    if run or form.observed or form.rates:
         result = insight.run_need(state, up, form)
         context.update(result=result, view=insight.need_view(result), query=form.query())
     return render(request, "need.html", "need", up=up, **context)
@@ -184,42 +188,67 @@ def need_page(
 def need_run(
     request: Request,
     token: str,
-    file: Annotated[UploadFile | None, File()] = None,
+    file: Annotated[UploadFile | None, File(description="Observed users")] = None,
+    rates_file: Annotated[UploadFile | None, File(description="A rates.csv")] = None,
     area: Annotated[str, Form()] = "",
     level: Annotated[str, Form()] = "group",
     base: Annotated[str, Form()] = "residents",
+    source: Annotated[str, Form()] = "",
+    rates: Annotated[str, Form()] = "",
+    survey: Annotated[str, Form()] = "",
+    question: Annotated[str, Form()] = "",
+    positive: Annotated[str, Form()] = "",
+    weight: Annotated[str, Form()] = "",
     target_type: Annotated[str, Form()] = "lsoa",
     top: Annotated[str, Form()] = "20",
+    min_expected: Annotated[str, Form()] = "",
+    max_ratio: Annotated[str, Form()] = "",
+    min_shortfall: Annotated[str, Form()] = "",
+    suppress_below: Annotated[str, Form()] = "",
     observed: Annotated[str, Form()] = "",
+    observed_count: Annotated[str, Form()] = "",
 ) -> Response:
-    """The options form, with an optional observed file (claimants, service users):
-    keep the file and show the need with these options."""
+    """The options form, with optional files (observed claimants or users; a rates
+    file): keep the files and show the need with these options."""
     from urllib.parse import urlencode
 
     state = _state(request)
-    state.get(token)
-    form = insight.NeedForm.parse(area, level, base, observed, target_type, top)
-    if form.observed:
-        state.get(form.observed)
-    query = form.query()
-    if file is not None and file.filename:
-        query["observed"] = state.new_upload(file.filename, file_chunks(file)).token
-    query["run"] = "1"
+    up = state.get(token)
+    values = {
+        "area": area,
+        "level": level,
+        "base": base,
+        "source": source,
+        "rates": rates,
+        "survey": survey,
+        "question": question,
+        "positive": positive,
+        "weight": weight,
+        "target_type": target_type,
+        "top": top,
+        "min_expected": min_expected,
+        "max_ratio": max_ratio,
+        "min_shortfall": min_shortfall,
+        "suppress_below": suppress_below,
+        "observed": observed,
+        "observed_count": observed_count,
+    }
+    for field, upload in (("observed", file), ("rates", rates_file)):
+        if upload is not None and upload.filename:
+            values[field] = state.new_upload(upload.filename, file_chunks(upload)).token
+    if up.summary is None:
+        values["survey"] = values["survey"] or token
+    form = insight.NeedForm.parse(values, "customers" if up.summary else "survey")
+    form.check()
+    for t in (form.observed, form.rates, form.survey):
+        if t:
+            state.get(t)  # a token of this session, or a one-line 404
+    query = {**form.query(), "run": "1"}
     return RedirectResponse(f"/u/{token}/need?{urlencode(query)}", status_code=303)
 
 
 @router.get("/u/{token}/need/download/{name}")
-def need_download(
-    request: Request,
-    token: str,
-    name: str,
-    area: str | None = None,
-    level: str | None = None,
-    base: str | None = None,
-    observed: str | None = None,
-    target_type: str | None = None,
-    top: str | None = None,
-) -> Response:
+def need_download(request: Request, token: str, name: str) -> Response:
     """rates.csv / expected.csv / targets.csv / gains.csv: what ``oacinsight need``
     writes."""
     stem = name.removesuffix(".csv")
@@ -229,8 +258,7 @@ def need_download(
         )
     state = _state(request)
     up = state.get(token)
-    form = insight.NeedForm.parse(area, level, base, observed, target_type, top)
-    result = insight.run_need(state, up, form)
+    result = insight.run_need(state, up, _need_form(request, up))
     folder = state.tmp / f"need-{up.token}"
     try:
         written = result.write_csv(folder)
@@ -291,33 +319,78 @@ def api_survey(
         state.forget(up.token)
 
 
-@api_router.post("/need", summary="Areas of likely need from customers (oacinsight need)")
+@api_router.post("/need", summary="Areas of likely need (oacinsight need)")
 def api_need(
     request: Request,
-    file: Annotated[UploadFile, File(description="Customers with the need, raw or matched")],
+    file: Annotated[
+        UploadFile | None,
+        File(description="Customers with the need (raw or matched), or a survey with question"),
+    ] = None,
+    rates: Annotated[
+        UploadFile | None, File(description="Rates learnt elsewhere (--rates): a rates.csv")
+    ] = None,
     observed: Annotated[UploadFile | None, File(description="Observed users")] = None,
     area: Annotated[str, Form()] = "",
     level: Annotated[str, Form()] = "group",
     base: Annotated[str, Form()] = "residents",
+    question: Annotated[str, Form(description="Survey: the need column")] = "",
+    positive: Annotated[str, Form(description="Survey: the positive answers")] = "",
+    weight: Annotated[str, Form(description="Survey: the weight column")] = "",
+    observed_count: Annotated[str, Form()] = "",
     target_type: Annotated[str, Form()] = "lsoa",
     top: Annotated[int, Form()] = 20,
+    min_expected: Annotated[float, Form()] = 10.0,
+    max_ratio: Annotated[float, Form()] = 1.0,
+    min_shortfall: Annotated[float, Form()] = 0.0,
+    confidence: Annotated[float, Form()] = 0.95,
+    suppress_below: Annotated[int, Form()] = 10,
     postcode_column: Annotated[str, Form()] = "",
 ) -> Response:
-    """``need.json`` of ``oacinsight need -o DIR`` for the same options."""
+    """``need.json`` of ``oacinsight need -o DIR`` for the same options: ``file`` (with
+    ``question`` and ``positive`` it is a survey) or ``rates``, not both."""
     state = _state(request)
-    form = insight.NeedForm.parse(area, level, base, None, target_type, top)
-    ups = [state.new_upload(file.filename or "customers.csv", file_chunks(file))]
+    given: dict[str, UploadFile] = {
+        k: f
+        for k, f in (("file", file), ("rates", rates), ("observed", observed))
+        if f is not None and f.filename
+    }
+    form = insight.NeedForm.parse(
+        {
+            "area": area,
+            "level": level,
+            "base": base,
+            "source": "survey" if question else ("rates" if "rates" in given else "customers"),
+            "rates": "api" if "rates" in given else "",
+            "survey": "api",  # the survey is ``file`` (the form wants a survey named)
+            "question": question,
+            "positive": positive,
+            "weight": weight,
+            "observed_count": observed_count,
+            "target_type": target_type,
+            "top": top,
+            "min_expected": min_expected,
+            "max_ratio": max_ratio,
+            "min_shortfall": min_shortfall,
+            "suppress_below": suppress_below,
+        }
+    )
+    form.check()
+    ups = {k: state.new_upload(f.filename or f"{k}.csv", file_chunks(f)) for k, f in given.items()}
     try:
-        if observed is not None and observed.filename:
-            ups.append(state.new_upload(observed.filename, file_chunks(observed)))
-        opts = form.options(
-            str(ups[1].raw) if len(ups) > 1 else None, postcode_column.strip() or None
+        opts = replace(
+            form.options(
+                str(ups["observed"].raw) if "observed" in ups else None,
+                postcode_column.strip() or None,
+            ),
+            rates=str(ups["rates"].raw) if "rates" in ups else None,
+            confidence=confidence,
         )
-        with core.named(ups[0]), state.job() as store:
-            result = need_file(ups[0].raw, opts, store=store)
+        first = ups.get("file") or ups.get("rates")
+        with core.named(first) if first else nullcontext(), state.job() as store:
+            result = need_file(ups["file"].raw if "file" in ups else None, opts, store=store)
         return Response(
             json.dumps(result.to_dict(), allow_nan=False), media_type="application/json"
         )
     finally:
-        for up in ups:
+        for up in ups.values():
             state.forget(up.token)

@@ -73,8 +73,8 @@ def upload(
 @router.get("/u/{token}/match", response_class=HTMLResponse)
 def match_page(request: Request, token: str) -> HTMLResponse:
     """Match rates per status, failed rows and why, downloads."""
-    up = core.matched(_state(request).get(token))
-    summary = up.summary
+    up = _state(request).get(token)
+    summary = core.summary_of(up)
     failed, n_failed = core.failed_rows(up, limit=200)
     return render(
         request,

@@ -7,13 +7,14 @@ when it stops; only the most recent few are kept.  Nothing is sent anywhere.
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,7 +81,7 @@ class WebState:
 
     def __init__(
         self,
-        store_path: str | Path | None,
+        store_path: str | os.PathLike[str] | None,
         *,
         max_upload_bytes: int,
         keep_uploads: int = DEFAULT_KEEP_UPLOADS,
@@ -91,7 +92,7 @@ class WebState:
         self.lock = threading.RLock()
         self.uploads: OrderedDict[str, Upload] = OrderedDict()
         self._tmp: Path | None = None
-        self.cache: dict[str, Any] = {}
+        self.cache: dict[Hashable, Any] = {}  # keyed by names and (kind, ...) tuples
 
     @property
     def tmp_path(self) -> Path | None:
@@ -107,8 +108,8 @@ class WebState:
 
     @contextmanager
     def job(self) -> Iterator[Store]:
-        """The store on a cursor of its own for one job (its own temporary tables), so
-        a long match does not hold up the other pages."""
+        """The store on a cursor of its own for one job, so a long match does not hold
+        up the other pages (no lock: store functions share no temporary tables)."""
         with self.store.cursor() as store:
             yield store
 

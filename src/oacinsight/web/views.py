@@ -53,7 +53,8 @@ def authority_choices(summary: MatchSummary | None) -> list[tuple[str, str]]:
     """``(code, label)`` of the local authorities holding matched customers."""
     if summary is None:
         return []
-    out = []
+    out: list[tuple[str, str]] = []
+    row: Any  # a frame row: pandas-stubs types every field as any scalar
     for row in summary.by_authority.itertuples(index=False):
         if row.matched and row.laua != "(none)":
             name = row.name if isinstance(row.name, str) else ""
@@ -66,9 +67,8 @@ def default_layer(state: WebState, layers: pd.DataFrame, up: Upload | None) -> s
     if layers.empty:
         return core.POINTS
     rank = {t: i for i, t in enumerate(LAYER_PREFERENCE)}
-    order = sorted(
-        layers.itertuples(index=False), key=lambda r: (rank.get(r.area_type, 99), r.features)
-    )
+    rows: list[Any] = list(layers.itertuples(index=False))  # fields typed as any scalar
+    order = sorted(rows, key=lambda r: (rank.get(r.area_type, 99), r.features))
     if up is not None:
         oas = core.customers_by_oa(up)["oa"].tolist()
         with state.job() as store:
@@ -81,7 +81,8 @@ def default_layer(state: WebState, layers: pd.DataFrame, up: Upload | None) -> s
 
 def layer_options(layers: pd.DataFrame) -> list[tuple[str, str]]:
     """``(layer, label)`` for the layer menu."""
-    out = []
+    out: list[tuple[str, str]] = []
+    r: Any  # a frame row: pandas-stubs types every field as any scalar
     for r in layers.itertuples(index=False):
         out.append(
             (

@@ -1,0 +1,336 @@
+"""Profiles of a file split by a column or by period (``profile --by`` / ``--period``).
+
+Who × What × Where: one profile per value of a column (a service, a channel) or per
+period of a date column, all against the same base and area as the file's overall
+profile, with one disclosure pattern chosen on the slices and the overall profile
+together (:mod:`oacinsight.profile.joint`).  :func:`profile_by` is what
+``profile_file(..., by=...)`` / ``profile_file(..., period=..., freq=...)`` call; the
+method is in docs/profile.md ("Profiles by a column or a period").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from oacinsight.errors import InputFileError, OacInsightError
+from oacinsight.match import MATCHED, match_records, reference_store
+from oacinsight.profile.comparison import BLANK, NO_DATE, OTHER, ComparisonResult
+from oacinsight.profile.joint import joint_pattern, slice_table, with_pattern
+from oacinsight.profile.periods import FREQS, parse_dates, period_labels
+from oacinsight.profile.result import ProfileResult
+from oacinsight.store import Store, slices
+from oacinsight.store.inputs import read_text_frame
+from oacinsight.tabular import open_input
+
+__all__ = ["BLANK", "MAX_VALUES", "MIN_CUSTOMERS", "NO_DATE", "OTHER", "SliceOptions", "profile_by"]
+
+#: Most distinct values (or periods) a column may have before ``--by`` refuses it.
+MAX_VALUES = 50
+#: A value with fewer customers in the area than this is grouped into ``other``.
+MIN_CUSTOMERS = 20
+
+
+@dataclass(frozen=True)
+class SliceOptions:
+    """How to split a file: ``by`` a column, or by ``period`` of a date column."""
+
+    by: str | None = None
+    period: str | None = None
+    freq: str = "year"
+    min_customers: int = MIN_CUSTOMERS
+    max_values: int = MAX_VALUES
+
+    def check(self) -> None:
+        if (self.by is None) == (self.period is None):
+            raise OacInsightError("give one of --by COLUMN or --period COLUMN, not both")
+        if self.freq not in FREQS:
+            raise OacInsightError(f"unknown --freq {self.freq!r}; use {', '.join(FREQS)}")
+        if self.min_customers < 1 or self.max_values < 2:
+            raise OacInsightError("min_customers must be at least 1 and max_values at least 2")
+
+    @property
+    def column(self) -> str:
+        return str(self.by if self.by is not None else self.period)
+
+    @property
+    def kind(self) -> str:
+        return "by" if self.by is not None else "period"
+
+
+def profile_by(
+    input_path: str | os.PathLike[str],
+    options: SliceOptions,
+    *,
+    profile: Callable[..., ProfileResult],
+    store: Store | str | os.PathLike[str] | None = None,
+    level: str = "supergroup",
+    base: str = "residents",
+    areas: list[str] | None = None,
+    confidence: float = 0.95,
+    suppress_below: int = 10,
+    postcode_column: str | None = None,
+    disclosure: str = "suppress",
+) -> ComparisonResult:
+    """Profile each slice of a customer file against the base of the overall profile.
+
+    Parameters are those of :func:`oacinsight.profile.run.profile_file`, plus
+    ``options`` (the column, the frequency and the limits) and ``profile``, the function
+    that profiles the whole file (``profile_file`` itself, which calls this function:
+    passing it keeps the two modules free of an import cycle).
+
+    Returns
+    -------
+    ComparisonResult
+        The overall profile, one profile per slice (same area and base), one pattern.
+    """
+    options.check()
+    if disclosure != "suppress":
+        raise OacInsightError(
+            "--by and --period use suppression (--disclosure suppress); cell key "
+            "perturbation of slices is not supported yet"
+        )
+    with reference_store(store) as s, tempfile.TemporaryDirectory(prefix="oacinsight-") as tmp:
+        rows, profile_path = _matched_rows(s, input_path, postcode_column, Path(tmp))
+        labels, notes = _labels(rows, options)
+        overall = profile(
+            profile_path,
+            store=s,
+            level=level,
+            base=base,
+            areas=areas,
+            confidence=confidence,
+            suppress_below=suppress_below,
+            postcode_column=None,
+        )
+        codes = [c for c, _ in overall.areas]
+        oac = slices.area_subgroups(s, codes).set_index("oa")
+    in_area = rows["oa21"].astype("string").isin(oac.index) & rows["match_status"].isin(MATCHED)
+    names, mapping, grouping = _choose(labels, in_area, options)
+    result_slices = []
+    for name in names:
+        part = mapping == name
+        result_slices.append(_slice_profile(overall, rows[part], in_area[part], oac))
+    return _assemble(overall, names, result_slices, options, [*notes, *grouping])
+
+
+def compare_counts(
+    slices: list[tuple[str, pd.DataFrame]],
+    *,
+    column: str = "by",
+    kind: str = "by",
+    freq: str | None = None,
+    level: str = "supergroup",
+    base_name: str = "base",
+    confidence: float = 0.95,
+    suppress_below: int = 10,
+    base_is_sample: bool = False,
+) -> ComparisonResult:
+    """A comparison from counts already made: one ``compute_profile`` input per slice.
+
+    Every slice holds the same rows (``level, code, name, parent, customers, base``) with
+    the same base; the overall profile is their sum.  Used by the tests and by callers
+    that count their own slices; :func:`profile_by` counts a file.
+    """
+    if len(slices) < 2:
+        raise OacInsightError("a comparison needs at least two slices")
+    first = slices[0][1].reset_index(drop=True)
+    total = first.copy()
+    total["customers"] = sum(c["customers"].to_numpy() for _, c in slices)
+    n = int(total.loc[total["level"] == total["level"].iloc[0], "customers"].sum())
+    overall = ProfileResult.from_counts(
+        total, level=level, base_name=base_name, areas=[], n_input=n, n_matched=n,
+        n_in_area=n, unmatched={}, confidence=confidence, suppress_below=suppress_below,
+        base_is_sample=base_is_sample,
+    )  # fmt: skip
+    full = overall.full_table if overall.full_table is not None else overall.table
+    profiles = []
+    for _, counts in slices:
+        keyed = counts.set_index(["level", "code"])["customers"]
+        frame = full[["level", "code", "name", "base"]].assign(parent=None)
+        frame["customers"] = [
+            int(keyed.get((lv, cd), 0))
+            for lv, cd in zip(frame["level"], frame["code"], strict=True)
+        ]
+        table = slice_table(frame, confidence=confidence, suppress_below=suppress_below,
+                            base_is_sample=base_is_sample)  # fmt: skip
+        k = int(frame.loc[frame["level"] == frame["level"].iloc[0], "customers"].sum())
+        profiles.append(dataclasses.replace(overall, table=table, full_table=table, n_input=k,
+                                            n_matched=k, n_in_area=k))  # fmt: skip
+    by, period = (column, None) if kind == "by" else (None, column)
+    options = SliceOptions(by=by, period=period, freq=freq or "year")
+    return _assemble(overall, [name for name, _ in slices], profiles, options, [])
+
+
+def _matched_rows(
+    s: Store, input_path: str | os.PathLike[str], postcode_column: str | None, tmp: Path
+) -> tuple[pd.DataFrame, str | os.PathLike[str]]:
+    """Every input row with ``match_status`` and ``oa21``; the file to profile."""
+    with open_input(input_path) as src:
+        frame = read_text_frame(src)
+        name = src.name
+    if frame.empty:
+        raise InputFileError(f"{name}: has a header but no data rows")
+    if {"match_status", "oa21"} <= set(frame.columns) and postcode_column is None:
+        return frame, input_path
+    matched = match_records(frame, store=s, postcode_column=postcode_column, name=name).frame
+    path = tmp / "matched.parquet"
+    matched.to_parquet(path, index=False)
+    return matched, path
+
+
+def _labels(rows: pd.DataFrame, options: SliceOptions) -> tuple[pd.Series, list[str]]:
+    """The slice label of every row (before grouping) and notes on how they were read."""
+    column = options.column
+    if column not in rows.columns:
+        shown = ", ".join(str(c) for c in rows.columns[:12])
+        raise InputFileError(f"--{options.kind} {column!r}: no such column (columns: {shown})")
+    if options.kind == "by":
+        text = rows[column].astype("string").str.strip()
+        return text.mask(text.isna() | (text == ""), BLANK).astype(str), []
+    parsed = parse_dates(rows[column])
+    labels = period_labels(parsed.dates, options.freq).fillna(NO_DATE).astype(str)
+    notes = []
+    if parsed.n_blank or parsed.n_unparseable:
+        notes.append(
+            f"dates in {column!r}: {parsed.n_blank:,} blank and {parsed.n_unparseable:,} "
+            f"unparseable of {len(rows):,} rows, all in the {NO_DATE!r} slice"
+            + (f" (e.g. {', '.join(repr(e) for e in parsed.examples)})" if parsed.examples else "")
+        )
+    if parsed.n_blank + parsed.n_unparseable == len(rows):
+        raise InputFileError(
+            f"--period {column!r}: no value could be read as a date (ISO 2023-04-01, UK "
+            "day-first 01/04/2023, or an Excel date serial)"
+        )
+    return labels, notes
+
+
+def _choose(
+    labels: pd.Series, in_area: pd.Series, options: SliceOptions
+) -> tuple[list[str], pd.Series, list[str]]:
+    """The slices in order, each row's slice, and notes on values grouped as ``other``."""
+    special = {BLANK, NO_DATE}
+    distinct = [v for v in pd.unique(labels) if v not in special]
+    if len(distinct) > options.max_values:
+        raise InputFileError(_too_many(options, len(distinct)))
+    counts = in_area.groupby(labels).sum().astype(int)
+    if options.kind == "by":
+        order = sorted(counts.index, key=lambda v: (v in special, -counts[v], v))
+    else:
+        order = sorted(counts.index, key=lambda v: (v in special, v))
+    small = [v for v in order if counts[v] < options.min_customers]
+    kept = [v for v in order if v not in small]
+    while small and sum(counts[v] for v in small) < options.min_customers and kept:
+        smallest = min(kept, key=lambda v: (counts[v], v))
+        kept.remove(smallest)
+        small.append(smallest)
+    if len(kept) + bool(small) < 2:
+        raise InputFileError(
+            f"--{options.kind} {options.column!r}: fewer than two values with at least "
+            f"{options.min_customers} customers in the area; nothing to compare"
+        )
+    mapping = labels.where(~labels.isin(small), OTHER)
+    notes = []
+    if small:
+        n = int(sum(counts[v] for v in small))
+        listed = ", ".join(small[:10]) + (f" and {len(small) - 10} more" if len(small) > 10 else "")
+        notes.append(
+            f"{OTHER!r}: {len(small)} value(s) with fewer than {options.min_customers} customers "
+            f"in the area each, or taken in to reach {options.min_customers} ({n:,} customers "
+            f"together): {listed}"
+        )
+    return [*kept, *([OTHER] if small else [])], mapping, notes
+
+
+def _too_many(options: SliceOptions, n: int) -> str:
+    if options.kind == "period":
+        return (
+            f"--period {options.column!r} at --freq {options.freq}: {n:,} periods, more than "
+            f"the limit of {options.max_values}; use a longer --freq (quarter or year)"
+        )
+    return (
+        f"--by {options.column!r}: {n:,} different values, more than the limit of "
+        f"{options.max_values}; compare by a column naming a few services or channels "
+        "(a column like this is probably an identifier, a date or free text)"
+    )
+
+
+def _slice_profile(
+    overall: ProfileResult, rows: pd.DataFrame, in_area: pd.Series, oac: pd.DataFrame
+) -> ProfileResult:
+    """The profile of one slice's rows against the overall profile's area and base."""
+    full = overall.full_table if overall.full_table is not None else overall.table
+    oa = rows.loc[in_area, "oa21"].astype(str)
+    cells = oac.loc[oa.to_numpy()]
+    found: dict[tuple[str, str], int] = {}
+    for level, column in (
+        ("supergroup", "supergroup"),
+        ("group", "group_code"),
+        ("subgroup", "subgroup"),
+    ):
+        for code, n in cells[column].astype(str).value_counts().items():
+            found[(level, str(code))] = int(n)
+    counts = full[["level", "code", "name", "base"]].assign(parent=None)
+    counts["customers"] = [
+        found.get((lv, str(cd)), 0) for lv, cd in zip(counts["level"], counts["code"], strict=True)
+    ]
+    statuses = rows["match_status"].astype(str).value_counts().to_dict()
+    n_matched = int(sum(v for k, v in statuses.items() if k in MATCHED))
+    table = slice_table(
+        counts,
+        confidence=overall.confidence,
+        suppress_below=overall.suppress_below,
+        base_is_sample=overall.base_is_sample,
+    )
+    return ProfileResult(
+        table=table,
+        full_table=table,
+        level=overall.level,
+        base_name=overall.base_name,
+        areas=overall.areas,
+        n_input=len(rows),
+        n_matched=n_matched,
+        n_in_area=int(in_area.sum()),
+        unmatched={str(k): int(v) for k, v in statuses.items() if k not in MATCHED},
+        confidence=overall.confidence,
+        suppress_below=overall.suppress_below,
+        base_is_sample=overall.base_is_sample,
+        area_rule=overall.area_rule,
+    )
+
+
+def _assemble(
+    overall: ProfileResult,
+    names: list[str],
+    profiles: list[ProfileResult],
+    options: SliceOptions,
+    notes: list[str],
+) -> ComparisonResult:
+    """Apply the joint pattern to every slice and wrap everything in a result."""
+    full = overall.full_table if overall.full_table is not None else overall.table
+    fulls = [p.full_table if p.full_table is not None else p.table for p in profiles]
+    pattern = joint_pattern(full, fulls, overall.suppress_below)
+    if pattern.fallback:
+        notes = [*notes, "every slice cell is hidden: no pattern could protect them all"]
+    out = []
+    for name, prof, table, hidden in zip(names, profiles, fulls, pattern.hidden, strict=True):
+        new_full = with_pattern(table, hidden)
+        shown = new_full if overall.level == "all" else new_full[new_full["level"] == overall.level]
+        shown = shown.reset_index(drop=True)
+        shown.attrs.update(new_full.attrs)
+        out.append((name, dataclasses.replace(prof, table=shown, full_table=new_full)))
+    return ComparisonResult(
+        overall=overall,
+        slices=out,
+        column=options.column,
+        kind=options.kind,
+        freq=options.freq if options.kind == "period" else None,
+        notes=notes,
+        min_customers=options.min_customers,
+    )
