@@ -78,3 +78,26 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     with Store(path) as store:
         ingest([*files.reference_files, *write_area_names(files)], store)
     return path, files
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (``local[2]``) for the whole test run.
+
+    Skips visibly where PySpark or Java is missing; fails under ``CI=true``.
+    """
+    from oacinsight.spark.session import missing_spark, spark_session
+
+    why = missing_spark()
+    if why:
+        message = f"Spark tests need PySpark and Java 17: {why}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    session = spark_session(
+        "local[2]",
+        config={"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"},
+        driver_memory="1g",
+    )
+    yield session
+    session.stop()

@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -275,27 +275,40 @@ def _unknown() -> float:
     return -1.0
 
 
+#: Matches a loaded input for a ``with`` block: the signature of
+#: :func:`oacinsight.store.matching.matched` (the default engine), giving the same
+#: :class:`~oacinsight.store.matching.Matched` handle; the Spark engine
+#: (:mod:`oacinsight.spark.engine`) passes its own.
+Matcher = Callable[..., AbstractContextManager[matching.Matched]]
+
+
 @contextmanager
 def _matched(
     store: Store,
     src: InputSource,
     postcode_column: str | None,
     progress: Progress | None = None,
+    matcher: Matcher | None = None,
 ) -> Iterator[tuple[MatchSummary, matching.Matched]]:
-    """The input matched for the ``with`` block, and its summary (one job's work)."""
+    """The input matched for the ``with`` block, and its summary (one job's work);
+    ``matcher`` replaces :func:`oacinsight.store.matching.matched` (another engine)."""
     con = store.con
     size = src.path.stat().st_size / 1e6 if src.path is not None and src.path.exists() else 0.0
     done = query_fraction(con) if progress else _unknown
     with ExitStack() as stack:
         with watch(progress, f"reading {src.name}", size, "MB", done):
             rows = stack.enter_context(matching.loaded_input(con, src))
-        with _matched_rows(store, src, rows, postcode_column) as found:
+        with _matched_rows(store, src, rows, postcode_column, matcher) as found:
             yield found
 
 
 @contextmanager
 def _matched_rows(
-    store: Store, src: InputSource, rows: matching.Rows, postcode_column: str | None
+    store: Store,
+    src: InputSource,
+    rows: matching.Rows,
+    postcode_column: str | None,
+    matcher: Matcher | None = None,
 ) -> Iterator[tuple[MatchSummary, matching.Matched]]:
     con = store.con
     if rows.count == 0:
@@ -313,7 +326,7 @@ def _matched_rows(
         column = matching.NO_POSTCODE
     editions = matching.editions(con)
     edition = ", ".join(editions) or "loaded edition"
-    with matching.matched(con, rows, column, edition, store.cache, coords) as m:
+    with (matcher or matching.matched)(con, rows, column, edition, store.cache, coords) as m:
         yield (
             MatchSummary(
                 input_name=src.name,
@@ -340,6 +353,7 @@ def match_file(
     report: str | os.PathLike[str] | None = None,
     input_name: str | None = None,
     progress: Progress | None = None,
+    matcher: Matcher | None = None,
 ) -> MatchSummary:
     """Match a CSV/XLSX/Parquet file and write every row, enriched, to ``output_path``.
 
@@ -359,6 +373,9 @@ def match_file(
     progress : callable, optional
         Called with :class:`oacinsight.progress.Step` values while the input is read
         and the output written (see :mod:`oacinsight.progress`).
+    matcher : callable, optional
+        Another engine's :func:`~oacinsight.store.matching.matched` (the Spark
+        engine, :func:`oacinsight.spark.engine.SparkEngine.matcher`); the same outputs.
 
     Outputs are written to a temporary file and renamed into place: a failed or
     interrupted run leaves no partial file.
@@ -373,7 +390,7 @@ def match_file(
     with (
         reference_store(store) as s,
         open_input(input_path, name=input_name) as src,
-        _matched(s, src, postcode_column, progress) as (summary, m),
+        _matched(s, src, postcode_column, progress, matcher) as (summary, m),
         atomic_output(out) as tmp,
     ):
         summary.notes += _write_matched(s, m, tmp, fmt, out.name, summary.rows, progress)

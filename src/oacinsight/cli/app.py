@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -96,6 +98,26 @@ def data_status(store: StoreOpt = None) -> None:
         typer.echo(df[cols].to_string(index=False))
 
 
+@data_app.command("export")
+@edge
+def data_export(
+    folder: Annotated[Path, typer.Argument(help="Folder to write (new, or a previous export).")],
+    store: StoreOpt = None,
+) -> None:
+    """Write the store's reference tables as Parquet with a manifest, for Spark."""
+    from oacinsight.spark.reference import export_reference
+
+    typer.echo(export_reference(folder, store=store).text())
+
+
+EngineOpt = Annotated[
+    str, typer.Option(help="duckdb (default, embedded) or spark (same outputs; docs/spark.md).")
+]
+SparkMasterOpt = Annotated[
+    str | None, typer.Option(help="Spark master for --engine spark (default local[*]).")
+]
+
+
 @app.command("match")
 @edge
 def match_cmd(
@@ -106,12 +128,14 @@ def match_cmd(
     ] = None,
     report: Annotated[Path | None, typer.Option(help="Write the summary as JSON here.")] = None,
     store: StoreOpt = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Attach output area, OAC group, LSOA, ward, district and IMD rank to every row."""
     from oacinsight.match import match_file
     from oacinsight.progress import console_progress
 
-    with console_progress() as show:
+    with console_progress() as show, _engine(engine, spark_master) as spark:
         summary = match_file(
             input,
             output,
@@ -119,6 +143,7 @@ def match_cmd(
             postcode_column=postcode_column,
             report=report,
             progress=show,
+            matcher=spark.matcher if spark else None,
         )
     typer.echo(summary.text())
     typer.echo(f"wrote {output}" + (f" and {report}" if report else ""))
@@ -180,6 +205,8 @@ def profile_cmd(
             "clusters and names instead of the OAC."
         ),
     ] = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Compare customers with the people who live in the area, group by group."""
     from oacinsight.outputs import check_output_path, same_file
@@ -190,21 +217,28 @@ def profile_cmd(
         raise OacInsightError(f"the output {output.name} is the input file; choose another name")
     if charts is not None and by is None and period is None:
         raise OacInsightError("--charts needs --by or --period")
-    result = profile_file(
-        input,
-        store=store,
-        level=level,
-        base=base,
-        areas=area.split(",") if area else None,
-        confidence=confidence,
-        suppress_below=suppress_below,
-        postcode_column=postcode_column,
-        disclosure=disclosure,
-        by=by,
-        period=period,
-        freq=freq,
-        classification=classification,
-    )
+    if engine == "spark" and (by or period or classification):
+        raise OacInsightError(
+            "--engine spark does not take --by, --period or --classification; "
+            "use the default engine"
+        )
+    with _engine(engine, spark_master) as spark:
+        result = profile_file(
+            input,
+            store=store,
+            level=level,
+            base=base,
+            areas=area.split(",") if area else None,
+            confidence=confidence,
+            suppress_below=suppress_below,
+            postcode_column=postcode_column,
+            disclosure=disclosure,
+            by=by,
+            period=period,
+            freq=freq,
+            classification=classification,
+            customers=spark.customers(input, postcode_column) if spark else None,
+        )
     written = result.write(output)
     typer.echo(result.text())
     typer.echo(f"wrote {written}")
@@ -261,6 +295,24 @@ def schema_cmd(
         err(f"{validate.name} does not follow the customer record standard{shown}")
         raise typer.Exit(EXIT_PROBLEMS)
     typer.echo(f"{validate.name}: follows the customer record standard")
+
+
+@contextmanager
+def _engine(engine: str, master: str | None) -> Iterator[Any]:
+    """None for the default engine; a :class:`~oacinsight.spark.engine.SparkEngine`
+    for ``spark`` (on the active Spark session, or a new one stopped afterwards)."""
+    if engine not in ("duckdb", "spark"):
+        raise OacInsightError(f"unknown engine {engine!r}; use duckdb or spark")
+    if engine == "duckdb":
+        if master:
+            raise OacInsightError("--spark-master needs --engine spark")
+        yield None
+        return
+    from oacinsight.spark.engine import SparkEngine
+    from oacinsight.spark.session import owned_session
+
+    with owned_session(master) as session:
+        yield SparkEngine(session)
 
 
 def main() -> None:

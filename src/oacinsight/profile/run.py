@@ -7,6 +7,7 @@ the base, count per OAC group, and compute the profile.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
 
@@ -32,6 +33,11 @@ CENSUS_BASES = {
 #: customers, or at least ``DEFAULT_MIN_CUSTOMERS`` of them (docs/profile.md).
 DEFAULT_SHARE = 0.05
 DEFAULT_MIN_CUSTOMERS = 20
+#: Places the customers with another engine (the Spark engine's, see
+#: :mod:`oacinsight.spark`): given the store and whether cell keys are wanted, the
+#: :class:`~oacinsight.match.Assignment` that :func:`~oacinsight.match.assign_areas`
+#: gives (rows, rows per status, ``oa, records, amount`` and ``ckey`` when keyed).
+CustomerLoader = Callable[[Store, bool], Assignment]
 _OA_COLUMNS = ("oa21", "oa", "oa21cd", "oa_code", "output_area", "geography_code")
 _COUNT_COLUMNS = (
     "base",
@@ -62,6 +68,7 @@ def profile_file(
     by: None = ...,
     period: None = ...,
     freq: str = ...,
+    customers: CustomerLoader | None = ...,
 ) -> ProfileResult: ...
 @overload
 def profile_file(
@@ -79,6 +86,7 @@ def profile_file(
     by: str,
     period: None = ...,
     freq: str = ...,
+    customers: CustomerLoader | None = ...,
 ) -> ComparisonResult: ...
 @overload
 def profile_file(
@@ -96,6 +104,7 @@ def profile_file(
     by: None = ...,
     period: str,
     freq: str = ...,
+    customers: CustomerLoader | None = ...,
 ) -> ComparisonResult: ...
 @overload
 def profile_file(
@@ -113,6 +122,7 @@ def profile_file(
     by: str | None = ...,
     period: str | None = ...,
     freq: str = ...,
+    customers: CustomerLoader | None = ...,
 ) -> ProfileResult | ComparisonResult: ...
 def profile_file(
     input_path: str | os.PathLike[str],
@@ -129,6 +139,7 @@ def profile_file(
     by: str | None = None,
     period: str | None = None,
     freq: str = "year",
+    customers: CustomerLoader | None = None,
 ) -> ProfileResult | ComparisonResult:
     """Profile a customer file (raw, or the output of ``match``) against a base.
 
@@ -167,11 +178,18 @@ def profile_file(
         :class:`~oacinsight.profile.comparison.ComparisonResult` (the overall profile,
         every slice against the same area and base, one disclosure pattern), made by
         :func:`oacinsight.profile.by.profile_by`.
+    customers : callable, optional
+        Count the customers with another engine (see :data:`CustomerLoader`);
+        ``input_path`` then only names them.
 
     Returns
     -------
     ProfileResult, or ComparisonResult with ``by`` or ``period``
     """
+    if customers is not None and (by or period or classification):
+        raise OacInsightError(
+            "--by, --period and --classification work with the default engine only"
+        )
     if by is not None or period is not None:
         from oacinsight.profile.by import SliceOptions, profile_by
 
@@ -211,6 +229,7 @@ def profile_file(
             postcode_column,
             disclosure,
             local,
+            customers,
         )
 
 
@@ -225,9 +244,10 @@ def _profile(
     postcode_column: str | None,
     disclosure: str = "suppress",
     local: LocalClassification | None = None,
+    loader: CustomerLoader | None = None,
 ) -> ProfileResult:
     keyed = disclosure == "cellkey"
-    found = _customers(s, input_path, postcode_column, keyed)
+    found = _customers(s, input_path, postcode_column, keyed, loader)
     customers = found.placed().rename(columns={"records": "customers"})
     codes, excluded, rule = _choose_areas(s, areas, found.matched, customers)
     oas = profiles.area_oas(s, codes)
@@ -296,10 +316,15 @@ def _customers(
     input_path: str | os.PathLike[str],
     postcode_column: str | None,
     keyed: bool = False,
+    customers: CustomerLoader | None = None,
 ) -> Assignment:
     """The customers per output area (and their record keys when ``keyed``), placed by
-    the match pipeline (:func:`oacinsight.match.assign_areas`)."""
-    found = assign_areas(s, input_path, postcode_column=postcode_column, keyed=keyed)
+    the match pipeline (:func:`oacinsight.match.assign_areas`) or by another engine
+    (``customers``)."""
+    if customers is not None:
+        found = customers(s, keyed)
+    else:
+        found = assign_areas(s, input_path, postcode_column=postcode_column, keyed=keyed)
     if found.matched == 0:
         raise InputFileError(
             f"none of the {found.rows:,} rows matched an OAC group "
