@@ -27,8 +27,8 @@ from oacinsight.store.matching import (
     Matched,
     Rows,
     _drop,
-    _renamed,
     _scratch_name,
+    joined,
     q,
 )
 
@@ -125,12 +125,7 @@ def spark_matched(
         )
         columns = ", ".join(q(c) for c in (*ADDED_COLUMNS, *INTERNAL_COLUMNS))
         con.execute(f"CREATE TEMP VIEW {q(res)} AS SELECT {columns} FROM temp.{q(work)}")
-        originals = ", ".join(f"i.{q(c)} AS {q(_renamed(c))}" for c in rows.columns)
-        con.execute(
-            f"CREATE TEMP VIEW {q(view)} AS SELECT {originals}, r.* "
-            f"FROM temp.{q(rows.table)} i POSITIONAL JOIN temp.{q(res)} r"
-        )
-        yield Matched(view, res, rows.columns, postcode_column)
+        yield joined(con, rows, res, view, postcode_column)
     finally:
         _drop(con, "VIEW", view)
         _drop(con, "VIEW", res)

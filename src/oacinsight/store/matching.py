@@ -353,12 +353,7 @@ SELECT
   _laua_name, _by_coords
 FROM {q(work)}
 """)
-        originals = ", ".join(f"i.{q(c)} AS {q(_renamed(c))}" for c in rows.columns)
-        con.execute(
-            f"CREATE TEMP VIEW {q(view)} AS SELECT {originals}, r.* "
-            f"FROM temp.{q(rows.table)} i POSITIONAL JOIN temp.{q(res)} r"
-        )
-        yield Matched(view, res, rows.columns, postcode_column)
+        yield joined(con, rows, res, view, postcode_column)
     finally:
         _drop(con, "VIEW", view)
         _drop(con, "VIEW", res)
@@ -367,6 +362,19 @@ FROM {q(work)}
                 con.unregister(work)
         else:
             _drop(con, "TABLE", work)
+
+
+def joined(
+    con: duckdb.DuckDBPyConnection, rows: Rows, res: str, view: str, postcode_column: str
+) -> Matched:
+    """The view ``view``: the input ``rows`` beside the added columns ``res``, by position
+    (the caller drops both views)."""
+    originals = ", ".join(f"i.{q(c)} AS {q(_renamed(c))}" for c in rows.columns)
+    con.execute(
+        f"CREATE TEMP VIEW {q(view)} AS SELECT {originals}, r.* "
+        f"FROM temp.{q(rows.table)} i POSITIONAL JOIN temp.{q(res)} r"
+    )
+    return Matched(view, res, rows.columns, postcode_column)
 
 
 def _renamed(column: str) -> str:
