@@ -45,6 +45,10 @@ if TYPE_CHECKING:
 
 __all__ = ["SparkNeed", "amount_value", "count_per_oa", "need", "refuse_unsupported"]
 
+#: The large reference tables the driver reads as views on a local export's Parquet
+#: files: each query reads only the rows it needs (the area's output areas, its
+#: postcodes, the census base there), not the whole table.
+VIEWS = ("pc_lookup", "postcodes", "oac_oa", "oa_links", "census_ts001", "census_ts041")
 #: Characters DuckDB's ``TRY_CAST(... AS DOUBLE)`` skips around a number.
 _DUCK_SPACE = "[ \\t\\n\\x0B\\f\\r]"
 _CONTROL = "[\\x00-\\x08\\x0E-\\x1F]"
@@ -259,7 +263,7 @@ def need(
         customers=customers(df) if df is not None else None,
         observed=observed_counts(observed) if observed is not None else None,
     )
-    with ref.driver_store(spark) as s:
+    with ref.driver_store(spark, views=VIEWS) as s:
         return need_file(name if df is not None else None, opt, store=s, counted=counted)
 
 

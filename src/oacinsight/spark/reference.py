@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -202,11 +203,12 @@ class Reference:
         """One table as a Spark DataFrame."""
         return spark.read.parquet(self.table_path(table))
 
-    def driver_store(self, spark: SparkSession | None = None) -> Store:
+    def driver_store(self, spark: SparkSession | None = None, views: Collection[str] = ()) -> Store:
         """An in-memory store on the driver holding the exported tables (for the profile
-        statistics, which run on the driver with the core's code)."""
+        statistics, which run on the driver with the core's code); of a local folder,
+        the tables named in ``views`` are views on their Parquet files (read as queried)."""
         if _is_local(self.path):
-            return sql.open_exported(_local(self.path), self.tables)
+            return sql.open_exported(_local(self.path), self.tables, views=views)
         if spark is None:
             raise OacInsightError(f"reading {self.path} needs a Spark session")
         frames = {t: self.read(spark, t).toArrow() for t in self.tables}
