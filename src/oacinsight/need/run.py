@@ -246,7 +246,7 @@ def _assemble(
     source: str,
     accounting: dict[str, float],
     notes: list[str],
-    counted: Counted,
+    counted: Counted | None = None,
 ) -> NeedResult:
     con = s.con
     wanted = pd.concat([oas["lsoa"], oas["ward"], oas["lad"], pd.Series(codes)]).dropna()
@@ -255,7 +255,7 @@ def _assemble(
     expected = exp.expected_demand(oas, moments, opt.level, names, opt.confidence)
     has_observed = opt.observed is not None
     if has_observed:
-        if counted.observed is not None:
+        if counted is not None and counted.observed is not None:
             observed = counted.observed(s, oas["oa"].tolist())
         else:
             observed = inputs.load_observed(
