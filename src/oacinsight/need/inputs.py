@@ -120,8 +120,9 @@ def base_of(s: Store, base: str, oas: list[str]) -> tuple[pd.DataFrame, str]:
     else:
         given, name = _base_file(s, Path(base))
         frame = profiles.frame_base(given)
-    n_oas = len(set(oas))
-    if not frame["oa"].isin(oas).any():
+    wanted = set(oas)
+    n_oas = len(wanted)
+    if not any(oa in wanted for oa in frame["oa"].tolist()):
         raise StoreError(
             f"no {name} counts for the {n_oas:,} output areas of the area "
             "(Census 2021 tables cover England and Wales only)"
