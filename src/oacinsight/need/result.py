@@ -314,10 +314,10 @@ def _texts_neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     columns holding one are touched; codes come from the store's official lookups)."""
     out = frame
     for col in frame.columns:
-        if col not in _CODE_COLUMNS and not pd.api.types.is_numeric_dtype(frame[col]):
-            if _formula_start(frame[col]):
-                out = out.copy() if out is frame else out
-                out[col] = frame[col].astype(object).map(neutralise)
+        text = col not in _CODE_COLUMNS and not pd.api.types.is_numeric_dtype(frame[col])
+        if text and _formula_start(frame[col]):
+            out = out.copy() if out is frame else out
+            out[col] = frame[col].astype(object).map(neutralise)
     return out
 
 

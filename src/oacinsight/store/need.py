@@ -64,7 +64,9 @@ def area_oas(
         base_join, frames = "", {}
     else:
         base_value = "b.base"
-        base_join = "LEFT JOIN (SELECT oa, sum(base) AS base FROM {base} GROUP BY 1) b ON b.oa = a.oa"
+        base_join = (
+            "LEFT JOIN (SELECT oa, sum(base) AS base FROM {base} GROUP BY 1) b ON b.oa = a.oa"
+        )
         frames = {"base": base[["oa", "base"]]}
     sql = f"""
 WITH a AS (SELECT DISTINCT oa FROM {{area}}),
