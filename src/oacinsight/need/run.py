@@ -159,7 +159,7 @@ def _category(values: pd.Series) -> pd.Categorical:
     valid = ~np.asarray(index.is_null(), dtype=bool)
     codes = np.full(len(index), -1, dtype=np.int32)
     codes[valid] = rank[np.asarray(index.fill_null(0))[valid]]
-    return pd.Categorical.from_codes(codes, categories=pd.Index(words[order]))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(words[order], dtype=object))
 
 
 def _from_survey(s: Store, path, opt: NeedOptions):
@@ -229,7 +229,7 @@ def _assemble(
     notes: list[str],
 ) -> NeedResult:
     con = s.con
-    wanted = [str(c) for col in ("lsoa", "ward", "lad") for c in oas[col].cat.categories]
+    wanted = [c for col in ("lsoa", "ward", "lad") for c in oas[col].cat.categories.tolist()]
     names = sql.names_of(con, list(dict.fromkeys([*wanted, *codes])))
     moments = exp.rate_moments(rates, opt.level)
     expected = exp.expected_demand(oas, moments, opt.level, names, opt.confidence)

@@ -98,10 +98,12 @@ def names_of(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, str]
     """Names of area codes (wards, districts...) from ``area_names`` where loaded."""
     if not codes or not table_exists(con, "area_names"):
         return {}
-    rows = con.execute(
-        "SELECT code, min(name) FROM area_names WHERE code IN (SELECT unnest(?)) GROUP BY 1",
-        [codes],
-    ).fetchall()
+    wanted = pa.table({"code": pa.array(codes, type=pa.string())})
+    with registered(con, wanted=wanted) as t:
+        rows = con.execute(
+            f"SELECT n.code, min(n.name) FROM area_names n SEMI JOIN {t['wanted']} w "
+            "ON w.code = n.code GROUP BY 1"
+        ).fetchall()
     return {str(r[0]): str(r[1]) for r in rows}
 
 
