@@ -103,7 +103,7 @@ def _need(s: Store, input_path, opt: NeedOptions) -> NeedResult:
     accounting: dict[str, float] = {}
     if opt.survey_question:
         rates, phi, codes, oa_list, source = _from_survey(s, input_path, opt)
-        base, base_name = inputs.base_of(s, opt.base, oa_list)
+        base, base_name = inputs.base_spec(s, opt.base)
     elif input_path is not None:
         counts, customers = inputs.load_customers(s, input_path, opt.postcode_column)
         accounting.update(counts)
@@ -123,6 +123,8 @@ def _need(s: Store, input_path, opt: NeedOptions) -> NeedResult:
     oas = _categorical(sql.area_oas(s.con, oa_list, base))
     if oas.empty:
         raise InputFileError("the chosen area has no output area with an OAC")
+    if not oas.pop("has_base").any():
+        raise inputs.no_base(len(set(oa_list)), base_name)
     if opt.rates:
         note = _mix_note(oas, rates, opt.level)
         notes.extend([note] if note else [])
@@ -157,7 +159,7 @@ def _category(values: pd.Series) -> pd.Categorical:
     valid = ~np.asarray(index.is_null(), dtype=bool)
     codes = np.full(len(index), -1, dtype=np.int32)
     codes[valid] = rank[np.asarray(index.fill_null(0))[valid]]
-    return pd.Categorical.from_codes(codes, categories=pd.Index(words[order]))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(words[order], dtype=object))
 
 
 def _from_survey(s: Store, path, opt: NeedOptions):
@@ -190,7 +192,7 @@ def _from_survey(s: Store, path, opt: NeedOptions):
 
 def _from_file(s: Store, opt: NeedOptions):
     codes, oa_list = inputs.area_of(s, list(opt.areas), None)
-    base, base_name = inputs.base_of(s, opt.base, oa_list)
+    base, base_name = inputs.base_spec(s, opt.base)
     name = Path(str(opt.rates)).name
     rates = rt.from_table(
         inputs.read_table(s, str(opt.rates)), opt.level, sql.oac_codes(s.con), name
@@ -227,8 +229,8 @@ def _assemble(
     notes: list[str],
 ) -> NeedResult:
     con = s.con
-    wanted = pd.concat([oas["lsoa"], oas["ward"], oas["lad"], pd.Series(codes)]).dropna()
-    names = sql.names_of(con, pd.unique(wanted.astype(object)).tolist())
+    wanted = [c for col in ("lsoa", "ward", "lad") for c in oas[col].cat.categories.tolist()]
+    names = sql.names_of(con, list(dict.fromkeys([*wanted, *codes])))
     moments = exp.rate_moments(rates, opt.level)
     expected = exp.expected_demand(oas, moments, opt.level, names, opt.confidence)
     has_observed = opt.observed is not None
