@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -186,3 +187,26 @@ def test_area_codes_as_categories_as_pandas_makes_them(values):
     theirs = values.astype(object).astype("category")
     assert list(mine.cat.categories) == list(theirs.cat.categories)
     assert mine.cat.codes.tolist() == theirs.cat.codes.tolist()
+
+
+def test_large_csv_written_in_threaded_slices_has_the_bytes_of_one_pass(tmp_path):
+    from oacinsight.need.result import _csv
+
+    rng = np.random.default_rng(3)
+    n = 120_001
+    frame = pd.DataFrame(
+        {
+            "area_code": [f"E0{i:07d}" for i in range(n)],
+            "name": np.where(rng.random(n) < 0.1, 'a "quoted", name', "plain"),
+            "expected": rng.gamma(2.0, 10.0, n),
+            "observed": np.where(rng.random(n) < 0.2, np.nan, rng.integers(0, 50, n)),
+        }
+    )
+    _csv(frame, tmp_path / "one.csv", parts=1)
+    one = (tmp_path / "one.csv").read_bytes()
+    for parts in (2, 3):
+        _csv(frame, tmp_path / f"p{parts}.csv", parts=parts)
+        assert (tmp_path / f"p{parts}.csv").read_bytes() == one
+    back = pd.read_csv(tmp_path / "one.csv", keep_default_na=False, na_values=[""])
+    assert len(back) == n and back["name"].iloc[:5].tolist() == frame["name"].iloc[:5].tolist()
+    assert np.allclose(back["expected"], frame["expected"], rtol=1e-15)

@@ -27,11 +27,14 @@ __all__ = [
     "RowAssigner",
     "area_of",
     "base_of",
+    "base_spec",
+    "census_base",
     "choose_area",
     "code_kind",
     "customers_of",
     "load_customers",
     "load_observed",
+    "no_base",
     "observed_by_code",
     "observed_in_area",
     "read_table",
@@ -122,23 +125,45 @@ def base_of(s: Store, base: str, oas: list[str]) -> tuple[pd.DataFrame, str]:
     """The base per output area of ``oas`` (``oa, base``) from a census table or a file
     of counts per output area, and its description."""
     if base in CENSUS_BASES:
-        table, column, name = CENSUS_BASES[base]
-        if not s.has_table(table):
-            raise StoreError(
-                f"the store has no census table {table[7:]} for --base {base}: "
-                f"ingest {table[7:]}.parquet with 'oacinsight data ingest'"
-            )
+        table, column, name = census_base(s, base)
         frame = profiles.census_base(s.con, table, column, oas)
     else:
         given, name = _base_file(s, Path(base))
         frame = profiles.frame_base(given)
-    n_oas = len(set(oas))
-    if not frame["oa"].isin(oas).any():
-        raise StoreError(
-            f"no {name} counts for the {n_oas:,} output areas of the area "
-            "(Census 2021 tables cover England and Wales only)"
-        )
+    wanted = set(oas)
+    if not any(oa in wanted for oa in frame["oa"].tolist()):
+        raise no_base(len(wanted), name)
     return frame, name
+
+
+def base_spec(s: Store, base: str) -> tuple[pd.DataFrame | str, str]:
+    """What :func:`oacinsight.store.need.area_oas` takes as the base: the name of a
+    census base it joins itself (``residents``, ``households``: no round trip of
+    188,880 values), else the file's counts per output area; and its description."""
+    if base in CENSUS_BASES:
+        return base, census_base(s, base)[2]
+    given, name = _base_file(s, Path(base))
+    return profiles.frame_base(given), name
+
+
+def census_base(s: Store, base: str) -> tuple[str, str, str]:
+    """The census table, column and description of a census base, refused with a
+    one-line reason when the store lacks the table."""
+    table, column, name = CENSUS_BASES[base]
+    if not s.has_table(table):
+        raise StoreError(
+            f"the store has no census table {table[7:]} for --base {base}: "
+            f"ingest {table[7:]}.parquet with 'oacinsight data ingest'"
+        )
+    return table, column, name
+
+
+def no_base(n_oas: int, name: str) -> StoreError:
+    """The error for a base with no counts for any output area of the area."""
+    return StoreError(
+        f"no {name} counts for the {n_oas:,} output areas of the area "
+        "(Census 2021 tables cover England and Wales only)"
+    )
 
 
 def _base_file(s: Store, path: Path) -> tuple[pd.DataFrame, str]:

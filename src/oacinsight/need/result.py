@@ -310,35 +310,59 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _texts_neutralised(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col in out.columns:
-        # codes come from the store's official lookups; names and labels are checked
-        if col not in _CODE_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
-            values = out[col].astype(object)
-            if _formula_start(pd.unique(values)):
-                values = values.map(neutralise)
-            out[col] = values
+    """``frame`` with texts that would start a spreadsheet formula made safe (only the
+    columns holding one are touched; codes come from the store's official lookups)."""
+    out = frame
+    for col in frame.columns:
+        text = col not in _CODE_COLUMNS and not pd.api.types.is_numeric_dtype(frame[col])
+        if text and _formula_start(frame[col]):
+            out = out.copy() if out is frame else out
+            out[col] = frame[col].astype(object).map(neutralise)
     return out
 
 
-def _formula_start(unique: Any) -> bool:
-    """Whether any text starts like a formula (then the column goes through
-    :func:`neutralise`); through Arrow, as names of 225,000 areas are checked."""
+def _formula_start(values: pd.Series) -> bool:
+    """Whether any text starts like a formula; through Arrow (names of 225,000 areas
+    are checked), one by one where the column is not all text."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     try:
-        arr = pa.array(unique, type=pa.string(), from_pandas=True)
+        arr = pa.array(values.array, type=pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: one by one
-        return any(isinstance(v, str) and v != "" and v[0] in FORMULA_START for v in unique)
+        return any(
+            isinstance(v, str) and v != "" and v[0] in FORMULA_START for v in pd.unique(values)
+        )
     first = pc.utf8_slice_codeunits(arr, 0, 1)
     return bool(pc.any(pc.is_in(first, value_set=pa.array(list(FORMULA_START)))).as_py())
 
 
-def _csv(frame: pd.DataFrame, path: Path) -> None:
-    """CSV through Arrow (fast for the 200,000-row tables); blanks for missing values."""
+def _csv(frame: pd.DataFrame, path: Path, parts: int = 2) -> None:
+    """CSV through Arrow (fast for the 200,000-row tables); blanks for missing values.
+
+    A large table is formatted in ``parts`` slices on threads (Arrow formats without
+    the GIL) and written in order: the same bytes as one pass.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     import pyarrow as pa
     from pyarrow import csv
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    csv.write_csv(table, path, csv.WriteOptions(quoting_style="needed"))
+    options = csv.WriteOptions(quoting_style="needed")
+    if table.num_rows < 50_000 or parts < 2:
+        csv.write_csv(table, path, options)
+        return
+    body = csv.WriteOptions(quoting_style="needed", include_header=False)
+    n = table.num_rows
+    cuts = [n * i // parts for i in range(parts + 1)]
+
+    def text(i: int) -> bytes:
+        sink = pa.BufferOutputStream()
+        piece = table.slice(cuts[i], cuts[i + 1] - cuts[i])
+        csv.write_csv(piece, sink, options if i == 0 else body)
+        return sink.getvalue().to_pybytes()
+
+    with ThreadPoolExecutor(parts) as pool, open(path, "wb") as out:
+        for chunk in pool.map(text, range(parts)):
+            out.write(chunk)

@@ -121,7 +121,7 @@ def _need(s: Store, input_path, opt: NeedOptions, counted: Counted) -> NeedResul
     accounting: dict[str, float] = {}
     if opt.survey_question:
         rates, phi, codes, oa_list, source = _from_survey(s, input_path, opt)
-        base, base_name = inputs.base_of(s, opt.base, oa_list)
+        base, base_name = inputs.base_spec(s, opt.base)
     elif input_path is not None:
         if counted.customers is not None:
             counts, customers = inputs.customers_of(counted.customers(s), Path(input_path).name)
@@ -144,6 +144,8 @@ def _need(s: Store, input_path, opt: NeedOptions, counted: Counted) -> NeedResul
     oas = _categorical(sql.area_oas(s.con, oa_list, base))
     if oas.empty:
         raise InputFileError("the chosen area has no output area with an OAC")
+    if not oas.pop("has_base").any():
+        raise inputs.no_base(len(set(oa_list)), base_name)
     if opt.rates:
         note = _mix_note(oas, rates, opt.level)
         notes.extend([note] if note else [])
@@ -178,7 +180,7 @@ def _category(values: pd.Series) -> pd.Categorical:
     valid = ~np.asarray(index.is_null(), dtype=bool)
     codes = np.full(len(index), -1, dtype=np.int32)
     codes[valid] = rank[np.asarray(index.fill_null(0))[valid]]
-    return pd.Categorical.from_codes(codes, categories=pd.Index(words[order]))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(words[order], dtype=object))
 
 
 def _from_survey(s: Store, path, opt: NeedOptions):
@@ -211,7 +213,7 @@ def _from_survey(s: Store, path, opt: NeedOptions):
 
 def _from_file(s: Store, opt: NeedOptions):
     codes, oa_list = inputs.area_of(s, list(opt.areas), None)
-    base, base_name = inputs.base_of(s, opt.base, oa_list)
+    base, base_name = inputs.base_spec(s, opt.base)
     name = Path(str(opt.rates)).name
     rates = rt.from_table(
         inputs.read_table(s, str(opt.rates)), opt.level, sql.oac_codes(s.con), name
@@ -249,8 +251,8 @@ def _assemble(
     counted: Counted | None = None,
 ) -> NeedResult:
     con = s.con
-    wanted = pd.concat([oas["lsoa"], oas["ward"], oas["lad"], pd.Series(codes)]).dropna()
-    names = sql.names_of(con, pd.unique(wanted.astype(object)).tolist())
+    wanted = [c for col in ("lsoa", "ward", "lad") for c in oas[col].cat.categories.tolist()]
+    names = sql.names_of(con, list(dict.fromkeys([*wanted, *codes])))
     moments = exp.rate_moments(rates, opt.level)
     expected = exp.expected_demand(oas, moments, opt.level, names, opt.confidence)
     has_observed = opt.observed is not None

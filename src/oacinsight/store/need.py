@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from oacinsight.store import registered
 
@@ -36,9 +37,14 @@ def _census(con: duckdb.DuckDBPyConnection, table: str, column: str, alias: str)
     return ""
 
 
-def area_oas(con: duckdb.DuckDBPyConnection, oas: list[str], base: pd.DataFrame) -> pd.DataFrame:
+def area_oas(
+    con: duckdb.DuckDBPyConnection, oas: list[str], base: pd.DataFrame | str
+) -> pd.DataFrame:
     """One row per OA of ``oas`` that has an OAC: ``oa, supergroup, group_code,
-    subgroup, base, residents, households, lsoa, ward, lad`` (``base``: ``oa, base``).
+    subgroup, base, has_base, residents, households, lsoa, ward, lad``.
+
+    ``base`` is a frame ``oa, base`` or ``"residents"`` / ``"households"``: the census
+    column joined here anyway (``has_base``: whether the OA has a base value at all).
 
     The LSOA is the official OA→LSOA lookup where ingested, else the LSOA most of the
     OA's postcodes carry.  Residents and households are Census 2021 TS001 / TS041 when
@@ -53,6 +59,15 @@ def area_oas(con: duckdb.DuckDBPyConnection, oas: list[str], base: pd.DataFrame)
     )
     residents = "res_t.ts0010001" if table_exists(con, "census_ts001") else "NULL"
     households = "hh_t.ts0410001" if table_exists(con, "census_ts041") else "NULL"
+    if isinstance(base, str):
+        base_value = {"residents": residents, "households": households}[base]
+        base_join, frames = "", {}
+    else:
+        base_value = "b.base"
+        base_join = (
+            "LEFT JOIN (SELECT oa, sum(base) AS base FROM {base} GROUP BY 1) b ON b.oa = a.oa"
+        )
+        frames = {"base": base[["oa", "base"]]}
     sql = f"""
 WITH a AS (SELECT DISTINCT oa FROM {{area}}),
 o AS (SELECT oa, min(supergroup) AS supergroup, min(group_code) AS group_code,
@@ -60,12 +75,13 @@ o AS (SELECT oa, min(supergroup) AS supergroup, min(group_code) AS group_code,
 pcl AS (SELECT oa21 AS oa, mode(lsoa21) AS lsoa FROM pc_lookup
         WHERE oa21 IN (SELECT oa FROM a) AND lsoa21 IS NOT NULL GROUP BY 1)
 SELECT a.oa, o.supergroup, o.group_code, o.subgroup,
-       coalesce(b.base, 0) AS base, CAST({residents} AS DOUBLE) AS residents,
+       coalesce({base_value}, 0) AS base, {base_value} IS NOT NULL AS has_base,
+       CAST({residents} AS DOUBLE) AS residents,
        CAST({households} AS DOUBLE) AS households,
        coalesce({"links.lsoa" if has_links else "NULL"}, pcl.lsoa) AS lsoa, ar.ward, ar.lad
 FROM a
 JOIN o ON o.oa = a.oa
-LEFT JOIN (SELECT oa, sum(base) AS base FROM {{base}} GROUP BY 1) b ON b.oa = a.oa
+{base_join}
 {_census(con, "census_ts001", "ts0010001", "res")}
 {_census(con, "census_ts041", "ts0410001", "hh")}
 {links}
@@ -73,8 +89,8 @@ LEFT JOIN pcl ON pcl.oa = a.oa
 LEFT JOIN oa_areas ar ON ar.oa = a.oa
 ORDER BY a.oa
 """
-    area = pd.DataFrame({"oa": pd.Series(oas, dtype=object)})
-    with registered(con, area=area, base=base[["oa", "base"]]) as t:
+    area = pa.table({"oa": pa.array(oas, type=pa.string())})
+    with registered(con, area=area, **frames) as t:
         return con.sql(sql.format(**t)).to_arrow_table().to_pandas()
 
 
@@ -82,10 +98,12 @@ def names_of(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, str]
     """Names of area codes (wards, districts...) from ``area_names`` where loaded."""
     if not codes or not table_exists(con, "area_names"):
         return {}
-    rows = con.execute(
-        "SELECT code, min(name) FROM area_names WHERE code IN (SELECT unnest(?)) GROUP BY 1",
-        [codes],
-    ).fetchall()
+    wanted = pa.table({"code": pa.array(codes, type=pa.string())})
+    with registered(con, wanted=wanted) as t:
+        rows = con.execute(
+            f"SELECT n.code, min(n.name) FROM area_names n SEMI JOIN {t['wanted']} w "
+            "ON w.code = n.code GROUP BY 1"
+        ).fetchall()
     return {str(r[0]): str(r[1]) for r in rows}
 
 

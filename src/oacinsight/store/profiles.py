@@ -84,8 +84,9 @@ def area_oas(store: Store, codes: list[str]) -> list[str]:
     if not parts:
         return []
     with registered(store.con, m=membership(store)) as t:
-        sql = f"SELECT DISTINCT oa FROM ({' UNION '.join(parts)}) ORDER BY 1".format(**t)
-        return [str(r[0]) for r in store.con.execute(sql).fetchall() if r[0] is not None]
+        sql = f"SELECT DISTINCT oa FROM ({' UNION '.join(parts)}) WHERE oa IS NOT NULL ORDER BY 1"
+        column = store.con.sql(sql.format(**t)).to_arrow_table().column(0)
+        return [str(v) for v in column.to_pylist()]
 
 
 def area_names(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, str]:
@@ -103,11 +104,12 @@ def census_base(
 ) -> pd.DataFrame:
     """``oa, base`` of the output areas ``oas`` from a census table (e.g.
     ``census_ts001.ts0010001``)."""
-    return con.execute(
-        f"SELECT oa, CAST({_q(column)} AS DOUBLE) AS base FROM {_q(table)} "
-        "WHERE oa IN (SELECT unnest(?))",
-        [list(oas)],
-    ).df()
+    area = pa.table({"oa": pa.array(oas, type=pa.string())})
+    with registered(con, area=area) as t:
+        return con.sql(
+            f"SELECT c.oa, CAST(c.{_q(column)} AS DOUBLE) AS base FROM {_q(table)} c "
+            f"SEMI JOIN {t['area']} a ON a.oa = c.oa"
+        ).df()
 
 
 def _q(name: str) -> str:
