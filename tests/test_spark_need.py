@@ -290,3 +290,26 @@ def test_real_district_is_identical(spark, real_store_path, tmp_path):
     assert rates["customers"].isna().sum() >= 1  # hidden small counts, the same cells
     expected = pd.read_csv(tmp_path / "spark" / "expected.csv")
     assert expected.query("area_type == 'lad'")["observed"].iloc[0] >= 1100
+
+
+def test_library_bad_observed_gives_the_default_engines_message(spark, demo, demo_ref, tmp_path):
+    from oacinsight.spark import need
+
+    store, files = demo
+    base = need_file(files.customers, NeedOptions(draw_map=False), store=store).expected
+    wards = sorted(base.loc[base["area_type"] == "ward", "area_code"])
+    customers = spark.read.csv(str(files.customers), header=True)
+    bad = {
+        "mixed": pd.DataFrame({"code": [wards[0], LAD, wards[1]]}),
+        "negative": pd.DataFrame({"ward": wards[:2], "count": ["3", "-1"]}),
+        "unknown": pd.DataFrame({"ward": [wards[0], "E05999999"]}),
+    }
+    for key, frame in bad.items():
+        frame.to_csv(tmp_path / f"{key}.csv", index=False)
+        with pytest.raises(OacInsightError) as want:
+            opt = NeedOptions(draw_map=False, observed=str(tmp_path / f"{key}.csv"))
+            need_file(files.customers, opt, store=store)
+        with pytest.raises(OacInsightError) as got:
+            obs = spark.createDataFrame(frame.astype(str))
+            need(customers, str(demo_ref), NeedOptions(draw_map=False), observed=obs)
+        assert str(got.value) == str(want.value).replace(f"{key}.csv:", "observed:"), key

@@ -190,6 +190,41 @@ def refuse_unsupported(options: NeedOptions) -> None:
         )
 
 
+def _customers(
+    records: DataFrame, ref: Reference, opt: NeedOptions, name: str, broadcast: bool | None
+) -> Callable[[Store], Assignment]:
+    """The library's customers: matched (unless matched before) and counted in Spark."""
+
+    def load(s: Store) -> Assignment:
+        already = _already_matched(list(records.columns), opt.postcode_column)
+        matched = (
+            records if already else match(records, ref, opt.postcode_column, broadcast=broadcast)
+        )
+        return count_per_oa(name, matched, every_status=not already)
+
+    return load
+
+
+def _observed(
+    records: DataFrame, ref: Reference, opt: NeedOptions, broadcast: bool | None
+) -> Callable[[Store, list[str]], inputs.Observed]:
+    """The library's observed records: by area code (summed per code) or by postcode
+    (matched and summed per output area), in Spark, with the core's rules and messages."""
+    name, pc = str(opt.observed), opt.postcode_column
+
+    def load(s: Store, oas: list[str]) -> inputs.Observed:
+        count = inputs._count_column(list(records.columns), opt.observed_count, name)
+        code_col = None if pc else _code_column(records)
+        if code_col is not None:
+            return _observed_by_code(s, records, code_col, count, name)
+        already = _already_matched(list(records.columns), pc)
+        matched = records if already else match(records, ref, pc, broadcast=broadcast)
+        found = count_per_oa(name, matched, count, every_status=not already)
+        return inputs.observed_in_area(found, oas, name)
+
+    return load
+
+
 def need(
     df: DataFrame | None,
     reference: str | os.PathLike[str] | Reference,
@@ -233,35 +268,11 @@ def need(
     frames = [f for f in (df, observed) if f is not None]
     spark = frames[0].sparkSession if frames else None
     ref = load_reference(reference, spark)
-    oname = "observed"
     if observed is not None:
-        opt = dataclasses.replace(opt, observed=oname)
-    pc = opt.postcode_column
-
-    def customers(records: DataFrame) -> Callable[[Store], Assignment]:
-        def load(s: Store) -> Assignment:
-            already = _already_matched(list(records.columns), pc)
-            matched = records if already else match(records, ref, pc, broadcast=broadcast)
-            return count_per_oa(name, matched, every_status=not already)
-
-        return load
-
-    def observed_counts(records: DataFrame) -> Callable[[Store, list[str]], inputs.Observed]:
-        def load(s: Store, oas: list[str]) -> inputs.Observed:
-            count = inputs._count_column(list(records.columns), opt.observed_count, oname)
-            code_col = None if pc else _code_column(records)
-            if code_col is not None:
-                return _observed_by_code(s, records, code_col, count, oname)
-            already = _already_matched(list(records.columns), pc)
-            matched = records if already else match(records, ref, pc, broadcast=broadcast)
-            found = count_per_oa(oname, matched, count, every_status=not already)
-            return inputs.observed_in_area(found, oas, oname)
-
-        return load
-
+        opt = dataclasses.replace(opt, observed="observed")  # its name in messages
     counted = Counted(
-        customers=customers(df) if df is not None else None,
-        observed=observed_counts(observed) if observed is not None else None,
+        customers=_customers(df, ref, opt, name, broadcast) if df is not None else None,
+        observed=_observed(observed, ref, opt, broadcast) if observed is not None else None,
     )
     with ref.driver_store(spark, views=VIEWS) as s:
         return need_file(name if df is not None else None, opt, store=s, counted=counted)
