@@ -265,15 +265,41 @@ def test_profile_file_refuses_slices_with_another_engine(tiny_store, tmp_path):
         profile_file(tmp_path / "in.csv", store=tiny_store, by="service", customers=loader)
 
 
-def test_coordinates_are_refused_on_spark_not_ignored(spark, tiny_store, tmp_path):
-    src = tmp_path / "in.csv"
-    src.write_text("postcode,easting,northing\nYY1 1AA,400000,400000\n")
-    out = tmp_path / "o.csv"
-    args = ["match", str(src), "-o", str(out), "--store", str(tiny_store), "--engine", "spark"]
-    res = runner.invoke(app, args)
-    assert res.exit_code == 2, res.output
-    assert "does not place records by coordinates" in res.output
-    assert not out.exists()
+def test_coordinates_place_records_on_spark_as_on_the_default_engine(spark, tiny_store, tmp_path):
+    """Every tiny postcode shares one centroid (53.5, -2.5): records without a usable
+    postcode near it tie, and take the first live postcode in key order (GY1 1AA, with its note); too
+    far (> 1 km) or unreadable coordinates stay unplaced.  ``match`` gives the same bytes
+    on both engines (``profile``: tests/test_spark_realdata.py)."""
+    src = tmp_path / "xy.csv"
+    src.write_text(
+        "id,postcode,latitude,longitude\n"
+        "1,,53.5,-2.5\n"
+        "2,NOT ONE,53.503,-2.5\n"  # 333.6 m north
+        "3,YY1 1AB,53.5,-2.5\n"  # a good postcode wins
+        "4,YY1 9ZZ,53.52,-2.5\n"  # 2.2 km: too far
+        "5,,x,-2.5\n"
+    )
+    outs = {}
+    for engine in ("duckdb", "spark"):
+        got = []
+        for command, suffix in (("match", ".csv"), ("match", ".parquet")):
+            out = tmp_path / f"{command}-{engine}{suffix}"
+            args = [command, str(src), "-o", str(out), "--store", str(tiny_store)]
+            res = runner.invoke(app, [*args, "--engine", engine])
+            assert res.exit_code == 0, res.output
+            got.append(hashlib.sha256(out.read_bytes()).hexdigest())
+        outs[engine] = got
+    assert outs["spark"] == outs["duckdb"]
+    frame = pd.read_csv(tmp_path / "match-spark.csv", dtype=str, encoding="utf-8-sig")
+    metres = round((53.503 - 53.5) * 110_574.0)
+    channel = "Channel Islands postcode: no output area or OAC"
+    assert list(frame["match_note"][:2]) == [
+        f"placed by coordinates: nearest postcode GY1 1AA, 0 m away; {channel}",
+        f"placed by coordinates: nearest postcode GY1 1AA, {metres} m away; {channel}",
+    ]
+    assert list(frame["match_status"]) == ["no_oac", "no_oac", "matched", "not_found", "missing"]
+    assert frame["postcode_clean"][2] == "YY1 1AB"
+    assert pd.isna(frame["postcode_clean"][0])
 
 
 def test_missing_java_or_pyspark_is_one_plain_error(monkeypatch):

@@ -236,6 +236,14 @@ def test_records_placed_by_coordinates_are_identical(spark, real_store_path, fil
         placed = got["duckdb"][2]
         assert placed > (700 if kind == "bng" else 1800), (kind, placed)
     _check_ties(tmp / "xy_bng_duckdb.parquet", live_centroids)
+    digests = {}
+    for engine in ("duckdb", "spark"):
+        out = tmp / f"xy_profile_{engine}.json"
+        args = ["profile", str(sources["latlong"]), "-o", str(out), "--level", "group"]
+        res = runner.invoke(app, [*args, "--store", str(real_store_path), "--engine", engine])
+        assert res.exit_code == 0, res.output
+        digests[engine] = _digest(out)
+    assert digests["spark"] == digests["duckdb"]
 
 
 def _check_ties(path: Path, live: pd.DataFrame) -> None:
