@@ -267,9 +267,9 @@ def test_profile_file_refuses_slices_with_another_engine(tiny_store, tmp_path):
 
 def test_coordinates_place_records_on_spark_as_on_the_default_engine(spark, tiny_store, tmp_path):
     """Every tiny postcode shares one centroid (53.5, -2.5): records without a usable
-    postcode near it tie, and take the first live postcode in key order (GY1 1AA, with its note); too
-    far (> 1 km) or unreadable coordinates stay unplaced.  ``match`` gives the same bytes
-    on both engines (``profile``: tests/test_spark_realdata.py)."""
+    postcode near it tie, and take the first live postcode in key order (GY1 1AA, with
+    its note); too far (> 1 km) or unreadable coordinates stay unplaced.  ``match``
+    gives the same bytes on both engines (``profile``: tests/test_spark_realdata.py)."""
     src = tmp_path / "xy.csv"
     src.write_text(
         "id,postcode,latitude,longitude\n"
@@ -317,3 +317,50 @@ def test_reference_without_manifest_is_refused(tmp_path):
 
     with pytest.raises(OacInsightError, match="data export"):
         load_reference(tmp_path)
+
+
+def test_reference_given_as_a_file_uri(spark, tiny_store, tiny_ref):
+    from oacinsight.spark import match
+
+    frame = pd.DataFrame({"rid": ["1", "2", "3"], "postcode": ["yy1 1aa", "YY1 9ZZ", ""]})
+    sdf = spark.createDataFrame(frame, "rid string, postcode string")
+    got = match(sdf, tiny_ref.as_uri(), "postcode").toPandas().sort_values("rid")
+    duck = match_records(frame, store=tiny_store, postcode_column="postcode").frame
+    _same(got.reset_index(drop=True), duck, list(ADDED_COLUMNS))
+    assert list(duck["match_status"]) == ["matched", "not_found", "missing"]
+
+
+def test_remote_reference_is_copied_checked_and_read_as_views(
+    spark, tiny_store, tiny_ref, tmp_path, monkeypatch
+):
+    """A reference at a path only Spark reads (here a file:// URI taken as remote): the
+    driver copies the files through Spark, checks their SHA-256, reads the postcode
+    tables as views (only what a query needs), and the copy goes with the store."""
+    import gc
+    import shutil
+    import tempfile
+
+    from oacinsight.errors import StoreError
+    from oacinsight.spark import reference
+
+    monkeypatch.setattr(reference, "_is_local", lambda path: False)
+    ref = reference.load_reference(tiny_ref.as_uri(), spark)
+    before = set(Path(tempfile.gettempdir()).glob("oacinsight-ref-*"))
+    store = ref.driver_store(spark, views=("pc_lookup", "postcodes"))
+    with Store(tiny_store, read_only=True) as s:
+        want = int(s.query_df("SELECT count(*) AS n FROM pc_lookup")["n"][0])
+    views = store.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+    assert {v[0] for v in views} == {"pc_lookup", "postcodes"}
+    assert int(store.con.execute("SELECT count(*) FROM pc_lookup").fetchall()[0][0]) == want
+    copies = set(Path(tempfile.gettempdir()).glob("oacinsight-ref-*")) - before
+    assert len(copies) == 1 and (next(iter(copies)) / "pc_lookup.parquet").exists()
+    store.close()
+    del store
+    gc.collect()
+    assert not [p for p in copies if p.exists()]
+    # a damaged copy is refused
+    bad = tmp_path / "bad"
+    shutil.copytree(tiny_ref, bad)
+    (bad / "oac_oa.parquet").write_bytes(b"PAR1 damaged")
+    with pytest.raises(StoreError, match="checksum"):
+        reference.load_reference(bad.as_uri(), spark).driver_store(spark)

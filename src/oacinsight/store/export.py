@@ -14,7 +14,7 @@ The Spark engine hands its work to and from DuckDB through Parquet files:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -68,12 +68,17 @@ def store_editions(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 
 
 def open_exported(
-    folder: Path, tables: list[str], frames: dict[str, object] | None = None
+    folder: Path,
+    tables: list[str],
+    frames: dict[str, object] | None = None,
+    views: Collection[str] = (),
 ) -> Store:
     """An in-memory store holding the exported ``tables`` of ``folder``.
 
     ``frames`` gives tables already read (Arrow tables or DataFrames, e.g. read by Spark
-    from a remote path); the others are read from ``folder/<table>.parquet``.
+    from a remote path); the others are read from ``folder/<table>.parquet`` (those named in
+    ``views`` as views on their Parquet files, so that each query reads only the rows
+    and columns it needs; the others loaded into memory).
     """
     store = Store(folder / "reference.duckdb")
     con = duckdb.connect(":memory:")
@@ -84,8 +89,9 @@ def open_exported(
             con.unregister("_exported")
         else:
             path = folder / f"{table}.parquet"
+            kind = "VIEW" if table in views else "TABLE"
             con.execute(
-                f"CREATE TABLE {q(table)} AS SELECT * FROM read_parquet('{_sql_str(path)}')"
+                f"CREATE {kind} {q(table)} AS SELECT * FROM read_parquet('{_sql_str(path)}')"
             )
     store._con = con  # a store made here, not opened from a file
     return store
