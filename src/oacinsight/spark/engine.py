@@ -115,6 +115,8 @@ class SparkEngine:
         with ``coords``, records are also placed by their coordinates (read as numbers
         on the driver, as the default engine reads them)."""
         ref = self.reference(con, cache)
+        if rows.count > matching.IN_MEMORY_ROWS:
+            coords = None  # as the default engine, which places no record by coordinates there
         numbers = coords[:2] if coords is not None else ()
         with self._tmp() as tmp:
             sdf = self._send(con, rows, [postcode_column], tmp, numbers)
@@ -159,6 +161,8 @@ class SparkEngine:
         columns = list(rows.columns)
         already = {"match_status", "oa21"} <= set(columns) and postcode_column is None
         coords = None if already else coordinate_columns(columns)
+        # as the default engine, which places no record by coordinates above this size
+        place = coords if rows.count <= matching.IN_MEMORY_ROWS else None
         if already:
             send = ["oa21", "match_status"]
         else:
@@ -168,7 +172,7 @@ class SparkEngine:
         send += [c for c in own if c not in send]
         named = {c: f"c{i}" for i, c in enumerate(send)}
         with self._tmp() as tmp:
-            sdf = self._send(con, rows, send, tmp, coords[:2] if coords else ())
+            sdf = self._send(con, rows, send, tmp, place[:2] if place else ())
             if already:
                 sdf = sdf.withColumnsRenamed({"c0": "oa21", "c1": "match_status"})
             else:
@@ -180,7 +184,7 @@ class SparkEngine:
                     ref,
                     broadcast=self.broadcast,
                     edition=editions,
-                    coords=("n0", "n1", coords[2]) if coords else None,
+                    coords=("n0", "n1", place[2]) if place else None,
                 )
             keys = [named[c] for c in own] if keyed else None
             if already and keyed:
