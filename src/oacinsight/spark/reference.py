@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import tempfile
-import weakref
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -212,6 +211,8 @@ class Reference:
             return sql.open_exported(_local(self.path), self.tables, views=views)
         if spark is None:
             raise OacInsightError(f"reading {self.path} needs a Spark session")
+        import weakref
+
         local = self.fetched(spark)
         store = sql.open_exported(Path(local.path), local.tables, views=views)
         weakref.finalize(store, shutil.rmtree, local.path, True)
