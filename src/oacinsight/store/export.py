@@ -14,7 +14,7 @@ The Spark engine hands its work to and from DuckDB through Parquet files:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -68,12 +68,17 @@ def store_editions(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 
 
 def open_exported(
-    folder: Path, tables: list[str], frames: dict[str, object] | None = None
+    folder: Path,
+    tables: list[str],
+    frames: dict[str, object] | None = None,
+    views: Collection[str] = (),
 ) -> Store:
     """An in-memory store holding the exported ``tables`` of ``folder``.
 
     ``frames`` gives tables already read (Arrow tables or DataFrames, e.g. read by Spark
-    from a remote path); the others are read from ``folder/<table>.parquet``.
+    from a remote path); the others are read from ``folder/<table>.parquet`` (those named in
+    ``views`` as views on their Parquet files, so that each query reads only the rows
+    and columns it needs; the others loaded into memory).
     """
     store = Store(folder / "reference.duckdb")
     con = duckdb.connect(":memory:")
@@ -84,20 +89,29 @@ def open_exported(
             con.unregister("_exported")
         else:
             path = folder / f"{table}.parquet"
+            kind = "VIEW" if table in views else "TABLE"
             con.execute(
-                f"CREATE TABLE {q(table)} AS SELECT * FROM read_parquet('{_sql_str(path)}')"
+                f"CREATE {kind} {q(table)} AS SELECT * FROM read_parquet('{_sql_str(path)}')"
             )
     store._con = con  # a store made here, not opened from a file
     return store
 
 
-def write_keys(con: duckdb.DuckDBPyConnection, rows: Rows, columns: list[str], path: Path) -> None:
+def write_keys(
+    con: duckdb.DuckDBPyConnection,
+    rows: Rows,
+    columns: list[str],
+    path: Path,
+    numbers: tuple[str, ...] = (),
+) -> None:
     """Write ``_row`` (input order) and ``columns`` of the loaded input ``rows`` as text,
     to Parquet, named ``c0``, ``c1``... in the order given (any input name is safe in
-    Spark)."""
-    text = ", ".join(f"CAST({q(c)} AS VARCHAR) AS c{i}" for i, c in enumerate(columns))
+    Spark), then ``numbers`` read as numbers as the default engine reads coordinates
+    (``TRY_CAST(... AS DOUBLE)``), named ``n0``, ``n1``..."""
+    exprs = [f"CAST({q(c)} AS VARCHAR) AS c{i}" for i, c in enumerate(columns)]
+    exprs += [f"TRY_CAST({q(c)} AS DOUBLE) AS n{i}" for i, c in enumerate(numbers)]
     con.execute(
-        f"COPY (SELECT rowid AS _row{', ' if text else ''}{text} FROM temp.{q(rows.table)}) "
+        f"COPY (SELECT {', '.join(['rowid AS _row', *exprs])} FROM temp.{q(rows.table)}) "
         f"TO '{_sql_str(path)}' (FORMAT parquet)"
     )
 
@@ -108,7 +122,8 @@ def spark_matched(
 ) -> Iterator[Matched]:
     """The :class:`~oacinsight.store.matching.Matched` handle of ``rows`` from the
     Parquet files Spark wrote in ``folder`` (``_row``, the added columns and
-    ``_laua_name``), as :func:`oacinsight.store.matching.matched` makes it; its table and
+    ``_laua_name`` and ``_by_coords``), as
+    :func:`oacinsight.store.matching.matched` makes it; its table and
     views are dropped when the ``with`` block ends."""
     work, res, view = _scratch_name("rows"), _scratch_name("res"), _scratch_name("matched")
     # the types of the default engine's columns: those of pc_lookup (text otherwise)
@@ -120,7 +135,7 @@ def spark_matched(
     glob = _sql_str(folder / "*.parquet")
     try:
         con.execute(
-            f"CREATE TEMP TABLE {q(work)} AS SELECT {added}, false AS _by_coords "
+            f"CREATE TEMP TABLE {q(work)} AS SELECT {added}, _by_coords "
             f"FROM read_parquet('{glob}') ORDER BY _row"
         )
         columns = ", ".join(q(c) for c in (*ADDED_COLUMNS, *INTERNAL_COLUMNS))
