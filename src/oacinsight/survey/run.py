@@ -27,7 +27,14 @@ from oacinsight.survey.groups import EDITIONS, names_for, roll_up
 from oacinsight.survey.result import SurveyResult
 from oacinsight.tabular import open_input
 
-__all__ = ["SurveyOptions", "survey_file", "survey_frame"]
+__all__ = [
+    "Prepared",
+    "SurveyOptions",
+    "prepare_file",
+    "prepare_frame",
+    "survey_file",
+    "survey_frame",
+]
 
 #: A local authority holding fewer than this share of the placed respondents is not
 #: part of the default survey area (stray addresses do not pull in a whole district).
@@ -96,11 +103,7 @@ def survey_file(
     -------
     SurveyResult
     """
-    options.check()
-    with _store(store, options) as s, open_input(input_path) as src:
-        con = s.con if s is not None else surveys.scratch()
-        frame = surveys.read_frame(con, src)
-        return _survey(s, frame, options, src.name)
+    return prepare_file(input_path, options, store=store).result()
 
 
 def survey_frame(
@@ -111,9 +114,34 @@ def survey_frame(
     name: str = "survey",
 ) -> SurveyResult:
     """Analyse a survey held in a DataFrame (see :func:`survey_file`)."""
+    return prepare_frame(frame, options, store=store, name=name).result()
+
+
+def prepare_file(
+    input_path: str | os.PathLike[str],
+    options: SurveyOptions,
+    *,
+    store: Store | str | os.PathLike[str] | None = None,
+) -> Prepared:
+    """Read a survey file and sort it out (:class:`Prepared`), ready for analysis."""
+    options.check()
+    with _store(store, options) as s, open_input(input_path) as src:
+        con = s.con if s is not None else surveys.scratch()
+        frame = surveys.read_frame(con, src)
+        return prepare(s, frame, options, src.name)
+
+
+def prepare_frame(
+    frame: pd.DataFrame,
+    options: SurveyOptions,
+    *,
+    store: Store | str | os.PathLike[str] | None = None,
+    name: str = "survey",
+) -> Prepared:
+    """Sort out a survey held in a DataFrame (see :func:`prepare_file`)."""
     options.check()
     with _store(store, options) as s:
-        return _survey(s, frame.reset_index(drop=True), options, name)
+        return prepare(s, frame.reset_index(drop=True), options, name)
 
 
 def _store(store, options: SurveyOptions):
@@ -223,10 +251,6 @@ def prepare(s: Store | None, frame: pd.DataFrame, opt: SurveyOptions, name: str)
         )
     pop, areas = _population(s, placement, opt)
     return Prepared(frame, opt, name, answers, weights, placement, level_names, pop, areas)
-
-
-def _survey(s: Store | None, frame: pd.DataFrame, opt: SurveyOptions, name: str) -> SurveyResult:
-    return prepare(s, frame, opt, name).result()
 
 
 def _place(
