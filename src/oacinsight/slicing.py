@@ -19,10 +19,26 @@ from oacinsight.errors import InputFileError, OacInsightError
 from oacinsight.profile.comparison import BLANK, NO_DATE, OTHER
 from oacinsight.profile.periods import FREQS, parse_dates, period_labels
 
-__all__ = ["MAX_VALUES", "check_slicing", "choose_slices", "slice_labels"]
+__all__ = ["MAX_VALUES", "SliceColumn", "check_slicing", "choose_slices", "slice_labels"]
 
 #: Most distinct values (or periods) a column may have before ``--by`` refuses it.
 MAX_VALUES = 50
+
+
+class SliceColumn:
+    """What the options of a split name: ``by`` a column or by ``period`` of a date
+    column (a mixin of the frozen option classes of ``profile`` and ``survey``)."""
+
+    by: str | None
+    period: str | None
+
+    @property
+    def column(self) -> str:
+        return str(self.by if self.by is not None else self.period)
+
+    @property
+    def kind(self) -> str:
+        return "by" if self.by is not None else "period"
 
 
 def check_slicing(

@@ -24,7 +24,13 @@ from oacinsight.match import MATCHED, match_records, reference_store
 from oacinsight.profile.comparison import BLANK, NO_DATE, OTHER, ComparisonResult
 from oacinsight.profile.joint import joint_pattern, slice_table, with_pattern
 from oacinsight.profile.result import ProfileResult
-from oacinsight.slicing import MAX_VALUES, check_slicing, choose_slices, slice_labels
+from oacinsight.slicing import (
+    MAX_VALUES,
+    SliceColumn,
+    check_slicing,
+    choose_slices,
+    slice_labels,
+)
 from oacinsight.store import Store, slices
 from oacinsight.store.inputs import read_text_frame
 from oacinsight.tabular import open_input
@@ -36,7 +42,7 @@ MIN_CUSTOMERS = 20
 
 
 @dataclass(frozen=True)
-class SliceOptions:
+class SliceOptions(SliceColumn):
     """How to split a file: ``by`` a column, or by ``period`` of a date column."""
 
     by: str | None = None
@@ -47,14 +53,6 @@ class SliceOptions:
 
     def check(self) -> None:
         check_slicing(self.by, self.period, self.freq, self.min_customers, self.max_values)
-
-    @property
-    def column(self) -> str:
-        return str(self.by if self.by is not None else self.period)
-
-    @property
-    def kind(self) -> str:
-        return "by" if self.by is not None else "period"
 
 
 def profile_by(

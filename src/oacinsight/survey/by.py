@@ -20,7 +20,13 @@ import pandas as pd
 
 from oacinsight.errors import OacInsightError
 from oacinsight.profile.compare import holm
-from oacinsight.slicing import MAX_VALUES, check_slicing, choose_slices, slice_labels
+from oacinsight.slicing import (
+    MAX_VALUES,
+    SliceColumn,
+    check_slicing,
+    choose_slices,
+    slice_labels,
+)
 from oacinsight.store import Store
 from oacinsight.survey.comparison import SurveyComparison
 from oacinsight.survey.joint import protect_slices
@@ -34,7 +40,7 @@ MIN_RESPONDENTS = 20
 
 
 @dataclass(frozen=True)
-class SurveySlices:
+class SurveySlices(SliceColumn):
     """How to split a survey: ``by`` a column, or by ``period`` of a date column."""
 
     by: str | None = None
@@ -51,14 +57,6 @@ class SurveySlices:
                 f"the smallest slice ({self.min_respondents} respondents) must be at least "
                 f"--suppress-below ({suppress_below}), so every slice's total can be shown"
             )
-
-    @property
-    def column(self) -> str:
-        return str(self.by if self.by is not None else self.period)
-
-    @property
-    def kind(self) -> str:
-        return "by" if self.by is not None else "period"
 
 
 def survey_by_file(

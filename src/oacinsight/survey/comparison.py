@@ -9,6 +9,7 @@ process.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -60,15 +61,19 @@ class SurveyComparison:
     def _parts(self) -> list[tuple[str, SurveyResult]]:
         return [(ALL_LABEL, self.overall), *self.slices]
 
-    def long_frame(self) -> pd.DataFrame:
-        """Every part's published table, with the slice (``by`` or ``period``) first:
-        the overall rows (``(all)``), then each slice."""
+    def _stacked(self, table: Callable[[SurveyResult], pd.DataFrame]) -> pd.DataFrame:
+        """``table`` of every part, with the part's name in a first column."""
         frames = []
         for name, part in self._parts():
-            frame = part.to_frame()
+            frame = table(part)
             frame.insert(0, self.kind, name)
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
+
+    def long_frame(self) -> pd.DataFrame:
+        """Every part's published table, with the slice (``by`` or ``period``) first:
+        the overall rows (``(all)``), then each slice."""
+        return self._stacked(SurveyResult.to_frame)
 
     def to_frame(self) -> pd.DataFrame:
         """The long table (see :meth:`long_frame`)."""
@@ -96,12 +101,7 @@ class SurveyComparison:
 
     def answers_frame(self) -> pd.DataFrame:
         """Per slice and question: answered and placed, not placed, missing, don't know."""
-        frames = []
-        for name, part in self._parts():
-            frame = part.published_accounting()
-            frame.insert(0, self.kind, name)
-            frames.append(frame)
-        return pd.concat(frames, ignore_index=True)
+        return self._stacked(SurveyResult.published_accounting)
 
     def findings(self) -> list[str]:
         """Plain-language findings: per question, whether the slices differ overall, then

@@ -8,6 +8,7 @@ are neutralised against formula injection (question names come from users' files
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,9 +65,10 @@ class SurveyResult:
         """The published table: one row per question and group, small counts hidden."""
         return disclose.published(self.table, self.options.suppress_below, self.hidden)
 
-    def _accounting_hidden(self, i: int, counts: pd.Series) -> pd.Series:
+    def _accounting_hidden(self, i: Hashable, counts: pd.Series) -> pd.Series:
         if self.hidden_accounting is not None:
-            return self.hidden_accounting.loc[i, list(ACCOUNT_COLUMNS)].astype(bool)
+            row = self.hidden_accounting[list(ACCOUNT_COLUMNS)].loc[[i]].to_numpy(dtype=bool)[0]
+            return pd.Series(row, index=list(ACCOUNT_COLUMNS))
         return disclose.hidden_counts(counts, self.options.suppress_below)
 
     def published_accounting(self) -> pd.DataFrame:
