@@ -24,7 +24,7 @@ from oacinsight.match import MATCHED, match_records, reference_store
 from oacinsight.profile.comparison import BLANK, NO_DATE, OTHER, ComparisonResult
 from oacinsight.profile.joint import joint_pattern, slice_table, with_pattern
 from oacinsight.profile.result import ProfileResult
-from oacinsight.slicing import (
+from oacinsight.profile.slicing import (
     MAX_VALUES,
     SliceColumn,
     check_slicing,

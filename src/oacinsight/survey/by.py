@@ -6,7 +6,7 @@ slices against the same area as the overall result, with one disclosure pattern 
 on the slices and the overall together (:mod:`oacinsight.survey.joint`), a Rao–Scott
 test per group of whether the slices differ, and findings.  The slicing rules (labels,
 ``(blank)``, ``(no date)``, ``other``, the limit of 50 values) are those of ``profile
---by`` (:mod:`oacinsight.slicing`); the method is in docs/survey.md ("By a column or a
+--by`` (:mod:`oacinsight.profile.slicing`); the method is in docs/survey.md ("By a column or a
 period").
 """
 
@@ -20,7 +20,7 @@ import pandas as pd
 
 from oacinsight.errors import OacInsightError
 from oacinsight.profile.compare import holm
-from oacinsight.slicing import (
+from oacinsight.profile.slicing import (
     MAX_VALUES,
     SliceColumn,
     check_slicing,
