@@ -303,3 +303,10 @@ def test_min_respondents_below_threshold_refused(waves):
     store, path = waves
     with pytest.raises(OacInsightError, match="must be at least --suppress-below"):
         survey_by_file(path, _opts(), SurveySlices(by="wave", min_respondents=5), store=store)
+
+
+def test_nothing_to_compare_refused(tmp_path):
+    frame = pd.DataFrame({"sg": "1", "q": ["y", "n"] * 15, "wave": ["a"] * 25 + ["b"] * 5})
+    opts = SurveyOptions(questions=("q",), positive="y", group_column="sg")
+    with pytest.raises(OacInsightError, match=r"fewer than two values with at least 20 "):
+        survey_by_frame(frame, opts, SurveySlices(by="wave"), store=tmp_path / "none")

@@ -115,7 +115,7 @@ def _compare(prep: Prepared, slicing: SurveySlices) -> SurveyComparison:
     names, mapping, grouping = choose_slices(
         labels, _sizes(prep, labels), column=slicing.column, kind=slicing.kind,
         freq=slicing.freq, min_size=slicing.min_respondents, max_values=slicing.max_values,
-        unit="respondents", where=" answering each question",
+        unit="respondents", where=" (the fewest to any question)",
     )  # fmt: skip
     overall = prep.result()
     t = overall.table[overall.table["level"] != "overall"]
