@@ -217,8 +217,8 @@ class SurveyComparison:
         env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
         env.filters["cell"] = _cell
         tables = [
-            ("Share answering positively, by group and slice", self.wide_frame()),
-            ("Do the slices differ? (Rao–Scott, per group)", self.tests),
+            ("Share answering positively, by group and slice", self.wide_frame().round(3)),
+            ("Do the slices differ? (Rao–Scott, per group)", self.tests.round(4)),
             ("Rows per slice", self.slice_counts()),
             ("Answers per slice", self.answers_frame()),
             ("Every slice in full", self.long_frame()),
