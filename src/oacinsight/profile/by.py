@@ -29,13 +29,23 @@ from oacinsight.profile.slicing import (
     SliceColumn,
     check_slicing,
     choose_slices,
+    other_label,
     slice_labels,
 )
 from oacinsight.store import Store, slices
 from oacinsight.store.inputs import read_text_frame
 from oacinsight.tabular import open_input
 
-__all__ = ["BLANK", "MAX_VALUES", "MIN_CUSTOMERS", "NO_DATE", "OTHER", "SliceOptions", "profile_by"]
+__all__ = [
+    "BLANK",
+    "MAX_VALUES",
+    "MIN_CUSTOMERS",
+    "NO_DATE",
+    "OTHER",
+    "SliceOptions",
+    "other_label",
+    "profile_by",
+]
 
 #: A value with fewer customers in the area than this is grouped into ``other``.
 MIN_CUSTOMERS = 20

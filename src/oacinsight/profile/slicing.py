@@ -7,7 +7,8 @@
   ``2023-04``; blank and unparseable dates form ``(no date)``, counted and reported;
 - more than ``max_values`` distinct values (or periods) are refused with the reason;
 - values with fewer than ``min_size`` counted rows (customers in the area, respondents)
-  are grouped as ``other``; if ``other`` would hold fewer, the smallest remaining values
+  are grouped as ``other`` (``other (grouped)`` when a real value is called ``other``);
+  if it would hold fewer, the smallest remaining values
   join it until it holds ``min_size``; fewer than two slices left: refused.
 """
 
@@ -19,7 +20,14 @@ from oacinsight.errors import InputFileError, OacInsightError
 from oacinsight.profile.comparison import BLANK, NO_DATE, OTHER
 from oacinsight.profile.periods import FREQS, parse_dates, period_labels
 
-__all__ = ["MAX_VALUES", "SliceColumn", "check_slicing", "choose_slices", "slice_labels"]
+__all__ = [
+    "MAX_VALUES",
+    "SliceColumn",
+    "check_slicing",
+    "choose_slices",
+    "other_label",
+    "slice_labels",
+]
 
 #: Most distinct values (or periods) a column may have before ``--by`` refuses it.
 MAX_VALUES = 50
@@ -116,16 +124,28 @@ def choose_slices(
             f"--{kind} {column!r}: fewer than two values with at least "
             f"{min_size} {unit}{where}; nothing to compare"
         )
-    mapping = labels.where(~labels.isin(small), OTHER)
+    other = other_label(distinct)
+    mapping = labels.where(~labels.isin(small), other)
     notes = []
     if small:
         n = int(sum(counts[v] for v in small))
         listed = ", ".join(small[:10]) + (f" and {len(small) - 10} more" if len(small) > 10 else "")
         notes.append(
-            f"{OTHER!r}: {len(small)} value(s) with fewer than {min_size} {unit}{where} "
+            f"{other!r}: {len(small)} value(s) with fewer than {min_size} {unit}{where} "
             f"each, or taken in to reach {min_size} ({n:,} {unit} together): {listed}"
         )
-    return [*kept, *([OTHER] if small else [])], mapping, notes
+    return [*kept, *([other] if small else [])], mapping, notes
+
+
+def other_label(values: list[str]) -> str:
+    """The name of the slice of grouped small values: ``other``, or ``other (grouped)``
+    when a real value is already called ``other`` (in any case), so the two never merge."""
+    taken = {str(v).strip().casefold() for v in values}
+    label, k = OTHER, 1
+    while label.casefold() in taken:
+        label = f"{OTHER} (grouped)" if k == 1 else f"{OTHER} (grouped {k})"
+        k += 1
+    return label
 
 
 def _too_many(column: str, kind: str, freq: str, n: int, limit: int) -> str:
