@@ -265,15 +265,41 @@ def test_profile_file_refuses_slices_with_another_engine(tiny_store, tmp_path):
         profile_file(tmp_path / "in.csv", store=tiny_store, by="service", customers=loader)
 
 
-def test_coordinates_are_refused_on_spark_not_ignored(spark, tiny_store, tmp_path):
-    src = tmp_path / "in.csv"
-    src.write_text("postcode,easting,northing\nYY1 1AA,400000,400000\n")
-    out = tmp_path / "o.csv"
-    args = ["match", str(src), "-o", str(out), "--store", str(tiny_store), "--engine", "spark"]
-    res = runner.invoke(app, args)
-    assert res.exit_code == 2, res.output
-    assert "does not place records by coordinates" in res.output
-    assert not out.exists()
+def test_coordinates_place_records_on_spark_as_on_the_default_engine(spark, tiny_store, tmp_path):
+    """Every tiny postcode shares one centroid (53.5, -2.5): records without a usable
+    postcode near it tie, and take the first live postcode in key order (GY1 1AA, with
+    its note); too far (> 1 km) or unreadable coordinates stay unplaced.  ``match``
+    gives the same bytes on both engines (``profile``: tests/test_spark_realdata.py)."""
+    src = tmp_path / "xy.csv"
+    src.write_text(
+        "id,postcode,latitude,longitude\n"
+        "1,,53.5,-2.5\n"
+        "2,NOT ONE,53.503,-2.5\n"  # 333.6 m north
+        "3,YY1 1AB,53.5,-2.5\n"  # a good postcode wins
+        "4,YY1 9ZZ,53.52,-2.5\n"  # 2.2 km: too far
+        "5,,x,-2.5\n"
+    )
+    outs = {}
+    for engine in ("duckdb", "spark"):
+        got = []
+        for command, suffix in (("match", ".csv"), ("match", ".parquet")):
+            out = tmp_path / f"{command}-{engine}{suffix}"
+            args = [command, str(src), "-o", str(out), "--store", str(tiny_store)]
+            res = runner.invoke(app, [*args, "--engine", engine])
+            assert res.exit_code == 0, res.output
+            got.append(hashlib.sha256(out.read_bytes()).hexdigest())
+        outs[engine] = got
+    assert outs["spark"] == outs["duckdb"]
+    frame = pd.read_csv(tmp_path / "match-spark.csv", dtype=str, encoding="utf-8-sig")
+    metres = round((53.503 - 53.5) * 110_574.0)
+    channel = "Channel Islands postcode: no output area or OAC"
+    assert list(frame["match_note"][:2]) == [
+        f"placed by coordinates: nearest postcode GY1 1AA, 0 m away; {channel}",
+        f"placed by coordinates: nearest postcode GY1 1AA, {metres} m away; {channel}",
+    ]
+    assert list(frame["match_status"]) == ["no_oac", "no_oac", "matched", "not_found", "missing"]
+    assert frame["postcode_clean"][2] == "YY1 1AB"
+    assert pd.isna(frame["postcode_clean"][0])
 
 
 def test_missing_java_or_pyspark_is_one_plain_error(monkeypatch):
@@ -291,3 +317,82 @@ def test_reference_without_manifest_is_refused(tmp_path):
 
     with pytest.raises(OacInsightError, match="data export"):
         load_reference(tmp_path)
+
+
+def test_reference_given_as_a_file_uri(spark, tiny_store, tiny_ref):
+    from oacinsight.spark import match
+
+    frame = pd.DataFrame({"rid": ["1", "2", "3"], "postcode": ["yy1 1aa", "YY1 9ZZ", ""]})
+    sdf = spark.createDataFrame(frame, "rid string, postcode string")
+    got = match(sdf, tiny_ref.as_uri(), "postcode").toPandas().sort_values("rid")
+    duck = match_records(frame, store=tiny_store, postcode_column="postcode").frame
+    _same(got.reset_index(drop=True), duck, list(ADDED_COLUMNS))
+    assert list(duck["match_status"]) == ["matched", "not_found", "missing"]
+
+
+def test_remote_reference_is_copied_checked_and_read_as_views(
+    spark, tiny_store, tiny_ref, tmp_path, monkeypatch
+):
+    """A reference at a path only Spark reads (here a file:// URI taken as remote): the
+    driver copies the files through Spark, checks their SHA-256, reads the postcode
+    tables as views (only what a query needs), and the copy goes with the store."""
+    import gc
+    import shutil
+    import tempfile
+
+    from oacinsight.errors import StoreError
+    from oacinsight.spark import reference
+
+    monkeypatch.setattr(reference, "_is_local", lambda path: False)
+    ref = reference.load_reference(tiny_ref.as_uri(), spark)
+    before = set(Path(tempfile.gettempdir()).glob("oacinsight-ref-*"))
+    store = ref.driver_store(spark, views=("pc_lookup", "postcodes"))
+    with Store(tiny_store, read_only=True) as s:
+        want = int(s.query_df("SELECT count(*) AS n FROM pc_lookup")["n"][0])
+    views = store.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+    assert {v[0] for v in views} == {"pc_lookup", "postcodes"}
+    assert int(store.con.execute("SELECT count(*) FROM pc_lookup").fetchall()[0][0]) == want
+    copies = set(Path(tempfile.gettempdir()).glob("oacinsight-ref-*")) - before
+    assert len(copies) == 1 and (next(iter(copies)) / "pc_lookup.parquet").exists()
+    store.close()
+    del store
+    gc.collect()
+    assert not [p for p in copies if p.exists()]
+    # a damaged copy is refused
+    bad = tmp_path / "bad"
+    shutil.copytree(tiny_ref, bad)
+    (bad / "oac_oa.parquet").write_bytes(b"PAR1 damaged")
+    with pytest.raises(StoreError, match="checksum"):
+        reference.load_reference(bad.as_uri(), spark).driver_store(spark)
+
+
+def test_parquet_of_several_row_groups_has_the_same_bytes(spark, tiny_store, tmp_path, monkeypatch):
+    """Row groups are cut at fixed rows (here 1,000, to span several with a small file),
+    whatever plan produced the rows: the engines write the same bytes."""
+    import pyarrow.parquet as pq
+
+    from oacinsight.store import parquet_out
+
+    monkeypatch.setattr(parquet_out, "ROW_GROUP_ROWS", 1000)
+    values = ["YY1 1AA", "yy2 1aa", "", "YY1 9ZZ", "BFPO 57", "nonsense", "GY1 1AA"]
+    src = tmp_path / "many.csv"
+    rows = [f"{i},{values[i % len(values)]}" for i in range(4321)]
+    src.write_text("id,postcode\n" + "\n".join(rows) + "\n")
+    digests = {}
+    for engine in ("duckdb", "spark"):
+        out = tmp_path / f"many-{engine}.parquet"
+        args = ["match", str(src), "-o", str(out), "--store", str(tiny_store), "--engine", engine]
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0, res.output
+        digests[engine] = hashlib.sha256(out.read_bytes()).hexdigest()
+        meta = pq.ParquetFile(out).metadata
+        assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [
+            1000,
+            1000,
+            1000,
+            1000,
+            321,
+        ]
+    assert digests["spark"] == digests["duckdb"]
+    back = pd.read_parquet(tmp_path / "many-spark.parquet")
+    assert list(back["id"][:3]) == ["0", "1", "2"] and len(back) == 4321

@@ -175,3 +175,90 @@ def test_cli_profile_engine_spark_writes_the_same_bytes(spark, real_store_path, 
             outs.append(_digest(out))
         digests[engine] = outs
     assert digests["spark"] == digests["duckdb"]
+
+
+@pytest.fixture(scope="module")
+def live_centroids() -> pd.DataFrame:
+    """The live postcodes of the shared NSPL files with a grid reference."""
+    paths = sorted(need_shared("postcodes").glob("NSPL_*.csv"))
+    cols = ["pcds", "doterm", "oseast1m", "osnrth1m", "lat", "long"]
+    nspl = pd.concat([pd.read_csv(f, dtype=str, usecols=cols) for f in paths])
+    return nspl[nspl["doterm"].isna() & nspl["oseast1m"].notna()].reset_index(drop=True)
+
+
+def _coordinate_files(tmp: Path, live: pd.DataFrame) -> dict[str, Path]:
+    """Records with coordinates near real postcodes (and on them: shared centroids tie),
+    with blank, invalid, unknown and good postcodes, unreadable and far coordinates."""
+    rng = np.random.default_rng(15)
+    n = 2000
+    pick = live.sample(n, random_state=15).reset_index(drop=True)
+    kind = np.arange(n) % 5
+    postcode = np.select(
+        [kind == 0, kind == 1, kind == 2, kind == 3],
+        ["", "N/A", "ZZ9 9ZZ", pick["pcds"].str.replace(" ", "").str[:-1]],
+        pick["pcds"],
+    )
+    shift = rng.integers(-900, 900, (n, 2)) * (rng.random((n, 1)) < 0.7)
+    east = pick["oseast1m"].astype(float) + shift[:, 0]
+    north = pick["osnrth1m"].astype(float) + shift[:, 1] + (np.arange(n) % 7 == 0) * 0.5
+    east_text = east.map(lambda v: f"{v:g}").to_numpy(dtype=object)
+    east_text[::97] = "n/a"
+    east_text[1::101] = "1000"  # far from any postcode
+    bng = pd.DataFrame({"id": range(n), "postcode": postcode, "easting": east_text})
+    bng["northing"] = north.map(lambda v: f"{v:g}")
+    lat = pick["lat"].astype(float) + shift[:, 1] * 9e-6
+    lon = pick["long"].astype(float) + shift[:, 0] * 1.5e-5
+    latlong = pd.DataFrame({"ref": range(n), "Latitude": lat, "Longitude": lon})
+    out = {"bng": tmp / "coords_bng.csv", "latlong": tmp / "coords_latlong.csv"}
+    bng.to_csv(out["bng"], index=False)
+    latlong.to_csv(out["latlong"], index=False)
+    return out
+
+
+def test_records_placed_by_coordinates_are_identical(spark, real_store_path, files, live_centroids):
+    """Blank, invalid and unknown postcodes with easting/northing (Parquet output), and a
+    latitude/longitude file with no postcode column (CSV output): the same bytes."""
+    from oacinsight.spark.engine import SparkEngine
+
+    tmp = files["tmp"]
+    sources = _coordinate_files(tmp, live_centroids)
+    for kind, suffix in (("bng", ".parquet"), ("latlong", ".csv")):
+        got = {}
+        for name, matcher in (("duckdb", None), ("spark", SparkEngine(spark).matcher)):
+            out, rep = tmp / f"xy_{kind}_{name}{suffix}", tmp / f"xy_{kind}_{name}.json"
+            summary = match_file(
+                sources[kind], out, store=real_store_path, report=rep, matcher=matcher
+            )
+            report = json.loads(rep.read_text())
+            report.pop("output")
+            got[name] = (_digest(out), report, summary.by_coordinates)
+        assert got["spark"] == got["duckdb"], kind
+        placed = got["duckdb"][2]
+        assert placed > (700 if kind == "bng" else 1800), (kind, placed)
+    _check_ties(tmp / "xy_bng_duckdb.parquet", live_centroids)
+    digests = {}
+    for engine in ("duckdb", "spark"):
+        out = tmp / f"xy_profile_{engine}.json"
+        args = ["profile", str(sources["latlong"]), "-o", str(out), "--level", "group"]
+        res = runner.invoke(app, [*args, "--store", str(real_store_path), "--engine", engine])
+        assert res.exit_code == 0, res.output
+        digests[engine] = _digest(out)
+    assert digests["spark"] == digests["duckdb"]
+
+
+def _check_ties(path: Path, live: pd.DataFrame) -> None:
+    """Records right on a centroid several live postcodes share tie at 0 m: the first
+    postcode in key order is named (independent recomputation from the NSPL)."""
+    live = live.assign(
+        key=live["pcds"].str.replace(" ", ""),
+        e=live["oseast1m"].astype(int),
+        n=live["osnrth1m"].astype(int),
+    )
+    first = live.sort_values("key").groupby(["e", "n"])["pcds"].agg(["first", "size"])
+    out = pd.read_parquet(path)
+    zero = out[out["match_note"].fillna("").str.contains(", 0 m away")]
+    named = zero["match_note"].str.extract(r"nearest postcode (.+?), 0 m away")[0]
+    where = zero[["easting", "northing"]].astype(float).astype(int)
+    found = first.loc[list(zip(where["easting"], where["northing"], strict=True))]
+    assert list(named) == list(found["first"])
+    assert len(zero) > 100 and (found["size"] > 1).sum() >= 5

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from oacinsight.cli._common import StoreOpt, app, edge
+from oacinsight.errors import OacInsightError
 
 
 @app.command("survey")
@@ -62,11 +63,23 @@ def survey_cmd(
     dont_know: Annotated[
         str | None, typer.Option(help='More answers to count as "don\'t know", comma-separated.')
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(help="Analyse each value of this column (a wave, a channel) side by side."),
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Analyse each period of this date column (see --freq).")
+    ] = None,
+    freq: Annotated[
+        str, typer.Option(help="Periods of --period: year, quarter or month.")
+    ] = "year",
     store: StoreOpt = None,
 ) -> None:
     """Analyse survey answers by OAC group: weighted share of positive answers with its
     interval, difference from the overall share, representation of each group."""
-    from oacinsight.survey import SurveyOptions, survey_file
+    from oacinsight.survey import SurveyOptions, SurveyResult, survey_file
+    from oacinsight.survey.by import SurveySlices, survey_by_file
+    from oacinsight.survey.comparison import SurveyComparison
 
     options = SurveyOptions(
         questions=tuple(question),
@@ -83,7 +96,13 @@ def survey_cmd(
         suppress_below=suppress_below,
         dont_know=tuple(x for x in (dont_know or "").split(",") if x.strip()),
     )
-    result = survey_file(input, options, store=store)
+    if by is None and period is None:
+        if freq != "year":
+            raise OacInsightError("--freq needs --period")
+        result: SurveyResult | SurveyComparison = survey_file(input, options, store=store)
+    else:
+        slicing = SurveySlices(by=by, period=period, freq=freq)
+        result = survey_by_file(input, options, slicing, store=store)
     written = result.write(output)
     typer.echo(result.text())
     typer.echo(f"wrote {written}")

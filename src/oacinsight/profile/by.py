@@ -23,22 +23,36 @@ from oacinsight.errors import InputFileError, OacInsightError
 from oacinsight.match import MATCHED, match_records, reference_store
 from oacinsight.profile.comparison import BLANK, NO_DATE, OTHER, ComparisonResult
 from oacinsight.profile.joint import joint_pattern, slice_table, with_pattern
-from oacinsight.profile.periods import FREQS, parse_dates, period_labels
 from oacinsight.profile.result import ProfileResult
+from oacinsight.profile.slicing import (
+    MAX_VALUES,
+    SliceColumn,
+    check_slicing,
+    choose_slices,
+    other_label,
+    slice_labels,
+)
 from oacinsight.store import Store, slices
 from oacinsight.store.inputs import read_text_frame
 from oacinsight.tabular import open_input
 
-__all__ = ["BLANK", "MAX_VALUES", "MIN_CUSTOMERS", "NO_DATE", "OTHER", "SliceOptions", "profile_by"]
+__all__ = [
+    "BLANK",
+    "MAX_VALUES",
+    "MIN_CUSTOMERS",
+    "NO_DATE",
+    "OTHER",
+    "SliceOptions",
+    "other_label",
+    "profile_by",
+]
 
-#: Most distinct values (or periods) a column may have before ``--by`` refuses it.
-MAX_VALUES = 50
 #: A value with fewer customers in the area than this is grouped into ``other``.
 MIN_CUSTOMERS = 20
 
 
 @dataclass(frozen=True)
-class SliceOptions:
+class SliceOptions(SliceColumn):
     """How to split a file: ``by`` a column, or by ``period`` of a date column."""
 
     by: str | None = None
@@ -48,20 +62,7 @@ class SliceOptions:
     max_values: int = MAX_VALUES
 
     def check(self) -> None:
-        if (self.by is None) == (self.period is None):
-            raise OacInsightError("give one of --by COLUMN or --period COLUMN, not both")
-        if self.freq not in FREQS:
-            raise OacInsightError(f"unknown --freq {self.freq!r}; use {', '.join(FREQS)}")
-        if self.min_customers < 1 or self.max_values < 2:
-            raise OacInsightError("min_customers must be at least 1 and max_values at least 2")
-
-    @property
-    def column(self) -> str:
-        return str(self.by if self.by is not None else self.period)
-
-    @property
-    def kind(self) -> str:
-        return "by" if self.by is not None else "period"
+        check_slicing(self.by, self.period, self.freq, self.min_customers, self.max_values)
 
 
 def profile_by(
@@ -187,78 +188,18 @@ def _matched_rows(
 
 def _labels(rows: pd.DataFrame, options: SliceOptions) -> tuple[pd.Series, list[str]]:
     """The slice label of every row (before grouping) and notes on how they were read."""
-    column = options.column
-    if column not in rows.columns:
-        shown = ", ".join(str(c) for c in rows.columns[:12])
-        raise InputFileError(f"--{options.kind} {column!r}: no such column (columns: {shown})")
-    if options.kind == "by":
-        text = rows[column].astype("string").str.strip()
-        return text.mask(text.isna() | (text == ""), BLANK).astype(str), []
-    parsed = parse_dates(rows[column])
-    labels = period_labels(parsed.dates, options.freq).fillna(NO_DATE).astype(str)
-    notes = []
-    if parsed.n_blank or parsed.n_unparseable:
-        notes.append(
-            f"dates in {column!r}: {parsed.n_blank:,} blank and {parsed.n_unparseable:,} "
-            f"unparseable of {len(rows):,} rows, all in the {NO_DATE!r} slice"
-            + (f" (e.g. {', '.join(repr(e) for e in parsed.examples)})" if parsed.examples else "")
-        )
-    if parsed.n_blank + parsed.n_unparseable == len(rows):
-        raise InputFileError(
-            f"--period {column!r}: no value could be read as a date (ISO 2023-04-01, UK "
-            "day-first 01/04/2023, or an Excel date serial)"
-        )
-    return labels, notes
+    return slice_labels(rows, options.column, options.kind, options.freq)
 
 
 def _choose(
     labels: pd.Series, in_area: pd.Series, options: SliceOptions
 ) -> tuple[list[str], pd.Series, list[str]]:
     """The slices in order, each row's slice, and notes on values grouped as ``other``."""
-    special = {BLANK, NO_DATE}
-    distinct = [v for v in pd.unique(labels) if v not in special]
-    if len(distinct) > options.max_values:
-        raise InputFileError(_too_many(options, len(distinct)))
     counts = in_area.groupby(labels).sum().astype(int)
-    if options.kind == "by":
-        order = sorted(counts.index, key=lambda v: (v in special, -counts[v], v))
-    else:
-        order = sorted(counts.index, key=lambda v: (v in special, v))
-    small = [v for v in order if counts[v] < options.min_customers]
-    kept = [v for v in order if v not in small]
-    while small and sum(counts[v] for v in small) < options.min_customers and kept:
-        smallest = min(kept, key=lambda v: (counts[v], v))
-        kept.remove(smallest)
-        small.append(smallest)
-    if len(kept) + bool(small) < 2:
-        raise InputFileError(
-            f"--{options.kind} {options.column!r}: fewer than two values with at least "
-            f"{options.min_customers} customers in the area; nothing to compare"
-        )
-    mapping = labels.where(~labels.isin(small), OTHER)
-    notes = []
-    if small:
-        n = int(sum(counts[v] for v in small))
-        listed = ", ".join(small[:10]) + (f" and {len(small) - 10} more" if len(small) > 10 else "")
-        notes.append(
-            f"{OTHER!r}: {len(small)} value(s) with fewer than {options.min_customers} customers "
-            f"in the area each, or taken in to reach {options.min_customers} ({n:,} customers "
-            f"together): {listed}"
-        )
-    return [*kept, *([OTHER] if small else [])], mapping, notes
-
-
-def _too_many(options: SliceOptions, n: int) -> str:
-    if options.kind == "period":
-        return (
-            f"--period {options.column!r} at --freq {options.freq}: {n:,} periods, more than "
-            f"the limit of {options.max_values}; use a longer --freq (quarter or year)"
-        )
-    return (
-        f"--by {options.column!r}: {n:,} different values, more than the limit of "
-        f"{options.max_values}; compare by a column naming a few services or channels "
-        "(a column like this is probably an identifier, a date or free text)"
-    )
+    return choose_slices(
+        labels, counts, column=options.column, kind=options.kind, freq=options.freq,
+        min_size=options.min_customers, max_values=options.max_values,
+    )  # fmt: skip
 
 
 def _slice_profile(

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from oacinsight.errors import InputFileError
-from oacinsight.match import Assignment, choose_postcode_column
+from oacinsight.match import Assignment, choose_postcode_column, coordinate_columns
 from oacinsight.profile.run import CustomerLoader
 from oacinsight.spark.matching import match_columns
 from oacinsight.spark.profiling import count_customers, own_columns
@@ -87,11 +87,17 @@ class SparkEngine:
         return ref
 
     def _send(
-        self, con: duckdb.DuckDBPyConnection, rows: matching.Rows, columns: list[str], tmp: str
+        self,
+        con: duckdb.DuckDBPyConnection,
+        rows: matching.Rows,
+        columns: list[str],
+        tmp: str,
+        numbers: tuple[str, ...] = (),
     ) -> DataFrame:
-        """``_row`` and ``columns`` of the loaded input as a Spark DataFrame (``c0``...)."""
+        """``_row`` and ``columns`` of the loaded input as a Spark DataFrame (``c0``...),
+        and ``numbers`` read as numbers (``n0``...)."""
         path = Path(tmp) / "input.parquet"
-        sql.write_keys(con, rows, columns, path)
+        sql.write_keys(con, rows, columns, path, numbers)
         return self.spark.read.parquet(str(path))
 
     @contextmanager
@@ -105,15 +111,15 @@ class SparkEngine:
         coords: tuple[str, str, str] | None = None,
     ) -> Iterator[matching.Matched]:
         """:func:`oacinsight.store.matching.matched`, with the matching in Spark: the
-        same :class:`~oacinsight.store.matching.Matched` handle for the ``with`` block."""
-        if coords is not None:
-            raise InputFileError(
-                f"the file has coordinate columns ({coords[0]}, {coords[1]}): --engine spark "
-                "does not place records by coordinates; use the default engine"
-            )
+        same :class:`~oacinsight.store.matching.Matched` handle for the ``with`` block;
+        with ``coords``, records are also placed by their coordinates (read as numbers
+        on the driver, as the default engine reads them)."""
         ref = self.reference(con, cache)
+        if rows.count > matching.IN_MEMORY_ROWS:
+            coords = None  # as the default engine, which places no record by coordinates there
+        numbers = coords[:2] if coords is not None else ()
         with self._tmp() as tmp:
-            sdf = self._send(con, rows, [postcode_column], tmp)
+            sdf = self._send(con, rows, [postcode_column], tmp, numbers)
             out = match_columns(
                 sdf,
                 "c0",
@@ -122,9 +128,11 @@ class SparkEngine:
                 internal=True,
                 broadcast=self.broadcast,
                 edition=edition,
+                coords=("n0", "n1", coords[2]) if coords is not None else None,
             )
             out.write.parquet(str(Path(tmp) / "rows"))
-            with sql.spark_matched(con, rows, postcode_column, Path(tmp) / "rows") as m:
+            folder = Path(tmp) / "rows"
+            with sql.spark_matched(con, rows, postcode_column, folder) as m:
                 yield m
 
     def customers(
@@ -152,26 +160,51 @@ class SparkEngine:
             raise InputFileError(f"{src.name}: has a header but no data rows")
         columns = list(rows.columns)
         already = {"match_status", "oa21"} <= set(columns) and postcode_column is None
+        coords = None if already else coordinate_columns(columns)
+        # as the default engine, which places no record by coordinates above this size
+        place = coords if rows.count <= matching.IN_MEMORY_ROWS else None
         if already:
             send = ["oa21", "match_status"]
         else:
-            send = [
-                choose_postcode_column(
-                    columns, postcode_column, lambda cols: matching.postcode_shares(con, rows, cols)
-                )
-            ]
+            rows, column = self._postcode_column(con, src, rows, postcode_column, coords)
+            send = [column]
         own = own_columns(columns) if keyed else []
         send += [c for c in own if c not in send]
         named = {c: f"c{i}" for i, c in enumerate(send)}
         with self._tmp() as tmp:
-            sdf = self._send(con, rows, send, tmp)
+            sdf = self._send(con, rows, send, tmp, place[:2] if place else ())
             if already:
                 sdf = sdf.withColumnsRenamed({"c0": "oa21", "c1": "match_status"})
             else:
                 editions = ", ".join(matching.editions(con)) or "loaded edition"
                 ref = self.reference(con, s.cache)
-                sdf = match_columns(sdf, "c0", ref, broadcast=self.broadcast, edition=editions)
+                sdf = match_columns(
+                    sdf,
+                    "c0",
+                    ref,
+                    broadcast=self.broadcast,
+                    edition=editions,
+                    coords=("n0", "n1", place[2]) if place else None,
+                )
             keys = [named[c] for c in own] if keyed else None
             if already and keyed:
                 keys = [{"c0": "oa21", "c1": "match_status"}.get(k, k) for k in keys or []]
             return count_customers(src.name, sdf, keys, every_status=not already)
+
+    @staticmethod
+    def _postcode_column(
+        con: duckdb.DuckDBPyConnection,
+        src: InputSource,
+        rows: matching.Rows,
+        postcode_column: str | None,
+        coords: tuple[str, str, str] | None,
+    ) -> tuple[matching.Rows, str]:
+        """The postcode column, as ``match`` chooses it (a blank one for a file with
+        coordinates and no postcode column)."""
+        try:
+            shares = lambda cols: matching.postcode_shares(con, rows, cols)  # noqa: E731
+            return rows, choose_postcode_column(list(rows.columns), postcode_column, shares)
+        except InputFileError as exc:
+            if coords is None or postcode_column:
+                raise InputFileError(f"{src.name}: {exc}") from None
+            return matching.add_blank_postcode(con, rows), matching.NO_POSTCODE

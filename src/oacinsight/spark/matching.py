@@ -22,10 +22,10 @@ import os
 from typing import TYPE_CHECKING
 
 from oacinsight.errors import InputFileError
-from oacinsight.match import choose_postcode_column
+from oacinsight.match import choose_postcode_column, coordinate_columns
 from oacinsight.postcodes import BFPO_REGEX, POSTCODE_KEY_REGEX, STRIP_REGEX
 from oacinsight.spark.reference import Reference, load_reference
-from oacinsight.store.matching import ADDED_COLUMNS, INTERNAL_COLUMNS, LOOKUP_FIELDS
+from oacinsight.store.matching import ADDED_COLUMNS, INTERNAL_COLUMNS, LOOKUP_FIELDS, NO_POSTCODE
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -102,14 +102,20 @@ def _with_lookup(
     )
 
 
-def _added(edition: str) -> dict[str, Column]:
-    """The added columns, from the working columns of :func:`_with_lookup`."""
+def _added(edition: str, coords: bool = False) -> dict[str, Column]:
+    """The added columns, from the working columns of :func:`_with_lookup` (and of
+    :func:`oacinsight.spark.coordinates.place` when ``coords``)."""
     from pyspark.sql import functions as F
 
     def w(name: str) -> Column:
         return F.col(f"{_P}{name}")
 
     key, blank, status = w("key"), w("blank"), w("l_status")
+    by_coords = w("bc") if coords else F.lit(False)
+    coord_note = F.concat(
+        w("cnote") if coords else F.lit(""),
+        F.coalesce(F.concat(F.lit("; "), F.nullif(w("l_note"), F.lit(""))), F.lit("")),
+    )
     valid = key.rlike(POSTCODE_KEY_REGEX)
     bfpo = key.rlike(BFPO_REGEX)
     area_known = w("ak").isNotNull()
@@ -120,19 +126,23 @@ def _added(edition: str) -> dict[str, Column]:
         F.expr(f"right({_P}key, 3)"),
     )
     out: dict[str, Column] = {
-        "postcode_clean": F.when(status.isNotNull(), w("l_postcode_clean")).when(valid, clean)
+        "postcode_clean": F.when(status.isNotNull() & ~by_coords, w("l_postcode_clean")).when(
+            valid, clean
+        )
     }
     for c in ADDED_COLUMNS[1:-2]:
         out[c] = w(f"l_{c}")
     out["match_status"] = (
-        F.when(blank, "missing")
+        F.when(by_coords, status)
+        .when(blank, "missing")
         .when(status.isNotNull(), status)
         .when(bfpo, "not_found")
         .when(~valid, "invalid_format")
         .otherwise("not_found")
     )
     out["match_note"] = (
-        F.when(blank, NOTE_BLANK)
+        F.when(by_coords, coord_note)
+        .when(blank, NOTE_BLANK)
         .when(status.isNotNull(), F.when(w("l_note") == "", None).otherwise(w("l_note")))
         .when(bfpo, NOTE_BFPO)
         .when(~valid, NOTE_INVALID)
@@ -157,6 +167,7 @@ def _added(edition: str) -> dict[str, Column]:
         )
     )
     out["_laua_name"] = w("l_laua_name")
+    out["_by_coords"] = by_coords
     return out
 
 
@@ -169,14 +180,21 @@ def match_columns(
     internal: bool = False,
     broadcast: bool | None = None,
     edition: str | None = None,
+    coords: tuple[str, str, str] | None = None,
 ) -> DataFrame:
     """``keep`` columns of ``df`` (default: all, renamed where they clash) followed by
-    :data:`~oacinsight.store.matching.ADDED_COLUMNS` (and ``_laua_name`` when
-    ``internal``)."""
+    :data:`~oacinsight.store.matching.ADDED_COLUMNS` (and ``_laua_name, _by_coords`` when
+    ``internal``); with ``coords`` (x column, y column, ``"bng"`` or ``"latlong"``),
+    records with no postcode match are placed by their coordinates
+    (:mod:`oacinsight.spark.coordinates`)."""
     keep = list(df.columns) if keep is None else keep
     joined = _with_lookup(df, postcode_column, reference, broadcast)
-    added = _added(edition or reference.edition)
-    names = [*ADDED_COLUMNS, *(("_laua_name",) if internal else ())]
+    if coords is not None:
+        from oacinsight.spark.coordinates import place
+
+        joined = place(joined, reference.read(df.sparkSession, "pc_lookup"), coords, _P)
+    added = _added(edition or reference.edition, coords is not None)
+    names = [*ADDED_COLUMNS, *(("_laua_name", "_by_coords") if internal else ())]
     return joined.select(
         *(col(c).alias(renamed(c)) for c in keep), *(added[n].alias(n) for n in names)
     )
@@ -216,6 +234,10 @@ def match(
         reads: ``hdfs://``, ``s3a://``, ``gs://``, ``abfss://``, ``dbfs:/``).
     postcode_col : str, optional
         The postcode column; found by name or content (as ``match``) when omitted.
+        Records with easting/northing or longitude/latitude columns (found by name, as
+        ``match`` finds them) and no postcode match are placed by their coordinates
+        (:mod:`oacinsight.spark.coordinates`); a table with coordinates and no postcode
+        column gets an empty ``(no postcode column)``, as with ``match``.
     broadcast : bool, optional
         ``True``: broadcast the postcode lookup to every executor; ``False``: a
         sort-merge join; ``None`` (default): Spark decides by the lookup's size and
@@ -231,5 +253,17 @@ def match(
     columns = list(df.columns)
     if not columns:
         raise InputFileError("the DataFrame has no columns")
-    column = choose_postcode_column(columns, postcode_col, lambda cols: postcode_shares(df, cols))
-    return match_columns(df, column, ref, broadcast=broadcast)
+    coords = coordinate_columns(columns)
+    try:
+        column = choose_postcode_column(
+            columns, postcode_col, lambda cols: postcode_shares(df, cols)
+        )
+    except InputFileError:
+        if coords is None or postcode_col:
+            raise
+        from pyspark.sql import functions as F
+
+        # coordinates only: an empty postcode column, as oacinsight match adds
+        df = df.withColumn(NO_POSTCODE, F.lit(None).cast("string"))
+        column = NO_POSTCODE
+    return match_columns(df, column, ref, broadcast=broadcast, coords=coords)

@@ -211,8 +211,35 @@ class Reference:
             return sql.open_exported(_local(self.path), self.tables, views=views)
         if spark is None:
             raise OacInsightError(f"reading {self.path} needs a Spark session")
-        frames = {t: self.read(spark, t).toArrow() for t in self.tables}
-        return sql.open_exported(Path("."), self.tables, frames)
+        import weakref
+
+        local = self.fetched(spark)
+        store = sql.open_exported(Path(local.path), local.tables, views=views)
+        weakref.finalize(store, shutil.rmtree, local.path, True)
+        return store
+
+    def fetched(self, spark: SparkSession) -> Reference:
+        """A copy of the export in a local temporary folder: each table's Parquet file
+        read whole by Spark (``binaryFiles``, any path Spark reads) and checked against
+        the manifest's SHA-256.  The caller removes the folder."""
+        folder = Path(tempfile.mkdtemp(prefix="oacinsight-ref-"))
+        try:
+            for table in self.tables:
+                entry = self.manifest["tables"][table]
+                found = spark.sparkContext.binaryFiles(self.table_path(table)).collect()
+                data = bytes(found[0][1]) if len(found) == 1 else b""
+                digest = hashlib.sha256(data).hexdigest()
+                if entry.get("sha256") not in (None, digest):
+                    raise StoreError(
+                        f"{self.table_path(table)} does not match its checksum in {MANIFEST}: "
+                        "copy the export again"
+                    )
+                (folder / entry["file"]).write_bytes(data)
+            (folder / MANIFEST).write_text(json.dumps(self.manifest), encoding="utf-8")
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return Reference(str(folder), self.manifest)
 
 
 def load_reference(

@@ -97,13 +97,21 @@ def open_exported(
     return store
 
 
-def write_keys(con: duckdb.DuckDBPyConnection, rows: Rows, columns: list[str], path: Path) -> None:
+def write_keys(
+    con: duckdb.DuckDBPyConnection,
+    rows: Rows,
+    columns: list[str],
+    path: Path,
+    numbers: tuple[str, ...] = (),
+) -> None:
     """Write ``_row`` (input order) and ``columns`` of the loaded input ``rows`` as text,
     to Parquet, named ``c0``, ``c1``... in the order given (any input name is safe in
-    Spark)."""
-    text = ", ".join(f"CAST({q(c)} AS VARCHAR) AS c{i}" for i, c in enumerate(columns))
+    Spark), then ``numbers`` read as numbers as the default engine reads coordinates
+    (``TRY_CAST(... AS DOUBLE)``), named ``n0``, ``n1``..."""
+    exprs = [f"CAST({q(c)} AS VARCHAR) AS c{i}" for i, c in enumerate(columns)]
+    exprs += [f"TRY_CAST({q(c)} AS DOUBLE) AS n{i}" for i, c in enumerate(numbers)]
     con.execute(
-        f"COPY (SELECT rowid AS _row{', ' if text else ''}{text} FROM temp.{q(rows.table)}) "
+        f"COPY (SELECT {', '.join(['rowid AS _row', *exprs])} FROM temp.{q(rows.table)}) "
         f"TO '{_sql_str(path)}' (FORMAT parquet)"
     )
 
@@ -114,7 +122,8 @@ def spark_matched(
 ) -> Iterator[Matched]:
     """The :class:`~oacinsight.store.matching.Matched` handle of ``rows`` from the
     Parquet files Spark wrote in ``folder`` (``_row``, the added columns and
-    ``_laua_name``), as :func:`oacinsight.store.matching.matched` makes it; its table and
+    ``_laua_name`` and ``_by_coords``), as
+    :func:`oacinsight.store.matching.matched` makes it; its table and
     views are dropped when the ``with`` block ends."""
     work, res, view = _scratch_name("rows"), _scratch_name("res"), _scratch_name("matched")
     # the types of the default engine's columns: those of pc_lookup (text otherwise)
@@ -126,7 +135,7 @@ def spark_matched(
     glob = _sql_str(folder / "*.parquet")
     try:
         con.execute(
-            f"CREATE TEMP TABLE {q(work)} AS SELECT {added}, false AS _by_coords "
+            f"CREATE TEMP TABLE {q(work)} AS SELECT {added}, _by_coords "
             f"FROM read_parquet('{glob}') ORDER BY _row"
         )
         columns = ", ".join(q(c) for c in (*ADDED_COLUMNS, *INTERNAL_COLUMNS))

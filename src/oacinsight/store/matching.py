@@ -439,8 +439,15 @@ def copy_matched(con: duckdb.DuckDBPyConnection, m: Matched, path: Path, fmt: st
     )
     bom = fmt == "csv" and not any(ch in first for ch in ',"\r\n')
     select = _select_out(con, m, neutralise=fmt == "csv", bom=bom)
-    options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
-    con.execute(f"COPY (SELECT {select} FROM temp.{q(m.view)}) TO '{_sql_str(path)}' ({options})")
+    if fmt == "parquet":  # one writer, fixed row groups: the same bytes from either engine
+        from oacinsight.store.parquet_out import write_select
+
+        write_select(con, f"SELECT {select} FROM temp.{q(m.view)}", path)
+        return bom
+    con.execute(
+        f"COPY (SELECT {select} FROM temp.{q(m.view)}) TO '{_sql_str(path)}' "
+        "(FORMAT csv, HEADER true)"
+    )
     return bom
 
 

@@ -52,10 +52,10 @@ def area_oas(
     """
     has_links = table_exists(con, "oa_links")
     links = (
-        "LEFT JOIN (SELECT oa, min(target_code) AS lsoa FROM oa_links "
-        "WHERE target_type = 'lsoa' GROUP BY 1) links ON links.oa = a.oa"
+        "SELECT oa, min(target_code) AS lsoa FROM oa_links "
+        "WHERE target_type = 'lsoa' AND oa IN (SELECT oa FROM a) GROUP BY 1"
         if has_links
-        else ""
+        else "SELECT NULL::VARCHAR AS oa, NULL::VARCHAR AS lsoa WHERE false"
     )
     residents = "res_t.ts0010001" if table_exists(con, "census_ts001") else "NULL"
     households = "hh_t.ts0410001" if table_exists(con, "census_ts041") else "NULL"
@@ -72,19 +72,21 @@ def area_oas(
 WITH a AS (SELECT DISTINCT oa FROM {{area}}),
 o AS (SELECT oa, min(supergroup) AS supergroup, min(group_code) AS group_code,
              min(subgroup) AS subgroup FROM oac_oa WHERE oa IN (SELECT oa FROM a) GROUP BY 1),
+links AS MATERIALIZED ({links}),
 pcl AS (SELECT oa21 AS oa, mode(lsoa21) AS lsoa FROM pc_lookup
-        WHERE oa21 IN (SELECT oa FROM a) AND lsoa21 IS NOT NULL GROUP BY 1)
+        WHERE oa21 IN (SELECT oa FROM a WHERE oa NOT IN (SELECT oa FROM links))
+        AND lsoa21 IS NOT NULL GROUP BY 1)
 SELECT a.oa, o.supergroup, o.group_code, o.subgroup,
        coalesce({base_value}, 0) AS base, {base_value} IS NOT NULL AS has_base,
        CAST({residents} AS DOUBLE) AS residents,
        CAST({households} AS DOUBLE) AS households,
-       coalesce({"links.lsoa" if has_links else "NULL"}, pcl.lsoa) AS lsoa, ar.ward, ar.lad
+       coalesce(links.lsoa, pcl.lsoa) AS lsoa, ar.ward, ar.lad
 FROM a
 JOIN o ON o.oa = a.oa
 {base_join}
 {_census(con, "census_ts001", "ts0010001", "res")}
 {_census(con, "census_ts041", "ts0410001", "hh")}
-{links}
+LEFT JOIN links ON links.oa = a.oa
 LEFT JOIN pcl ON pcl.oa = a.oa
 LEFT JOIN oa_areas ar ON ar.oa = a.oa
 ORDER BY a.oa

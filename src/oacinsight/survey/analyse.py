@@ -219,15 +219,21 @@ def analyse(
     names: dict[str, str],
     pop: Population,
     cfg: Settings,
+    groups: dict[str, list[str]] | None = None,
 ) -> pd.DataFrame:
-    """The unsuppressed survey table, one block of rows per question."""
+    """The unsuppressed survey table, one block of rows per question.
+
+    ``groups`` (per question) adds rows for groups nobody in these rows placed there:
+    a slice of ``--by`` keeps every row of the overall table, so a missing row never
+    tells that a count is zero."""
     c = codes.astype(object).to_numpy()
     placed = np.array([isinstance(x, str) for x in c])
     c = np.where(placed, c, "")
     frames = []
     for q in answers:
         valid = q.valid & placed
-        universe = sorted(set(c[valid]) | set((pop.residents or {}).keys()))
+        more = set((groups or {}).get(q.question, ()))
+        universe = sorted(set(c[valid]) | set((pop.residents or {}).keys()) | more)
         rows = _group_rows(q, c, weights, valid, universe, names, cfg)
         _represent(rows, c, valid, pop, cfg)
         rows += _overall_rows(q, c, weights, valid, pop, cfg)

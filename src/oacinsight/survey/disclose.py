@@ -16,7 +16,7 @@ import pandas as pd
 
 from oacinsight.profile.suppress import suppression_mask
 
-__all__ = ["HIDDEN_COLUMNS", "SUPPRESSED", "hidden_counts", "published"]
+__all__ = ["HIDDEN_COLUMNS", "SUPPRESSED", "hidden_counts", "pattern", "published"]
 
 SUPPRESSED = "suppressed"
 #: Columns blanked on a suppressed row.
@@ -39,19 +39,29 @@ def hidden_counts(counts: pd.Series, threshold: int) -> pd.Series:
     return suppression_mask(counts.astype("int64"), threshold=threshold)
 
 
-def published(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """A copy of the survey table safe to publish: small counts hidden, flags set.
+def pattern(table: pd.DataFrame, threshold: int) -> np.ndarray:
+    """Which rows of the survey table to hide (True), by the project's rule.
 
     Sets adding up to a published total: the groups of each question; each overall row
     (a total) is a set of its own, so it is hidden when below the threshold."""
-    out = table.copy()
-    overall = (out["level"] == "overall").to_numpy()
+    overall = (table["level"] == "overall").to_numpy()
     sets = [
         (("overall", q, c),) if whole else (("groups", q),)
-        for q, c, whole in zip(out["question"], out["code"], overall, strict=True)
+        for q, c, whole in zip(table["question"], table["code"], overall, strict=True)
     ]
-    counts = out["respondents"].fillna(0).astype("int64")
-    hide = suppression_mask(counts, threshold=threshold, sets=sets)
+    counts = table["respondents"].fillna(0).astype("int64")
+    return np.asarray(suppression_mask(counts, threshold=threshold, sets=sets), dtype=bool)
+
+
+def published(
+    table: pd.DataFrame, threshold: int, hidden: np.ndarray | None = None
+) -> pd.DataFrame:
+    """A copy of the survey table safe to publish: small counts hidden, flags set.
+
+    ``hidden`` is a pattern chosen elsewhere (the slices of ``survey --by``, audited
+    together); by default :func:`pattern`."""
+    out = table.copy()
+    hide = pattern(table, threshold) if hidden is None else np.asarray(hidden, dtype=bool)
     for column in HIDDEN_COLUMNS:
         out[column] = out[column].astype(float)
         out.loc[hide, column] = np.nan

@@ -8,10 +8,12 @@ are neutralised against formula injection (question names come from users' files
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from oacinsight._version import __version__
@@ -53,10 +55,21 @@ class SurveyResult:
     accounting: pd.DataFrame
     areas: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: A disclosure pattern chosen with other tables (a slice of ``survey --by``): rows
+    #: of ``table`` to hide, accounting cells to hide, placement counts to hide.
+    hidden: np.ndarray | None = None
+    hidden_accounting: pd.DataFrame | None = None
+    hidden_placement: dict[str, bool] | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """The published table: one row per question and group, small counts hidden."""
-        return disclose.published(self.table, self.options.suppress_below)
+        return disclose.published(self.table, self.options.suppress_below, self.hidden)
+
+    def _accounting_hidden(self, i: Hashable, counts: pd.Series) -> pd.Series:
+        if self.hidden_accounting is not None:
+            row = self.hidden_accounting[list(ACCOUNT_COLUMNS)].loc[[i]].to_numpy(dtype=bool)[0]
+            return pd.Series(row, index=list(ACCOUNT_COLUMNS))
+        return disclose.hidden_counts(counts, self.options.suppress_below)
 
     def published_accounting(self) -> pd.DataFrame:
         """Per question, how the rows were used; counts below the threshold hidden."""
@@ -65,7 +78,7 @@ class SurveyResult:
             out[col] = out[col].astype("Int64")
         for i, row in self.accounting.iterrows():
             counts = pd.Series([row[c] for c in ACCOUNT_COLUMNS], index=list(ACCOUNT_COLUMNS))
-            hide = disclose.hidden_counts(counts, self.options.suppress_below)
+            hide = self._accounting_hidden(i, counts)
             for col in hide[hide].index:
                 out.at[i, col] = pd.NA
         return out
@@ -107,7 +120,10 @@ class SurveyResult:
         counts = pd.Series(self.placement, dtype="int64")
         if counts.empty:
             return {}
-        hide = disclose.hidden_counts(counts, self.options.suppress_below)
+        if self.hidden_placement is not None:
+            hide = pd.Series([self.hidden_placement[str(k)] for k in counts.index])
+        else:
+            hide = disclose.hidden_counts(counts, self.options.suppress_below)
         rows = zip(counts.index, counts, hide, strict=True)  # hide has the index of counts
         return {str(k): (None if h else int(v)) for k, v, h in rows}
 

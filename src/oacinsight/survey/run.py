@@ -7,6 +7,7 @@ compute the table (:mod:`.analyse`).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -26,7 +27,14 @@ from oacinsight.survey.groups import EDITIONS, names_for, roll_up
 from oacinsight.survey.result import SurveyResult
 from oacinsight.tabular import open_input
 
-__all__ = ["SurveyOptions", "survey_file", "survey_frame"]
+__all__ = [
+    "Prepared",
+    "SurveyOptions",
+    "prepare_file",
+    "prepare_frame",
+    "survey_file",
+    "survey_frame",
+]
 
 #: A local authority holding fewer than this share of the placed respondents is not
 #: part of the default survey area (stray addresses do not pull in a whole district).
@@ -95,11 +103,7 @@ def survey_file(
     -------
     SurveyResult
     """
-    options.check()
-    with _store(store, options) as s, open_input(input_path) as src:
-        con = s.con if s is not None else surveys.scratch()
-        frame = surveys.read_frame(con, src)
-        return _survey(s, frame, options, src.name)
+    return prepare_file(input_path, options, store=store).result()
 
 
 def survey_frame(
@@ -110,9 +114,34 @@ def survey_frame(
     name: str = "survey",
 ) -> SurveyResult:
     """Analyse a survey held in a DataFrame (see :func:`survey_file`)."""
+    return prepare_frame(frame, options, store=store, name=name).result()
+
+
+def prepare_file(
+    input_path: str | os.PathLike[str],
+    options: SurveyOptions,
+    *,
+    store: Store | str | os.PathLike[str] | None = None,
+) -> Prepared:
+    """Read a survey file and sort it out (:class:`Prepared`), ready for analysis."""
+    options.check()
+    with _store(store, options) as s, open_input(input_path) as src:
+        con = s.con if s is not None else surveys.scratch()
+        frame = surveys.read_frame(con, src)
+        return prepare(s, frame, options, src.name)
+
+
+def prepare_frame(
+    frame: pd.DataFrame,
+    options: SurveyOptions,
+    *,
+    store: Store | str | os.PathLike[str] | None = None,
+    name: str = "survey",
+) -> Prepared:
+    """Sort out a survey held in a DataFrame (see :func:`prepare_file`)."""
     options.check()
     with _store(store, options) as s:
-        return _survey(s, frame.reset_index(drop=True), options, name)
+        return prepare(s, frame.reset_index(drop=True), options, name)
 
 
 def _store(store, options: SurveyOptions):
@@ -129,7 +158,76 @@ def _store(store, options: SurveyOptions):
     return open_store(store)
 
 
-def _survey(s: Store | None, frame: pd.DataFrame, opt: SurveyOptions, name: str) -> SurveyResult:
+@dataclass
+class Prepared:
+    """A survey file sorted out once: answers, weights, placement, names, residents.
+
+    Everything after this is row by row, so any subset of the rows (a slice of
+    ``--by``) is analysed exactly as a file holding only those rows would be, given the
+    same area (:meth:`result`)."""
+
+    frame: pd.DataFrame
+    options: SurveyOptions
+    name: str
+    answers: list[ans.Answers]
+    weights: np.ndarray
+    placement: place.Placement
+    names: dict[str, str]
+    population: Population
+    areas: list[tuple[str, str]]
+
+    def result(
+        self,
+        rows: np.ndarray | None = None,
+        name: str | None = None,
+        groups: dict[str, list[str]] | None = None,
+    ) -> SurveyResult:
+        """The survey result of ``rows`` (a boolean mask; default all rows); ``groups``
+        per question: rows to keep in the table even if nobody is in them."""
+        keep = np.ones(len(self.frame), dtype=bool) if rows is None else np.asarray(rows, bool)
+        opt, pop = self.options, self.population
+        answers = [_subset(a, keep) for a in self.answers]
+        placement = _placement_subset(self.placement, keep)
+        part = Population(pop.residents, pop.in_area[keep], pop.note)
+        cfg = Settings(level=opt.level, confidence=opt.confidence, min_n=opt.min_n)
+        table = analyse(placement.codes, self.weights[keep], answers, self.names, part, cfg, groups)
+        notes = [*placement.notes, *_label_notes(answers), *([pop.note] if pop.note else [])]
+        return SurveyResult(
+            table=table,
+            input_name=name or self.name,
+            n_rows=int(keep.sum()),
+            options=opt,
+            placement=placement.counts(),
+            placed_by=placement.how,
+            accounting=_accounting(answers, placement),
+            areas=self.areas,
+            notes=notes,
+        )
+
+
+def _subset(a: ans.Answers, keep: np.ndarray) -> ans.Answers:
+    """One question's answers of the rows kept (positive labels absent: the file's)."""
+    if keep.all():
+        return a
+    return dataclasses.replace(
+        a, positive=a.positive[keep], missing=a.missing[keep], dont_know=a.dont_know[keep]
+    )
+
+
+def _placement_subset(p: place.Placement, keep: np.ndarray) -> place.Placement:
+    if keep.all():
+        return p
+    return place.Placement(
+        codes=p.codes[keep].reset_index(drop=True),
+        oas=None if p.oas is None else p.oas[keep].reset_index(drop=True),
+        status=p.status[keep].reset_index(drop=True),
+        how=p.how,
+        notes=list(p.notes),
+    )
+
+
+def prepare(s: Store | None, frame: pd.DataFrame, opt: SurveyOptions, name: str) -> Prepared:
+    """Read answers and weights, place every row and count the area's residents."""
     if frame.empty:
         raise InputFileError(f"{name}: has a header but no data rows")
     columns = [str(c) for c in frame.columns]
@@ -152,19 +250,7 @@ def _survey(s: Store | None, frame: pd.DataFrame, opt: SurveyOptions, name: str)
             "oac2011_names.csv to see them (codes shown instead)"
         )
     pop, areas = _population(s, placement, opt)
-    cfg = Settings(level=opt.level, confidence=opt.confidence, min_n=opt.min_n)
-    table = analyse(placement.codes, weights, answers, level_names, pop, cfg)
-    return SurveyResult(
-        table=table,
-        input_name=name,
-        n_rows=len(frame),
-        options=opt,
-        placement=placement.counts(),
-        placed_by=placement.how,
-        accounting=_accounting(answers, placement),
-        areas=areas,
-        notes=[*placement.notes, *_label_notes(answers), *([pop.note] if pop.note else [])],
-    )
+    return Prepared(frame, opt, name, answers, weights, placement, level_names, pop, areas)
 
 
 def _place(
