@@ -10,11 +10,17 @@ Whole process (``/usr/bin/time``, see ``whole.py``), on this machine:
    the folder written by ``oacinsight data export`` (no DuckDB reading or writing of
    records).
 
-The outputs of 1 and 2 must be byte-identical (checked); 3's profile must equal 1's.
+4. ``need`` (``--steps need``): ``oacinsight need IN.csv -o DIR --area NEED_AREA
+   --outputs csv,json`` from the raw records (matched and counted per output area by the
+   engine; the statistics on the driver), on each engine.
+
+The outputs of 1 and 2 must be byte-identical (checked); 3's profile must equal 1's;
+every file of the two ``need`` folders must be byte-identical (checked).
 Input: real postcodes of the 18 shared NSPL areas, respelled as in ``bench_match.py``
 (lower case, no space, two spaces, leading space; 2% blank, 1% ``N/A``).
 
     .venv/bin/python benchmarks/bench_spark.py [--rows 10000000] [--repeat 1]
+        [--steps match,profile,need] [--skip-cluster]
 
 Needs ../shared/data, Java 17 and PySpark.  Results: stdout and
 benchmarks/_work/spark_results.json.
@@ -89,33 +95,65 @@ def _engine_runs(inp: Path, store: Path, repeat: int) -> dict[str, object]:
     return out
 
 
+#: The area of the need step: Wigan and Calderdale (two districts of the shared areas).
+NEED_AREA = "E08000010,E08000033"
+
+
+def _need_runs(inp: Path, store: Path, repeat: int) -> tuple[dict[str, object], bool]:
+    """``need`` of the raw records on each engine; whether every output file is equal."""
+    out: dict[str, object] = {}
+    for engine in ("duckdb", "spark"):
+        extra = ["--engine", engine] + (["--spark-master", "local[2]"] if engine == "spark" else [])
+        folder = WORK / f"spark_need_{engine}"
+        shutil.rmtree(folder, ignore_errors=True)
+        cmd = ["need", str(inp), "-o", str(folder), "--store", str(store), "--area", NEED_AREA]
+        cmd += ["--postcode-column", "postcode", "--outputs", "csv,json"]
+        out[f"need {engine}"] = whole.best(
+            whole.oacinsight(*cmd, *extra), label=f"need {engine}", repeat=repeat
+        )
+    a, b = WORK / "spark_need_duckdb", WORK / "spark_need_spark"
+    names = sorted(p.name for p in a.iterdir())
+    same = names == sorted(p.name for p in b.iterdir()) and all(
+        filecmp.cmp(a / n, b / n, shallow=False) for n in names
+    )
+    return out, same
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--skip-cluster", action="store_true")
+    ap.add_argument("--steps", default="match,profile,need", help="match,profile and/or need")
     args = ap.parse_args()
+    steps = set(args.steps.split(","))
     WORK.mkdir(parents=True, exist_ok=True)
     store = build_store()
     inp = make_input(args.rows)
     ref = WORK / "spark_ref"
     whole.measure(whole.oacinsight("data", "export", str(ref), "--store", str(store)), label="x")
-    results = _engine_runs(inp, store, args.repeat)
-    same = {
-        "match": filecmp.cmp(
+    results: dict[str, object] = {}
+    same: dict[str, bool] = {}
+    if steps & {"match", "profile"}:
+        results.update(_engine_runs(inp, store, args.repeat))
+        same["match"] = filecmp.cmp(
             WORK / "spark_m_duckdb.parquet", WORK / "spark_m_spark.parquet", shallow=False
-        ),
-        "profile": filecmp.cmp(
+        )
+        same["profile"] = filecmp.cmp(
             WORK / "spark_p_duckdb.csv", WORK / "spark_p_spark.csv", shallow=False
-        ),
-    }
-    if not args.skip_cluster:
+        )
+    if "need" in steps:
+        found, same["need"] = _need_runs(inp, store, args.repeat)
+        results.update(found)
+    if not args.skip_cluster and steps & {"match", "profile"}:
         out, prof = WORK / "spark_m_cluster", WORK / "spark_p_cluster.csv"
         shutil.rmtree(out, ignore_errors=True)
         cmd = [sys.executable, "-c", CLUSTER_SCRIPT, str(inp), str(ref), str(out), str(prof)]
         results["cluster path"] = whole.best(cmd, label="cluster path", repeat=args.repeat)
         same["cluster profile"] = filecmp.cmp(WORK / "spark_p_duckdb.csv", prof, shallow=False)
-    for step in ("match", "profile"):
+    for step in ("match", "profile", "need"):
+        if f"{step} duckdb" not in results:
+            continue
         duck = results[f"{step} duckdb"]["best_wall_s"]  # type: ignore[index]
         spark = results[f"{step} spark"]["best_wall_s"]  # type: ignore[index]
         print(f"{step}: spark/duckdb = {spark / duck:.2f}")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -93,6 +94,31 @@ StoreOpt = Annotated[
     Path | None,
     typer.Option("--store", help="Store file (default: $OACINSIGHT_STORE or the user data dir)."),
 ]
+
+EngineOpt = Annotated[
+    str, typer.Option(help="duckdb (default, embedded) or spark (same outputs; docs/spark.md).")
+]
+SparkMasterOpt = Annotated[
+    str | None, typer.Option(help="Spark master for --engine spark (default local[*]).")
+]
+
+
+@contextmanager
+def engine_for(engine: str, master: str | None) -> Iterator[Any]:
+    """None for the default engine; a :class:`~oacinsight.spark.engine.SparkEngine`
+    for ``spark`` (on the active Spark session, or a new one stopped afterwards)."""
+    if engine not in ("duckdb", "spark"):
+        raise OacInsightError(f"unknown engine {engine!r}; use duckdb or spark")
+    if engine == "duckdb":
+        if master:
+            raise OacInsightError("--spark-master needs --engine spark")
+        yield None
+        return
+    from oacinsight.spark.engine import SparkEngine
+    from oacinsight.spark.session import owned_session
+
+    with owned_session(master) as session:
+        yield SparkEngine(session)
 
 
 def err(message: str) -> None:

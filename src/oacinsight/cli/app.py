@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from oacinsight.cli._common import (  # noqa: F401  (re-exported for older imports)
+    EngineOpt,
     F,
     OneLineGroup,
+    SparkMasterOpt,
     StoreOpt,
     app,
     data_app,
@@ -28,6 +28,7 @@ from oacinsight.cli._common import (  # noqa: F401  (re-exported for older impor
     interrupted,
     usage_line,
 )
+from oacinsight.cli._common import engine_for as _engine
 from oacinsight.errors import EXIT_INTERRUPTED, EXIT_PROBLEMS, OacInsightError
 
 
@@ -108,14 +109,6 @@ def data_export(
     from oacinsight.spark.reference import export_reference
 
     typer.echo(export_reference(folder, store=store).text())
-
-
-EngineOpt = Annotated[
-    str, typer.Option(help="duckdb (default, embedded) or spark (same outputs; docs/spark.md).")
-]
-SparkMasterOpt = Annotated[
-    str | None, typer.Option(help="Spark master for --engine spark (default local[*]).")
-]
 
 
 @app.command("match")
@@ -295,24 +288,6 @@ def schema_cmd(
         err(f"{validate.name} does not follow the customer record standard{shown}")
         raise typer.Exit(EXIT_PROBLEMS)
     typer.echo(f"{validate.name}: follows the customer record standard")
-
-
-@contextmanager
-def _engine(engine: str, master: str | None) -> Iterator[Any]:
-    """None for the default engine; a :class:`~oacinsight.spark.engine.SparkEngine`
-    for ``spark`` (on the active Spark session, or a new one stopped afterwards)."""
-    if engine not in ("duckdb", "spark"):
-        raise OacInsightError(f"unknown engine {engine!r}; use duckdb or spark")
-    if engine == "duckdb":
-        if master:
-            raise OacInsightError("--spark-master needs --engine spark")
-        yield None
-        return
-    from oacinsight.spark.engine import SparkEngine
-    from oacinsight.spark.session import owned_session
-
-    with owned_session(master) as session:
-        yield SparkEngine(session)
 
 
 def main() -> None:

@@ -4,11 +4,11 @@ reach, from customer or survey rates per OAC group."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from oacinsight.cli._common import StoreOpt, app, edge
+from oacinsight.cli._common import EngineOpt, SparkMasterOpt, StoreOpt, app, edge, engine_for
 
 
 @app.command("need")
@@ -83,6 +83,8 @@ def need_cmd(
         ),
     ] = "all",
     store: StoreOpt = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Rates of a need per OAC group, expected demand for every OA, LSOA, ward and
     district, observed against expected, a ranked target list and the campaign reach."""
@@ -113,7 +115,21 @@ def need_cmd(
         suppress_below=suppress_below,
         draw_map=bool(wanted & MAP_OUTPUTS),
     )
-    result = need_file(input, options, store=store)
+    if engine == "spark":  # before Spark starts
+        from oacinsight.spark.need import refuse_unsupported
+
+        options.check(input is not None)
+        refuse_unsupported(options)
+    with engine_for(engine, spark_master) as spark:
+        counted = _spark_counted(spark, input, options) if spark else None
+        result = need_file(input, options, store=store, counted=counted)
     written = result.write(output, tuple(sorted(wanted)))
     typer.echo(result.text())
     typer.echo(f"wrote {len(written)} files to {output}")
+
+
+def _spark_counted(spark: Any, input: Path | None, options: Any) -> Any:
+    """The customers and observed counts counted in Spark (``--engine spark``)."""
+    from oacinsight.spark.need import SparkNeed
+
+    return SparkNeed(spark).counted(input, options)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from oacinsight.errors import InputFileError, StoreError
-from oacinsight.match import assign_areas, assign_rows
+from oacinsight.match import Assignment, assign_areas, assign_rows
 from oacinsight.store import Store, matching, profiles
 from oacinsight.store import need as sql
 from oacinsight.tabular import open_input
@@ -23,14 +24,19 @@ from oacinsight.tabular import open_input
 __all__ = [
     "CENSUS_BASES",
     "Observed",
+    "RowAssigner",
     "area_of",
     "base_of",
     "base_spec",
     "census_base",
     "choose_area",
+    "code_kind",
+    "customers_of",
     "load_customers",
     "load_observed",
     "no_base",
+    "observed_by_code",
+    "observed_in_area",
     "read_table",
 ]
 
@@ -66,6 +72,9 @@ _CODE_TYPES = {
     "W06": "lad",
 }
 _GSS = re.compile(r"^[EW]0\d{7}$")
+#: Matches and counts loaded rows per output area: the signature of
+#: :func:`oacinsight.match.assign_rows` (another engine passes its own).
+RowAssigner = Callable[..., Assignment]
 
 
 def load_customers(
@@ -73,11 +82,14 @@ def load_customers(
 ) -> tuple[dict[str, int], pd.DataFrame]:
     """The customers per output area (``oa, customers``), placed by the match pipeline
     (:func:`oacinsight.match.assign_areas`), and the rows in and per match status."""
-    found = assign_areas(s, path, postcode_column=postcode_column)
+    return customers_of(assign_areas(s, path, postcode_column=postcode_column), Path(path).name)
+
+
+def customers_of(found: Assignment, name: str) -> tuple[dict[str, int], pd.DataFrame]:
+    """:func:`load_customers` of records already counted per output area (by this
+    engine or another: :mod:`oacinsight.spark.need`)."""
     if found.matched == 0:
-        raise InputFileError(
-            f"none of the {found.rows:,} rows of {Path(path).name} matched an OAC group"
-        )
+        raise InputFileError(f"none of the {found.rows:,} rows of {name} matched an OAC group")
     customers = found.placed().rename(columns={"records": "customers"})[["oa", "customers"]]
     statuses = {k: v for k, v in found.counts.items() if v}
     return {"rows": found.rows, **statuses}, customers
@@ -200,9 +212,12 @@ def load_observed(
     postcode_column: str | None,
     count_column: str | None,
     oas: list[str],
+    assign: RowAssigner | None = None,
 ) -> Observed:
     """Observed counts from postcodes (matched to OAs) or area codes (OA, LSOA, ward,
-    district), one row per person or with a count column; ``oas`` is the area."""
+    district), one row per person or with a count column; ``oas`` is the area.
+    ``assign`` matches and counts the postcodes with another engine (the signature of
+    :func:`oacinsight.match.assign_rows`)."""
     name = Path(path).name
     with open_input(path) as src, matching.loaded_input(s.con, src) as rows:
         if rows.count == 0:
@@ -212,7 +227,15 @@ def load_observed(
         code_col = None if postcode_column else _code_column(frame)
         if code_col is not None:
             return _by_code(s, frame, code_col, count, name)
-        found = assign_rows(s, src, rows, postcode_column=postcode_column, amount_column=count)
+        found = (assign or assign_rows)(
+            s, src, rows, postcode_column=postcode_column, amount_column=count
+        )
+    return observed_in_area(found, oas, name)
+
+
+def observed_in_area(found: Assignment, oas: list[str], name: str) -> Observed:
+    """Observed counts per output area of the area ``oas`` from records counted per
+    output area (``amount``), and the accounting of the rows."""
     per = found.per_oa
     placed = per[per["oa"].notna()].set_index("oa")["amount"]
     area = set(oas)
@@ -257,23 +280,33 @@ def _by_code(
     s: Store, frame: pd.DataFrame, code_col: str, count: str | None, name: str
 ) -> Observed:
     codes = frame[code_col].astype(str).str.strip().str.upper()
-    kinds = codes.str[:3].map(_CODE_TYPES)
-    if kinds.nunique() != 1:
-        raise InputFileError(
-            f"{name}: column {code_col!r} mixes kinds of area code "
-            f"({', '.join(sorted(kinds.dropna().unique()))}); use one kind"
-        )
+    kind = code_kind(codes.unique().tolist(), code_col, name)
     amount = (
         pd.to_numeric(frame[count], errors="coerce") if count else pd.Series(1.0, index=frame.index)
     )
     if amount.isna().any() or (amount < 0).any():
         raise InputFileError(f"{name}: every count in {count!r} must be a number of 0 or more")
-    per = amount.groupby(codes).sum()
+    return observed_by_code(s, amount.groupby(codes).sum(), kind, len(frame), name)
+
+
+def code_kind(codes: Sequence[str], code_col: str, name: str) -> str:
+    """The one kind of area code (``oa``, ``lsoa``, ``ward``, ``lad``) of ``codes``."""
+    kinds = pd.Series(list(codes), dtype=object).str[:3].map(_CODE_TYPES)
+    if kinds.nunique() != 1:
+        raise InputFileError(
+            f"{name}: column {code_col!r} mixes kinds of area code "
+            f"({', '.join(sorted(kinds.dropna().unique()))}); use one kind"
+        )
+    return str(kinds.dropna().iloc[0])
+
+
+def observed_by_code(s: Store, per: pd.Series, kind: str, rows: int, name: str) -> Observed:
+    """Observed counts per area code (``per``, summed over the file's ``rows``)."""
     known = sql.code_types(s.con, list(per.index))
     unknown = [c for c in per.index if c not in known]
     if unknown:
         raise InputFileError(
             f"{name}: {len(unknown):,} area code(s) unknown to the store (e.g. {unknown[0]})"
         )
-    acc = {"observed_rows": float(len(frame)), "observed_in_area": float(per.sum())}
-    return Observed(per, str(kinds.iloc[0]), acc)
+    acc = {"observed_rows": float(rows), "observed_in_area": float(per.sum())}
+    return Observed(per, kind, acc)

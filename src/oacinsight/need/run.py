@@ -7,6 +7,7 @@ file), expected demand per area, observed against expected, targets and reach.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from oacinsight.errors import InputFileError, OacInsightError
-from oacinsight.match import reference_store
+from oacinsight.match import Assignment, reference_store
 from oacinsight.need import expected as exp
 from oacinsight.need import inputs
 from oacinsight.need import rates as rt
@@ -24,7 +25,7 @@ from oacinsight.need.targets import TargetRules, gains_curve, postcode_list, ran
 from oacinsight.store import Store, profiles
 from oacinsight.store import need as sql
 
-__all__ = ["MIX_WARNING", "NeedOptions", "need_file"]
+__all__ = ["MIX_WARNING", "Counted", "NeedOptions", "need_file"]
 
 #: Index of dissimilarity of group mixes above which applied rates get a warning.
 MIX_WARNING = 0.2
@@ -72,11 +73,26 @@ class NeedOptions:
             raise OacInsightError("--suppress-below must be 0 or more")
 
 
+@dataclass(frozen=True)
+class Counted:
+    """Customers and observed counts per output area made by another engine (the Spark
+    engine, :mod:`oacinsight.spark.need`) instead of this one's match pipeline.
+
+    ``customers(store)`` gives the customers' :class:`~oacinsight.match.Assignment`
+    (as :func:`oacinsight.match.assign_areas`); ``observed(store, oas)`` the observed
+    counts of the area's output areas ``oas`` (as :func:`.inputs.load_observed`).
+    """
+
+    customers: Callable[[Store], Assignment] | None = None
+    observed: Callable[[Store, list[str]], inputs.Observed] | None = None
+
+
 def need_file(
     input_path: str | os.PathLike[str] | None,
     options: NeedOptions,
     *,
     store: Store | str | os.PathLike[str] | None = None,
+    counted: Counted | None = None,
 ) -> NeedResult:
     """Rates of need per OAC group, expected demand per OA, LSOA, ward and district,
     observed against expected, a target list and the campaign's reach.
@@ -88,6 +104,8 @@ def need_file(
         None when ``options.rates`` gives rates learnt elsewhere.
     options : NeedOptions
     store : Store or path, optional
+    counted : Counted, optional
+        Customers and observed counts counted by another engine (Spark).
 
     Returns
     -------
@@ -95,17 +113,20 @@ def need_file(
     """
     options.check(input_path is not None)
     with reference_store(store) as s:
-        return _need(s, input_path, options)
+        return _need(s, input_path, options, counted or Counted())
 
 
-def _need(s: Store, input_path, opt: NeedOptions) -> NeedResult:
+def _need(s: Store, input_path, opt: NeedOptions, counted: Counted) -> NeedResult:
     notes: list[str] = []
     accounting: dict[str, float] = {}
     if opt.survey_question:
         rates, phi, codes, oa_list, source = _from_survey(s, input_path, opt)
         base, base_name = inputs.base_spec(s, opt.base)
     elif input_path is not None:
-        counts, customers = inputs.load_customers(s, input_path, opt.postcode_column)
+        if counted.customers is not None:
+            counts, customers = inputs.customers_of(counted.customers(s), Path(input_path).name)
+        else:
+            counts, customers = inputs.load_customers(s, input_path, opt.postcode_column)
         accounting.update(counts)
         codes, oa_list = inputs.area_of(s, list(opt.areas), customers)
         accounting["customers_in_area"] = int(
@@ -128,7 +149,7 @@ def _need(s: Store, input_path, opt: NeedOptions) -> NeedResult:
     if opt.rates:
         note = _mix_note(oas, rates, opt.level)
         notes.extend([note] if note else [])
-    return _assemble(s, opt, rates, phi, oas, codes, base_name, source, accounting, notes)
+    return _assemble(s, opt, rates, phi, oas, codes, base_name, source, accounting, notes, counted)
 
 
 def _categorical(oas: pd.DataFrame) -> pd.DataFrame:
@@ -227,6 +248,7 @@ def _assemble(
     source: str,
     accounting: dict[str, float],
     notes: list[str],
+    counted: Counted | None = None,
 ) -> NeedResult:
     con = s.con
     wanted = [c for col in ("lsoa", "ward", "lad") for c in oas[col].cat.categories.tolist()]
@@ -235,9 +257,12 @@ def _assemble(
     expected = exp.expected_demand(oas, moments, opt.level, names, opt.confidence)
     has_observed = opt.observed is not None
     if has_observed:
-        observed = inputs.load_observed(
-            s, str(opt.observed), opt.postcode_column, opt.observed_count, oas["oa"].tolist()
-        )
+        if counted is not None and counted.observed is not None:
+            observed = counted.observed(s, oas["oa"].tolist())
+        else:
+            observed = inputs.load_observed(
+                s, str(opt.observed), opt.postcode_column, opt.observed_count, oas["oa"].tolist()
+            )
         expected = exp.attach_observed(
             expected, oas, observed.counts, observed.kind, opt.confidence
         )

@@ -468,7 +468,7 @@ def status_counts(con: duckdb.DuckDBPyConnection, m: Matched) -> dict[str, int]:
 def statuses_as_given(con: duckdb.DuckDBPyConnection, rows: Rows) -> dict[str, int]:
     """Rows per ``match_status`` of a file that was matched before (as the file says)."""
     found = con.execute(
-        f"SELECT match_status, count(*) FROM temp.{q(rows.table)} GROUP BY 1"
+        f"SELECT match_status, count(*) FROM temp.{q(rows.table)} GROUP BY 1 ORDER BY 1 NULLS LAST"
     ).fetchall()
     return {str(r[0]): int(r[1]) for r in found}
 
