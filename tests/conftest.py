@@ -101,3 +101,17 @@ def spark():
     )
     yield session
     session.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``bash run test`` runs ``-n 2 --dist loadgroup``): each test
+    file is one unit of work, so its module fixtures are built once; every test that
+    uses the ``spark`` fixture is in one unit, so one JVM serves them all, and that unit
+    comes first (the longest).  Without xdist nothing changes."""
+    if not hasattr(config, "workerinput"):
+        return
+    for item in items:
+        spark = "spark" in getattr(item, "fixturenames", ())
+        group = "spark" if spark else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: "spark" not in getattr(item, "fixturenames", ()))
