@@ -21,9 +21,11 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import whole
+
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "benchmarks" / "_work"
-DATA = REPO.parent / "shared" / "data"
 TABLES = (
     "ts001",
     "ts006",
@@ -46,25 +48,7 @@ TARGET_S = 30.0
 
 def prepare() -> Path:
     """The benchmark store (built on first use)."""
-    from oacinsight.ingest import ingest
-    from oacinsight.store import Store
-
-    store = WORK / "areas_store.duckdb"
-    if not store.exists():
-        WORK.mkdir(parents=True, exist_ok=True)
-        census = DATA / "census2021_oa"
-        paths = [
-            DATA / "postcodes",
-            DATA / "oac",
-            DATA / "geography",
-            census / "Table_Metadata.csv",
-            *(census / f"{t}.parquet" for t in TABLES),
-        ]
-        t = time.perf_counter()
-        with Store(store) as s:
-            ingest(paths, s)
-        print(f"store built in {time.perf_counter() - t:.1f} s: {store}")
-    return store
+    return whole.census_store(WORK / "areas_store.duckdb", TABLES)
 
 
 def child(district: str, store: str, jobs: str) -> None:

@@ -40,7 +40,7 @@ import whole
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "benchmarks" / "_work"
-DATA = REPO.parent / "shared" / "data"
+DATA = whole.DATA
 STORE = WORK / "need_store.duckdb"
 RATES = WORK / "need_rates" / "rates.csv"
 OAS = WORK / "need_oas.parquet"
@@ -48,25 +48,11 @@ AREA = "K04000001"
 
 
 def prepare() -> None:
-    from oacinsight.ingest import ingest
     from oacinsight.need import NeedOptions, need_file
     from oacinsight.store import Store
 
     WORK.mkdir(parents=True, exist_ok=True)
-    if not STORE.exists():
-        census = DATA / "census2021_oa"
-        with Store(STORE) as s:
-            ingest(
-                [
-                    DATA / "postcodes",
-                    DATA / "oac",
-                    DATA / "geography",
-                    census / "Table_Metadata.csv",
-                    census / "ts001.parquet",
-                    census / "ts041.parquet",
-                ],
-                s,
-            )
+    whole.census_store(STORE)
     if not RATES.exists():
         nspl = pd.concat(
             [

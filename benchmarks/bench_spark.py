@@ -40,7 +40,6 @@ import whole
 from bench_match import make_input
 
 WORK = whole.REPO / "benchmarks" / "_work"
-DATA = whole.REPO.parent / "shared" / "data"
 
 CLUSTER_SCRIPT = """
 import sys
@@ -56,25 +55,7 @@ spark.stop()
 
 def build_store() -> Path:
     """The 18-area store with the census bases the profile needs."""
-    from oacinsight.ingest import ingest
-    from oacinsight.store import Store
-
-    path = WORK / "spark_store.duckdb"
-    if not path.exists():
-        census = DATA / "census2021_oa"
-        with Store(path) as s:
-            ingest(
-                [
-                    DATA / "postcodes",
-                    DATA / "oac",
-                    DATA / "geography",
-                    census / "Table_Metadata.csv",
-                    census / "ts001.parquet",
-                    census / "ts041.parquet",
-                ],
-                s,
-            )
-    return path
+    return whole.census_store(WORK / "spark_store.duckdb")
 
 
 def _engine_runs(inp: Path, store: Path, repeat: int) -> dict[str, object]:

@@ -13,10 +13,32 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TIME = "/usr/bin/time"
+#: The real ONS files the benchmarks read (never copied into the repository).
+DATA = REPO.parent / "shared" / "data"
+
+
+def census_store(path: Path, tables: Sequence[str] = ("ts001", "ts041")) -> Path:
+    """A store at ``path`` of the real files in ``../shared/data`` (every postcode file,
+    the OAC files, the lookups and the census ``tables``), built on first use only."""
+    from oacinsight.ingest import ingest
+    from oacinsight.store import Store
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        census = DATA / "census2021_oa"
+        paths = [DATA / "postcodes", DATA / "oac", DATA / "geography"]
+        paths += [census / "Table_Metadata.csv", *(census / f"{t}.parquet" for t in tables)]
+        t = time.perf_counter()
+        with Store(path) as s:
+            ingest(paths, s)
+        print(f"store built in {time.perf_counter() - t:.1f} s: {path}", file=sys.stderr)
+    return path
 
 
 def env() -> dict[str, str]:

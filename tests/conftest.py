@@ -101,3 +101,22 @@ def spark():
     )
     yield session
     session.stop()
+
+
+def _uses_spark(item: pytest.Item) -> bool:
+    """A test of a ``test_spark*.py`` file (some run ``--engine spark`` through the CLI,
+    which starts Spark in the test process) or one using the ``spark`` fixture."""
+    return item.path.name.startswith("test_spark") or "spark" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``bash run test`` runs ``-n 2 --dist loadgroup``): each test
+    file is one unit of work, so its module fixtures are built once; every test that
+    starts Spark is in one unit, so one JVM serves them all, and that unit comes first
+    (the longest).  Without xdist nothing changes."""
+    if not hasattr(config, "workerinput"):
+        return
+    for item in items:
+        group = "spark" if _uses_spark(item) else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: not _uses_spark(item))

@@ -16,6 +16,14 @@ from oacinsight.store.matching import ADDED_COLUMNS, LOOKUP_FIELDS
 
 
 def test_fields_are_the_added_columns_then_status_note_name():
+    # ADDED_COLUMNS is derived from pcindex.FIELDS: pin the public contract (README) here.
+    contract = (
+        "postcode_clean", "oa21", "lsoa21", "laua", "ward", "imd_rank",
+        "oac_supergroup", "oac_group", "oac_subgroup",
+        "oac_supergroup_name", "oac_group_name", "oac_subgroup_name",
+        "match_status", "match_note",
+    )  # fmt: skip
+    assert contract == ADDED_COLUMNS
     assert (*ADDED_COLUMNS[:-2], "status", "note", "laua_name") == LOOKUP_FIELDS
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from oacinsight.errors import OacInsightError
 from oacinsight.match import match_file
-from oacinsight.profile.run import profile_file
+from oacinsight.profile.comparison import ComparisonResult
+from oacinsight.profile.run import compare_file, profile_file
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +107,19 @@ def test_bad_options(demo, matched, kwargs, message):
     store, _ = demo
     with pytest.raises(OacInsightError, match=message):
         profile_file(matched, store=store, **kwargs)
+
+
+def test_compare_file_is_what_profile_file_by_gives(demo, matched):
+    store, _ = demo
+    via_profile = profile_file(matched, store=store, period="contact_date", freq="quarter")
+    direct = compare_file(matched, store=store, period="contact_date", freq="quarter")
+    assert isinstance(direct, ComparisonResult) and isinstance(via_profile, ComparisonResult)
+    assert len(direct.slices) >= 4  # the demo's customers span several quarters
+    pd.testing.assert_frame_equal(direct.to_frame(), via_profile.to_frame())
+    with pytest.raises(OacInsightError, match="give one of --by COLUMN or --period COLUMN"):
+        compare_file(matched, store=store)
+    with pytest.raises(OacInsightError, match="give one of --by COLUMN or --period COLUMN"):
+        compare_file(matched, store=store, by="service", period="contact_date")
 
 
 def test_nothing_matches(demo, tmp_path):

@@ -238,7 +238,9 @@ def test_json_is_strict_and_has_metadata(result: ProfileResult) -> None:
     text = json.dumps(payload, allow_nan=False)
     back = json.loads(text)
     assert back["match_rate"] == pytest.approx(330 / 400)
-    assert back["unmatched"] == {"not_found": 70}
+    # every status is published, zeros too: the three hidden zeros beside 70 would be
+    # known (70 - 70 = 0) unless 70 is hidden as well
+    assert back["unmatched"] == dict.fromkeys(("not_found", "invalid_format", "missing", "no_oac"))
     assert back["areas"] == [{"code": "E06000019", "name": "=Here"}]
     assert back["columns"][-1] == "flag" and len(back["rows"]) == 4
     assert result.match_rate == pytest.approx(0.825)
@@ -264,3 +266,69 @@ def test_one_level_rule_agrees_with_the_integer_programme(seed: int) -> None:
     assert hidden[values < 10].all()
     ranges = cell_ranges(values.astype(float), hidden, Hierarchy.flat(12), np.flatnonzero(hidden))
     assert all(high - low >= 3 for low, high in ranges.values())
+
+
+def _with_unmatched(unmatched: dict[str, int], n_matched: int = 330) -> ProfileResult:
+    counts = pd.DataFrame(
+        {"level": "supergroup", "code": ["1", "2"], "name": ["A", "B"], "parent": None,
+         "customers": [30, n_matched - 30], "base": [1000, 9000]}
+    )  # fmt: skip
+    return ProfileResult.from_counts(
+        counts,
+        level="supergroup",
+        base_name="residents",
+        areas=[("E06000019", "Here")],
+        n_input=n_matched + sum(unmatched.values()),
+        n_matched=n_matched,
+        n_in_area=n_matched,
+        unmatched=unmatched,
+    )
+
+
+def test_small_unmatched_counts_are_hidden_in_every_output(tmp_path) -> None:
+    """3 rows of one status (say, postcodes with no OAC group: customers living outside
+    the classification's coverage) are a small count of people: hidden everywhere,
+    with enough hidden beside them that rows read - rows matched - shown statuses
+    cannot give them back."""
+    result = _with_unmatched({"not_found": 67, "no_oac": 3})
+    hidden = "hidden (fewer than 10, or protecting one)"
+    published = {"not_found": 67, "invalid_format": None, "missing": None, "no_oac": None}
+    assert result.published_unmatched() == published
+    meta = json.loads(result.write(tmp_path / "p.json").read_text())
+    assert meta["unmatched"] == published and meta["unmatched_text"]["no_oac"] == hidden
+    assert meta["n_input"] - meta["n_matched"] - 67 == 3  # shared by 3 hidden cells: 0-3 each
+    about = dict(
+        openpyxl.load_workbook(result.write(tmp_path / "p.xlsx"))["about"].iter_rows(
+            min_row=2, values_only=True
+        )
+    )
+    assert about["unmatched: not_found"] == "67" and about["unmatched: no_oac"] == hidden
+    html = result.write(tmp_path / "p.html").read_text()
+    assert f"no_oac: {hidden}" in html and "no_oac: 3" not in html
+    assert f"not matched: not_found 67, invalid_format {hidden}" in result.text()
+    # the example of the review: one status alone, 3 rows
+    alone = _with_unmatched({"missing": 3}).published_unmatched()
+    assert alone == dict.fromkeys(("not_found", "invalid_format", "missing", "no_oac"))
+    # large counts are published exactly
+    big = {"not_found": 150, "invalid_format": 40, "missing": 30, "no_oac": 12}
+    assert _with_unmatched(big).published_unmatched() == big
+
+
+def test_hidden_unmatched_counts_cannot_be_recovered_by_differencing() -> None:
+    """Simulated attacker: given rows read, rows matched and the shown statuses, every
+    hidden status can take at least 4 values (0 up to the rest of the total), or the
+    total not matched is below 3 (then no pattern can help; the profile's own rule)."""
+    rng = np.random.default_rng(11)
+    statuses = ("not_found", "invalid_format", "missing", "no_oac")
+    for _ in range(300):
+        drawn = rng.choice([0, 1, 2, 3, 5, 9, 10, 11, 25, 200], size=4)
+        result = _with_unmatched(dict(zip(statuses, map(int, drawn), strict=True)))
+        shown = result.published_unmatched()
+        meta = result.metadata()
+        room = meta["n_input"] - meta["n_matched"] - sum(v for v in shown.values() if v)
+        hidden = [k for k, v in shown.items() if v is None]
+        for k in statuses:  # primary: every count below 10 is hidden
+            assert shown[k] is None or shown[k] >= 10, (drawn, shown)
+        if hidden and sum(drawn) >= 3:
+            assert len(hidden) >= 2 and room >= 3, (drawn, shown)  # each hidden: 0..room
+        assert sum(drawn[[statuses.index(k) for k in hidden]]) == room

@@ -119,10 +119,13 @@ def test_one_stray_customer_does_not_change_the_default_area(wigan, with_stray, 
             "code": WEST_LANCS,
             "name": WEST_LANCS,
             "customers": None,
-            "customers_text": "fewer than 10",
+            "customers_text": "hidden (fewer than 10, or protecting one)",
         }
     ]
-    assert "excluded (outside the area): E07000127: fewer than 10" in both.summary_text()
+    assert (
+        "excluded (outside the area): E07000127: hidden (fewer than 10, or protecting one)"
+        in both.summary_text()
+    )
     # forcing the stray's district in is what the old default did: the base grows by
     # West Lancashire's loaded part and the index of supergroup 8 falls
     forced = profile_file(with_stray, store=real_store_path, areas=[WIGAN, WEST_LANCS])
@@ -185,4 +188,4 @@ def test_web_page_gives_the_same_area_and_exclusions(with_stray, real_store_path
         page = client.get(f"/u/{token}/profile").text
     first = lib.coverage_notes[0].replace("'", "&#39;")
     assert page.index(first) < page.index('class="lead"')
-    assert "E07000127: fewer than 10 customers." in page
+    assert "E07000127: hidden (fewer than 10, or protecting one)." in page

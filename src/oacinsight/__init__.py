@@ -27,6 +27,7 @@ _LAZY = {
     "match_file": "oacinsight.match",
     "match_records": "oacinsight.match",
     "profile_file": "oacinsight.profile.run",
+    "compare_file": "oacinsight.profile.run",
     "ProfileResult": "oacinsight.profile.result",
     "compute_profile": "oacinsight.profile.stats",
     "normalise": "oacinsight.postcodes",

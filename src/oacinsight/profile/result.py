@@ -21,7 +21,7 @@ from oacinsight.errors import OacInsightError
 from oacinsight.profile.cellkey import DISCLOSURE_METHODS, describe, perturb_counts
 from oacinsight.profile.chart import plot_profile, save_figure
 from oacinsight.profile.stats import OUTPUT_COLUMNS, compute_profile
-from oacinsight.profile.suppress import published_frame
+from oacinsight.profile.suppress import published_counts, published_frame
 from oacinsight.profile.words import HOW_TO_READ, summarise
 from oacinsight.results import write_by_suffix, write_json
 from oacinsight.tabular import neutralise as neutralise_formula
@@ -33,6 +33,9 @@ __all__ = ["RESULT_LEVELS", "WRITE_SUFFIXES", "ProfileResult", "neutralise_formu
 RESULT_LEVELS: tuple[str, ...] = ("supergroup", "group", "subgroup", "all")
 WRITE_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".json", ".html", ".png", ".svg", ".pdf")
 JSON_FORMAT = "oacinsight.profile/1"
+#: ``match`` statuses of rows without an OAC group, each published in the metadata
+#: (zeros too, since a count of 0 is a small count like any other).
+UNMATCHED_STATUSES = ("not_found", "invalid_format", "missing", "no_oac")
 #: The classification a profile uses unless ``classification`` says otherwise.
 OFFICIAL_OAC: dict[str, Any] = {
     "kind": "official",
@@ -262,7 +265,8 @@ class ProfileResult:
                 "n_matched": self.n_matched,
                 "n_in_area": self.n_in_area,
                 "match_rate": self.match_rate,
-                "unmatched": dict(self.unmatched),
+                "unmatched": self.published_unmatched(),
+                "unmatched_text": self.unmatched_text(),
                 "confidence": self.confidence,
                 "ci_method": self.ci_method,
                 "base_is_sample": self.base_is_sample,
@@ -289,9 +293,9 @@ class ProfileResult:
             f"base: {self.base_name}; {self.confidence:.0%} intervals",
             "disclosure control: " + describe(self.disclosure, self.suppress_below),
         ]
-        if self.unmatched:
+        if self.n_input > self.n_matched:
             lines.append(
-                "not matched: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.unmatched.items()))
+                "not matched: " + ", ".join(f"{k} {v}" for k, v in self.unmatched_text().items())
             )
         cols = ["level", "code", "name", "customers", "index", "index_low", "index_high", "flag"]
         frame = self.published_frame()[cols].copy()
@@ -300,20 +304,43 @@ class ProfileResult:
         return "\n".join(lines)
 
     def published_excluded(self) -> list[dict[str, Any]]:
-        """The districts the default area left out, with their customer counts; counts
-        below the suppression threshold are hidden (``customers`` None) like any cell."""
-        out = []
-        for code, name, k in self.excluded_areas:
-            small = 0 < k < self.suppress_below
-            out.append(
-                {
-                    "code": code,
-                    "name": name,
-                    "customers": None if small else k,
-                    "customers_text": f"fewer than {self.suppress_below}" if small else f"{k:,}",
-                }
-            )
-        return out
+        """The districts the default area left out, with their customer counts, hidden
+        by the suppression rule (``customers`` None) like any cell: see
+        :func:`~oacinsight.profile.suppress.published_counts`."""
+        shown = published_counts(
+            {str(i): k for i, (_c, _n, k) in enumerate(self.excluded_areas)},
+            threshold=self.suppress_below,
+        )
+        return [
+            {
+                "code": code,
+                "name": name,
+                "customers": shown[str(i)],
+                "customers_text": self._count_text(shown[str(i)]),
+            }
+            for i, (code, name, _k) in enumerate(self.excluded_areas)
+        ]
+
+    def published_unmatched(self) -> dict[str, int | None]:
+        """Rows not matched, per status (every status of :data:`UNMATCHED_STATUSES`,
+        zeros included), hidden by the suppression rule (None): their total, rows read
+        minus rows matched, is published, so the hidden counts are protected as one
+        set (:func:`~oacinsight.profile.suppress.published_counts`)."""
+        extra = [k for k in self.unmatched if k not in UNMATCHED_STATUSES]
+        counts = {k: int(self.unmatched.get(k, 0)) for k in (*UNMATCHED_STATUSES, *extra)}
+        return published_counts(counts, threshold=self.suppress_below)
+
+    def _count_text(self, count: int | None) -> str:
+        """A published count in words; every hidden one alike (the words must not tell
+        a count below the threshold from one hidden to protect it)."""
+        if count is None:
+            return f"hidden (fewer than {self.suppress_below}, or protecting one)"
+        return f"{count:,}"
+
+    def unmatched_text(self) -> dict[str, str]:
+        """:meth:`published_unmatched` in words (``hidden (fewer than 10, or protecting
+        one)`` where hidden)."""
+        return {k: self._count_text(v) for k, v in self.published_unmatched().items()}
 
     def excluded_lines(self) -> list[str]:
         """The console line naming the districts left out (small counts hidden)."""
@@ -405,10 +432,14 @@ class ProfileResult:
             ("areas chosen", self.area_rule),
         ]
         rows += [
-            (f"excluded {e['code']}", f"{e['name']}: {e['customers_text']} customers")
+            (
+                f"excluded {e['code']}",
+                f"{e['name']}: {e['customers_text']}"
+                + (" customers" if e["customers"] is not None else ""),
+            )
             for e in meta["excluded_areas"]
         ]
-        rows += [(f"unmatched: {k}", v) for k, v in meta["unmatched"].items()]
+        rows += [(f"unmatched: {k}", v) for k, v in meta["unmatched_text"].items()]
         rows += [(f"flag {k}", v) for k, v in meta["flags"].items()]
         return rows
 
@@ -520,14 +551,15 @@ dt { font-weight: 600; }
 {% endfor %}{% if meta.area_rule %} ({{ meta.area_rule }}){% endif %}</dd>
 {% if meta.excluded_areas %}<dt>Excluded</dt>
 <dd>{% for e in meta.excluded_areas %}{{ e.code }} {{ e.name }}: {{ e.customers_text }}
-customers{{ "; " if not loop.last }}{% endfor %}</dd>{% endif %}
+{{- " customers" if e.customers is not none }}{{ "; " if not loop.last }}
+{%- endfor %}</dd>{% endif %}
 <dt>Records</dt>
 <dd>{{ meta.n_input }} read, {{ meta.n_matched }} matched
 {% if meta.match_rate is not none %} ({{ "%.1f" % (100 * meta.match_rate) }}%){% endif %},
 {{ meta.n_in_area }} in the areas</dd>
-{% if meta.unmatched %}
+{% if meta.n_input > meta.n_matched %}
 <dt>Not matched</dt>
-<dd>{% for k, v in meta.unmatched.items() %}{{ k }}: {{ v }}{{ "; " if not loop.last }}
+<dd>{% for k, v in meta.unmatched_text.items() %}{{ k }}: {{ v }}{{ "; " if not loop.last }}
 {% endfor %}</dd>
 {% endif %}
 <dt>Interval</dt><dd>{{ "%g" % (100 * meta.confidence) }}% — {{ meta.ci_method }}</dd>

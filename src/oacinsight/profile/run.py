@@ -1,7 +1,8 @@
 """Customer profiles from files: match (or read a matched file), choose the area and
 the base, count per OAC group, and compute the profile.
 
-:func:`profile_file` is what ``oacinsight profile`` and the web app call.
+:func:`profile_file` is what ``oacinsight profile`` and the web app call;
+:func:`compare_file` (``profile --by`` / ``--period``) profiles each slice of a file.
 """
 
 from __future__ import annotations
@@ -52,6 +53,46 @@ _COUNT_COLUMNS = (
 )
 
 
+def compare_file(
+    input_path: str | os.PathLike[str],
+    *,
+    by: str | None = None,
+    period: str | None = None,
+    freq: str = "year",
+    store: Store | str | os.PathLike[str] | None = None,
+    level: str = "supergroup",
+    base: str = "residents",
+    areas: list[str] | None = None,
+    confidence: float = 0.95,
+    suppress_below: int = 10,
+    postcode_column: str | None = None,
+    disclosure: str = "suppress",
+) -> ComparisonResult:
+    """Services, channels or periods side by side: one profile per value of the column
+    ``by`` (or per ``period`` of the date column, ``freq`` year, quarter or month), every
+    slice against the area and base of the overall profile, one disclosure pattern.
+
+    The other parameters are those of :func:`profile_file`; ``profile_file(...,
+    by=...)`` (or ``period=...``) calls this function.  Made by
+    :func:`oacinsight.profile.by.profile_by`; see docs/profile.md.
+    """
+    from oacinsight.profile.by import SliceOptions, profile_by
+
+    return profile_by(
+        input_path,
+        SliceOptions(by=by, period=period, freq=freq),
+        profile=profile_file,
+        store=store,
+        level=level,
+        base=base,
+        areas=areas,
+        confidence=confidence,
+        suppress_below=suppress_below,
+        postcode_column=postcode_column,
+        disclosure=disclosure,
+    )
+
+
 @overload
 def profile_file(
     input_path: str | os.PathLike[str],
@@ -70,42 +111,6 @@ def profile_file(
     freq: str = ...,
     customers: CustomerLoader | None = ...,
 ) -> ProfileResult: ...
-@overload
-def profile_file(
-    input_path: str | os.PathLike[str],
-    *,
-    store: Store | str | os.PathLike[str] | None = ...,
-    level: str = ...,
-    base: str = ...,
-    areas: list[str] | None = ...,
-    confidence: float = ...,
-    suppress_below: int = ...,
-    postcode_column: str | None = ...,
-    disclosure: str = ...,
-    classification: str | os.PathLike[str] | None = ...,
-    by: str,
-    period: None = ...,
-    freq: str = ...,
-    customers: CustomerLoader | None = ...,
-) -> ComparisonResult: ...
-@overload
-def profile_file(
-    input_path: str | os.PathLike[str],
-    *,
-    store: Store | str | os.PathLike[str] | None = ...,
-    level: str = ...,
-    base: str = ...,
-    areas: list[str] | None = ...,
-    confidence: float = ...,
-    suppress_below: int = ...,
-    postcode_column: str | None = ...,
-    disclosure: str = ...,
-    classification: str | os.PathLike[str] | None = ...,
-    by: None = ...,
-    period: str,
-    freq: str = ...,
-    customers: CustomerLoader | None = ...,
-) -> ComparisonResult: ...
 @overload
 def profile_file(
     input_path: str | os.PathLike[str],
@@ -174,10 +179,10 @@ def profile_file(
         the names in its ``names.csv``) instead of the OAC; see docs/build.md.
     by, period, freq : optional
         ``by="service"``: one profile per value of that column; ``period="date"`` with
-        ``freq`` (year, quarter, month): one profile per period.  Then the result is a
-        :class:`~oacinsight.profile.comparison.ComparisonResult` (the overall profile,
-        every slice against the same area and base, one disclosure pattern), made by
-        :func:`oacinsight.profile.by.profile_by`.
+        ``freq`` (year, quarter, month): one profile per period.  Then this is
+        :func:`compare_file` and the result a
+        :class:`~oacinsight.profile.comparison.ComparisonResult` (call
+        :func:`compare_file` itself where the type matters).
     customers : callable, optional
         Count the customers with another engine (see :data:`CustomerLoader`);
         ``input_path`` then only names them.
@@ -191,16 +196,13 @@ def profile_file(
             "--by, --period and --classification work with the default engine only"
         )
     if by is not None or period is not None:
-        from oacinsight.profile.by import SliceOptions, profile_by
-
         if classification is not None:
             raise OacInsightError("--by and --period do not work with --classification yet")
-
-        options = SliceOptions(by=by, period=period, freq=freq)
-        return profile_by(
+        return compare_file(
             input_path,
-            options,
-            profile=profile_file,
+            by=by,
+            period=period,
+            freq=freq,
             store=store,
             level=level,
             base=base,

@@ -14,7 +14,7 @@ hidden cell can still take at least four values.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,7 @@ __all__ = [
     "MIN_WIDTH",
     "SUPPRESSED_COLUMNS",
     "SUPPRESSED_FLAG",
+    "published_counts",
     "published_frame",
     "suppression_mask",
     "suppression_pattern",
@@ -227,3 +228,18 @@ def published_frame(table: pd.DataFrame) -> pd.DataFrame:
             out[column] = out[column].astype(float)
             out.loc[hide, column] = np.nan
     return out
+
+
+def published_counts(counts: Mapping[str, int], *, threshold: int = 10) -> dict[str, int | None]:
+    """Counts of customers that add up to a total published beside them (rows not
+    matched, by status: their total is rows read minus rows matched; customers in each
+    district left out of the area), as published: the one rule of
+    :func:`suppression_mask` on them as one flat set, so counts below ``threshold``
+    (zeros included) are None, and further counts are hidden until no hidden count can
+    be worked out from the total and the shown ones."""
+    if not counts:
+        return {}
+    names = [str(k) for k in counts]
+    values = [int(v) for v in counts.values()]
+    hide = suppression_mask(pd.Series(values, dtype="int64"), threshold=threshold).tolist()
+    return {k: (None if h else v) for k, v, h in zip(names, values, hide, strict=True)}

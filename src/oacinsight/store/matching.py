@@ -21,20 +21,11 @@ from oacinsight.store import _sql_str, pcindex
 from oacinsight.tabular import FORMULA_START, PLAIN_NUMBER_REGEX, InputSource
 from oacinsight.tabular import neutralise as neutralise_cell
 
-#: Columns ``match`` adds, in this order (a public contract).
-ADDED_COLUMNS = (
-    "postcode_clean",
-    "oa21",
-    "lsoa21",
-    "laua",
-    "ward",
-    "imd_rank",
-    "oac_supergroup",
-    "oac_group",
-    "oac_subgroup",
-    "oac_supergroup_name",
-    "oac_group_name",
-    "oac_subgroup_name",
+#: Columns ``match`` adds, in this order (a public contract): the postcode index's lookup
+#: fields up to its own status (``postcode_clean`` … ``oac_subgroup_name``), then the row's
+#: status and note.
+ADDED_COLUMNS: tuple[str, ...] = (
+    *pcindex.FIELDS[: pcindex.FIELDS.index("status")],
     "match_status",
     "match_note",
 )

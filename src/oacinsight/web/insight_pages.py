@@ -14,7 +14,7 @@ from contextlib import nullcontext
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from oacinsight.errors import OacInsightError
@@ -184,29 +184,55 @@ def need_page(request: Request, token: str, run: str | None = None) -> HTMLRespo
     return render(request, "need.html", "need", up=up, **context)
 
 
+def need_fields(
+    area: Annotated[str, Form(description="Area GSS codes, comma-separated")] = "",
+    level: Annotated[str, Form()] = "group",
+    base: Annotated[str, Form()] = "residents",
+    question: Annotated[str, Form(description="Survey: the need column")] = "",
+    positive: Annotated[str, Form(description="Survey: the positive answers")] = "",
+    weight: Annotated[str, Form(description="Survey: the weight column")] = "",
+    observed_count: Annotated[str, Form()] = "",
+    target_type: Annotated[str, Form()] = "lsoa",
+    top: Annotated[str, Form()] = "20",
+    min_expected: Annotated[str, Form()] = "10",
+    max_ratio: Annotated[str, Form()] = "1",
+    min_shortfall: Annotated[str, Form()] = "0",
+    suppress_below: Annotated[str, Form()] = "10",
+) -> dict[str, str]:
+    """The option fields the need page's form and ``POST /api/need`` share (the options
+    of ``oacinsight need``), as text for :meth:`insight.NeedForm.parse`, which checks
+    them with one-line errors naming the field."""
+    return {
+        "area": area,
+        "level": level,
+        "base": base,
+        "question": question,
+        "positive": positive,
+        "weight": weight,
+        "observed_count": observed_count,
+        "target_type": target_type,
+        "top": top,
+        "min_expected": min_expected,
+        "max_ratio": max_ratio,
+        "min_shortfall": min_shortfall,
+        "suppress_below": suppress_below,
+    }
+
+
+NeedFields = Annotated[dict[str, str], Depends(need_fields)]
+
+
 @router.post("/u/{token}/need")
 def need_run(
     request: Request,
     token: str,
+    fields: NeedFields,
     file: Annotated[UploadFile | None, File(description="Observed users")] = None,
     rates_file: Annotated[UploadFile | None, File(description="A rates.csv")] = None,
-    area: Annotated[str, Form()] = "",
-    level: Annotated[str, Form()] = "group",
-    base: Annotated[str, Form()] = "residents",
     source: Annotated[str, Form()] = "",
     rates: Annotated[str, Form()] = "",
     survey: Annotated[str, Form()] = "",
-    question: Annotated[str, Form()] = "",
-    positive: Annotated[str, Form()] = "",
-    weight: Annotated[str, Form()] = "",
-    target_type: Annotated[str, Form()] = "lsoa",
-    top: Annotated[str, Form()] = "20",
-    min_expected: Annotated[str, Form()] = "",
-    max_ratio: Annotated[str, Form()] = "",
-    min_shortfall: Annotated[str, Form()] = "",
-    suppress_below: Annotated[str, Form()] = "",
     observed: Annotated[str, Form()] = "",
-    observed_count: Annotated[str, Form()] = "",
 ) -> Response:
     """The options form, with optional files (observed claimants or users; a rates
     file): keep the files and show the need with these options."""
@@ -214,25 +240,7 @@ def need_run(
 
     state = _state(request)
     up = state.get(token)
-    values = {
-        "area": area,
-        "level": level,
-        "base": base,
-        "source": source,
-        "rates": rates,
-        "survey": survey,
-        "question": question,
-        "positive": positive,
-        "weight": weight,
-        "target_type": target_type,
-        "top": top,
-        "min_expected": min_expected,
-        "max_ratio": max_ratio,
-        "min_shortfall": min_shortfall,
-        "suppress_below": suppress_below,
-        "observed": observed,
-        "observed_count": observed_count,
-    }
+    values = {**fields, "source": source, "rates": rates, "survey": survey, "observed": observed}
     for field, upload in (("observed", file), ("rates", rates_file)):
         if upload is not None and upload.filename:
             values[field] = state.new_upload(upload.filename, file_chunks(upload)).token
@@ -322,6 +330,7 @@ def api_survey(
 @api_router.post("/need", summary="Areas of likely need (oacinsight need)")
 def api_need(
     request: Request,
+    fields: NeedFields,
     file: Annotated[
         UploadFile | None,
         File(description="Customers with the need (raw or matched), or a survey with question"),
@@ -330,20 +339,7 @@ def api_need(
         UploadFile | None, File(description="Rates learnt elsewhere (--rates): a rates.csv")
     ] = None,
     observed: Annotated[UploadFile | None, File(description="Observed users")] = None,
-    area: Annotated[str, Form()] = "",
-    level: Annotated[str, Form()] = "group",
-    base: Annotated[str, Form()] = "residents",
-    question: Annotated[str, Form(description="Survey: the need column")] = "",
-    positive: Annotated[str, Form(description="Survey: the positive answers")] = "",
-    weight: Annotated[str, Form(description="Survey: the weight column")] = "",
-    observed_count: Annotated[str, Form()] = "",
-    target_type: Annotated[str, Form()] = "lsoa",
-    top: Annotated[int, Form()] = 20,
-    min_expected: Annotated[float, Form()] = 10.0,
-    max_ratio: Annotated[float, Form()] = 1.0,
-    min_shortfall: Annotated[float, Form()] = 0.0,
     confidence: Annotated[float, Form()] = 0.95,
-    suppress_below: Annotated[int, Form()] = 10,
     postcode_column: Annotated[str, Form()] = "",
 ) -> Response:
     """``need.json`` of ``oacinsight need -o DIR`` for the same options: ``file`` (with
@@ -354,24 +350,13 @@ def api_need(
         for k, f in (("file", file), ("rates", rates), ("observed", observed))
         if f is not None and f.filename
     }
+    source = "survey" if fields["question"] else ("rates" if "rates" in given else "customers")
     form = insight.NeedForm.parse(
         {
-            "area": area,
-            "level": level,
-            "base": base,
-            "source": "survey" if question else ("rates" if "rates" in given else "customers"),
+            **fields,
+            "source": source,
             "rates": "api" if "rates" in given else "",
             "survey": "api",  # the survey is ``file`` (the form wants a survey named)
-            "question": question,
-            "positive": positive,
-            "weight": weight,
-            "observed_count": observed_count,
-            "target_type": target_type,
-            "top": top,
-            "min_expected": min_expected,
-            "max_ratio": max_ratio,
-            "min_shortfall": min_shortfall,
-            "suppress_below": suppress_below,
         }
     )
     form.check()
