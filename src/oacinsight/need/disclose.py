@@ -8,10 +8,12 @@ counts of people, and are shown; see ``docs/need.md``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["hidden", "published_expected", "published_rates"]
+__all__ = ["hidden", "published_accounting", "published_expected", "published_rates"]
 
 _RATE_HIDDEN = ("customers", "rate", "rate_low", "rate_high")
 _OBSERVED_HIDDEN = ("observed", "ratio", "ratio_low", "ratio_high", "shortfall")
@@ -88,4 +90,28 @@ def published_expected(expected: pd.DataFrame, oas: pd.DataFrame, threshold: int
     for col in _OBSERVED_HIDDEN:
         out.loc[hide, col] = np.nan
     out["suppressed"] = hide
+    return out
+
+
+#: Rows not matched, per status, as profile publishes them (zeros included).
+UNMATCHED_STATUSES = ("not_found", "invalid_format", "missing", "no_oac")
+#: Observed counts left out, whose total (rows read − counted in the area) is shown.
+_OBSERVED_LEFT_OUT = ("observed_not_placed", "observed_outside_area")
+
+
+def published_accounting(accounting: dict[str, Any], threshold: int) -> dict[str, Any]:
+    """How the input rows were used, as published: the rows not matched per status and
+    the observed counts left out are counts of people whose totals are shown beside
+    them (rows − matched; observed rows − observed in the area), so each is protected as
+    one set by the one suppression rule (None: hidden), as ``profile`` does
+    (:func:`oacinsight.profile.suppress.published_counts`)."""
+    from oacinsight.profile.suppress import published_counts
+
+    out = dict(accounting)
+    if "rows" in accounting:
+        statuses = {k: int(accounting.get(k, 0)) for k in UNMATCHED_STATUSES}
+        out.update(published_counts(statuses, threshold=threshold))
+    if any(k in accounting for k in _OBSERVED_LEFT_OUT):
+        left = {k: round(float(accounting.get(k, 0))) for k in _OBSERVED_LEFT_OUT}
+        out.update(published_counts(left, threshold=threshold))
     return out

@@ -91,6 +91,10 @@ class NeedResult:
         """``gains.csv``: cumulative shares in campaign order."""
         return self.gains[list(GAINS_COLUMNS)].reset_index(drop=True)
 
+    def published_accounting(self) -> dict[str, Any]:
+        """How the input rows were used, small counts of people hidden (None)."""
+        return disclose.published_accounting(self.accounting, self.suppress_below)
+
     def reach(self, share: float = 0.2) -> dict[str, float]:
         """Shares of expected need and of the shortfall reached at ``share`` of households."""
         out = {"expected": reach_at(self.gains, share)}
@@ -109,7 +113,7 @@ class NeedResult:
             "base": self.base_name,
             "source": self.source,
             "areas": [{"code": c, "name": n} for c, n in self.areas],
-            "accounting": self.accounting,
+            "accounting": self.published_accounting(),
             "phi": self.phi,
             "notes": self.notes,
             "confidence": self.confidence,
@@ -229,7 +233,8 @@ class NeedResult:
         ]
         rows += [(f"area {c}", n) for c, n in self.areas]
         rows += [(f"phi {k}", v) for k, v in self.phi.items()]
-        rows += [(k, v) for k, v in self.accounting.items()]
+        hidden = f"hidden (fewer than {self.suppress_below}, or protecting one)"
+        rows += [(k, hidden if v is None else v) for k, v in self.published_accounting().items()]
         rows += [("note", n) for n in self.notes]
         return rows
 
