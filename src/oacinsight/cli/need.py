@@ -82,11 +82,30 @@ def need_cmd(
             "(default all; 'csv' alone skips the map and charts)."
         ),
     ] = "all",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help="Need per value of this column (a service, a channel), same area and base."
+        ),
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Need per period of this date column (see --freq).")
+    ] = None,
+    freq: Annotated[
+        str | None, typer.Option(help="Periods of --period: year (default), quarter or month.")
+    ] = None,
     store: StoreOpt = None,
 ) -> None:
     """Rates of a need per OAC group, expected demand for every OA, LSOA, ward and
     district, observed against expected, a ranked target list and the campaign reach."""
-    from oacinsight.need import NeedOptions, TargetRules, need_file
+    from oacinsight.need import (
+        NeedByResult,
+        NeedOptions,
+        NeedResult,
+        TargetRules,
+        need_by_file,
+        need_file,
+    )
     from oacinsight.need.result import MAP_OUTPUTS, OUTPUTS, check_outputs
 
     kinds = OUTPUTS if outputs.strip().lower() == "all" else tuple(outputs.split(","))
@@ -113,7 +132,11 @@ def need_cmd(
         suppress_below=suppress_below,
         draw_map=bool(wanted & MAP_OUTPUTS),
     )
-    result = need_file(input, options, store=store)
+    result: NeedResult | NeedByResult
+    if by is not None or period is not None or freq is not None:
+        result = need_by_file(input, options, by=by, period=period, freq=freq, store=store)
+    else:
+        result = need_file(input, options, store=store)
     written = result.write(output, tuple(sorted(wanted)))
     typer.echo(result.text())
     typer.echo(f"wrote {len(written)} files to {output}")

@@ -15,6 +15,7 @@ import dataclasses
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,16 +30,19 @@ from oacinsight.need.run import NeedOptions, _assemble, _categorical, need_file
 from oacinsight.store import Store, profiles
 from oacinsight.store import need as sql
 
+if TYPE_CHECKING:
+    from oacinsight.profile.by import SliceOptions
+
 __all__ = ["need_by_file"]
 
 
 def need_by_file(
-    input_path: str | os.PathLike[str],
+    input_path: str | os.PathLike[str] | None,
     options: NeedOptions,
     *,
     by: str | None = None,
     period: str | None = None,
-    freq: str = "year",
+    freq: str | None = None,
     store: Store | str | os.PathLike[str] | None = None,
 ) -> NeedByResult:
     """Need per value of ``by`` (or per period of the date column ``period`` at ``freq``:
@@ -52,7 +56,7 @@ def need_by_file(
         As for :func:`oacinsight.need.need_file`; ``rates``, ``survey_question`` and
         ``observed`` are refused (they are not split by a column).
     by, period, freq : optional
-        One of ``by`` or ``period``.
+        One of ``by`` or ``period``; ``freq`` (default ``year``) only with ``period``.
 
     Returns
     -------
@@ -60,15 +64,22 @@ def need_by_file(
         The overall :class:`~oacinsight.need.NeedResult` (identical to ``need_file``)
         and one per slice, with one disclosure pattern on their customer counts.
     """
-    from oacinsight.profile.by import SliceOptions
+    from oacinsight.profile.by import SliceOptions, _labels, _matched_rows
 
-    slicing = SliceOptions(by=by, period=period, freq=freq)
+    if freq is not None and period is None:
+        raise OacInsightError("--freq goes with --period COLUMN")
+    slicing = SliceOptions(by=by, period=period, freq=freq or "year")
     slicing.check()
     _refuse(options, slicing.kind)
+    if input_path is None:
+        raise OacInsightError(f"--{slicing.kind} needs INPUT, a customer file with the column")
     options.check(True)
     with reference_store(store) as s:
+        with tempfile.TemporaryDirectory(prefix="oacinsight-") as tmp:
+            rows, _ = _matched_rows(s, input_path, options.postcode_column, Path(tmp))
+        labelled = _labels(rows, slicing)  # a missing column is refused before the run
         overall = need_file(input_path, options, store=s)
-        return _slices(s, input_path, options, slicing, overall)
+        return _slices(s, rows, labelled, options, slicing, overall)
 
 
 def _refuse(options: NeedOptions, kind: str) -> None:
@@ -86,12 +97,18 @@ def _refuse(options: NeedOptions, kind: str) -> None:
         )
 
 
-def _slices(s, input_path, options, slicing, overall: NeedResult) -> NeedByResult:
-    from oacinsight.profile.by import _choose, _labels, _matched_rows
+def _slices(
+    s: Store,
+    rows: pd.DataFrame,
+    labelled: tuple[pd.Series, list[str]],
+    options: NeedOptions,
+    slicing: SliceOptions,
+    overall: NeedResult,
+) -> NeedByResult:
+    """Every slice's analysis on the overall's area and base, and the joint pattern."""
+    from oacinsight.profile.by import _choose
 
-    with tempfile.TemporaryDirectory(prefix="oacinsight-") as tmp:
-        rows, _ = _matched_rows(s, input_path, options.postcode_column, Path(tmp))
-    labels, notes = _labels(rows, slicing)
+    labels, notes = labelled
     codes = [c for c, _ in overall.areas]
     _, oa_list = inputs.area_of(s, codes, None)
     in_area = rows["oa21"].astype("string").isin(set(oa_list)) & rows["match_status"].isin(MATCHED)
