@@ -111,8 +111,9 @@ def _slices(
     labels, notes = labelled
     codes = [c for c, _ in overall.areas]
     _, oa_list = inputs.area_of(s, codes, None)
-    in_area = rows["oa21"].astype("string").isin(set(oa_list)) & rows["match_status"].isin(MATCHED)
-    names, mapping, grouping = _choose(labels, in_area.fillna(False).astype(bool), slicing)
+    placed = rows["oa21"].astype("string").isin(set(oa_list)) & rows["match_status"].isin(MATCHED)
+    in_area = pd.Series(placed.to_numpy(dtype=bool), index=rows.index)
+    names, mapping, grouping = _choose(labels, in_area, slicing)
     base, base_name = inputs.base_of(s, options.base, oa_list)
     oas = _categorical(sql.area_oas(s.con, oa_list, base))
     opt = dataclasses.replace(options, areas=tuple(codes), draw_map=False)
@@ -143,7 +144,7 @@ def _slices(
 def _slice_counts(rows: pd.DataFrame, in_area: pd.Series) -> tuple[pd.DataFrame, dict]:
     """Customers per output area of one slice's rows, and the accounting of its rows
     (as ``need_file`` counts them: rows, rows per match status, customers in the area)."""
-    oa = rows.loc[in_area.fillna(False).astype(bool).to_numpy(), "oa21"].astype(str)
+    oa = rows.loc[in_area.to_numpy(), "oa21"].astype(str)
     customers = oa.value_counts().rename_axis("oa").reset_index(name="customers")
     statuses = rows["match_status"].astype(str).value_counts()
     accounting: dict[str, float] = {"rows": len(rows)}
