@@ -115,7 +115,8 @@ def _slices(
     in_area = pd.Series(placed.to_numpy(dtype=bool), index=rows.index)
     names, mapping, grouping = _choose(labels, in_area, slicing)
     base, base_name = inputs.base_of(s, options.base, oa_list)
-    oas = _categorical(sql.area_oas(s.con, oa_list, base))
+    # as need_file makes it (a newer store query adds ``has_base``, which it drops)
+    oas = _categorical(sql.area_oas(s.con, oa_list, base)).drop(columns="has_base", errors="ignore")
     opt = dataclasses.replace(options, areas=tuple(codes), draw_map=False)
     made = []
     for name in names:
