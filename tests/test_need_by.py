@@ -243,3 +243,17 @@ def test_bad_input_one_line_errors(demo, by_year, tmp_path):
         need_by_file(None, _options(rates="r.csv", areas=("E06000999",)), by="service")
     with pytest.raises(OacInsightError, match="for a survey"):
         need_by_file(path, _options(survey_question="q", positive="yes"), by="service")
+
+
+def test_heat_map_shows_rates_relative_to_each_slice_average(by_service):
+    from oacinsight.need.by_chart import relative_rates
+
+    table = relative_rates(by_service).set_index("code")
+    rates = by_service.rates_frame()
+    tier = rates[(rates["by"] == ALL_LABEL) & (rates["level"] == LEVEL)]
+    area_base = tier["base"].sum()
+    for name, res in by_service.slices:
+        own = res.rates[res.rates["level"] == LEVEL].set_index("code")
+        average = own["customers"].sum() / area_base  # the slice's published total / base
+        np.testing.assert_allclose(table[name], 100 * own["rate_shrunk"] / average, rtol=1e-12)
+    assert by_service.heat_map_png()[:8] == b"\x89PNG\r\n\x1a\n"

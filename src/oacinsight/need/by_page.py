@@ -35,9 +35,11 @@ def _rows(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     return columns, [[_cell(r[c]) for c in columns] for r in json_records(frame)]
 
 
-def need_by_html(result: NeedByResult) -> str:
-    """The page: the slices and their reach, the rates per 1,000 by group × slice, and
-    each slice's first targets."""
+def need_by_html(result: NeedByResult, heat_map: bytes | None = None) -> str:
+    """The page: the slices and their reach, the heat map (PNG bytes, when given), the
+    rates per 1,000 by group × slice, and each slice's first targets."""
+    from oacinsight.reports.charts import png_data_uri
+
     o = result.overall
     wide = result.wide_frame()
     numbers = [c for c in wide.columns if c not in ("level", "code", "name")]
@@ -60,6 +62,7 @@ def need_by_html(result: NeedByResult) -> str:
         result=result,
         areas=", ".join(f"{n} ({c})" for c, n in o.areas),
         tables=tables,
+        heat_map=png_data_uri(heat_map) if heat_map else None,
     )
 
 
@@ -86,6 +89,9 @@ whole file's analysis is in <a href="need.html">need.html</a>.</p>
 with one pattern chosen on the slices and the overall rates together, so that no slice can be
 differenced against the total. Expected values are model outputs (rate × census count).</p>
 {% for n in result.notes %}<p class="note">{{ n }}</p>{% endfor %}
+{% if heat_map %}<h2>Rate by group and {{ result.column }}, relative to each slice's average</h2>
+<img alt="heat map of rates by group and {{ result.column }}" src="{{ heat_map }}"
+style="max-width:100%">{% endif %}
 {% for title, (columns, rows) in tables.items() %}
 <h2>{{ title }}</h2>
 <div class="scroll"><table>

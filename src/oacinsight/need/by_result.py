@@ -231,11 +231,28 @@ class NeedByResult:
             written["by_json"] = out / "need_by.json"
             text = json.dumps(self.to_dict(), allow_nan=False)
             written["by_json"].write_text(text, encoding="utf-8")
-        if "html" in wanted:
-            from oacinsight.need.by_page import need_by_html
+        if wanted & {"png", "html"}:
+            written.update(self._write_pictures(out, "png" in wanted, "html" in wanted))
+        return written
 
+    def heat_map_png(self) -> bytes:
+        """The heat map of relative rates (group × slice) as PNG bytes."""
+        from oacinsight.need.by_chart import rates_heat_map
+        from oacinsight.reports.charts import png_bytes
+
+        return png_bytes(rates_heat_map(self))
+
+    def _write_pictures(self, out: Path, png: bool, page: bool) -> dict[str, Path]:
+        from oacinsight.need.by_page import need_by_html
+
+        heat_map = self.heat_map_png()
+        written: dict[str, Path] = {}
+        if png:
+            written["heat_map_png"] = out / "rates_heat_map.png"
+            written["heat_map_png"].write_bytes(heat_map)
+        if page:
             written["by_html"] = out / "need_by.html"
-            written["by_html"].write_text(need_by_html(self), encoding="utf-8")
+            written["by_html"].write_text(need_by_html(self, heat_map), encoding="utf-8")
         return written
 
     def _about(self) -> list[tuple[str, Any]]:
