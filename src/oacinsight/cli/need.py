@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from oacinsight.cli._common import EngineOpt, SparkMasterOpt, StoreOpt, app, edge, engine_for
+from oacinsight.errors import OacInsightError
 
 
 @app.command("need")
@@ -82,13 +83,32 @@ def need_cmd(
             "(default all; 'csv' alone skips the map and charts)."
         ),
     ] = "all",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help="Need per value of this column (a service, a channel), same area and base."
+        ),
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Need per period of this date column (see --freq).")
+    ] = None,
+    freq: Annotated[
+        str | None, typer.Option(help="Periods of --period: year (default), quarter or month.")
+    ] = None,
     store: StoreOpt = None,
     engine: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
 ) -> None:
     """Rates of a need per OAC group, expected demand for every OA, LSOA, ward and
     district, observed against expected, a ranked target list and the campaign reach."""
-    from oacinsight.need import NeedOptions, TargetRules, need_file
+    from oacinsight.need import (
+        NeedByResult,
+        NeedOptions,
+        NeedResult,
+        TargetRules,
+        need_by_file,
+        need_file,
+    )
     from oacinsight.need.result import MAP_OUTPUTS, OUTPUTS, check_outputs
 
     kinds = OUTPUTS if outputs.strip().lower() == "all" else tuple(outputs.split(","))
@@ -115,14 +135,23 @@ def need_cmd(
         suppress_below=suppress_below,
         draw_map=bool(wanted & MAP_OUTPUTS),
     )
+    sliced = by is not None or period is not None or freq is not None
     if engine == "spark":  # before Spark starts
         from oacinsight.spark.need import refuse_unsupported
 
+        if sliced:
+            raise OacInsightError(
+                "--engine spark does not take --by, --period or --freq; use the default engine"
+            )
         options.check(input is not None)
         refuse_unsupported(options)
-    with engine_for(engine, spark_master) as spark:
-        counted = _spark_counted(spark, input, options) if spark else None
-        result = need_file(input, options, store=store, counted=counted)
+    result: NeedResult | NeedByResult
+    if sliced:
+        result = need_by_file(input, options, by=by, period=period, freq=freq, store=store)
+    else:
+        with engine_for(engine, spark_master) as spark:
+            counted = _spark_counted(spark, input, options) if spark else None
+            result = need_file(input, options, store=store, counted=counted)
     written = result.write(output, tuple(sorted(wanted)))
     typer.echo(result.text())
     typer.echo(f"wrote {len(written)} files to {output}")

@@ -8,12 +8,25 @@ counts of people, and are shown; see ``docs/need.md``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["hidden", "published_accounting", "published_expected", "published_rates"]
+from oacinsight.need.rates import LEVELS
+
+if TYPE_CHECKING:
+    from oacinsight.profile.audit import Hierarchy
+
+__all__ = [
+    "hidden",
+    "published_accounting",
+    "published_expected",
+    "published_rates",
+    "rates_hidden",
+    "rates_tree",
+    "with_hidden",
+]
 
 _RATE_HIDDEN = ("customers", "rate", "rate_low", "rate_high")
 _OBSERVED_HIDDEN = ("observed", "ratio", "ratio_low", "ratio_high", "shortfall")
@@ -36,28 +49,56 @@ def hidden(counts: pd.Series, sets: pd.Series, threshold: int) -> np.ndarray:
     return mask.to_numpy(dtype=bool)
 
 
-def published_rates(rates: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """The rates table with small customer counts (and the raw rates that would reveal
-    them) blanked.  Sets: every tier adds up to the area total; every family of
-    children adds up to its parent."""
+def rates_hidden(rates: pd.DataFrame, threshold: int) -> np.ndarray:
+    """Which rows of a rates table hide their customer count: the profile's audit of the
+    nested table (:func:`oacinsight.profile.suppress.suppression_mask` with the
+    hierarchy of tiers): every tier adds up to the area total and every family of
+    children to its parent, audited together, so that a hidden parent is not the sum
+    of its shown children.  No count at all (rates from a file): nothing hidden."""
+    from oacinsight.profile.suppress import suppression_mask
+
+    counts = pd.to_numeric(rates["customers"], errors="coerce")
+    if counts.isna().all():
+        return np.zeros(len(rates), dtype=bool)
+    values = counts.fillna(0).clip(lower=0).reset_index(drop=True)
+    mask = suppression_mask(values, threshold=threshold, hierarchy=rates_tree(rates))
+    return mask.to_numpy(dtype=bool)
+
+
+def rates_tree(rates: pd.DataFrame) -> Hierarchy:
+    """How the rows of a rates table add up: a group's parent is the row of the tier
+    above whose code is the group's code less its last character."""
+    from oacinsight.profile.audit import Hierarchy
+
+    keys = [(str(lv), str(cd)) for lv, cd in zip(rates["level"], rates["code"], strict=True)]
+    position = {key: i for i, key in enumerate(keys)}
+    rank = [LEVELS.index(lv) for lv, _ in keys]
+    parent = [
+        position.get((LEVELS[r - 1], cd[:-1]), -1) if r > 0 else -1
+        for r, (_, cd) in zip(rank, keys, strict=True)
+    ]
+    return Hierarchy.nested(rank, parent)
+
+
+def with_hidden(rates: pd.DataFrame, hide: np.ndarray) -> pd.DataFrame:
+    """The rates table with the customer counts of ``hide`` (and the raw rates that
+    would reveal them) blanked."""
     out = rates.copy()
     counts = pd.to_numeric(out["customers"], errors="coerce")
     if counts.isna().all():
         return out
-    groups = pd.Series(
-        [
-            (("level", lv), ("family", lv, p))
-            for lv, p in zip(out["level"], out["parent"], strict=True)
-        ],
-        index=out.index,
-    )
-    hide = hidden(counts, groups, threshold)
     out["customers"] = counts.round().astype("Int64")
     out.loc[hide, "customers"] = pd.NA
     for col in _RATE_HIDDEN[1:]:
         out[col] = out[col].astype(float)
         out.loc[hide, col] = np.nan
     return out
+
+
+def published_rates(rates: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """The rates table with small customer counts (and the raw rates that would reveal
+    them) blanked, by the pattern of :func:`rates_hidden`."""
+    return with_hidden(rates, rates_hidden(rates, threshold))
 
 
 def published_expected(expected: pd.DataFrame, oas: pd.DataFrame, threshold: int) -> pd.DataFrame:

@@ -1,0 +1,272 @@
+"""The result of ``oacinsight need --by`` / ``--period`` and its writers.
+
+:class:`NeedByResult` holds the overall :class:`~oacinsight.need.NeedResult` (identical to
+a plain ``need`` run) and one :class:`SliceNeed` per slice, whose customer counts are
+published with the joint pattern (:func:`oacinsight.need.by.need_by_file`).  Every table
+here is built from published tables only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from oacinsight._version import __version__
+from oacinsight.need import disclose
+from oacinsight.need.rates import RATE_COLUMNS
+from oacinsight.need.result import OUTPUTS, NeedResult, check_outputs
+from oacinsight.tabular import write_workbook
+from oacinsight.values import json_records, json_safe
+
+__all__ = ["ALL_LABEL", "JSON_FORMAT", "NeedByResult", "SliceNeed"]
+
+JSON_FORMAT = "oacinsight.need-by/1"
+#: The label of the overall analysis's rows in the long tables (as ``profile --by``).
+ALL_LABEL = "(all)"
+_WIDE_KEYS = ["level", "code", "name"]
+
+
+@dataclass
+class SliceNeed(NeedResult):
+    """One slice's need analysis; its customer counts are hidden by ``joint_hidden``
+    (the pattern chosen with the other slices and the overall), not by its own."""
+
+    joint_hidden: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, result: NeedResult, hidden: np.ndarray) -> SliceNeed:
+        values = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.init}
+        return cls(**values, joint_hidden=np.asarray(hidden, dtype=bool))
+
+    def published_rates(self) -> pd.DataFrame:
+        """``rates.csv`` of the slice, with the joint pattern."""
+        if self.joint_hidden is None:
+            return super().published_rates()
+        pub = disclose.with_hidden(self.rates.reset_index(drop=True), self.joint_hidden)
+        return pub[list(RATE_COLUMNS)].reset_index(drop=True)
+
+
+@dataclass
+class NeedByResult:
+    """Need per slice of a customer file (``--by`` a column or ``--period``).
+
+    Attributes
+    ----------
+    overall : NeedResult
+        The need analysis of the whole file (identical to ``need_file``).
+    slices : list of (str, SliceNeed)
+        Each slice's label and analysis, same area and base, in order (by customers, or
+        in time order), ``(blank)``, ``(no date)`` and ``other`` last.
+    column, kind, freq : the column split by, ``by`` or ``period``, and the frequency.
+    notes : what was grouped as ``other``, dates that could not be read.
+    """
+
+    overall: NeedResult
+    slices: list[tuple[str, SliceNeed]]
+    column: str
+    kind: str
+    freq: str | None = None
+    notes: list[str] = field(default_factory=list)
+    min_customers: int = 20
+
+    @property
+    def label_column(self) -> str:
+        """The first column of the long tables: ``by`` or ``period``."""
+        return "by" if self.kind == "by" else "period"
+
+    def _all(self) -> list[tuple[str, NeedResult]]:
+        return [(ALL_LABEL, self.overall), *self.slices]
+
+    def _long(self, tables: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+        key = self.label_column
+        out = pd.concat([t.assign(**{key: name}) for name, t in tables], ignore_index=True)
+        return out[[key, *(c for c in out.columns if c != key)]]
+
+    # -- published tables -------------------------------------------------------------
+    def rates_frame(self) -> pd.DataFrame:
+        """``rates_by.csv``: the rates of the overall analysis and of every slice."""
+        return self._long([(n, r.published_rates()) for n, r in self._all()])
+
+    def expected_frame(self) -> pd.DataFrame:
+        """``expected_by.csv``: expected demand per area, overall and per slice."""
+        return self._long([(n, r.to_frame()) for n, r in self._all()])
+
+    def targets_frame(self) -> pd.DataFrame:
+        """``targets_by.csv``: each slice's target list."""
+        return self._long([(n, r.published_targets()) for n, r in self._all()])
+
+    def gains_frame(self) -> pd.DataFrame:
+        """``gains_by.csv``: each slice's gains curve."""
+        return self._long([(n, r.published_gains()) for n, r in self._all()])
+
+    def to_frame(self) -> pd.DataFrame:
+        """The long rates table (``rates_by.csv``), safe to publish."""
+        return self.rates_frame()
+
+    def wide_frame(self, column: str = "rate_shrunk") -> pd.DataFrame:
+        """``rates_wide.csv``: the rate of each group of the chosen tier (rows) in the
+        overall analysis and each slice (columns); ``rate`` is blank where hidden."""
+        long = self.rates_frame()
+        long = long[long["level"] == self.overall.level]
+        wide = long.pivot_table(index=_WIDE_KEYS, columns=self.label_column, values=column,
+                                sort=False, dropna=False)  # fmt: skip
+        wide = wide.reindex(columns=[n for n, _ in self._all()]).reset_index()
+        wide.columns.name = None
+        rows = long.loc[long[self.label_column] == ALL_LABEL, _WIDE_KEYS]
+        return rows.merge(wide, on=_WIDE_KEYS, how="left").reset_index(drop=True)
+
+    def expected_wide(self) -> pd.DataFrame:
+        """``expected_wide.csv``: expected demand of every area (rows) overall and in
+        each slice (columns)."""
+        keys = ["area_code", "area_type", "name"]
+        out = self.overall.to_frame()[keys].copy()
+        index = pd.MultiIndex.from_frame(out[keys[:2]])
+        for name, r in self._all():
+            expected = r.to_frame().set_index(keys[:2])["expected"]
+            out[name] = expected.reindex(index).to_numpy()
+        return out
+
+    def slice_frame(self) -> pd.DataFrame:
+        """``slices_by.csv``: every input row accounted for per slice (rows, rows per
+        match status, customers in the area), the expected total and the reach."""
+        records = []
+        for name, r in self._all():
+            oas = r.expected[r.expected["area_type"] == "oa"]
+            acc = {k: v for k, v in r.accounting.items() if not k.startswith("observed")}
+            records.append(
+                {
+                    self.label_column: name,
+                    **acc,
+                    "expected": float(oas["expected"].sum()),
+                    "reach_at_20pct": r.reach(0.2)["expected"],
+                }
+            )
+        frame = pd.DataFrame(records)
+        counts = [c for c in frame.columns if c not in (self.label_column, "expected")]
+        counts = [c for c in counts if c != "reach_at_20pct"]
+        frame[counts] = frame[counts].fillna(0).astype("int64")
+        return frame
+
+    # -- protocol ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Everything published for the slices, JSON-ready (the overall analysis is
+        ``need.json``)."""
+        o = self.overall
+        return json_safe(
+            {
+                "format": JSON_FORMAT,
+                "generator": f"oacinsight {__version__}",
+                "column": self.column,
+                "kind": self.kind,
+                "freq": self.freq,
+                "slices": [n for n, _ in self.slices],
+                "min_customers": self.min_customers,
+                "notes": self.notes,
+                "level": o.level,
+                "base": o.base_name,
+                "areas": [{"code": c, "name": n} for c, n in o.areas],
+                "confidence": o.confidence,
+                "suppress_below": o.suppress_below,
+                "disclosure_pattern": "one pattern on the customer counts of the slices "
+                "and the overall rates together",
+                "phi": {n: r.phi for n, r in self._all()},
+                "slice_counts": json_records(self.slice_frame()),
+                "rates": json_records(self.rates_frame()),
+                "rates_wide": json_records(self.wide_frame()),
+                "targets": json_records(self.targets_frame()),
+                "gains": json_records(self.gains_frame()),
+                "expected": json_records(self.expected_frame()),
+            }
+        )
+
+    def text(self) -> str:
+        """A few plain lines for the terminal: the overall run, then the slices."""
+        freq = f" ({self.freq})" if self.freq else ""
+        lines = [self.overall.text(), "", f"by {self.column!r}{freq}: {len(self.slices)} slices"]
+        lines.append(self.slice_frame().to_string(index=False))
+        wide = self.wide_frame()
+        wide["name"] = wide["name"].astype(str).str.slice(0, 30)
+        numbers = [c for c in wide.columns if c not in _WIDE_KEYS]
+        wide[numbers] = (wide[numbers] * 1000).round(2)
+        lines += [
+            f"rate per 1,000 ({self.overall.base_name}), shrunk:",
+            wide.to_string(index=False),
+        ]
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables written by ``write`` (file stems)."""
+        return {
+            "rates_by": self.rates_frame(),
+            "rates_wide": self.wide_frame(),
+            "expected_by": self.expected_frame(),
+            "expected_wide": self.expected_wide(),
+            "targets_by": self.targets_frame(),
+            "gains_by": self.gains_frame(),
+            "slices_by": self.slice_frame(),
+        }
+
+    def write(self, path: str | Path, outputs: tuple[str, ...] = OUTPUTS) -> dict[str, Path]:
+        """Write the overall analysis (as ``need`` does) and the slices' tables (CSV),
+        ``need_by.xlsx``, ``need_by.json`` and ``need_by.html`` into the folder ``path``."""
+        wanted = check_outputs(outputs)
+        out = Path(path)
+        written = self.overall.write(out, tuple(sorted(wanted)))
+        tables = self.tables() if wanted & {"csv", "xlsx"} else {}
+        if "csv" in wanted:
+            found = self.overall.write_csv(out, tables)
+            written.update({f"{k}_csv": v for k, v in found.items()})
+        if "xlsx" in wanted:
+            written["by_xlsx"] = out / "need_by.xlsx"
+            sheets = {k: v for k, v in tables.items() if k != "expected_by"}
+            write_workbook(written["by_xlsx"], sheets, notes=self._about())
+        if "json" in wanted:
+            written["by_json"] = out / "need_by.json"
+            text = json.dumps(self.to_dict(), allow_nan=False)
+            written["by_json"].write_text(text, encoding="utf-8")
+        if wanted & {"png", "html"}:
+            written.update(self._write_pictures(out, "png" in wanted, "html" in wanted))
+        return written
+
+    def heat_map_png(self) -> bytes:
+        """The heat map of relative rates (group × slice) as PNG bytes."""
+        from oacinsight.need.by_chart import rates_heat_map
+        from oacinsight.reports.charts import png_bytes
+
+        return png_bytes(rates_heat_map(self))
+
+    def _write_pictures(self, out: Path, png: bool, page: bool) -> dict[str, Path]:
+        from oacinsight.need.by_page import need_by_html
+
+        heat_map = self.heat_map_png()
+        written: dict[str, Path] = {}
+        if png:
+            written["heat_map_png"] = out / "rates_heat_map.png"
+            written["heat_map_png"].write_bytes(heat_map)
+        if page:
+            written["by_html"] = out / "need_by.html"
+            written["by_html"].write_text(need_by_html(self, heat_map), encoding="utf-8")
+        return written
+
+    def _about(self) -> list[tuple[str, Any]]:
+        o = self.overall
+        rows: list[tuple[str, Any]] = [
+            ("generator", f"oacinsight {__version__}"),
+            (self.label_column, self.column),
+            ("freq", self.freq or ""),
+            ("level", o.level),
+            ("base", o.base_name),
+            ("confidence", o.confidence),
+            ("suppress_below", o.suppress_below),
+            ("disclosure", "one pattern on the slices and the overall rates together"),
+        ]
+        rows += [(f"area {c}", n) for c, n in o.areas]
+        rows += [("note", n) for n in self.notes]
+        return rows
