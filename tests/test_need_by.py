@@ -59,10 +59,16 @@ def test_each_slice_equals_a_separate_need_run_on_its_rows(demo, raw, by_service
     codes = tuple(c for c, _ in by_service.overall.areas)
     assert [n for n, _ in by_service.slices][:2] == ["Council Tax Support", "Housing Repairs"]
     assert len(by_service.slices) == 7
-    for name, mine in by_service.slices:
+    # every number, without disclosure control (with it, each model is fitted on the
+    # counts its pattern publishes: the joint one here, its own in a separate run; see
+    # test_each_slice_model_is_fitted_on_its_published_counts)
+    unsuppressed = need_by_file(
+        files.customers, _options(suppress_below=0), by="service", store=store
+    )
+    for name, mine in unsuppressed.slices:
         path = tmp_path / "slice.csv"
         raw[raw["service"] == name].to_csv(path, index=False)
-        sep = need_file(path, _options(areas=codes), store=store)
+        sep = need_file(path, _options(areas=codes, suppress_below=0), store=store)
         assert list(mine.rates["code"]) == list(sep.rates["code"])
         _assert_same_numbers(mine.rates, sep.rates, RATE_NUMBERS)
         assert mine.phi == pytest.approx(sep.phi, rel=1e-12, abs=1e-15)
@@ -71,9 +77,28 @@ def test_each_slice_equals_a_separate_need_run_on_its_rows(demo, raw, by_service
         _assert_same_numbers(mine.gains, sep.gains, ["households_share", "expected_share"])
         assert mine.accounting == sep.accounting
         # the wide table and the long table carry the same numbers
-        wide = by_service.wide_frame().set_index("code")[name]
+        wide = unsuppressed.wide_frame().set_index("code")[name]
         tier = mine.rates[mine.rates["level"] == LEVEL].set_index("code")["rate_shrunk"]
         np.testing.assert_allclose(wide.loc[tier.index], tier, rtol=1e-12)
+
+
+def test_each_slice_model_is_fitted_on_its_published_counts(by_service):
+    """With disclosure control, a slice's shrinkage is fitted on the counts its (joint)
+    pattern publishes: its model numbers are from_counts on its counts with that mask."""
+    from oacinsight.need import rates as rt
+
+    hidden_any = 0
+    for _name, mine in by_service.slices:
+        mask = mine.joint_hidden
+        hidden_any += int(mask.sum())
+        counts = mine.rates[["level", "code", "name", "customers", "base"]]
+        again, phi = rt.from_counts(counts, mine.confidence, hidden=mask)
+        _assert_same_numbers(mine.rates, again, RATE_NUMBERS)
+        assert mine.phi == pytest.approx(phi, rel=1e-12, abs=1e-15)
+        # hidden groups carry their parent's rate: nothing published moves with them
+        pub = mine.published_rates()
+        assert (pub["customers"].isna().to_numpy() == mask).all()
+    assert hidden_any > 20
 
 
 def test_every_row_in_exactly_one_slice(raw, by_service):
@@ -257,3 +282,19 @@ def test_heat_map_shows_rates_relative_to_each_slice_average(by_service):
         average = own["customers"].sum() / area_base  # the slice's published total / base
         np.testing.assert_allclose(table[name], 100 * own["rate_shrunk"] / average, rtol=1e-12)
     assert by_service.heat_map_png()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_spark_engine_refuses_by_before_spark_starts(demo, tmp_path):
+    store, files = demo
+    for extra in (["--by", "service"], ["--period", "contact_date"]):
+        res = runner.invoke(
+            app,
+            [
+                *("need", str(files.customers), "-o", str(tmp_path / "o")),
+                *("--store", str(store), "--engine", "spark", *extra),
+            ],
+        )
+        assert res.exit_code == 2, res.output
+        lines = res.output.strip().splitlines()
+        assert len(lines) == 1 and "--engine spark does not take --by" in lines[0]
+        assert not (tmp_path / "o").exists()

@@ -118,13 +118,21 @@ def _slices(
     # as need_file makes it (a newer store query adds ``has_base``, which it drops)
     oas = _categorical(sql.area_oas(s.con, oa_list, base)).drop(columns="has_base", errors="ignore")
     opt = dataclasses.replace(options, areas=tuple(codes), draw_map=False)
-    made = []
+    counted = []
     for name in names:
         part = (mapping == name).to_numpy()
-        counts = _slice_counts(rows[part], in_area[part])
+        customers, accounting = _slice_counts(rows[part], in_area[part])
+        by_group = rt.in_tier_order(
+            profiles.group_counts(s.con, oa_list, customers, base, list(rt.LEVELS))
+        )
+        counted.append((name, accounting, by_group))
+    # the pattern first: each slice's model is then fitted on its published counts only
+    hidden = _joint_hidden(overall, [g for _, _, g in counted])
+    made = []
+    for (name, accounting, by_group), mask in zip(counted, hidden.masks, strict=True):
         source = f"{overall.source}, {slicing.column} {name}"
-        made.append((name, _slice_need(s, opt, counts, oa_list, base, oas, base_name, source)))
-    hidden = _joint_hidden(overall, [r for _, r in made])
+        result = _slice_need(s, opt, (by_group, accounting), mask, oas, base_name, source)
+        made.append((name, result))
     slices = [
         (name, SliceNeed.of(result, mask))
         for (name, result), mask in zip(made, hidden.masks, strict=True)
@@ -158,17 +166,17 @@ def _slice_need(
     s: Store,
     opt: NeedOptions,
     counts: tuple[pd.DataFrame, dict],
-    oa_list: list[str],
-    base: pd.DataFrame,
+    hidden: np.ndarray,
     oas: pd.DataFrame,
     base_name: str,
     source: str,
 ) -> NeedResult:
-    """The need analysis of one slice's customers: what ``need_file`` does with them
-    (rates, shrinkage, expected demand, targets, gains) on the overall's area and base."""
-    customers, accounting = counts
-    by_group = profiles.group_counts(s.con, oa_list, customers, base, list(rt.LEVELS))
-    rates, phi = rt.from_counts(by_group, opt.confidence)
+    """The need analysis of one slice's customers (counts per group, in tier order, and
+    the accounting of its rows): what ``need_file`` does with them (rates, shrinkage on
+    the published counts, expected demand, targets, gains) on the overall's area and
+    base; ``hidden`` is the slice's part of the joint pattern."""
+    by_group, accounting = counts
+    rates, phi = rt.from_counts(by_group, opt.confidence, hidden=hidden)
     codes = list(opt.areas)
     return _assemble(s, opt, rates, phi, oas, codes, base_name, source, accounting, [])
 
@@ -179,7 +187,7 @@ class _Joint:
     fallback: bool
 
 
-def _joint_hidden(overall: NeedResult, slices: list[NeedResult]) -> _Joint:
+def _joint_hidden(overall: NeedResult, slices: list[pd.DataFrame]) -> _Joint:
     """The customer counts of each slice to hide: the profile's joint pattern over the
     slices, their totals and the overall rates (whose own pattern is kept)."""
     from oacinsight.profile.joint import joint_pattern
@@ -189,6 +197,6 @@ def _joint_hidden(overall: NeedResult, slices: list[NeedResult]) -> _Joint:
     own = disclose.rates_hidden(overall.rates, threshold)
     frame = overall.rates[["level", "code", "customers"]].reset_index(drop=True)
     frame["flag"] = np.where(own, SUPPRESSED_FLAG, "shown")
-    tables = [r.rates[["level", "code", "customers"]].reset_index(drop=True) for r in slices]
+    tables = [t[["level", "code", "customers"]].reset_index(drop=True) for t in slices]
     pattern = joint_pattern(frame, tables, threshold)
     return _Joint([np.asarray(h, dtype=bool) for h in pattern.hidden], pattern.fallback)

@@ -17,7 +17,15 @@ import pandas as pd
 from oacinsight.errors import InputFileError, OacInsightError
 from oacinsight.need.stats import poisson_interval, shrink
 
-__all__ = ["LEVELS", "RATE_COLUMNS", "code_level", "from_counts", "from_survey", "from_table"]
+__all__ = [
+    "LEVELS",
+    "RATE_COLUMNS",
+    "code_level",
+    "from_counts",
+    "from_survey",
+    "from_table",
+    "in_tier_order",
+]
 
 LEVELS: tuple[str, ...] = ("supergroup", "group", "subgroup")
 #: Published columns of ``rates.csv`` (the first eight are the issue's contract).
@@ -69,7 +77,9 @@ def _shrink_tier(
 
 
 def _shrink_all(frame: pd.DataFrame, confidence: float) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Shrink every tier present; supergroups towards the whole area."""
+    """Shrink every tier present; supergroups towards the whole area.  Rows marked
+    ``hidden`` (their count is not published) enter the model as their parent's rate
+    times their base, worked out top-down, so nothing published depends on them."""
     total = frame[frame["level"] == frame["level"].iloc[0]]
     y_all, n_all = float(total["y"].sum()), float(total["n"].sum())
     if n_all <= 0:
@@ -77,9 +87,12 @@ def _shrink_all(frame: pd.DataFrame, confidence: float) -> tuple[pd.DataFrame, d
     raw, var = {"all": y_all / n_all}, {"all": y_all / n_all**2}
     parts, phis = [], {}
     for level in LEVELS:
-        tier = frame[frame["level"] == level]
+        tier = frame[frame["level"] == level].copy()
         if tier.empty:
             continue
+        if "hidden" in tier:
+            pr = tier["parent"].map(raw).astype(float)
+            tier["y"] = np.where(tier["hidden"], pr * tier["n"], tier["y"])
         done = _shrink_tier(tier, pd.Series(raw), pd.Series(var), confidence)
         phis[level] = float(done.attrs["phi"])
         parts.append(done)
@@ -88,14 +101,28 @@ def _shrink_all(frame: pd.DataFrame, confidence: float) -> tuple[pd.DataFrame, d
             var.update(dict(zip(tier["code"], tier["y"] / tier["n"] ** 2, strict=True)))
     out = pd.concat(parts, ignore_index=True)
     out.attrs = {}
-    return out, phis
+    return out.drop(columns="hidden", errors="ignore"), phis
+
+
+def in_tier_order(counts: pd.DataFrame) -> pd.DataFrame:
+    """``counts`` with supergroups first, then groups, then subgroups (the row order of
+    :func:`from_counts`' table, so a mask worked out on one fits the other)."""
+    rank = counts["level"].map({lv: i for i, lv in enumerate(LEVELS)})
+    return counts.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
 def from_counts(
-    counts: pd.DataFrame, confidence: float = 0.95
+    counts: pd.DataFrame, confidence: float = 0.95, hidden: np.ndarray | None = None
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Rates from ``profiles.group_counts`` output (``level, code, name, parent,
     customers, base``); returns the table and φ̂ per tier.
+
+    ``hidden`` (one flag per row of ``counts``) marks the customer counts the published
+    table hides: the shrinkage (φ̂, shrunk rates, their intervals, and so expected
+    demand) is then fitted on the published counts only, a hidden group taking its
+    parent's rate (a hidden count could otherwise be worked back from its shrunk rate,
+    its weight and its parent's rate).  The raw ``rate`` columns stay as counted (they
+    are blanked where hidden on publication).
 
     Raises
     ------
@@ -113,6 +140,8 @@ def from_counts(
     out["parent"] = out["code"].map(_parent_of)
     out["y"] = out["customers"].astype(float)
     out["n"] = out["base"].astype(float)
+    if hidden is not None:
+        out["hidden"] = np.asarray(hidden, dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["rate"] = np.where(out["n"] > 0, out["y"] / out["n"], np.nan)
         low, high = poisson_interval(out["y"].to_numpy(), confidence)

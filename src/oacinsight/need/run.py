@@ -16,8 +16,8 @@ import pandas as pd
 
 from oacinsight.errors import InputFileError, OacInsightError
 from oacinsight.match import Assignment, reference_store
+from oacinsight.need import disclose, inputs
 from oacinsight.need import expected as exp
-from oacinsight.need import inputs
 from oacinsight.need import rates as rt
 from oacinsight.need.result import NeedResult
 from oacinsight.need.stats import dissimilarity
@@ -135,8 +135,11 @@ def _need(s: Store, input_path, opt: NeedOptions, counted: Counted) -> NeedResul
         if accounting["customers_in_area"] == 0:
             raise InputFileError(f"none of the matched customers live in {', '.join(codes)}")
         base, base_name = inputs.base_of(s, opt.base, oa_list)
-        counts_by_group = profiles.group_counts(s.con, oa_list, customers, base, list(rt.LEVELS))
-        rates, phi = rt.from_counts(counts_by_group, opt.confidence)
+        counts_by_group = rt.in_tier_order(
+            profiles.group_counts(s.con, oa_list, customers, base, list(rt.LEVELS))
+        )
+        hide = disclose.rates_hidden(counts_by_group, opt.suppress_below)
+        rates, phi = rt.from_counts(counts_by_group, opt.confidence, hidden=hide)
         source = f"customers in {Path(input_path).name}"
     else:
         rates, phi, codes, oa_list, base, base_name = _from_file(s, opt)
