@@ -16,8 +16,12 @@ CLI then wrote every output; and the library's tables-only path as a script).
 **In-process** (``--inprocess``): the library call in a fresh subprocess, imports not
 timed: the tables ("tables"), with the map ("map"), every output ("all").
 
+``--national STORE`` times the same command against a store of a national-size
+postcode directory (2.7M postcodes: ``make_national_directory.py`` then ``data ingest``
+with the OAC, geography and TS001/TS041 files) in the same rounds.
+
     .venv/bin/python benchmarks/bench_need.py [--repeat 5] [--before /tmp/before/src]
-        [--importtime] [--inprocess] [--all-outputs]
+        [--importtime] [--inprocess] [--all-outputs] [--national STORE]
 """
 
 from __future__ import annotations
@@ -155,7 +159,9 @@ def _with_src(src: str, cmd: list[str]) -> list[str]:
     return ["env", f"PYTHONPATH={src}", *cmd]
 
 
-def commands(before: str | None, all_outputs: bool) -> dict[str, list[str]]:
+def commands(
+    before: str | None, all_outputs: bool, national: str | None = None
+) -> dict[str, list[str]]:
     need = ["need", "--rates", str(RATES), "--area", AREA, "--store", str(STORE)]
     out = {
         "need --outputs csv": whole.oacinsight(*need, "--outputs", "csv", "-o", str(WORK / "w1")),
@@ -167,6 +173,9 @@ def commands(before: str | None, all_outputs: bool) -> dict[str, list[str]]:
             str(WORK / "w_pandas"),
         ],
     }
+    if national:  # the same run against a store of a national-size postcode directory
+        nat = [*need[:-1], national, "--outputs", "csv", "-o", str(WORK / "w_nat")]
+        out["need --outputs csv, national directory"] = whole.oacinsight(*nat)
     if all_outputs:
         out["need, every output"] = whole.oacinsight(*need, "-o", str(WORK / "w_all"))
     if before:
@@ -275,12 +284,17 @@ def main() -> None:
     ap.add_argument("--importtime", action="store_true")
     ap.add_argument("--inprocess", action="store_true")
     ap.add_argument("--all-outputs", action="store_true")
+    ap.add_argument(
+        "--national",
+        help="a store holding a national-size postcode directory (make_national_directory.py "
+        "+ data ingest, with the OAC, geography and TS001/TS041): timed too",
+    )
     args = ap.parse_args()
     prepare()
     results: dict[str, object] = {"load_average_start": os.getloadavg()}
     if args.importtime:
         results["importtime_s"] = importtimes(args.before, 3)
-    runs = compare(commands(args.before, args.all_outputs), args.repeat)
+    runs = compare(commands(args.before, args.all_outputs, args.national), args.repeat)
     results["whole"] = runs
     results["totals"] = check_same_totals()
     mine, base = runs["need --outputs csv"], runs["pandas baseline"]
