@@ -242,19 +242,67 @@ def sum_ranges(
     :func:`cell_ranges` the cells need not nest (a ward cuts across OAC subgroups), so
     the constraint matrix need not be totally unimodular and the bounds come from
     ``milp`` itself (HiGHS: the linear relaxation first, branching only where its
-    optimum is fractional).  ``stop_at`` as in :func:`cell_ranges`.
+    optimum is fractional).
+
+    With ``stop_at``, only whether each range is at least ``stop_at`` wide matters: a
+    few feasible whole-number tables are found first (:func:`_witnesses`, one linear
+    programme each for all the cells), and a cell whose values over them and the true
+    table already span ``stop_at`` gets that span, a range no wider than its true one.
+    Only the other cells are bounded one by one, their maximum first; when it is
+    ``stop_at`` above the true value the minimum is not computed (``-inf``).
     """
     shown = np.flatnonzero(~hidden)
     a_eq = np.vstack([members[shown], np.ones((1, members.shape[1]))])
     b_eq = np.concatenate([values[shown], [float(total)]])
     out: dict[int, tuple[float, float]] = {}
-    for cell in cells:
+    todo = [int(c) for c in cells]
+    if stop_at is not None and len(todo) > 2:
+        seen = np.vstack([_witnesses(members, a_eq, b_eq, float(total), todo), values[todo]])
+        low, high = seen.min(axis=0), seen.max(axis=0)
+        wide = high - low >= stop_at
+        out = {
+            c: (float(lo), float(hi))
+            for c, lo, hi, w in zip(todo, low, high, wide, strict=True)
+            if w
+        }
+        todo = [c for c in todo if c not in out]
+    for cell in todo:
         high = -_solve(-members[cell], a_eq, b_eq, float(total))
         if stop_at is not None and high - values[cell] >= stop_at:
             out[int(cell)] = (-math.inf, high)
             continue
         out[int(cell)] = (_solve(members[cell], a_eq, b_eq, float(total)), high)
     return out
+
+
+def _witnesses(
+    members: np.ndarray, a_eq: np.ndarray, b_eq: np.ndarray, upper: float, cells: list[int]
+) -> np.ndarray:
+    """Values of ``cells`` in a few whole-number tables an attacker cannot rule out.
+
+    Each table is a vertex of ``a_eq x = b_eq, 0 <= x <= upper`` that pushes all the
+    cells at once: every cell up, every cell down, then random mixtures of up and down
+    (the hidden cells of a cycle cannot all rise together).  A vertex is kept only if it
+    is whole and satisfies every equation exactly, so each is a table consistent with
+    everything published: the spread of a cell's values over them is a lower bound on
+    the width of its range, never more.  Returns ``tables × cells`` (no row if none).
+    """
+    from scipy.optimize import linprog  # imported only when auditing
+
+    rng = np.random.default_rng(len(cells))  # the same tables for the same problem
+    rows = members[cells]
+    signs = [np.ones(len(cells)), -np.ones(len(cells))]
+    signs += [rng.choice([-1.0, 1.0], len(cells)) for _ in range(6)]
+    found = []
+    for sign in signs:
+        weight = sign * rng.uniform(1.0, 2.0, len(cells))
+        res = linprog(-(weight @ rows), A_eq=a_eq, b_eq=b_eq, bounds=(0, upper), method="highs")
+        if res.status != 0 or res.x is None:
+            continue
+        x = np.round(res.x)
+        if np.abs(res.x - x).max() < 1e-6 and np.array_equal(a_eq @ x, b_eq):
+            found.append(rows @ x)
+    return np.array(found).reshape(len(found), len(cells))
 
 
 def _overlapping(

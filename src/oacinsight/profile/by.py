@@ -235,17 +235,29 @@ def _choose(
             f"--{options.kind} {options.column!r}: fewer than two values with at least "
             f"{options.min_customers} customers in the area; nothing to compare"
         )
-    mapping = labels.where(~labels.isin(small), OTHER)
+    other = other_label(distinct)
+    mapping = labels.where(~labels.isin(small), other)
     notes = []
     if small:
         n = int(sum(counts[v] for v in small))
         listed = ", ".join(small[:10]) + (f" and {len(small) - 10} more" if len(small) > 10 else "")
         notes.append(
-            f"{OTHER!r}: {len(small)} value(s) with fewer than {options.min_customers} customers "
+            f"{other!r}: {len(small)} value(s) with fewer than {options.min_customers} customers "
             f"in the area each, or taken in to reach {options.min_customers} ({n:,} customers "
             f"together): {listed}"
         )
-    return [*kept, *([OTHER] if small else [])], mapping, notes
+    return [*kept, *([other] if small else [])], mapping, notes
+
+
+def other_label(values: list[str]) -> str:
+    """The name of the slice of grouped small values: ``other``, or ``other (grouped)``
+    when a real value is already called ``other`` (in any case), so the two never merge."""
+    taken = {str(v).strip().casefold() for v in values}
+    label, k = OTHER, 1
+    while label.casefold() in taken:
+        label = f"{OTHER} (grouped)" if k == 1 else f"{OTHER} (grouped {k})"
+        k += 1
+    return label
 
 
 def _too_many(options: SliceOptions, n: int) -> str:
