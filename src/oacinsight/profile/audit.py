@@ -17,6 +17,7 @@ root node.  The method is described in ``docs/profile.md`` (disclosure control).
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,14 +92,25 @@ class Hierarchy:
 
 def _solve(objective: np.ndarray, a_eq: np.ndarray, b_eq: np.ndarray, upper: float) -> float:
     """Minimum of ``objective @ x`` over integer ``0 <= x <= upper`` with ``a_eq x = b_eq``."""
+    return _solve_x(objective, a_eq, b_eq, upper)[0]
+
+
+def _solve_x(
+    objective: np.ndarray, a_eq: np.ndarray, b_eq: np.ndarray, upper: float
+) -> tuple[float, np.ndarray | None]:
+    """:func:`_solve` and the whole-number optimum found (None if none, or if it does
+    not satisfy the equations exactly)."""
     from scipy.optimize import Bounds, LinearConstraint, milp  # ~0.5 s: only when auditing
 
     n = len(objective)
     constraints = [LinearConstraint(a_eq, b_eq, b_eq)] if len(b_eq) else []
     res = milp(objective, integrality=np.ones(n), bounds=Bounds(0, upper), constraints=constraints)
     if res.status != 0 or res.fun is None:  # infeasible only for an inconsistent table
-        return float("nan")
-    return float(round(res.fun))
+        return float("nan"), None
+    x = np.round(res.x)
+    exact = np.abs(res.x - x).max() < 1e-6 and np.array_equal(a_eq @ x, b_eq)
+    exact = exact and x.min() >= 0 and x.max() <= upper
+    return float(round(res.fun)), x if exact else None
 
 
 def cell_ranges(
@@ -353,24 +365,77 @@ def protect_sums(
         help); the caller must fall back to publishing fewer cells.
     """
     hidden, frozen = hidden.copy(), frozen.copy()
-    pending = sorted(np.flatnonzero(hidden).tolist())
+    audit = _SumAudit(members, values, total, min_width)
     unprotected: list[int] = []
-    while pending:
-        ranges = sum_ranges(members, values, hidden, total, pending, stop_at=min_width)
-        failing = [c for c in pending if not ranges[c][1] - ranges[c][0] >= min_width]
-        if not failing:
-            break
-        failing.sort(key=lambda c: (not frozen[c], values[c], c))
-        first = failing[0]
-        low, high = ranges[first]
+    pending = audit.screen(hidden, np.flatnonzero(hidden).tolist())
+    heap = [((not frozen[c], values[c], c), c) for c in pending]
+    heapq.heapify(heap)
+    while heap:
+        # the cell checked is the first still failing in the order (not frozen, value,
+        # position): a cell that passes keeps passing (hiding more only widens ranges)
+        _, first = heapq.heappop(heap)
+        low, high = audit.bounds(hidden, first)
+        if high - low >= min_width:
+            continue
         if not frozen[first] and not primary[first] and low == high:
             hidden[first], frozen[first] = False, True  # known anyway: show it
-            failing.remove(first)
         elif extra := _overlapping(first, hidden, frozen, members, values):
             hidden[extra[0]] = True
-            failing.append(extra[0])
+            heapq.heappush(heap, ((not frozen[first], values[first], first), first))
+            heapq.heappush(heap, ((not frozen[extra[0]], values[extra[0]], extra[0]), extra[0]))
         else:
             unprotected.append(first)
-            failing.remove(first)
-        pending = sorted(set(failing))
     return hidden, sorted(unprotected)
+
+
+class _SumAudit:
+    """The bounds :func:`protect_sums` needs, with as few solves as possible.
+
+    Every whole-number table found on the way (the true one, the witness tables of
+    :func:`_witnesses`, the optimum of every bound solved) stays consistent with what is
+    published as more cells are hidden (hiding only removes equations), so each cell's
+    lowest and highest value over them is kept: a cell whose span reaches ``min_width``
+    passes without a solve of its own.  The other cells are bounded exactly by
+    ``milp``, the maximum first.
+    """
+
+    def __init__(self, members: np.ndarray, values: np.ndarray, total: float, width: int):
+        self.members, self.values, self.total, self.width = members, values, total, width
+        self.low = values.astype(float).copy()
+        self.high = values.astype(float).copy()
+
+    def _system(self, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        shown = np.flatnonzero(~hidden)
+        a_eq = np.vstack([self.members[shown], np.ones((1, self.members.shape[1]))])
+        return a_eq, np.concatenate([self.values[shown], [float(self.total)]])
+
+    def _seen(self, cells_values: np.ndarray) -> None:
+        self.low = np.minimum(self.low, cells_values)
+        self.high = np.maximum(self.high, cells_values)
+
+    def screen(self, hidden: np.ndarray, cells: list[int]) -> list[int]:
+        """``cells`` less those the witness tables show wide enough."""
+        if len(cells) > 2:
+            a_eq, b_eq = self._system(hidden)
+            found = _witnesses(self.members, a_eq, b_eq, float(self.total), cells)
+            if len(found):
+                self.low[cells] = np.minimum(self.low[cells], found.min(axis=0))
+                self.high[cells] = np.maximum(self.high[cells], found.max(axis=0))
+        return [c for c in cells if self.high[c] - self.low[c] < self.width]
+
+    def bounds(self, hidden: np.ndarray, cell: int) -> tuple[float, float]:
+        """The cell's span if already wide enough, else its exact range (``-inf`` low
+        when its maximum alone is wide enough)."""
+        if self.high[cell] - self.low[cell] >= self.width:
+            return float(self.low[cell]), float(self.high[cell])
+        a_eq, b_eq = self._system(hidden)
+        high, x = _solve_x(-self.members[cell], a_eq, b_eq, float(self.total))
+        if x is not None:
+            self._seen(self.members @ x)
+        high = -high
+        if high - self.values[cell] >= self.width:
+            return -math.inf, high
+        low, x = _solve_x(self.members[cell], a_eq, b_eq, float(self.total))
+        if x is not None:
+            self._seen(self.members @ x)
+        return low, high
