@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from oacinsight.errors import OacInsightError
 from oacinsight.profile.run import profile_file
 
 NUMBERS = ["customers", "base", "customer_pct", "base_pct", "index", "index_low",
@@ -63,3 +64,9 @@ def test_cell_key_slices_are_perturbed_not_true_counts(demo, keyed):
     meta = keyed.metadata()
     assert "own cell keys" in meta["disclosure_pattern"]
     assert "own cell keys" in keyed.text()
+
+
+def test_by_with_a_local_classification_is_refused_with_the_reason(demo, tmp_path):
+    store, files = demo
+    with pytest.raises(OacInsightError, match="counted by OAC codes"):
+        profile_file(files.customers, store=store, by="channel", classification=tmp_path)

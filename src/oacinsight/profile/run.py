@@ -194,7 +194,10 @@ def profile_file(
         from oacinsight.profile.by import SliceOptions, profile_by
 
         if classification is not None:
-            raise OacInsightError("--by and --period do not work with --classification yet")
+            raise OacInsightError(
+                "--by and --period do not work with --classification yet (slices are "
+                "counted by OAC codes; docs/profile.md)"
+            )
 
         options = SliceOptions(by=by, period=period, freq=freq)
         return profile_by(
