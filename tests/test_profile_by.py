@@ -11,7 +11,7 @@ import pytest
 from tests.attack import attack_sums, nested_counts, oac_shape
 
 from oacinsight.errors import OacInsightError
-from oacinsight.profile.by import compare_counts
+from oacinsight.profile.by import compare_counts, other_label
 from oacinsight.profile.comparison import ALL_LABEL, BLANK, NO_DATE, OTHER
 from oacinsight.profile.periods import parse_dates, period_labels
 from oacinsight.profile.run import profile_file
@@ -113,6 +113,16 @@ def test_no_hidden_count_recoverable_random_files(seed):
     slices = _random_slices(rng, 3, rng.integers(40, 250, 3))
     result = compare_counts(slices, level="all")
     assert _attack(result) > 10
+
+
+def test_no_hidden_count_recoverable_many_small_slices():
+    """Twelve small slices (a monthly split of a year): many primary cells, so the
+    witness tables of the audit and the one-cell bounds are both exercised."""
+    rng = np.random.default_rng(1313)
+    slices = _random_slices(rng, 12, rng.integers(30, 160, 12))
+    result = compare_counts(slices, level="all")
+    assert not any("every slice cell is hidden" in n for n in result.notes)
+    assert _attack(result) > 200
 
 
 def _planted(rng, propensity: dict[str, np.ndarray], n: int) -> list[tuple[str, pd.DataFrame]]:
@@ -221,6 +231,31 @@ def test_small_values_grouped_as_other(demo, tmp_path):
     assert any("Fax" in n and "Carrier pigeon" in n for n in result.notes)
     other = dict(result.slices)[OTHER]
     assert other.n_in_area >= 20  # the smallest real channel was taken in too
+
+
+def test_a_real_value_called_other_is_not_merged_with_the_grouped_values(demo, tmp_path):
+    store, files = demo
+    raw = pd.read_csv(files.customers, dtype=str, keep_default_na=False)
+    raw.loc[raw.index[:5], "channel"] = "Fax"
+    raw.loc[raw.index[5:12], "channel"] = "Carrier pigeon"
+    raw.loc[raw.index[12:1212], "channel"] = "Other"  # a real channel of 1,200 rows
+    path = tmp_path / "other.csv"
+    raw.to_csv(path, index=False)
+    result = profile_file(path, store=store, by="channel")
+    names = [n for n, _ in result.slices]
+    assert "Other" in names and names[-1] == "other (grouped)" and OTHER not in names
+    slices = dict(result.slices)
+    assert slices["Other"].n_input == 1200
+    grouped = slices["other (grouped)"]
+    assert grouped.n_input >= 12 and grouped.n_in_area >= 20
+    assert sum(p.n_input for p in slices.values()) == len(raw)
+    assert any(n.startswith("'other (grouped)': ") and "Fax" in n for n in result.notes)
+
+
+def test_other_label():
+    assert other_label(["Web", "Phone"]) == "other"
+    assert other_label(["Web", " OTHER "]) == "other (grouped)"
+    assert other_label(["other", "Other (grouped)"]) == "other (grouped 2)"
 
 
 def test_writers(by_service, tmp_path):

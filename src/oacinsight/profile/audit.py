@@ -17,6 +17,7 @@ root node.  The method is described in ``docs/profile.md`` (disclosure control).
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,14 +92,25 @@ class Hierarchy:
 
 def _solve(objective: np.ndarray, a_eq: np.ndarray, b_eq: np.ndarray, upper: float) -> float:
     """Minimum of ``objective @ x`` over integer ``0 <= x <= upper`` with ``a_eq x = b_eq``."""
+    return _solve_x(objective, a_eq, b_eq, upper)[0]
+
+
+def _solve_x(
+    objective: np.ndarray, a_eq: np.ndarray, b_eq: np.ndarray, upper: float
+) -> tuple[float, np.ndarray | None]:
+    """:func:`_solve` and the whole-number optimum found (None if none, or if it does
+    not satisfy the equations exactly)."""
     from scipy.optimize import Bounds, LinearConstraint, milp  # ~0.5 s: only when auditing
 
     n = len(objective)
     constraints = [LinearConstraint(a_eq, b_eq, b_eq)] if len(b_eq) else []
     res = milp(objective, integrality=np.ones(n), bounds=Bounds(0, upper), constraints=constraints)
     if res.status != 0 or res.fun is None:  # infeasible only for an inconsistent table
-        return float("nan")
-    return float(round(res.fun))
+        return float("nan"), None
+    x = np.round(res.x)
+    exact = np.abs(res.x - x).max() < 1e-6 and np.array_equal(a_eq @ x, b_eq)
+    exact = exact and x.min() >= 0 and x.max() <= upper
+    return float(round(res.fun)), x if exact else None
 
 
 def cell_ranges(
@@ -242,19 +254,67 @@ def sum_ranges(
     :func:`cell_ranges` the cells need not nest (a ward cuts across OAC subgroups), so
     the constraint matrix need not be totally unimodular and the bounds come from
     ``milp`` itself (HiGHS: the linear relaxation first, branching only where its
-    optimum is fractional).  ``stop_at`` as in :func:`cell_ranges`.
+    optimum is fractional).
+
+    With ``stop_at``, only whether each range is at least ``stop_at`` wide matters: a
+    few feasible whole-number tables are found first (:func:`_witnesses`, one linear
+    programme each for all the cells), and a cell whose values over them and the true
+    table already span ``stop_at`` gets that span, a range no wider than its true one.
+    Only the other cells are bounded one by one, their maximum first; when it is
+    ``stop_at`` above the true value the minimum is not computed (``-inf``).
     """
     shown = np.flatnonzero(~hidden)
     a_eq = np.vstack([members[shown], np.ones((1, members.shape[1]))])
     b_eq = np.concatenate([values[shown], [float(total)]])
     out: dict[int, tuple[float, float]] = {}
-    for cell in cells:
+    todo = [int(c) for c in cells]
+    if stop_at is not None and len(todo) > 2:
+        seen = np.vstack([_witnesses(members, a_eq, b_eq, float(total), todo), values[todo]])
+        low, high = seen.min(axis=0), seen.max(axis=0)
+        wide = high - low >= stop_at
+        out = {
+            c: (float(lo), float(hi))
+            for c, lo, hi, w in zip(todo, low, high, wide, strict=True)
+            if w
+        }
+        todo = [c for c in todo if c not in out]
+    for cell in todo:
         high = -_solve(-members[cell], a_eq, b_eq, float(total))
         if stop_at is not None and high - values[cell] >= stop_at:
             out[int(cell)] = (-math.inf, high)
             continue
         out[int(cell)] = (_solve(members[cell], a_eq, b_eq, float(total)), high)
     return out
+
+
+def _witnesses(
+    members: np.ndarray, a_eq: np.ndarray, b_eq: np.ndarray, upper: float, cells: list[int]
+) -> np.ndarray:
+    """Values of ``cells`` in a few whole-number tables an attacker cannot rule out.
+
+    Each table is a vertex of ``a_eq x = b_eq, 0 <= x <= upper`` that pushes all the
+    cells at once: every cell up, every cell down, then random mixtures of up and down
+    (the hidden cells of a cycle cannot all rise together).  A vertex is kept only if it
+    is whole and satisfies every equation exactly, so each is a table consistent with
+    everything published: the spread of a cell's values over them is a lower bound on
+    the width of its range, never more.  Returns ``tables × cells`` (no row if none).
+    """
+    from scipy.optimize import linprog  # imported only when auditing
+
+    rng = np.random.default_rng(len(cells))  # the same tables for the same problem
+    rows = members[cells]
+    signs = [np.ones(len(cells)), -np.ones(len(cells))]
+    signs += [rng.choice([-1.0, 1.0], len(cells)) for _ in range(6)]
+    found = []
+    for sign in signs:
+        weight = sign * rng.uniform(1.0, 2.0, len(cells))
+        res = linprog(-(weight @ rows), A_eq=a_eq, b_eq=b_eq, bounds=(0, upper), method="highs")
+        if res.status != 0 or res.x is None:
+            continue
+        x = np.round(res.x)
+        if np.abs(res.x - x).max() < 1e-6 and np.array_equal(a_eq @ x, b_eq):
+            found.append(rows @ x)
+    return np.array(found).reshape(len(found), len(cells))
 
 
 def _overlapping(
@@ -305,24 +365,77 @@ def protect_sums(
         help); the caller must fall back to publishing fewer cells.
     """
     hidden, frozen = hidden.copy(), frozen.copy()
-    pending = sorted(np.flatnonzero(hidden).tolist())
+    audit = _SumAudit(members, values, total, min_width)
     unprotected: list[int] = []
-    while pending:
-        ranges = sum_ranges(members, values, hidden, total, pending, stop_at=min_width)
-        failing = [c for c in pending if not ranges[c][1] - ranges[c][0] >= min_width]
-        if not failing:
-            break
-        failing.sort(key=lambda c: (not frozen[c], values[c], c))
-        first = failing[0]
-        low, high = ranges[first]
+    pending = audit.screen(hidden, np.flatnonzero(hidden).tolist())
+    heap = [((not frozen[c], values[c], c), c) for c in pending]
+    heapq.heapify(heap)
+    while heap:
+        # the cell checked is the first still failing in the order (not frozen, value,
+        # position): a cell that passes keeps passing (hiding more only widens ranges)
+        _, first = heapq.heappop(heap)
+        low, high = audit.bounds(hidden, first)
+        if high - low >= min_width:
+            continue
         if not frozen[first] and not primary[first] and low == high:
             hidden[first], frozen[first] = False, True  # known anyway: show it
-            failing.remove(first)
         elif extra := _overlapping(first, hidden, frozen, members, values):
             hidden[extra[0]] = True
-            failing.append(extra[0])
+            heapq.heappush(heap, ((not frozen[first], values[first], first), first))
+            heapq.heappush(heap, ((not frozen[extra[0]], values[extra[0]], extra[0]), extra[0]))
         else:
             unprotected.append(first)
-            failing.remove(first)
-        pending = sorted(set(failing))
     return hidden, sorted(unprotected)
+
+
+class _SumAudit:
+    """The bounds :func:`protect_sums` needs, with as few solves as possible.
+
+    Every whole-number table found on the way (the true one, the witness tables of
+    :func:`_witnesses`, the optimum of every bound solved) stays consistent with what is
+    published as more cells are hidden (hiding only removes equations), so each cell's
+    lowest and highest value over them is kept: a cell whose span reaches ``min_width``
+    passes without a solve of its own.  The other cells are bounded exactly by
+    ``milp``, the maximum first.
+    """
+
+    def __init__(self, members: np.ndarray, values: np.ndarray, total: float, width: int):
+        self.members, self.values, self.total, self.width = members, values, total, width
+        self.low = values.astype(float).copy()
+        self.high = values.astype(float).copy()
+
+    def _system(self, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        shown = np.flatnonzero(~hidden)
+        a_eq = np.vstack([self.members[shown], np.ones((1, self.members.shape[1]))])
+        return a_eq, np.concatenate([self.values[shown], [float(self.total)]])
+
+    def _seen(self, cells_values: np.ndarray) -> None:
+        self.low = np.minimum(self.low, cells_values)
+        self.high = np.maximum(self.high, cells_values)
+
+    def screen(self, hidden: np.ndarray, cells: list[int]) -> list[int]:
+        """``cells`` less those the witness tables show wide enough."""
+        if len(cells) > 2:
+            a_eq, b_eq = self._system(hidden)
+            found = _witnesses(self.members, a_eq, b_eq, float(self.total), cells)
+            if len(found):
+                self.low[cells] = np.minimum(self.low[cells], found.min(axis=0))
+                self.high[cells] = np.maximum(self.high[cells], found.max(axis=0))
+        return [c for c in cells if self.high[c] - self.low[c] < self.width]
+
+    def bounds(self, hidden: np.ndarray, cell: int) -> tuple[float, float]:
+        """The cell's span if already wide enough, else its exact range (``-inf`` low
+        when its maximum alone is wide enough)."""
+        if self.high[cell] - self.low[cell] >= self.width:
+            return float(self.low[cell]), float(self.high[cell])
+        a_eq, b_eq = self._system(hidden)
+        high, x = _solve_x(-self.members[cell], a_eq, b_eq, float(self.total))
+        if x is not None:
+            self._seen(self.members @ x)
+        high = -high
+        if high - self.values[cell] >= self.width:
+            return -math.inf, high
+        low, x = _solve_x(self.members[cell], a_eq, b_eq, float(self.total))
+        if x is not None:
+            self._seen(self.members @ x)
+        return low, high

@@ -21,6 +21,7 @@ import pandas as pd
 
 from oacinsight.errors import InputFileError, OacInsightError
 from oacinsight.match import MATCHED, match_records, reference_store
+from oacinsight.profile.cellkey import DISCLOSURE_METHODS
 from oacinsight.profile.comparison import BLANK, NO_DATE, OTHER, ComparisonResult
 from oacinsight.profile.joint import joint_pattern, slice_table, with_pattern
 from oacinsight.profile.result import ProfileResult
@@ -92,32 +93,30 @@ def profile_by(
         The overall profile, one profile per slice (same area and base), one pattern.
     """
     options.check()
-    if disclosure != "suppress":
+    if disclosure not in DISCLOSURE_METHODS:
         raise OacInsightError(
-            "--by and --period use suppression (--disclosure suppress); cell key "
-            "perturbation of slices is not supported yet"
+            f"unknown disclosure {disclosure!r}; use {' or '.join(DISCLOSURE_METHODS)}"
         )
+    kwargs = {"level": level, "base": base, "confidence": confidence,
+              "suppress_below": suppress_below, "disclosure": disclosure}  # fmt: skip
     with reference_store(store) as s, tempfile.TemporaryDirectory(prefix="oacinsight-") as tmp:
         rows, profile_path = _matched_rows(s, input_path, postcode_column, Path(tmp))
         labels, notes = _labels(rows, options)
-        overall = profile(
-            profile_path,
-            store=s,
-            level=level,
-            base=base,
-            areas=areas,
-            confidence=confidence,
-            suppress_below=suppress_below,
-            postcode_column=None,
-        )
+        overall = profile(profile_path, store=s, areas=areas, postcode_column=None, **kwargs)
         codes = [c for c, _ in overall.areas]
         oac = slices.area_subgroups(s, codes).set_index("oa")
-    in_area = rows["oa21"].astype("string").isin(oac.index) & rows["match_status"].isin(MATCHED)
-    names, mapping, grouping = _choose(labels, in_area, options)
-    result_slices = []
-    for name in names:
-        part = mapping == name
-        result_slices.append(_slice_profile(overall, rows[part], in_area[part], oac))
+        in_area = rows["oa21"].astype("string").isin(oac.index) & rows["match_status"].isin(MATCHED)
+        names, mapping, grouping = _choose(labels, in_area, options)
+        result_slices = []
+        for name in names:
+            part = mapping == name
+            if disclosure == "cellkey":  # each slice perturbed by its own cell keys
+                path = Path(tmp) / "slice.parquet"
+                rows[part].to_parquet(path, index=False)
+                found = profile(path, store=s, areas=codes, postcode_column=None, **kwargs)
+                result_slices.append(found)
+            else:
+                result_slices.append(_slice_profile(overall, rows[part], in_area[part], oac))
     return _assemble(overall, names, result_slices, options, [*notes, *grouping])
 
 
@@ -254,6 +253,13 @@ def _assemble(
     notes: list[str],
 ) -> ComparisonResult:
     """Apply the joint pattern to every slice and wrap everything in a result."""
+    if overall.disclosure == "cellkey":  # consistent by design: every cell has its key
+        return ComparisonResult(
+            overall=overall, slices=list(zip(names, profiles, strict=True)),
+            column=options.column, kind=options.kind,
+            freq=options.freq if options.kind == "period" else None,
+            notes=notes, min_customers=options.min_customers,
+        )  # fmt: skip
     full = overall.full_table if overall.full_table is not None else overall.table
     fulls = [p.full_table if p.full_table is not None else p.table for p in profiles]
     pattern = joint_pattern(full, fulls, overall.suppress_below)

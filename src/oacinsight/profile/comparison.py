@@ -149,9 +149,18 @@ class ComparisonResult:
             slices=[n for n, _ in self.slices],
             min_customers=self.min_customers,
             notes=list(self.notes),
-            disclosure_pattern="one pattern chosen on the slices and the overall profile together",
+            disclosure_pattern=self.pattern_text(),
         )
         return json_safe(meta)
+
+    def pattern_text(self) -> str:
+        """How the slices and the overall profile were protected together."""
+        if self.overall.disclosure == "cellkey":
+            return (
+                "the overall profile and every slice perturbed by their own cell keys "
+                "(the same records always get the same noise)"
+            )
+        return "one pattern chosen on the slices and the overall profile together"
 
     def to_dict(self) -> dict[str, Any]:
         """Metadata, the long rows, the slices, the tests and the findings."""
@@ -176,7 +185,7 @@ class ComparisonResult:
             + (f" ({self.freq})" if self.freq else "")
         )
         lines.append(f"base: {o.base_name}; {o.confidence:.0%} intervals")
-        lines.append("disclosure control: one pattern for the slices and the overall profile; "
+        lines.append(f"disclosure control: {self.pattern_text()}; "
                      + self.metadata()["suppression"])  # fmt: skip
         lines.append(self.slice_frame().to_string(index=False))
         wide = self.wide_frame()

@@ -15,6 +15,11 @@ Both conditional tail probabilities are monotone in p (the truncated binomial ke
 monotone likelihood ratio), so each bound is the root of one equation (Brent's method
 on log tail probabilities).  Where the truncation is immaterial (``P(X >= t) > 1 - 1e-9``
 at the plain bound) the plain Clopper-Pearson bound is kept.
+
+The tail probabilities are those of ``scipy.stats.binom.logsf`` (the logarithm of
+Boost's binomial survival function), called through the ufunc underneath it: the same
+numbers without the distribution framework's argument handling, which took most of
+the time of a profile split into many slices (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -30,11 +35,25 @@ __all__ = ["truncated_clopper_pearson"]
 _EPS = 1e-12
 
 
+try:  # the ufunc binom.sf calls (scipy >= 1.9); else the public, slower route
+    from scipy.special._ufuncs import _binom_sf
+except ImportError:  # pragma: no cover - another scipy
+    _binom_sf = None
+
+
+def _logsf(k: float, n: float, p: float) -> float:
+    """``binom.logsf(k, n, p)`` for whole ``0 <= k < n`` and ``0 <= p <= 1``."""
+    if _binom_sf is None:  # pragma: no cover
+        return float(binom.logsf(k, n, p))
+    with np.errstate(divide="ignore"):
+        return float(np.log(_binom_sf(k, n, p)))
+
+
 def _root(x: float, n: float, t: int, k: float, target: float) -> float:
     """p where log P(X > k) - log P(X > t - 1) = log(target)."""
 
     def gap(p: float) -> float:
-        return float(binom.logsf(k, n, p) - binom.logsf(t - 1, n, p) - math.log(target))
+        return _logsf(k, n, p) - _logsf(t - 1, n, p) - math.log(target)
 
     return float(brentq(gap, _EPS, 1 - _EPS, xtol=1e-14))
 
@@ -70,10 +89,10 @@ def truncated_clopper_pearson(
     n = np.broadcast_to(np.asarray(trials, dtype=float), low.shape)
     for pos in zip(*np.nonzero((x >= threshold) & (n > 0) & (threshold > 0)), strict=True):
         xi, ni = float(x[pos]), float(n[pos])
-        if binom.logsf(threshold - 1, ni, low[pos]) > math.log1p(-1e-9) or low[pos] <= 0:
+        if _logsf(threshold - 1, ni, low[pos]) > math.log1p(-1e-9) or low[pos] <= 0:
             pass  # truncation immaterial at the lower bound
         else:
             low[pos] = 0.0 if xi <= threshold else _root(xi, ni, threshold, xi - 1, alpha / 2)
-        if xi < ni and binom.logsf(threshold - 1, ni, high[pos]) <= math.log1p(-1e-9):
+        if xi < ni and _logsf(threshold - 1, ni, high[pos]) <= math.log1p(-1e-9):
             high[pos] = _root(xi, ni, threshold, xi, 1 - alpha / 2)
     return low, high

@@ -197,7 +197,10 @@ def profile_file(
         )
     if by is not None or period is not None:
         if classification is not None:
-            raise OacInsightError("--by and --period do not work with --classification yet")
+            raise OacInsightError(
+                "--by and --period do not work with --classification yet (slices are "
+                "counted by OAC codes; docs/profile.md)"
+            )
         return compare_file(
             input_path,
             by=by,
