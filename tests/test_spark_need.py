@@ -110,7 +110,7 @@ def test_cli_every_output_file_is_identical(spark, demo, demo_files, tmp_path):
     # small counts were hidden (customers per subgroup, observed per OA): the same cells
     rates = pd.read_csv(tmp_path / "spark" / "rates.csv", dtype={"code": str})
     expected = pd.read_csv(tmp_path / "spark" / "expected.csv")
-    assert rates["customers"].isna().sum() >= 3
+    assert rates["customers"].isna().sum() >= 2  # the nested pattern of the rates table
     oa = expected[expected["area_type"] == "oa"]
     assert oa["observed"].isna().sum() >= 50 and oa["observed"].notna().sum() >= 5
 
