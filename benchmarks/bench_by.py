@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -90,25 +88,7 @@ def prepare(rows: int) -> Path:
 
 def measure(cmd: list[str], label: str, src: str | None) -> dict[str, float | str]:
     """Wall, CPU (user + system) and peak memory of ``cmd`` run once."""
-    env = whole.env()
-    if src:
-        env["PYTHONPATH"] = src
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
-        res = subprocess.run(
-            [whole.TIME, "-f", "%e %M %U %S", "-o", out.name, *cmd],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if res.returncode != 0:
-            raise SystemExit(f"{label} failed ({res.returncode}): {res.stderr[-2000:]}")
-        wall, kib, user, system = Path(out.name).read_text().split()[-4:]
-    return {
-        "label": label,
-        "wall_s": float(wall),
-        "peak_mb": round(int(kib) / 1024, 1),
-        "cpu_s": round(float(user) + float(system), 2),
-    }
+    return whole.measure(cmd, label=label, src=src)
 
 
 def commands(

@@ -188,26 +188,8 @@ def commands(
 
 
 def measure(cmd: list[str], label: str) -> dict[str, float | str]:
-    """:func:`whole.measure` plus the CPU time (user + system, s) of the process and its
-    children: less inflated than the wall time when the machine is shared."""
-    import tempfile
-
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
-        res = subprocess.run(
-            [whole.TIME, "-f", "%e %M %U %S", "-o", out.name, *cmd],
-            env=whole.env(),
-            capture_output=True,
-            text=True,
-        )
-        if res.returncode != 0:
-            raise SystemExit(f"{label} failed ({res.returncode}): {res.stderr[-2000:]}")
-        wall, kib, user, system = Path(out.name).read_text().split()[-4:]
-    return {
-        "label": label,
-        "wall_s": float(wall),
-        "peak_mb": round(int(kib) / 1024, 1),
-        "cpu_s": round(float(user) + float(system), 2),
-    }
+    """:func:`whole.measure` (wall, CPU and peak memory of the whole process)."""
+    return whole.measure(cmd, label=label)
 
 
 def compare(cmds: dict[str, list[str]], repeat: int) -> dict[str, dict[str, object]]:

@@ -53,18 +53,28 @@ def oacinsight(*args: str) -> list[str]:
     return [sys.executable, "-m", "oacinsight", *args]
 
 
-def measure(cmd: list[str], *, label: str) -> dict[str, float | str]:
-    """Run ``cmd`` once; its wall time (s) and peak memory (MB)."""
+def measure(cmd: list[str], *, label: str, src: str | None = None) -> dict[str, float | str]:
+    """Run ``cmd`` once; its wall time (s), peak memory (MB) and CPU time (user +
+    system, s: less inflated than the wall time on a shared machine) of the process and
+    its children.  ``src``: another checkout's sources first instead of this one's."""
     if not Path(TIME).exists():
         raise SystemExit(f"{TIME} (GNU time) is needed: apt-get install time")
+    e = env()
+    if src:
+        e["PYTHONPATH"] = src
     with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
         res = subprocess.run(
-            [TIME, "-f", "%e %M", "-o", out.name, *cmd], env=env(), capture_output=True, text=True
+            [TIME, "-f", "%e %M %U %S", "-o", out.name, *cmd], env=e, capture_output=True, text=True
         )
         if res.returncode != 0:
             raise SystemExit(f"{label} failed ({res.returncode}): {res.stderr[-2000:]}")
-        wall, kib = Path(out.name).read_text().split()[-2:]
-    return {"label": label, "wall_s": float(wall), "peak_mb": round(int(kib) / 1024, 1)}
+        wall, kib, user, system = Path(out.name).read_text().split()[-4:]
+    return {
+        "label": label,
+        "wall_s": float(wall),
+        "peak_mb": round(int(kib) / 1024, 1),
+        "cpu_s": round(float(user) + float(system), 2),
+    }
 
 
 def best(cmd: list[str], *, label: str, repeat: int) -> dict[str, object]:
