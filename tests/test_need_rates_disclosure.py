@@ -95,3 +95,44 @@ def test_hidden_groups_take_their_parents_rate():
         parent = row["code"][:-1]
         if not hide[rates.index[rates["code"] == parent][0]]:
             assert np.isclose(row["rate_shrunk"], shown_raw[parent], rtol=1e-12)
+
+
+def _survey_tables(shares: dict[str, float]) -> dict[str, pd.DataFrame]:
+    counts = _counts()  # respondents = the counts above, effective n = respondents
+    tables = {}
+    for level in rt.LEVELS:
+        t = counts[counts["level"] == level]
+        share = t["code"].map(shares).fillna(0.3).to_numpy()
+        tables[level] = pd.DataFrame(
+            {
+                "level": level,
+                "code": t["code"],
+                "name": t["code"],
+                "respondents": t["customers"],
+                "effective_n": t["customers"].astype(float),
+                "share": share,
+                "share_low": share / 2,
+                "share_high": np.minimum(1.0, share * 1.5),
+            }
+        )
+    return tables
+
+
+def test_survey_rates_fitted_on_published_groups_only():
+    """Rates from a survey: changing the answers of groups whose respondent counts are
+    hidden moves nothing published (the old fit moved)."""
+    hide = lambda t: disclose.rates_hidden(t, 10)  # noqa: E731
+    tables = _survey_tables({"1a2": 0.9, "1a3": 0.1})
+    other = _survey_tables({"1a2": 0.1, "1a3": 0.9})
+    a, phi_a = rt.from_survey(tables, 0.95, hide=hide)
+    b, phi_b = rt.from_survey(other, 0.95, hide=hide)
+    mask = hide(a)
+    assert (
+        mask[(a["code"] == "1a2").to_numpy()].all() and mask[(a["code"] == "1a3").to_numpy()].all()
+    )
+    pub_a, pub_b = disclose.with_hidden(a, mask), disclose.with_hidden(b, mask)
+    pd.testing.assert_frame_equal(pub_a[MODEL], pub_b[MODEL])
+    assert phi_a == phi_b
+    old_a, _ = rt.from_survey(tables, 0.95)
+    old_b, _ = rt.from_survey(other, 0.95)
+    assert not old_a[MODEL].equals(old_b[MODEL])

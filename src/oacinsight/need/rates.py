@@ -10,6 +10,7 @@ proportion.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -151,13 +152,18 @@ def from_counts(
 
 
 def from_survey(
-    tables: dict[str, pd.DataFrame], confidence: float = 0.95
+    tables: dict[str, pd.DataFrame],
+    confidence: float = 0.95,
+    hide: Callable[[pd.DataFrame], np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Rates from survey tables (``SurveyResult.table`` per tier, one question).
 
     The share of a group is its rate; ``customers`` holds the group's respondents and
     ``base`` its effective sample size (Kish), so that ``y = share × effective n`` is
-    the effective count used by the shrinkage.
+    the effective count used by the shrinkage.  ``hide``, given the table (``level,
+    code, customers`` in tier order), says which respondent counts are published
+    hidden: the shrinkage is then fitted on the published groups only, as in
+    :func:`from_counts`.
     """
     parts = []
     for level, table in tables.items():
@@ -180,6 +186,8 @@ def from_survey(
     out["parent"] = out["code"].map(_parent_of)
     out["n"] = out["base"].fillna(0.0)
     out["y"] = out["rate"].fillna(0.0) * out["n"]
+    if hide is not None:
+        out["hidden"] = np.asarray(hide(out), dtype=bool)
     return _shrink_all(out, confidence)
 
 

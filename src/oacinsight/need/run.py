@@ -209,7 +209,9 @@ def _from_survey(s: Store, path, opt: NeedOptions):
         tables[level] = sv.table
         areas = areas or [c for c, _ in sv.areas]
     codes, oa_list = inputs.area_of(s, areas, None)
-    rates, phi = rt.from_survey(tables, opt.confidence)
+    rates, phi = rt.from_survey(
+        tables, opt.confidence, hide=lambda t: disclose.rates_hidden(t, opt.suppress_below)
+    )
     source = f"survey answers to {opt.survey_question!r} in {Path(path).name}"
     return rates, phi, codes, oa_list, source
 
