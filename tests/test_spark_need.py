@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -251,12 +252,9 @@ def test_bad_input_gives_the_same_message(spark, demo, demo_files, tmp_path):
 
 def test_what_spark_cannot_do_is_refused_in_one_line(spark, demo, tmp_path):
     store, files = demo
-    coords = tmp_path / "coords.csv"
-    coords.write_text("postcode,easting,northing\nDM1 1AA,400000,400000\n")
     out = ["-o", str(tmp_path / "o"), "--store", str(store)]
     survey = [str(files.customers), "--survey-question", "q1", "--positive", "yes", *out]
     assert "does not take a survey input" in _error(survey, "spark")
-    assert "does not place records by coordinates" in _error([str(coords), *out], "spark")
     res = runner.invoke(app, ["need", str(files.customers), *out, "--spark-master", "local[1]"])
     assert res.exit_code == 2 and "--spark-master needs --engine spark" in res.output
     with pytest.raises(OacInsightError, match="as a DataFrame"):
@@ -313,3 +311,27 @@ def test_library_bad_observed_gives_the_default_engines_message(spark, demo, dem
             obs = spark.createDataFrame(frame.astype(str))
             need(customers, str(demo_ref), NeedOptions(draw_map=False), observed=obs)
         assert str(got.value) == str(want.value).replace(f"{key}.csv:", "observed:"), key
+
+
+def test_records_placed_by_coordinates_give_the_same_outputs(spark, demo, tmp_path):
+    """Customers and claimants with easting/northing and blank or unknown postcodes are
+    placed by the nearest live postcode on both engines: every output file the same."""
+    store, files = demo
+    nspl = pd.read_csv(files.postcode_directory, dtype=str)
+    live = nspl[nspl["doterm"].isna() & nspl["oseast1m"].notna()].reset_index(drop=True)
+    rng = np.random.default_rng(21)
+    pick = live.iloc[rng.integers(0, len(live), 900)].reset_index(drop=True)
+    east = pick["oseast1m"].astype(float) + rng.normal(0, 40, len(pick))
+    north = pick["osnrth1m"].astype(float) + rng.normal(0, 40, len(pick))
+    postcode = pick["pcds"].where(rng.random(len(pick)) < 0.5, "")
+    postcode[:20] = "ZZ9 9ZZ"  # unknown: placed by its coordinates
+    east[20:25] = np.nan  # nowhere to place it
+    frame = pd.DataFrame({"postcode": postcode, "easting": east.round(1), "northing": north})
+    frame.to_csv(tmp_path / "coords.csv", index=False)
+    frame.iloc[::3].to_csv(tmp_path / "claim_coords.csv", index=False)
+    args = [str(tmp_path / "coords.csv"), "--store", str(store), "--level", "group"]
+    args += ["--observed", str(tmp_path / "claim_coords.csv"), "--outputs", "csv,json"]
+    found = _run_both(args, tmp_path)
+    assert found["spark"] == found["duckdb"]
+    acc = json.loads((tmp_path / "duckdb" / "need.json").read_text())["accounting"]
+    assert acc["rows"] == 900 and acc["matched"] > 800  # most placed by coordinates

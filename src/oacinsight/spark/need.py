@@ -21,20 +21,18 @@ import dataclasses
 import os
 import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from oacinsight.errors import InputFileError, OacInsightError
-from oacinsight.match import MATCHED, Assignment, choose_postcode_column, coordinate_columns
+from oacinsight.match import MATCHED, Assignment, coordinate_columns
 from oacinsight.need import inputs
 from oacinsight.need.result import NeedResult
 from oacinsight.need.run import Counted, NeedOptions, need_file
 from oacinsight.spark.matching import col, match, match_columns
 from oacinsight.spark.reference import Reference, load_reference
 from oacinsight.store import Store, matching
-from oacinsight.store import export as sql
 from oacinsight.store.matching import STATUSES
 from oacinsight.tabular import InputSource, open_input
 
@@ -322,32 +320,21 @@ class SparkNeed:
             raise InputFileError(f"{src.name}: has a header but no data rows")
         columns = list(rows.columns)
         already = _already_matched(columns, postcode_column)
+        place: tuple[str, str, str] | None = None
         if already:
             send = ["oa21", "match_status"]
         else:
             coords = coordinate_columns(columns)
-            if coords is not None:
-                raise InputFileError(
-                    f"{src.name} has coordinate columns ({coords[0]}, {coords[1]}): "
-                    "--engine spark does not place records by coordinates; use the default engine"
-                )
-            try:
-                send = [
-                    choose_postcode_column(
-                        columns,
-                        postcode_column,
-                        lambda cols: matching.postcode_shares(con, rows, cols),
-                    )
-                ]
-            except InputFileError as exc:
-                raise InputFileError(f"{src.name}: {exc}") from None
+            # as the default engine, which places no record by coordinates above this size
+            place = coords if rows.count <= matching.IN_MEMORY_ROWS else None
+            rows, column = self.engine._postcode_column(con, src, rows, postcode_column, coords)
+            send = [column]
         if amount_column and amount_column not in send:
             send.append(amount_column)
         named = {c: f"c{i}" for i, c in enumerate(send)}
+        numbers = place[:2] if place else ()
         with tempfile.TemporaryDirectory(prefix="oacinsight-spark-", dir=self.engine.work_dir) as t:
-            path = Path(t) / "input.parquet"
-            sql.write_keys(con, rows, send, path)
-            sdf = self.engine.spark.read.parquet(str(path))
+            sdf = self.engine._send(con, rows, send, t, numbers)
             if already:
                 sdf = sdf.withColumnsRenamed({"c0": "oa21", "c1": "match_status"})
                 named.update({"oa21": "oa21", "match_status": "match_status"})
@@ -355,7 +342,12 @@ class SparkNeed:
                 editions = ", ".join(matching.editions(con)) or "loaded edition"
                 ref = self.engine.reference(con, s.cache)
                 sdf = match_columns(
-                    sdf, "c0", ref, broadcast=self.engine.broadcast, edition=editions
+                    sdf,
+                    "c0",
+                    ref,
+                    broadcast=self.engine.broadcast,
+                    edition=editions,
+                    coords=("n0", "n1", place[2]) if place else None,
                 )
             amount = named[amount_column] if amount_column else None
             return count_per_oa(src.name, sdf, amount, every_status=not already)
