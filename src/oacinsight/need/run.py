@@ -24,6 +24,7 @@ from oacinsight.need.stats import dissimilarity
 from oacinsight.need.targets import TargetRules, gains_curve, postcode_list, ranked, target_list
 from oacinsight.store import Store, profiles
 from oacinsight.store import need as sql
+from oacinsight.warm import warm
 
 __all__ = ["MIX_WARNING", "Counted", "NeedOptions", "need_file"]
 
@@ -112,6 +113,7 @@ def need_file(
     NeedResult
     """
     options.check(input_path is not None)
+    warm("scipy.special")  # needed for the intervals, imported while the store is read
     with reference_store(store) as s:
         return _need(s, input_path, options, counted or Counted())
 
