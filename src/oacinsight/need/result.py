@@ -137,7 +137,7 @@ class NeedResult:
         total = float(self.expected["expected"].to_numpy(dtype=float)[is_oa].sum())
         lines = [
             f"need by OAC {self.level} ({self.source}) against {self.base_name}",
-            f"area: {', '.join(f'{n} ({c})' for c, n in self.areas)}",
+            f"area: {', '.join(c if n == c else f'{n} ({c})' for c, n in self.areas)}",
             f"expected in the area: {total:,.0f} ({int(is_oa.sum()):,} output areas)",
         ]
         reach = self.reach(0.2)
@@ -252,6 +252,11 @@ class NeedResult:
         esc = html.escape
         reach = self.reach(0.2)
         table = self.published_targets()
+        if not self.has_observed:  # columns that would be blank in every row
+            table = table.drop(columns=[c for c in _OBSERVED_COLUMNS if c in table.columns])
+        table = table.assign(expected_rate=table["expected_rate"] * 1000).rename(
+            columns={"expected_rate": "expected per 1,000"}
+        )
         head = "".join(f"<th>{esc(c)}</th>" for c in table.columns)
         body = "".join(
             "<tr>" + "".join(f"<td>{esc(_cell(v))}</td>" for v in row) + "</tr>"
@@ -264,7 +269,7 @@ class NeedResult:
             if self.map_png
             else ""
         )
-        areas = ", ".join(f"{n} ({c})" for c, n in self.areas)
+        areas = ", ".join(c if n == c else f"{n} ({c})" for c, n in self.areas)
         sentence = (
             f"Contacting 20% of households in target-list order reaches "
             f"{_pct(reach['expected'])} of the expected need"
@@ -280,15 +285,26 @@ table{{border-collapse:collapse;font-size:0.85em}}td,th{{border:1px solid #ccc;p
 <p>{esc(areas)}. Rates per OAC {esc(self.level)} from {esc(self.source)}, against
 {esc(self.base_name)}. Expected values are model outputs (rate × census count), not counts
 of people; observed counts below {self.suppress_below} are hidden.</p>
+{f'<ul class="notes">{notes}</ul>' if notes else ""}
 <p><strong>{esc(sentence)}</strong></p>
 <h2>Target list ({esc(self.rules.area_type)})</h2>
+<p>{esc(_RANK_WORDS)}</p>
 <table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 <h2>Campaign reach</h2><img alt="gains curve" src="{png_data_uri(gains_png)}"
 style="max-width:100%">
 {figure}
-<ul>{notes}</ul>
 <p>oacinsight {esc(__version__)}: method in docs/need.md.</p></body></html>
 """
+
+
+#: Columns of the target list that only observed counts fill.
+_OBSERVED_COLUMNS = ("observed", "ratio", "ratio_low", "ratio_high", "shortfall")
+#: What the rank of the target list means (gaps are areas the thresholds left out).
+_RANK_WORDS = (
+    "rank: the area's place in campaign order (the order of the gains curve); a missing "
+    "rank is an area left out by the thresholds (--min-expected, --max-ratio, "
+    "--min-shortfall)."
+)
 
 
 def check_outputs(outputs: tuple[str, ...] | list[str]) -> frozenset[str]:
