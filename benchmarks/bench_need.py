@@ -10,7 +10,9 @@ the process and its children): ``oacinsight need --rates rates.csv --area K04000
 (``pandas_need.py``: read a Parquet copy of the OA table and the rates, rate × base per
 OA with its interval, area totals, ranked LSOAs and gains, the CSVs written), rounds
 interleaved.  ``--before SRC`` adds the same work with an older checkout's sources (the
-CLI then wrote every output; and the library's tables-only path as a script).
+CLI then wrote every output; and the library's tables-only path as a script); the
+checkout must read the same store layout (``lookup.DERIVED_VERSION``, 5 since
+``oa_facts``), else it refuses the store.
 ``--importtime`` measures ``python -X importtime`` of ``need --help`` and of the run.
 
 **In-process** (``--inprocess``): the library call in a fresh subprocess, imports not
@@ -18,7 +20,8 @@ timed: the tables ("tables"), with the map ("map"), every output ("all").
 
 ``--national STORE`` times the same command against a store of a national-size
 postcode directory (2.7M postcodes: ``make_national_directory.py`` then ``data ingest``
-with the OAC, geography and TS001/TS041 files) in the same rounds.
+with the OAC, geography and TS001/TS041 files; a store built by an older version needs
+``oacinsight data rebuild --store STORE`` once) in the same rounds.
 
     .venv/bin/python benchmarks/bench_need.py [--repeat 5] [--before /tmp/before/src]
         [--importtime] [--inprocess] [--all-outputs] [--national STORE]

@@ -41,6 +41,17 @@ def run(demo, tmp_path_factory):
     return out, res.output
 
 
+def test_names_note_names_only_what_lacks_names(run):
+    """Demoshire's district and ward names are ingested, its LSOA names not: the note
+    says codes are shown for LSOAs only."""
+    _, text = run
+    lines = [line for line in text.splitlines() if "codes shown" in line]
+    assert lines == [
+        "note: names: no names loaded for some LSOAs (codes shown); ingest the ONS names "
+        "and codes files to see them"
+    ]
+
+
 def test_outputs_and_contract_columns(run):
     out, text = run
     for name in (

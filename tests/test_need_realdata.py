@@ -153,3 +153,17 @@ def test_small_observed_counts_hidden(result):
     assert np.isnan(oa["shortfall"].to_numpy()[small]).all()
     shown = oa["observed"].dropna()
     assert ((shown == 0) | (shown >= 10)).all()
+
+
+def test_notes_say_partial_coverage_and_missing_names(result):
+    """The real files hold part of Wigan and no area names: every output says so."""
+    notes = result.notes
+    partial = [n for n in notes if n.startswith(f"partial: {WIGAN}:")]
+    assert len(partial) == 1 and partial[0].endswith("expected demand covers the loaded part only")
+    n_oas = int((result.expected["area_type"] == "oa").sum())
+    assert f"{n_oas:,} output areas loaded" in partial[0]
+    assert any(f"no area names loaded for {WIGAN} (codes shown)" in n for n in notes)
+    assert any(n.startswith("names: no names loaded for some LSOAs, wards") for n in notes)
+    text = result.text()
+    assert all(f"note: {n}" in text for n in notes)
+    assert result.to_dict()["notes"] == notes

@@ -67,6 +67,11 @@ def test_real_wigan_survey_recovers_the_truth(wigan, real_store_path) -> None:
     error_ps = abs(t.loc["all_poststratified", "share"] - truth["overall_share"])
     error_raw = abs(t.loc["all", "share"] - truth["overall_share"])
     assert error_ps < 0.02 < error_raw
+    # the real files hold part of Wigan and no area names: the outputs say so
+    partial = [n for n in result.notes if n.startswith(f"partial: {WIGAN}:")]
+    assert len(partial) == 1 and "post-stratified shares cover the loaded part only" in partial[0]
+    assert any(f"no area names loaded for {WIGAN} (codes shown)" in n for n in result.notes)
+    assert all(n in result.text() for n in result.notes)
 
 
 def test_real_2011_edition_matches_an_independent_count(wigan, real_store_path) -> None:

@@ -51,15 +51,21 @@ def names_line(codes: list[str], names: dict[str, str]) -> str:
     )
 
 
-def profile_coverage_lines(store: Store, codes: list[str], names: dict[str, str]) -> list[str]:
-    """One line per area that is not whole, then the missing-names line if any."""
+def profile_coverage_lines(
+    store: Store,
+    codes: list[str],
+    names: dict[str, str],
+    covers: str = "customers and base cover",
+) -> list[str]:
+    """One line per area that is not whole (``covers`` says what covers only its loaded
+    part), then the missing-names line if any."""
     lines = []
     for code in codes:
         cov = store_coverage(store, code)
         if cov is None or cov.is_whole or not cov.headline:
             continue
         label = code if names.get(code, code) == code else f"{names[code]} ({code})"
-        tail = "; customers and base cover the loaded part only" if cov.status != "unknown" else ""
+        tail = f"; {covers} the loaded part only" if cov.status != "unknown" else ""
         status, _, rest = cov.headline.partition(": ")
         lines.append(f"{status}: {label}: {rest}{tail}")
     names_text = names_line(codes, names)

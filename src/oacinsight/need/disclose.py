@@ -107,9 +107,9 @@ def published_expected(expected: pd.DataFrame, oas: pd.DataFrame, threshold: int
     Sets: the OAs of each LSOA and of each ward, the LSOAs of each district, the
     wards of each district, and the districts of the area.
     """
+    if expected["observed"].isna().all():
+        return expected  # nothing to hide (the caller selects the published columns)
     out = expected.copy()
-    if out["observed"].isna().all():
-        return out
     lsoa = dict(zip(oas["oa"], oas["lsoa"], strict=True))
     ward = dict(zip(oas["oa"], oas["ward"], strict=True))
 

@@ -82,7 +82,10 @@ class NeedResult:
     def published_targets(self, published: pd.DataFrame | None = None) -> pd.DataFrame:
         """``targets.csv``: the ranked target list, with published observed values."""
         pub = self._published_expected() if published is None else published
-        pub = pub[pub["area_type"] == self.rules.area_type].set_index("area_code")
+        rows = (pub["area_type"] == self.rules.area_type) & pub["area_code"].isin(
+            self.targets["area_code"]
+        )
+        pub = pub[rows.to_numpy(dtype=bool)].set_index("area_code")
         t = self.targets[["rank", "area_code"]].copy()
         joined = t.join(pub, on="area_code")
         return joined[list(TARGET_COLUMNS)].reset_index(drop=True)
@@ -129,12 +132,13 @@ class NeedResult:
 
     def text(self) -> str:
         """A few plain lines for the terminal."""
-        oas = self.expected[self.expected["area_type"] == "oa"]
-        total = float(oas["expected"].sum())  # every OA, whether or not its district is known
+        is_oa = (self.expected["area_type"] == "oa").to_numpy(dtype=bool)
+        # every OA, whether or not its district is known
+        total = float(self.expected["expected"].to_numpy(dtype=float)[is_oa].sum())
         lines = [
             f"need by OAC {self.level} ({self.source}) against {self.base_name}",
-            f"area: {', '.join(f'{n} ({c})' for c, n in self.areas)}",
-            f"expected in the area: {total:,.0f} ({len(oas):,} output areas)",
+            f"area: {', '.join(c if n == c else f'{n} ({c})' for c, n in self.areas)}",
+            f"expected in the area: {total:,.0f} ({int(is_oa.sum()):,} output areas)",
         ]
         reach = self.reach(0.2)
         lines.append(
@@ -153,7 +157,11 @@ class NeedResult:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every published table by file stem."""
-        expected = self.to_frame()
+        return {name: frame.copy() for name, frame in self._tables().items()}
+
+    def _tables(self) -> dict[str, pd.DataFrame]:
+        """:meth:`tables` without copies (to write them; not to be changed in place)."""
+        expected = self._published_expected()
         return {
             "rates": self.published_rates(),
             "expected": expected,
@@ -169,7 +177,7 @@ class NeedResult:
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
-        for name, frame in (tables or self.tables()).items():
+        for name, frame in (tables or self._tables()).items():
             written[name] = out / f"{name}.csv"
             _csv(_texts_neutralised(frame), written[name])
         return written
@@ -181,7 +189,7 @@ class NeedResult:
         wanted = check_outputs(outputs)
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
-        tables = self.tables() if wanted & {"csv", "xlsx"} else {}
+        tables = self._tables() if wanted & {"csv", "xlsx"} else {}
         written = self.write_csv(out, tables) if "csv" in wanted else {}
         if "xlsx" in wanted:
             written["xlsx"] = out / "need.xlsx"
@@ -244,6 +252,11 @@ class NeedResult:
         esc = html.escape
         reach = self.reach(0.2)
         table = self.published_targets()
+        if not self.has_observed:  # columns that would be blank in every row
+            table = table.drop(columns=[c for c in _OBSERVED_COLUMNS if c in table.columns])
+        table = table.assign(expected_rate=table["expected_rate"] * 1000).rename(
+            columns={"expected_rate": "expected per 1,000"}
+        )
         head = "".join(f"<th>{esc(c)}</th>" for c in table.columns)
         body = "".join(
             "<tr>" + "".join(f"<td>{esc(_cell(v))}</td>" for v in row) + "</tr>"
@@ -256,7 +269,7 @@ class NeedResult:
             if self.map_png
             else ""
         )
-        areas = ", ".join(f"{n} ({c})" for c, n in self.areas)
+        areas = ", ".join(c if n == c else f"{n} ({c})" for c, n in self.areas)
         sentence = (
             f"Contacting 20% of households in target-list order reaches "
             f"{_pct(reach['expected'])} of the expected need"
@@ -272,15 +285,26 @@ table{{border-collapse:collapse;font-size:0.85em}}td,th{{border:1px solid #ccc;p
 <p>{esc(areas)}. Rates per OAC {esc(self.level)} from {esc(self.source)}, against
 {esc(self.base_name)}. Expected values are model outputs (rate × census count), not counts
 of people; observed counts below {self.suppress_below} are hidden.</p>
+{f'<ul class="notes">{notes}</ul>' if notes else ""}
 <p><strong>{esc(sentence)}</strong></p>
 <h2>Target list ({esc(self.rules.area_type)})</h2>
+<p>{esc(_RANK_WORDS)}</p>
 <table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 <h2>Campaign reach</h2><img alt="gains curve" src="{png_data_uri(gains_png)}"
 style="max-width:100%">
 {figure}
-<ul>{notes}</ul>
 <p>oacinsight {esc(__version__)}: method in docs/need.md.</p></body></html>
 """
+
+
+#: Columns of the target list that only observed counts fill.
+_OBSERVED_COLUMNS = ("observed", "ratio", "ratio_low", "ratio_high", "shortfall")
+#: What the rank of the target list means (gaps are areas the thresholds left out).
+_RANK_WORDS = (
+    "rank: the area's place in campaign order (the order of the gains curve); a missing "
+    "rank is an area left out by the thresholds (--min-expected, --max-ratio, "
+    "--min-shortfall)."
+)
 
 
 def check_outputs(outputs: tuple[str, ...] | list[str]) -> frozenset[str]:

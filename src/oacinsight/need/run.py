@@ -24,6 +24,7 @@ from oacinsight.need.stats import dissimilarity
 from oacinsight.need.targets import TargetRules, gains_curve, postcode_list, ranked, target_list
 from oacinsight.store import Store, profiles
 from oacinsight.store import need as sql
+from oacinsight.warm import warm
 
 __all__ = ["MIX_WARNING", "Counted", "NeedOptions", "need_file"]
 
@@ -112,6 +113,7 @@ def need_file(
     NeedResult
     """
     options.check(input_path is not None)
+    warm("scipy.special")  # needed for the intervals, imported while the store is read
     with reference_store(store) as s:
         return _need(s, input_path, options, counted or Counted())
 
@@ -260,6 +262,7 @@ def _assemble(
     names = sql.names_of(con, list(dict.fromkeys([*wanted, *codes])))
     moments = exp.rate_moments(rates, opt.level)
     expected = exp.expected_demand(oas, moments, opt.level, names, opt.confidence)
+    notes = [*notes, *_area_notes(s, codes, names, expected, oas)]
     has_observed = opt.observed is not None
     if has_observed:
         if counted is not None and counted.observed is not None:
@@ -317,6 +320,38 @@ def _assemble(
             con, oas, expected, targets, postcodes, opt.rules.area_type
         )
     return result
+
+
+def _area_notes(
+    s: Store, codes: list[str], names: dict[str, str], expected: pd.DataFrame, oas: pd.DataFrame
+) -> list[str]:
+    """Plain lines when a chosen area is only partly in the store, when output areas
+    have no ward or district known, and when areas have no name loaded (their codes are
+    shown instead)."""
+    from oacinsight.areas.coverage_notes import profile_coverage_lines
+
+    lines = profile_coverage_lines(s, codes, names, covers="expected demand covers")
+    for col, word in (("ward", "ward"), ("lad", "local authority")):
+        missing = int(oas[col].isna().sum())
+        if missing:
+            lines.append(
+                f"{missing:,} of {len(oas):,} output areas have no {word} known (none of "
+                "their postcodes is in the loaded directory, and no official lookup): they "
+                f"count in the output area and LSOA rows and the area's total, in no {word} row"
+            )
+    kinds = expected["area_type"].to_numpy(dtype=object)
+    shown = expected["name"].to_numpy(dtype=object) == expected["area_code"].to_numpy(dtype=object)
+    nameless = [KIND_WORDS[k] for k in ("lsoa", "ward", "lad") if (shown & (kinds == k)).any()]
+    if nameless:
+        lines.append(
+            f"names: no names loaded for some {', '.join(nameless)} (codes shown); ingest the "
+            "ONS names and codes files to see them"
+        )
+    return lines
+
+
+#: Plural words for the area types of ``expected.csv`` in notes.
+KIND_WORDS = {"lsoa": "LSOAs", "ward": "wards", "lad": "local authorities"}
 
 
 def _target_oas(oas: pd.DataFrame, targets: pd.DataFrame, opt: NeedOptions) -> list[str]:

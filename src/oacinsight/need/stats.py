@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special  # the gamma quantile alone; scipy.stats costs ~1 s to import
 
 __all__ = ["Shrunk", "dissimilarity", "gamma_interval", "poisson_interval", "shrink"]
 
@@ -40,7 +39,13 @@ def poisson_interval(count: np.ndarray, confidence: float = 0.95) -> tuple[np.nd
 
 def _gamma_ppf(q: float, shape: np.ndarray) -> np.ndarray:
     """Quantile ``q`` of the unit-scale gamma with ``shape`` (NaN where shape <= 0):
-    what ``scipy.stats.gamma.ppf`` and ``chi2.ppf(q, 2 shape) / 2`` compute, bit for bit."""
+    what ``scipy.stats.gamma.ppf`` and ``chi2.ppf(q, 2 shape) / 2`` compute, bit for bit.
+
+    ``scipy.special`` (the gamma quantile alone; scipy.stats costs ~1 s to import) is
+    imported here, so that ``need_file`` can start importing it on a thread
+    (:func:`oacinsight.warm.warm`) while the store is read."""
+    from scipy import special
+
     return np.asarray(special.gammaincinv(shape, q), dtype=float)
 
 

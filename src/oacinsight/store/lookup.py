@@ -113,7 +113,7 @@ FROM postcodes
 
 #: Version of the derived tables' layout; a store built with another version is rebuilt
 #: by ``oacinsight data rebuild`` before use.
-DERIVED_VERSION = "4"
+DERIVED_VERSION = "5"
 
 
 def postcode_count(store: Store) -> int:
@@ -135,8 +135,8 @@ def derived_version(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild ``pc_lookup``, ``pc_districts``, ``oa_areas`` and the postcode index file
-    beside the store (:mod:`.pcindex`); returns the postcodes."""
+    """Rebuild ``pc_lookup``, ``pc_districts``, ``oa_areas``, ``oa_facts`` and the
+    postcode index file beside the store (:mod:`.pcindex`); returns the postcodes."""
     default_names = ", ".join(
         f"('{code}', '{_sql_str(name)}')" for code, name in SUPERGROUP_NAMES.items()
     )
@@ -147,6 +147,7 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> int:
     )
     con.execute(_DISTRICTS)
     rebuild_oa_areas(con)
+    rebuild_oa_facts(con)
     con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('derived_version', ?)", [DERIVED_VERSION])
     pcindex.write(con)
@@ -185,3 +186,48 @@ def rebuild_oa_areas(con: duckdb.DuckDBPyConnection) -> None:
     """OA → local authority, ward, region, country: official lookups where ingested,
     else the area most of the OA's postcodes (live ones first) fall in."""
     con.execute(_OA_AREAS)
+
+
+_OA_FACTS = """
+CREATE OR REPLACE TABLE oa_facts AS
+WITH o AS (SELECT oa, min(supergroup) AS supergroup, min(group_code) AS group_code,
+                  min(subgroup) AS subgroup FROM oac_oa GROUP BY 1),
+links AS MATERIALIZED (SELECT oa, min(target_code) AS lsoa FROM oa_links
+                       WHERE target_type = 'lsoa' GROUP BY 1),
+pcl AS (SELECT oa21 AS oa, mode(lsoa21) AS lsoa FROM pc_lookup
+        WHERE oa21 IN (SELECT oa FROM o WHERE oa NOT IN (SELECT oa FROM links))
+        AND lsoa21 IS NOT NULL GROUP BY 1)
+SELECT o.oa, o.supergroup, o.group_code, o.subgroup,
+       CAST({residents} AS DOUBLE) AS residents, CAST({households} AS DOUBLE) AS households,
+       coalesce(links.lsoa, pcl.lsoa) AS lsoa, ar.ward, ar.lad
+FROM o
+{joins}
+LEFT JOIN links ON links.oa = o.oa
+LEFT JOIN pcl ON pcl.oa = o.oa
+LEFT JOIN oa_areas ar ON ar.oa = o.oa
+ORDER BY o.oa
+"""
+
+#: Census tables (and their total column) whose counts ``oa_facts`` carries.
+_FACT_CENSUS = {
+    "residents": ("census_ts001", "ts0010001"),
+    "households": ("census_ts041", "ts0410001"),
+}
+
+
+def rebuild_oa_facts(con: duckdb.DuckDBPyConnection) -> None:
+    """``oa_facts``: one row per output area with an OAC, sorted by code: its OAC codes,
+    Census 2021 residents and households (when loaded), LSOA (official lookup, else the
+    LSOA most of its postcodes carry), ward and district (``oa_areas``).  What ``need``
+    reads for every output area of England and Wales at once, without joining five
+    tables on each run."""
+    values, joins = {}, []
+    for name, (table, column) in _FACT_CENSUS.items():
+        found = con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = ?",
+            [table, column],
+        ).fetchall()[0][0]
+        values[name] = f"{name}_t.{column}" if found else "NULL"
+        if found:
+            joins.append(f"LEFT JOIN {table} {name}_t ON {name}_t.oa = o.oa")
+    con.execute(_OA_FACTS.format(joins="\n".join(joins), **values))

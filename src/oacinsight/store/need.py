@@ -31,69 +31,47 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(row[0][0])
 
 
-def _census(con: duckdb.DuckDBPyConnection, table: str, column: str, alias: str) -> str:
-    if table_exists(con, table):
-        return f"LEFT JOIN {table} {alias}_t ON {alias}_t.oa = a.oa"
-    return ""
-
-
 def area_oas(
     con: duckdb.DuckDBPyConnection, oas: list[str], base: pd.DataFrame | str
 ) -> pd.DataFrame:
-    """One row per OA of ``oas`` that has an OAC: ``oa, supergroup, group_code,
-    subgroup, base, has_base, residents, households, lsoa, ward, lad``.
+    """One row per OA of ``oas`` that has an OAC, sorted by code: ``oa, supergroup,
+    group_code, subgroup, base, has_base, residents, households, lsoa, ward, lad``
+    (``oa_facts``, built with the postcode lookup), text columns as Arrow strings.
 
     ``base`` is a frame ``oa, base`` or ``"residents"`` / ``"households"``: the census
-    column joined here anyway (``has_base``: whether the OA has a base value at all).
+    column ``oa_facts`` carries (``has_base``: whether the OA has a base value at all).
 
     The LSOA is the official OA→LSOA lookup where ingested, else the LSOA most of the
     OA's postcodes carry.  Residents and households are Census 2021 TS001 / TS041 when
     loaded (else missing).
     """
-    has_links = table_exists(con, "oa_links")
-    links = (
-        "SELECT oa, min(target_code) AS lsoa FROM oa_links "
-        "WHERE target_type = 'lsoa' AND oa IN (SELECT oa FROM a) GROUP BY 1"
-        if has_links
-        else "SELECT NULL::VARCHAR AS oa, NULL::VARCHAR AS lsoa WHERE false"
-    )
-    residents = "res_t.ts0010001" if table_exists(con, "census_ts001") else "NULL"
-    households = "hh_t.ts0410001" if table_exists(con, "census_ts041") else "NULL"
     if isinstance(base, str):
-        base_value = {"residents": residents, "households": households}[base]
+        base_value = {"residents": "f.residents", "households": "f.households"}[base]
         base_join, frames = "", {}
     else:
         base_value = "b.base"
         base_join = (
-            "LEFT JOIN (SELECT oa, sum(base) AS base FROM {base} GROUP BY 1) b ON b.oa = a.oa"
+            "LEFT JOIN (SELECT oa, sum(base) AS base FROM {base} GROUP BY 1) b ON b.oa = f.oa"
         )
         frames = {"base": base[["oa", "base"]]}
     sql = f"""
-WITH a AS (SELECT DISTINCT oa FROM {{area}}),
-o AS (SELECT oa, min(supergroup) AS supergroup, min(group_code) AS group_code,
-             min(subgroup) AS subgroup FROM oac_oa WHERE oa IN (SELECT oa FROM a) GROUP BY 1),
-links AS MATERIALIZED ({links}),
-pcl AS (SELECT oa21 AS oa, mode(lsoa21) AS lsoa FROM pc_lookup
-        WHERE oa21 IN (SELECT oa FROM a WHERE oa NOT IN (SELECT oa FROM links))
-        AND lsoa21 IS NOT NULL GROUP BY 1)
-SELECT a.oa, o.supergroup, o.group_code, o.subgroup,
+SELECT f.oa, f.supergroup, f.group_code, f.subgroup,
        coalesce({base_value}, 0) AS base, {base_value} IS NOT NULL AS has_base,
-       CAST({residents} AS DOUBLE) AS residents,
-       CAST({households} AS DOUBLE) AS households,
-       coalesce(links.lsoa, pcl.lsoa) AS lsoa, ar.ward, ar.lad
-FROM a
-JOIN o ON o.oa = a.oa
+       f.residents, f.households, f.lsoa, f.ward, f.lad
+FROM oa_facts f
 {base_join}
-{_census(con, "census_ts001", "ts0010001", "res")}
-{_census(con, "census_ts041", "ts0410001", "hh")}
-LEFT JOIN links ON links.oa = a.oa
-LEFT JOIN pcl ON pcl.oa = a.oa
-LEFT JOIN oa_areas ar ON ar.oa = a.oa
-ORDER BY a.oa
+WHERE f.oa IN (SELECT oa FROM {{area}})
+ORDER BY f.oa
 """
     area = pa.table({"oa": pa.array(oas, type=pa.string())})
     with registered(con, area=area, **frames) as t:
-        return con.sql(sql.format(**t)).to_arrow_table().to_pandas()
+        table = con.sql(sql.format(**t)).to_arrow_table()
+    return table.to_pandas(types_mapper=_arrow_strings)
+
+
+def _arrow_strings(dtype: pa.DataType) -> pd.ArrowDtype | None:
+    """Text columns stay Arrow strings in pandas (no Python object per value)."""
+    return pd.ArrowDtype(dtype) if pa.types.is_string(dtype) else None
 
 
 def names_of(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, str]:

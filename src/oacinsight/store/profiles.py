@@ -83,10 +83,13 @@ def area_oas(store: Store, codes: list[str]) -> list[str]:
             parts.append(f"SELECT oa FROM {{m}} WHERE '{_sql_str(code)}' IN (lad, region, ward)")
     if not parts:
         return []
-    with registered(store.con, m=membership(store)) as t:
+    # The membership table only when a code needs it (a country is told by its prefix).
+    member = {} if all(c in COUNTRY_PREFIXES for c in codes) else {"m": membership(store)}
+    with registered(store.con, **member) as t:
         sql = f"SELECT DISTINCT oa FROM ({' UNION '.join(parts)}) WHERE oa IS NOT NULL ORDER BY 1"
         column = store.con.sql(sql.format(**t)).to_arrow_table().column(0)
-        return [str(v) for v in column.to_pylist()]
+        values = column.to_pylist()
+        return values if pa.types.is_string(column.type) else [str(v) for v in values]
 
 
 def area_names(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, str]:

@@ -250,6 +250,7 @@ def prepare(s: Store | None, frame: pd.DataFrame, opt: SurveyOptions, name: str)
             "oac2011_names.csv to see them (codes shown instead)"
         )
     pop, areas = _population(s, placement, opt)
+    placement.notes.extend(_area_notes(s, areas))
     return Prepared(frame, opt, name, answers, weights, placement, level_names, pop, areas)
 
 
@@ -324,6 +325,17 @@ def _population(
         inside = set(oas)
         in_area = placement.oas.map(lambda o: o in inside).to_numpy(dtype=bool)
     return Population(residents, in_area, why), areas
+
+
+def _area_notes(s: Store | None, areas: list[tuple[str, str]]) -> list[str]:
+    """Plain lines when a chosen area is only partly in the store, and when it has no
+    name loaded (its code is shown)."""
+    if s is None or not areas:
+        return []
+    from oacinsight.areas.coverage_notes import profile_coverage_lines
+
+    covers = "the residents behind the representation index and post-stratified shares cover"
+    return profile_coverage_lines(s, [c for c, _ in areas], dict(areas), covers=covers)
 
 
 def _residents(s: Store, opt: SurveyOptions, oas: list[str]) -> tuple[dict | None, str]:
