@@ -170,7 +170,7 @@ def accounting_pattern(table: AccountingTable, threshold: int) -> tuple[np.ndarr
         table,
         primary[: n * c].reshape(shape),
         values[: n * c].reshape(shape),
-        (width[: n * c] > 0).reshape(shape) & primary[: n * c].reshape(shape),
+        (width[: n * c] > 0).reshape(shape),
     )
     hidden, unprotected = protect_sums(
         members,
