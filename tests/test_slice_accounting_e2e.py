@@ -232,3 +232,25 @@ def test_survey_placement_and_answers_together_withstand_the_attack(seed, tmp_pa
     for key, (low, high) in got.items():
         assert low <= truth[key] <= high, key
         assert high - low >= min(3, alone[key][1] - alone[key][0]), (key, low, high)
+
+
+def test_profile_by_cellkey_hides_small_accounting_counts(demo, raw, tmp_path):
+    """Under cell key perturbation the in-area totals are noisy, but rows and matched are
+    exact: rows − matched, not matched, is protected the same way (outside the area is
+    not published, the in-area figures are the perturbed ones)."""
+    store, _ = demo
+    path = tmp_path / "customers.csv"
+    random_file(raw, np.random.default_rng(901), path)
+    result = profile_file(path, store=store, by="service", disclosure="cellkey")
+    frame = result.slice_frame()
+    assert frame["outside_area"].isna().all()
+    parts = [result.overall, *(p for _, p in result.slices)]
+    assert frame["in_area"].tolist() == [p.n_in_area for p in parts]
+    spec = {"rows": ("m", "nm"), "matched": ("m",), "not_matched": ("nm",)}
+    truth = {n: {"m": p.n_matched, "nm": p.n_input - p.n_matched} for n, p in result.slices}
+    small = small_cells(frame, "by", spec, truth)
+    assert small  # the bad postcodes make some
+    for key in small:
+        name, col = key.split("|")
+        assert pd.isna(frame.set_index("by").loc[name, col]), key
+    assert attack_frame(frame, "by", spec, truth) == []

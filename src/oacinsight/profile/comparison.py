@@ -50,6 +50,8 @@ SLICE_COLUMNS: dict[str, tuple[int, ...]] = {
     "outside_area": (1,),
     "not_matched": (2,),
 }
+#: Under cell key perturbation: the rows split into matched (0) and not matched (1).
+CELLKEY_COLUMNS: dict[str, tuple[int, ...]] = {"rows": (0, 1), "matched": (0,), "not_matched": (1,)}
 ACCOUNTING_FALLBACK = (
     "every count of the records per slice is hidden (in-area customers aside): no "
     "pattern could protect its small counts"
@@ -132,17 +134,19 @@ class ComparisonResult:
 
     def accounting_table(self) -> AccountingTable:
         """The slices' rows split once (in the area, matched outside it, not matched)
-        and the columns published from them."""
+        and the columns published from them.  Under cell key perturbation the in-area
+        totals are perturbed (not sums of rows): the rows are split into matched and
+        not matched only, and the in-area figures are published as perturbed."""
+        if self.overall.disclosure == "cellkey":
+            pairs = [[p.n_matched, p.n_input - p.n_matched] for _, p in self.slices]
+            atoms = np.array(pairs, dtype="int64").reshape(len(self.slices), 2)
+            return AccountingTable(atoms=atoms, columns=CELLKEY_COLUMNS)
         atoms = np.array(
             [[p.n_in_area, p.n_matched - p.n_in_area, p.n_input - p.n_matched]
              for _, p in self.slices],
             dtype="int64",
         ).reshape(len(self.slices), 3)  # fmt: skip
-        return AccountingTable(
-            atoms=atoms,
-            columns=SLICE_COLUMNS,
-            fixed=("in_area",),
-        )
+        return AccountingTable(atoms=atoms, columns=SLICE_COLUMNS, fixed=("in_area",))
 
     def slice_frame(self) -> pd.DataFrame:
         """Every input row accounted for, per slice: rows, matched, in the area, matched
@@ -169,7 +173,13 @@ class ComparisonResult:
             self.notes.append(ACCOUNTING_FALLBACK)
         names = [n for n, _ in self.slices]
         labels = (self.label_column, ALL_LABEL)
-        return published_accounting_frame(labels, names, table, hidden, overall)
+        out = published_accounting_frame(labels, names, table, hidden, overall)
+        if "in_area" not in out.columns:  # cell keys: the perturbed totals, no difference
+            parts = [self.overall, *(p for _, p in self.slices)]
+            out["in_area"] = pd.array([p.n_in_area for p in parts], dtype="Int64")
+            out["outside_area"] = pd.array([None] * len(parts), dtype="Int64")
+            out = out[[self.label_column, *SLICE_COLUMNS]]
+        return out
 
     def __post_init__(self) -> None:
         # the pattern first, so that its note (if any) is in every output
