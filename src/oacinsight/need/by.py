@@ -133,10 +133,11 @@ def _slices(
         source = f"{overall.source}, {slicing.column} {name}"
         result = _slice_need(s, opt, (by_group, accounting), mask, oas, base_name, source)
         made.append((name, result))
-    slices = [
-        (name, SliceNeed.of(result, mask))
-        for (name, result), mask in zip(made, hidden.masks, strict=True)
-    ]
+    slices = []
+    for (name, result), mask in zip(made, hidden.masks, strict=True):
+        part = (mapping == name).to_numpy()
+        terminated = _terminated_in_area(rows[part], in_area[part])
+        slices.append((name, SliceNeed.of(result, mask, terminated)))
     if hidden.fallback:
         notes = [*notes, "every customer count of the slices is hidden: no pattern protected them"]
     return NeedByResult(
@@ -160,6 +161,13 @@ def _slice_counts(rows: pd.DataFrame, in_area: pd.Series) -> tuple[pd.DataFrame,
     accounting.update({str(k): int(v) for k, v in statuses.items() if v})
     accounting["customers_in_area"] = int(customers["customers"].sum())
     return customers, accounting
+
+
+def _terminated_in_area(rows: pd.DataFrame, in_area: pd.Series) -> int:
+    """Rows of a slice matched by a terminated postcode and placed in the area (the
+    accounting's split of its customers in the area, :meth:`NeedByResult.slice_frame`)."""
+    terminated = (rows["match_status"].astype(str) == "matched_terminated").to_numpy()
+    return int((terminated & in_area.to_numpy(dtype=bool)).sum())
 
 
 def _slice_need(

@@ -21,6 +21,11 @@ from oacinsight._version import __version__
 from oacinsight.need import disclose
 from oacinsight.need.rates import RATE_COLUMNS
 from oacinsight.need.result import OUTPUTS, NeedResult, check_outputs
+from oacinsight.profile.accounting import (
+    AccountingTable,
+    accounting_pattern,
+    published_accounting_frame,
+)
 from oacinsight.tabular import write_workbook
 from oacinsight.values import json_records, json_safe
 
@@ -30,6 +35,25 @@ JSON_FORMAT = "oacinsight.need-by/1"
 #: The label of the overall analysis's rows in the long tables (as ``profile --by``).
 ALL_LABEL = "(all)"
 _WIDE_KEYS = ["level", "code", "name"]
+#: Match statuses counted per slice (as ``need_file`` counts them).
+SLICE_STATUSES = ("matched", "matched_terminated", *disclose.UNMATCHED_STATUSES)
+#: Each slice's rows split once: matched / by a terminated postcode, in the area or
+#: outside it, then each status not matched.
+_KINDS = ("matched_in", "matched_out", "terminated_in", "terminated_out",
+          *disclose.UNMATCHED_STATUSES)  # fmt: skip
+#: The columns of ``slices_by`` and the kinds of rows each adds up.
+SLICE_COLUMNS: dict[str, tuple[int, ...]] = {
+    "rows": tuple(range(len(_KINDS))),
+    "matched": (0, 1),
+    "matched_terminated": (2, 3),
+    **{k: (4 + i,) for i, k in enumerate(disclose.UNMATCHED_STATUSES)},
+    "customers_in_area": (0, 2),
+    "customers_outside_area": (1, 3),
+}
+ACCOUNTING_FALLBACK = (
+    "every count of the rows per slice is hidden (customers in the area aside): no "
+    "pattern could protect its small counts"
+)
 
 
 @dataclass
@@ -38,11 +62,18 @@ class SliceNeed(NeedResult):
     (the pattern chosen with the other slices and the overall), not by its own."""
 
     joint_hidden: np.ndarray | None = None
+    #: Customers in the area matched by a terminated postcode (the accounting needs
+    #: the split of ``customers_in_area`` by match status).
+    terminated_in_area: int = 0
 
     @classmethod
-    def of(cls, result: NeedResult, hidden: np.ndarray) -> SliceNeed:
+    def of(cls, result: NeedResult, hidden: np.ndarray, terminated_in_area: int = 0) -> SliceNeed:
         values = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.init}
-        return cls(**values, joint_hidden=np.asarray(hidden, dtype=bool))
+        return cls(
+            **values,
+            joint_hidden=np.asarray(hidden, dtype=bool),
+            terminated_in_area=int(terminated_in_area),
+        )
 
     def published_rates(self) -> pd.DataFrame:
         """``rates.csv`` of the slice, with the joint pattern."""
@@ -74,6 +105,11 @@ class NeedByResult:
     freq: str | None = None
     notes: list[str] = field(default_factory=list)
     min_customers: int = 20
+    _accounting: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # the pattern first, so that its note (if any) is in every output
+        self.accounting_frame()
 
     @property
     def label_column(self) -> str:
@@ -132,26 +168,59 @@ class NeedByResult:
             out[name] = expected.reindex(index).to_numpy()
         return out
 
+    def accounting_table(self) -> AccountingTable:
+        """Each slice's rows split once (by match status, and the matched ones in the
+        area or outside it) and the columns of ``slices_by`` made from them."""
+        atoms = []
+        for _, r in self.slices:
+            acc = {k: int(r.accounting.get(k, 0)) for k in SLICE_STATUSES}
+            t_in = r.terminated_in_area
+            m_in = int(r.accounting.get("customers_in_area", 0)) - t_in
+            atoms.append([m_in, acc["matched"] - m_in, t_in, acc["matched_terminated"] - t_in,
+                          *(acc[k] for k in disclose.UNMATCHED_STATUSES)])  # fmt: skip
+        return AccountingTable(
+            atoms=np.array(atoms, dtype="int64").reshape(len(self.slices), len(_KINDS)),
+            columns=SLICE_COLUMNS,
+            fixed=("customers_in_area",),
+            overall_hidden={k: v is None for k, v in self._overall_accounting().items()},
+        )
+
+    def _overall_accounting(self) -> dict[str, int | None]:
+        """The whole file's accounting as ``need.json`` publishes it."""
+        pub = self.overall.published_accounting()
+        out = {k: pub.get(k, 0) for k in SLICE_COLUMNS if k != "customers_outside_area"}
+        acc = self.overall.accounting
+        matched = sum(int(acc.get(k, 0)) for k in ("matched", "matched_terminated"))
+        out["customers_outside_area"] = matched - int(acc.get("customers_in_area", 0))
+        return {k: (None if out[k] is None else int(out[k])) for k in SLICE_COLUMNS}
+
+    def accounting_frame(self) -> pd.DataFrame:
+        """The counts of ``slices_by``: every input row accounted for per slice, small
+        counts hidden (``<NA>``) by one pattern on the slices and the whole file
+        together (:mod:`oacinsight.profile.accounting`)."""
+        if self._accounting is None:
+            table = self.accounting_table()
+            hidden, fallback = accounting_pattern(table, self.overall.suppress_below)
+            if fallback:
+                self.notes.append(ACCOUNTING_FALLBACK)
+            names = [n for n, _ in self.slices]
+            labels = (self.label_column, ALL_LABEL)
+            self._accounting = published_accounting_frame(
+                labels, names, table, hidden, self._overall_accounting()
+            )
+        return self._accounting.copy()
+
     def slice_frame(self) -> pd.DataFrame:
         """``slices_by.csv``: every input row accounted for per slice (rows, rows per
-        match status, customers in the area), the expected total and the reach."""
-        records = []
-        for name, r in self._all():
+        match status, customers in the area and outside it; small counts hidden, see
+        :meth:`accounting_frame`), the expected total and the reach."""
+        frame = self.accounting_frame()
+        expected, reach = [], []
+        for _, r in self._all():
             oas = r.expected[r.expected["area_type"] == "oa"]
-            acc = {k: v for k, v in r.accounting.items() if not k.startswith("observed")}
-            records.append(
-                {
-                    self.label_column: name,
-                    **acc,
-                    "expected": float(oas["expected"].sum()),
-                    "reach_at_20pct": r.reach(0.2)["expected"],
-                }
-            )
-        frame = pd.DataFrame(records)
-        counts = [c for c in frame.columns if c not in (self.label_column, "expected")]
-        counts = [c for c in counts if c != "reach_at_20pct"]
-        frame[counts] = frame[counts].fillna(0).astype("int64")
-        return frame
+            expected.append(float(oas["expected"].sum()))
+            reach.append(r.reach(0.2)["expected"])
+        return frame.assign(expected=expected, reach_at_20pct=reach)
 
     # -- protocol ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

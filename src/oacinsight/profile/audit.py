@@ -337,7 +337,7 @@ def protect_sums(
     *,
     frozen: np.ndarray,
     primary: np.ndarray,
-    min_width: int = 3,
+    min_width: int | np.ndarray = 3,
 ) -> tuple[np.ndarray, list[int]]:
     """Hide more cells until every hidden cell can take ``min_width + 1`` values.
 
@@ -352,7 +352,9 @@ def protect_sums(
         is safe on its own); only the other cells are hidden to protect.
     primary : numpy.ndarray
         Cells hidden for being small; they are never shown.
-    min_width : int, default 3
+    min_width : int or numpy.ndarray, default 3
+        One width for every cell, or one per cell (a cell whose range could never
+        reach 3 given the figures published anyway asks only for what it can have).
 
     Returns
     -------
@@ -365,7 +367,8 @@ def protect_sums(
         help); the caller must fall back to publishing fewer cells.
     """
     hidden, frozen = hidden.copy(), frozen.copy()
-    audit = _SumAudit(members, values, total, min_width)
+    width = np.broadcast_to(np.asarray(min_width, dtype=float), values.shape)
+    audit = _SumAudit(members, values, total, width)
     unprotected: list[int] = []
     pending = audit.screen(hidden, np.flatnonzero(hidden).tolist())
     heap = [((not frozen[c], values[c], c), c) for c in pending]
@@ -375,7 +378,7 @@ def protect_sums(
         # position): a cell that passes keeps passing (hiding more only widens ranges)
         _, first = heapq.heappop(heap)
         low, high = audit.bounds(hidden, first)
-        if high - low >= min_width:
+        if high - low >= width[first]:
             continue
         if not frozen[first] and not primary[first] and low == high:
             hidden[first], frozen[first] = False, True  # known anyway: show it
@@ -399,7 +402,7 @@ class _SumAudit:
     ``milp``, the maximum first.
     """
 
-    def __init__(self, members: np.ndarray, values: np.ndarray, total: float, width: int):
+    def __init__(self, members: np.ndarray, values: np.ndarray, total: float, width: np.ndarray):
         self.members, self.values, self.total, self.width = members, values, total, width
         self.low = values.astype(float).copy()
         self.high = values.astype(float).copy()
@@ -421,19 +424,19 @@ class _SumAudit:
             if len(found):
                 self.low[cells] = np.minimum(self.low[cells], found.min(axis=0))
                 self.high[cells] = np.maximum(self.high[cells], found.max(axis=0))
-        return [c for c in cells if self.high[c] - self.low[c] < self.width]
+        return [c for c in cells if self.high[c] - self.low[c] < self.width[c]]
 
     def bounds(self, hidden: np.ndarray, cell: int) -> tuple[float, float]:
         """The cell's span if already wide enough, else its exact range (``-inf`` low
         when its maximum alone is wide enough)."""
-        if self.high[cell] - self.low[cell] >= self.width:
+        if self.high[cell] - self.low[cell] >= self.width[cell]:
             return float(self.low[cell]), float(self.high[cell])
         a_eq, b_eq = self._system(hidden)
         high, x = _solve_x(-self.members[cell], a_eq, b_eq, float(self.total))
         if x is not None:
             self._seen(self.members @ x)
         high = -high
-        if high - self.values[cell] >= self.width:
+        if high - self.values[cell] >= self.width[cell]:
             return -math.inf, high
         low, x = _solve_x(self.members[cell], a_eq, b_eq, float(self.total))
         if x is not None:

@@ -12,12 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment
 from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from oacinsight._version import __version__
+from oacinsight.profile.accounting import (
+    AccountingTable,
+    accounting_pattern,
+    published_accounting_frame,
+)
 from oacinsight.profile.chart import save_figure
 from oacinsight.profile.result import ProfileResult
 from oacinsight.results import write_by_suffix, write_json
@@ -35,6 +41,21 @@ NO_DATE = "(no date)"
 #: Label of the slice gathering values with too few customers.
 OTHER = "other"
 JSON_FORMAT = "oacinsight.profile-by/1"
+#: The columns of :meth:`ComparisonResult.slice_frame` and the kinds of rows they add
+#: up (0 in the area, 1 matched outside it, 2 not matched).
+SLICE_COLUMNS: dict[str, tuple[int, ...]] = {
+    "rows": (0, 1, 2),
+    "matched": (0, 1),
+    "in_area": (0,),
+    "outside_area": (1,),
+    "not_matched": (2,),
+}
+#: Under cell key perturbation: the rows split into matched (0) and not matched (1).
+CELLKEY_COLUMNS: dict[str, tuple[int, ...]] = {"rows": (0, 1), "matched": (0,), "not_matched": (1,)}
+ACCOUNTING_FALLBACK = (
+    "every count of the records per slice is hidden (in-area customers aside): no "
+    "pattern could protect its small counts"
+)
 
 
 def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
@@ -75,6 +96,7 @@ class ComparisonResult:
     freq: str | None = None
     notes: list[str] = field(default_factory=list)
     min_customers: int = 20
+    _accounting: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def label_column(self) -> str:
@@ -110,15 +132,58 @@ class ComparisonResult:
         rows = self.overall.published_frame()[keys]
         return rows.merge(wide, on=keys, how="left")
 
+    def accounting_table(self) -> AccountingTable:
+        """The slices' rows split once (in the area, matched outside it, not matched)
+        and the columns published from them.  Under cell key perturbation the in-area
+        totals are perturbed (not sums of rows): the rows are split into matched and
+        not matched only, and the in-area figures are published as perturbed."""
+        if self.overall.disclosure == "cellkey":
+            pairs = [[p.n_matched, p.n_input - p.n_matched] for _, p in self.slices]
+            atoms = np.array(pairs, dtype="int64").reshape(len(self.slices), 2)
+            return AccountingTable(atoms=atoms, columns=CELLKEY_COLUMNS)
+        atoms = np.array(
+            [[p.n_in_area, p.n_matched - p.n_in_area, p.n_input - p.n_matched]
+             for _, p in self.slices],
+            dtype="int64",
+        ).reshape(len(self.slices), 3)  # fmt: skip
+        return AccountingTable(atoms=atoms, columns=SLICE_COLUMNS, fixed=("in_area",))
+
     def slice_frame(self) -> pd.DataFrame:
-        """Every input row accounted for: rows, matched and in-area customers per slice."""
-        rows = [
-            (name, p.n_input, p.n_matched, p.n_in_area, sum(p.unmatched.values()))
-            for name, p in [(ALL_LABEL, self.overall), *self.slices]
-        ]
-        return pd.DataFrame(
-            rows, columns=[self.label_column, "rows", "matched", "in_area", "not_matched"]
-        )
+        """Every input row accounted for, per slice: rows, matched, in the area, matched
+        but outside it, not matched.  Small counts are hidden (``<NA>``) by one pattern
+        on the slices and the whole file together (:mod:`oacinsight.profile.accounting`):
+        the whole file's figures are published, so a slice's small count could
+        otherwise be read by subtraction along its row or down its column."""
+        if self._accounting is None:
+            self._accounting = self._published_accounting()
+        return self._accounting.copy()
+
+    def _published_accounting(self) -> pd.DataFrame:
+        table = self.accounting_table()
+        hidden, fallback = accounting_pattern(table, self.overall.suppress_below)
+        o = self.overall
+        overall = {
+            "rows": o.n_input,
+            "matched": o.n_matched,
+            "in_area": o.n_in_area,
+            "outside_area": o.n_matched - o.n_in_area,
+            "not_matched": o.n_input - o.n_matched,
+        }
+        if fallback:
+            self.notes.append(ACCOUNTING_FALLBACK)
+        names = [n for n, _ in self.slices]
+        labels = (self.label_column, ALL_LABEL)
+        out = published_accounting_frame(labels, names, table, hidden, overall)
+        if "in_area" not in out.columns:  # cell keys: the perturbed totals, no difference
+            parts = [self.overall, *(p for _, p in self.slices)]
+            out["in_area"] = pd.array([p.n_in_area for p in parts], dtype="Int64")
+            out["outside_area"] = pd.array([None] * len(parts), dtype="Int64")
+            out = out[[self.label_column, *SLICE_COLUMNS]]
+        return out
+
+    def __post_init__(self) -> None:
+        # the pattern first, so that its note (if any) is in every output
+        self._accounting = self._published_accounting()
 
     def pairwise(self) -> pd.DataFrame:
         """Chi-square tests between every pair of slices (published counts only)."""

@@ -126,5 +126,7 @@ def by_group_column(
     parsed = parse_group_column(
         frame[column], edition=edition, level=level, names=names, other_names=other_names
     )
-    status = parsed.codes.map(lambda c: "placed" if c else "missing").astype(object)
+    # a blank code is NaN under pandas' string dtype (truthy): test for a real code
+    status = parsed.codes.map(lambda c: "placed" if isinstance(c, str) and c else "missing")
+    status = status.astype(object)
     return Placement(parsed.codes, None, status, "group column", parsed.notes)

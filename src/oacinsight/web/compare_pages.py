@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import pandas as pd
 import pyarrow.parquet as pq
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse
@@ -65,6 +66,11 @@ def comparison(state: WebState, up: Upload, choice: tuple[str, str, str]) -> Com
     return up.results[key]
 
 
+def _cells(frame: pd.DataFrame) -> list[list[Any]]:
+    """Rows of a table for the page, None where a count is hidden."""
+    return frame.astype(object).where(frame.notna(), None).values.tolist()
+
+
 @router.get("/u/{token}/compare", response_class=HTMLResponse)
 def compare_page(
     request: Request,
@@ -88,7 +94,7 @@ def compare_page(
             findings=result.findings(),
             wide_columns=[str(c) for c in wide.columns],
             wide_rows=wide.round(0).astype(object).where(wide.notna(), None).values.tolist(),
-            slices=result.slice_frame().values.tolist(),
+            slices=_cells(result.slice_frame()),
             query=f"column={column}&kind={kind}&freq={freq}",
         )
     html = request.app.state.templates.get_template("compare.html").render(
