@@ -182,6 +182,7 @@ class NeedByResult:
                 "targets": json_records(self.targets_frame()),
                 "gains": json_records(self.gains_frame()),
                 "expected": json_records(self.expected_frame()),
+                "findings": self.findings(),
             }
         )
 
@@ -198,6 +199,7 @@ class NeedByResult:
             f"rate per 1,000 ({self.overall.base_name}), shrunk:",
             wide.to_string(index=False),
         ]
+        lines += ["", *self.findings()]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -234,6 +236,12 @@ class NeedByResult:
         if wanted & {"png", "html"}:
             written.update(self._write_pictures(out, "png" in wanted, "html" in wanted))
         return written
+
+    def findings(self) -> list[str]:
+        """Plain-language findings (:mod:`oacinsight.need.by_findings`)."""
+        from oacinsight.need.by_findings import need_by_findings
+
+        return need_by_findings(self)
 
     def heat_map_png(self) -> bytes:
         """The heat map of relative rates (group × slice) as PNG bytes."""
