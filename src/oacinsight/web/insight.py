@@ -234,6 +234,12 @@ class NeedForm:
 
     def check(self) -> None:
         """What a source needs, as one line naming the field."""
+        if self.sliced and (self.source != "customers" or self.observed):
+            raise OacInsightError(
+                f"{'by' if self.by else 'period'}: compare by works on the customers of this "
+                "file alone (not with a rates file, a survey or an observed file); for a "
+                "survey use compare by on the survey page"
+            )
         if self.source == "rates" and not self.rates:
             raise OacInsightError("rates: upload a rates file (a rates.csv of another run)")
         if self.source == "rates" and not self.areas:
@@ -245,12 +251,6 @@ class NeedForm:
                 raise OacInsightError("question: choose the survey column that marks the need")
             if not self.positive:
                 raise OacInsightError("positive: give the answers that mean the need (or >=4)")
-        if self.sliced and (self.source != "customers" or self.observed):
-            raise OacInsightError(
-                f"{'by' if self.by else 'period'}: compare by works on the customers of this "
-                "file alone (not with a rates file, a survey or an observed file); for a "
-                "survey use compare by on the survey page"
-            )
 
     def options(self, observed_path: str | None, postcode_column: str | None = None) -> NeedOptions:
         """As the library's :class:`NeedOptions` (``rates`` is filled by :func:`run_need`)."""
