@@ -227,6 +227,8 @@ def test_survey_by_page_and_downloads_equal_the_cli(client, files):
     for t in doc["slice_tests"]:
         if t["f"] is not None:
             assert f">{t['f']:,.2f}<" in page.text, (t["question"], t["code"])
+            assert f">{t['df1']:.2f}, {t['df2']:,.0f}<" in page.text
+            assert f">{t['highest']} ({100 * t['highest_share']:.0f}%)<" in page.text
     for row in doc["slice_counts"]:
         assert f">{row['rows']:,}<" in page.text
     query = dict(SURVEY_QUERY, placed_by="postcode", edition="2021", level="supergroup",

@@ -157,19 +157,36 @@ def survey_by_view(result: SurveyComparison) -> dict[str, Any]:
             cells = {str(r[result.kind]): r for r in core.records(group)}
             rows.append((code, group["name"].iloc[0], [_share(cells.get(n)) for n in names]))
         shares.append((str(q), rows))
-    tests = result.tests[
-        ["question", "code", "name", "slices", "lowest", "lowest_share", "highest",
-         "highest_share", "f", "df1", "df2", "p_value", "p_holm"]
-    ]  # fmt: skip
+    tests = _tests(result.tests)
     return {
         "findings": result.findings(),
         "chart_uri": png_data_uri(png_bytes(result.figure(), dpi=100)),
         "slice_names": names,
         "shares": shares,
-        "tests": table(tests, pct=("lowest_share", "highest_share"), decimals=2, p=True),
+        "tests": table(tests, decimals=2, p=True),
         "slices": table(result.slice_counts(), counts=True),
         "answers": table(result.answers_frame(), counts=True),
     }
+
+
+def _tests(tests: pd.DataFrame) -> pd.DataFrame:
+    """The Rao–Scott tests, narrow enough to read: the lowest and highest slice with
+    their shares, F with its degrees of freedom, p and the Holm-adjusted p."""
+
+    def slice_share(name: Any, share: Any) -> str:
+        return "" if name is None or pd.isna(share) else f"{name} ({100 * share:.0f}%)"
+
+    def df(a: Any, b: Any) -> str:
+        return "" if pd.isna(a) else f"{a:.2f}, {b:,.0f}"
+
+    out = tests[["question", "code", "name", "slices"]].copy()
+    for end in ("lowest", "highest"):
+        pairs = zip(tests[end], tests[f"{end}_share"], strict=True)
+        out[end] = [slice_share(*v) for v in pairs]
+    out["F"] = tests["f"]
+    out["df"] = [df(*v) for v in zip(tests["df1"], tests["df2"], strict=True)]
+    out["p_value"], out["p_holm"] = tests["p_value"], tests["p_holm"]
+    return out
 
 
 def _share(row: dict[str, Any] | None) -> str:
