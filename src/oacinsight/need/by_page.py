@@ -89,6 +89,8 @@ whole file's analysis is in <a href="need.html">need.html</a>.</p>
 with one pattern chosen on the slices and the overall rates together, so that no slice can be
 differenced against the total. Expected values are model outputs (rate × census count).</p>
 {% for n in result.notes %}<p class="note">{{ n }}</p>{% endfor %}
+<h2>Findings</h2>
+<ul>{% for f in result.findings() %}<li>{{ f }}</li>{% endfor %}</ul>
 {% if heat_map %}<h2>Rate by group and {{ result.column }}, relative to each slice's average</h2>
 <img alt="heat map of rates by group and {{ result.column }}" src="{{ heat_map }}"
 style="max-width:100%">{% endif %}

@@ -251,6 +251,7 @@ class NeedByResult:
                 "targets": json_records(self.targets_frame()),
                 "gains": json_records(self.gains_frame()),
                 "expected": json_records(self.expected_frame()),
+                "findings": self.findings(),
             }
         )
 
@@ -267,6 +268,7 @@ class NeedByResult:
             f"rate per 1,000 ({self.overall.base_name}), shrunk:",
             wide.to_string(index=False),
         ]
+        lines += ["", *self.findings()]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -303,6 +305,12 @@ class NeedByResult:
         if wanted & {"png", "html"}:
             written.update(self._write_pictures(out, "png" in wanted, "html" in wanted))
         return written
+
+    def findings(self) -> list[str]:
+        """Plain-language findings (:mod:`oacinsight.need.by_findings`)."""
+        from oacinsight.need.by_findings import need_by_findings
+
+        return need_by_findings(self)
 
     def heat_map_png(self) -> bytes:
         """The heat map of relative rates (group × slice) as PNG bytes."""

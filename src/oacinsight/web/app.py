@@ -128,7 +128,7 @@ def create_app(
     _add_middleware(app)
     _add_error_handlers(app)
     _mount_static(app)
-    from oacinsight.web import api, compare_pages, downloads, geo, insight_pages, pages
+    from oacinsight.web import api, compare_pages, downloads, geo, insight_pages, pages, slices
 
     app.include_router(pages.router)
     app.include_router(insight_pages.router)
@@ -137,6 +137,7 @@ def create_app(
     app.include_router(geo.router)
     app.include_router(downloads.router)
     app.include_router(compare_pages.router)
+    app.include_router(slices.router)
     from oacinsight.web import build_pages
 
     app.include_router(build_pages.router)

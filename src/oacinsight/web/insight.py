@@ -198,6 +198,9 @@ class NeedForm:
     max_ratio: float = 1.0
     min_shortfall: float = 0.0
     suppress_below: int = 10
+    by: str = ""  # compare by this column (``--by``)
+    period: str = ""  # or by period of this date column (``--period``)
+    freq: str = "year"  # the periods of ``period`` (``--freq``)
 
     @classmethod
     def parse(cls, values: Mapping[str, Any], default_source: str = "customers") -> NeedForm:
@@ -221,10 +224,22 @@ class NeedForm:
             max_ratio=_float("max_ratio", values.get("max_ratio"), 1.0, 0, 1e6),
             min_shortfall=_float("min_shortfall", values.get("min_shortfall"), 0.0, -1e12, 1e12),
             suppress_below=_int("suppress_below", values.get("suppress_below"), 10, 0, 1000),
+            **slice_fields(values),
         )
+
+    @property
+    def sliced(self) -> bool:
+        """Whether the need is compared by a column or by period."""
+        return bool(self.by or self.period)
 
     def check(self) -> None:
         """What a source needs, as one line naming the field."""
+        if self.sliced and (self.source != "customers" or self.observed):
+            raise OacInsightError(
+                f"{'by' if self.by else 'period'}: compare by works on the customers of this "
+                "file alone (not with a rates file, a survey or an observed file); for a "
+                "survey use compare by on the survey page"
+            )
         if self.source == "rates" and not self.rates:
             raise OacInsightError("rates: upload a rates file (a rates.csv of another run)")
         if self.source == "rates" and not self.areas:
@@ -336,3 +351,17 @@ def need_view(result: NeedResult) -> dict[str, Any]:
 
 
 NEED_FILES = ("rates", "expected", "targets", "gains")
+
+
+def slice_fields(values: Mapping[str, Any]) -> dict[str, str]:
+    """``by``, ``period`` and ``freq`` of a form or query (``--by``, ``--period``,
+    ``--freq``): at most one column; ``freq`` other than year only with ``period``."""
+    from oacinsight.profile.periods import FREQS
+
+    by, period = _text(values, "by"), _text(values, "period")
+    freq = _choice("freq", values.get("freq"), FREQS, "year")
+    if by and period:
+        raise OacInsightError("by: compare by a column or by period of a date column, not both")
+    if freq != "year" and not period:
+        raise OacInsightError(f"freq: {freq} goes with period (a date column)")
+    return {"by": by, "period": period, "freq": freq}

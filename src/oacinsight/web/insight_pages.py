@@ -18,9 +18,18 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from oacinsight.errors import OacInsightError
-from oacinsight.need import need_file
-from oacinsight.survey import SurveyOptions, survey_file
-from oacinsight.web import core, insight
+from oacinsight.need import need_by_file, need_file
+from oacinsight.profile.periods import FREQS
+from oacinsight.survey import (
+    SurveyComparison,
+    SurveyOptions,
+    SurveyResult,
+    SurveySlices,
+    survey_by_file,
+    survey_file,
+)
+from oacinsight.web import core, insight, slices
+from oacinsight.web.compare_pages import user_columns
 from oacinsight.web.pages import file_chunks, render
 from oacinsight.web.state import Upload, WebState
 
@@ -32,6 +41,7 @@ SURVEY_FILES = {
     "json": "application/json",
     "png": "image/png",
 }
+SURVEY_BY_FILES = {**SURVEY_FILES, "html": "text/html"}
 Format = Annotated[str, Query(pattern="^(json|csv)$", description="json or csv")]
 
 
@@ -79,8 +89,12 @@ def survey_page(
     weight: str | None = None,
     area: str | None = None,
     min_n: str | None = None,
+    by: str | None = None,
+    period: str | None = None,
+    freq: str | None = None,
 ) -> HTMLResponse:
-    """The form (columns of the file) and, once a question is chosen, the result."""
+    """The form (columns of the file) and, once a question is chosen, the result (with
+    a column or a date column to compare by: the comparison of its slices)."""
     state = _state(request)
     up = state.get(token)
     frame = insight.survey_table(state, up)
@@ -99,9 +113,20 @@ def survey_page(
             "weight": weight or "",
             "area": area or "",
             "min_n": min_n or "30",
+            "by": by or "",
+            "period": period or "",
+            "freq": freq or "year",
         },
     }
-    if chosen and (positive or "").strip():
+    slicing = slices.survey_slices(by, period, freq)
+    if chosen and (positive or "").strip() and slicing is not None:
+        options = insight.survey_options(
+            chosen, positive, placed_by, column, edition, level, weight, area, min_n
+        )
+        compared = slices.run_survey_by(state, up, options, slicing)
+        query = [*insight.survey_query(options), *_slice_query(slicing)]
+        context.update(by_result=compared, by_view=slices.survey_by_view(compared), query=query)
+    elif chosen and (positive or "").strip():
         options = insight.survey_options(
             chosen, positive, placed_by, column, edition, level, weight, area, min_n
         )
@@ -131,23 +156,40 @@ def survey_download(
     weight: str | None = None,
     area: str | None = None,
     min_n: str | None = None,
+    by: str | None = None,
+    period: str | None = None,
+    freq: str | None = None,
 ) -> Response:
-    """survey.csv / .xlsx / .json / .png: what ``oacinsight survey -o`` writes."""
-    if fmt not in SURVEY_FILES:
-        raise OacInsightError(f"format: {fmt[:20]!r} is not one of {', '.join(SURVEY_FILES)}")
+    """survey.csv / .xlsx / .json / .png: what ``oacinsight survey -o`` writes (with
+    ``by`` or ``period``, also .html: what ``oacinsight survey --by`` writes)."""
+    slicing = slices.survey_slices(by, period, freq)
+    formats = SURVEY_FILES if slicing is None else SURVEY_BY_FILES
+    if fmt not in formats:
+        raise OacInsightError(f"format: {fmt[:20]!r} is not one of {', '.join(formats)}")
     state = _state(request)
     up = state.get(token)
     options = insight.survey_options(
         question or [], positive, placed_by, column, edition, level, weight, area, min_n
     )
-    result = insight.run_survey(state, up, options)
+    result: SurveyResult | SurveyComparison = (
+        insight.run_survey(state, up, options)
+        if slicing is None
+        else slices.run_survey_by(state, up, options, slicing)
+    )
     path = state.tmp / f"survey-{up.token}.{fmt}"
     try:
         result.write(path)
         data = path.read_bytes()
     finally:
         path.unlink(missing_ok=True)
-    return Response(data, media_type=SURVEY_FILES[fmt], headers=_attachment(f"survey.{fmt}"))
+    return Response(data, media_type=formats[fmt], headers=_attachment(f"survey.{fmt}"))
+
+
+def _slice_query(slicing: SurveySlices) -> list[tuple[str, str]]:
+    """URL query of the compare-by fields (``freq`` only with ``period``)."""
+    if slicing.by:
+        return [("by", slicing.by)]
+    return [("period", str(slicing.period)), ("freq", slicing.freq)]
 
 
 # -- need page --------------------------------------------------------------------------
@@ -177,8 +219,15 @@ def need_page(request: Request, token: str, run: str | None = None) -> HTMLRespo
         "surveys": insight.survey_uploads(state),
         "result": None,
         "la_choices": views.authority_choices(up.summary) if up.summary else [],
+        "by_columns": user_columns(up) if up.summary else [],
+        "freqs": FREQS,
     }
-    if run or form.observed or form.rates:
+    if form.sliced and run:
+        compared = slices.run_need_by(state, up, form)
+        context.update(by_result=compared, by_view=slices.need_by_view(compared),
+                       by_files=list(slices.need_by_files(state, up, form)),
+                       query=form.query())  # fmt: skip
+    elif run or form.observed or form.rates:
         result = insight.run_need(state, up, form)
         context.update(result=result, view=insight.need_view(result), query=form.query())
     return render(request, "need.html", "need", up=up, **context)
@@ -198,6 +247,9 @@ def need_fields(
     max_ratio: Annotated[str, Form()] = "1",
     min_shortfall: Annotated[str, Form()] = "0",
     suppress_below: Annotated[str, Form()] = "10",
+    by: Annotated[str, Form(description="Compare by this column (a service, a channel)")] = "",
+    period: Annotated[str, Form(description="Or by period of this date column")] = "",
+    freq: Annotated[str, Form(description="year, quarter or month (with period)")] = "year",
 ) -> dict[str, str]:
     """The option fields the need page's form and ``POST /api/need`` share (the options
     of ``oacinsight need``), as text for :meth:`insight.NeedForm.parse`, which checks
@@ -216,6 +268,9 @@ def need_fields(
         "max_ratio": max_ratio,
         "min_shortfall": min_shortfall,
         "suppress_below": suppress_below,
+        "by": by,
+        "period": period,
+        "freq": freq,
     }
 
 
@@ -294,10 +349,15 @@ def api_survey(
     confidence: Annotated[float, Form()] = 0.95,
     suppress_below: Annotated[int, Form()] = 10,
     dont_know: Annotated[str, Form()] = "",
+    by: Annotated[str, Form(description="Compare by this column (a wave, a channel)")] = "",
+    period: Annotated[str, Form(description="Or by period of this date column")] = "",
+    freq: Annotated[str, Form(description="year, quarter or month (with period)")] = "year",
     format: Format = "json",
 ) -> Response:
     """The result ``oacinsight survey -o x.json`` writes (or, with ``format=csv``, the
-    CSV of ``-o x.csv``)."""
+    CSV of ``-o x.csv``); with ``by`` or ``period`` (and ``freq``), that of
+    ``oacinsight survey --by/--period``."""
+    slicing = slices.survey_slices(by, period, freq)
     options = SurveyOptions(
         questions=tuple(question),
         positive=positive,
@@ -317,7 +377,11 @@ def api_survey(
     up = state.new_upload(file.filename or "survey.csv", file_chunks(file))
     try:
         with core.named(up), state.job() as store:
-            result = survey_file(up.raw, options, store=store)
+            result: SurveyResult | SurveyComparison = (
+                survey_file(up.raw, options, store=store)
+                if slicing is None
+                else survey_by_file(up.raw, options, slicing, store=store)
+            )
         if format == "json":
             return JSONResponse(result.to_dict())
         path = state.tmp / f"survey-{up.token}.csv"
@@ -343,7 +407,8 @@ def api_need(
     postcode_column: Annotated[str, Form()] = "",
 ) -> Response:
     """``need.json`` of ``oacinsight need -o DIR`` for the same options: ``file`` (with
-    ``question`` and ``positive`` it is a survey) or ``rates``, not both."""
+    ``question`` and ``positive`` it is a survey) or ``rates``, not both.  With ``by``
+    or ``period`` (and ``freq``): ``need_by.json`` of ``oacinsight need --by/--period``."""
     state = _state(request)
     given: dict[str, UploadFile] = {
         k: f
@@ -357,6 +422,7 @@ def api_need(
             "source": source,
             "rates": "api" if "rates" in given else "",
             "survey": "api",  # the survey is ``file`` (the form wants a survey named)
+            "observed": "api" if "observed" in given else "",
         }
     )
     form.check()
@@ -371,8 +437,14 @@ def api_need(
             confidence=confidence,
         )
         first = ups.get("file") or ups.get("rates")
+        path = ups["file"].raw if "file" in ups else None
         with core.named(first) if first else nullcontext(), state.job() as store:
-            result = need_file(ups["file"].raw if "file" in ups else None, opts, store=store)
+            result = (
+                need_by_file(path, opts, by=form.by or None, period=form.period or None,
+                             freq=form.freq if form.period else None, store=store)
+                if form.sliced
+                else need_file(path, opts, store=store)
+            )  # fmt: skip
         return Response(
             json.dumps(result.to_dict(), allow_nan=False), media_type="application/json"
         )
