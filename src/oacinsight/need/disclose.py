@@ -23,6 +23,7 @@ __all__ = [
     "published_accounting",
     "published_expected",
     "published_rates",
+    "ranking_frame",
     "rates_hidden",
     "rates_tree",
     "with_hidden",
@@ -131,6 +132,30 @@ def published_expected(expected: pd.DataFrame, oas: pd.DataFrame, threshold: int
     for col in _OBSERVED_HIDDEN:
         out.loc[hide, col] = np.nan
     out["suppressed"] = hide
+    return out
+
+
+def ranking_frame(published: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """What the target list, its order and the gains curve are worked out from: the
+    *published* expected demand, where a hidden observed count is taken as the middle
+    of the hidden range, ``(threshold - 1) / 2`` (4.5 by default), and its shortfall and
+    ratio follow from that.
+
+    Ranking or accumulating the true shortfall of a hidden area would publish it: the
+    gains curve's step at that area is its shortfall over the total, and its place in
+    the order lies between its neighbours' shown shortfalls (``docs/need.md``).  Built
+    from published values only, nothing published moves when a hidden count does.
+    """
+    out = published.copy()
+    if "suppressed" not in out or not out["suppressed"].any():
+        return out
+    hide = out["suppressed"].to_numpy(dtype=bool)
+    stand_in = max(threshold - 1, 0) / 2.0
+    expected = out.loc[hide, "expected"].astype(float)
+    out.loc[hide, "observed"] = stand_in
+    out.loc[hide, "shortfall"] = expected - stand_in
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out.loc[hide, "ratio"] = np.where(expected > 0, stand_in / expected, np.nan)
     return out
 
 

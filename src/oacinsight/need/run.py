@@ -280,7 +280,12 @@ def _assemble(
     else:
         for col in ("observed", "ratio", "ratio_low", "ratio_high", "shortfall"):
             expected[col] = np.nan
-    order = ranked(expected, opt.rules.area_type, has_observed)
+    # the order, target list and gains are worked out from published values only
+    published = (
+        disclose.published_expected(expected, oas, opt.suppress_below) if has_observed else expected
+    )
+    ranking = disclose.ranking_frame(published, opt.suppress_below)
+    order = ranked(ranking, opt.rules.area_type, has_observed)
     targets = target_list(order, opt.rules, has_observed)
     oa_rows = expected[expected["area_type"] == "oa"]
     postcodes = postcode_list(
@@ -310,6 +315,8 @@ def _assemble(
         confidence=opt.confidence,
         suppress_below=opt.suppress_below,
     )
+    if has_observed:  # worked out once: the order above used it
+        result._published = published[list(exp.EXPECTED_COLUMNS)].reset_index(drop=True)
     if opt.draw_map:
         from oacinsight.need import maps  # matplotlib, shapely: only for the map
 

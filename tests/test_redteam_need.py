@@ -1,0 +1,78 @@
+"""Attacks on ``need``'s published outputs from outside: what a reader of ``gains.csv``,
+``targets.csv`` and ``expected.csv`` together can work out about a hidden observed count.
+
+The gains curve's shortfall share used to accumulate the *true* shortfall of every area
+in campaign order, so its step at a hidden area, scaled by any shown area's step and
+shortfall, gave the hidden observed count back exactly (every one of 289 hidden OA
+counts and 48 hidden LSOA counts of a 400-claimant Demoshire file); the order itself
+placed a hidden area between its neighbours' shown shortfalls.  The property tested:
+moving people between two hidden areas, with every published count unchanged, moves
+nothing that is published.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oacinsight.need import NeedOptions, TargetRules, need_file
+
+
+def _run(customers, store, observed, target):
+    options = NeedOptions(
+        observed=str(observed),
+        observed_count="count",
+        rules=TargetRules(area_type=target, top=40, min_expected=0.0),
+        draw_map=False,
+    )
+    return need_file(customers, options, store=store)
+
+
+def _published(res) -> dict[str, pd.DataFrame]:
+    tables = res.tables()
+    return {**tables, "reach": pd.DataFrame([res.reach(0.2)])}
+
+
+def _move(res, kind: str, counts: pd.Series) -> pd.Series:
+    """Move one person between two hidden areas of ``kind`` in the same sets (same LSOA
+    and ward for OAs, same district for LSOAs), both staying below the threshold."""
+    pub = res.to_frame().set_index("area_code")
+    oas = res.oas.astype(object)
+    keys = ["lsoa", "ward"] if kind == "oa" else ["lad"]
+    units = oas.drop_duplicates(kind).set_index(kind)[keys]
+    hidden = [c for c in units.index if pd.isna(pub.loc[c, "observed"])]
+    for _, group in units.loc[hidden].groupby(keys):
+        cands = [c for c in group.index if counts.get(c, 0) < 8]
+        givers = [c for c in cands if counts.get(c, 0) >= 1]
+        for a in givers:
+            for b in cands:
+                if b != a:
+                    moved = counts.copy()
+                    moved[a] -= 1
+                    moved[b] = moved.get(b, 0) + 1
+                    return moved
+    raise AssertionError("no two hidden areas to move a person between")
+
+
+@pytest.mark.parametrize("kind", ["oa", "lsoa"])
+def test_moving_people_between_hidden_areas_moves_nothing_published(demo, tmp_path, kind):
+    store, files = demo
+    rng = np.random.default_rng(11)
+    probe = need_file(files.customers, NeedOptions(draw_map=False), store=store)
+    codes = sorted(probe.oas[kind].astype(str).unique())
+    # observed counts per area, 0 to 14: many hidden, many shown
+    counts = pd.Series(rng.integers(0, 15, len(codes)), index=codes)
+    first = _run(files.customers, store, _write(tmp_path / "a.csv", kind, counts), kind)
+    moved = _move(first, kind, counts)
+    second = _run(files.customers, store, _write(tmp_path / "b.csv", kind, moved), kind)
+    one, two = _published(first), _published(second)
+    # the move is invisible in the counts: the same pattern, the same shown counts
+    pd.testing.assert_frame_equal(one["expected"], two["expected"])
+    for name in ("targets", "gains", "target_postcodes", "reach"):
+        pd.testing.assert_frame_equal(one[name], two[name], obj=name)
+
+
+def _write(path, kind: str, counts: pd.Series):
+    pd.DataFrame({kind: counts.index, "count": counts.to_numpy()}).to_csv(path, index=False)
+    return path
