@@ -71,8 +71,44 @@ def test_moving_people_between_hidden_areas_moves_nothing_published(demo, tmp_pa
     pd.testing.assert_frame_equal(one["expected"], two["expected"])
     for name in ("targets", "gains", "target_postcodes", "reach"):
         pd.testing.assert_frame_equal(one[name], two[name], obj=name)
+    # the target list holds hidden areas, and says so
+    assert one["targets"]["observed"].isna().any()
+    assert any("ranked as if 4.5 had been observed" in n for n in first.notes)
 
 
 def _write(path, kind: str, counts: pd.Series):
     pd.DataFrame({kind: counts.index, "count": counts.to_numpy()}).to_csv(path, index=False)
     return path
+
+
+def _observed_attack(res) -> dict:
+    """The attacker's ranges of every hidden observed count of ``expected.csv``: one
+    unknown per OA, every shown OA, LSOA, ward and district count an equation."""
+    from tests.attack import attack_sums
+
+    pub, oas = res.to_frame(), res.oas.astype(object)
+    column = {"oa": "oa", "lsoa": "lsoa", "ward": "ward", "lad": "lad"}
+    keys = zip(res.expected["area_type"], res.expected["area_code"], strict=True)
+    truth = dict(zip(keys, res.expected["observed"].astype(int), strict=True))
+    cells = [
+        ((t, c), oas.loc[oas[column[t]] == c, "oa"].tolist(), None if pd.isna(v) else v)
+        for t, c, v in zip(pub["area_type"], pub["area_code"], pub["observed"], strict=True)
+    ]
+    total = int(res.expected.loc[res.expected["area_type"] == "oa", "observed"].sum())
+    return attack_sums(cells, oas["oa"].tolist(), total, truth)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_observed_counts_per_oa_lsoa_and_ward_withstand_the_attacker(demo, tmp_path, seed):
+    """LSOAs and wards cut across each other; protected set by set, a ward less its shown
+    OAs gave a hidden LSOA's count exactly (seed 1: two LSOAs, 7 and 8 people)."""
+    store, files = demo
+    probe = need_file(files.customers, NeedOptions(draw_map=False), store=store)
+    codes = probe.oas["oa"].astype(str).tolist()
+    rng = np.random.default_rng(seed)
+    counts = pd.Series(rng.poisson(4.0, len(codes)), index=codes)
+    res = _run(files.customers, store, _write(tmp_path / "o.csv", "oa", counts), "oa")
+    ranges = _observed_attack(res)
+    assert len(ranges) > 100  # most OAs hidden: the attack has something to work on
+    narrow = {k: r for k, r in ranges.items() if r[1] - r[0] < 3}
+    assert not narrow

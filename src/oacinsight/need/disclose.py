@@ -129,9 +129,66 @@ def published_expected(expected: pd.DataFrame, oas: pd.DataFrame, threshold: int
         index=out.index,
     )
     hide = hidden(out["observed"], groups, threshold) & out["observed"].notna().to_numpy()
+    if threshold > 1:
+        hide = _jointly(out, oas, hide, threshold)
     for col in _OBSERVED_HIDDEN:
         out.loc[hide, col] = np.nan
     out["suppressed"] = hide
+    return out
+
+
+def _jointly(rows: pd.DataFrame, oas: pd.DataFrame, hide: np.ndarray, threshold: int) -> np.ndarray:
+    """The set-by-set pattern ``hide`` audited as one system per district.
+
+    An OA's count is in its LSOA's and its ward's, which cut across each other, so the
+    sets protected one by one can still be combined: a ward's count less its shown OAs
+    is the sum of its hidden OAs, and if those make up one hidden LSOA, that LSOA's
+    count is known (7 people in one Demoshire LSOA).  Within each district every OA,
+    LSOA and ward count is a sum of OA counts, which add up to the district's count;
+    :func:`oacinsight.profile.audit.protect_sums` hides more (the smallest counts
+    first) until every hidden count can take at least four values.  Where it cannot,
+    the district's OA, LSOA and ward counts are all hidden.  Counts per LSOA or ward
+    (no OA counts) are one flat set per district, which the set-by-set rule covers.
+    """
+    from oacinsight.profile.audit import protect_sums
+    from oacinsight.profile.suppress import MIN_WIDTH
+
+    hide = hide.copy()
+    values = rows["observed"].fillna(0).to_numpy(dtype=float)
+    kinds, codes = rows["area_type"].to_numpy(), rows["area_code"].astype(str).to_numpy()
+    lads = rows["lad"].astype(str).to_numpy()
+    counted = rows["observed"].notna().to_numpy()
+    for lad in pd.unique(lads[(kinds == "oa") & counted]):
+        cells = np.flatnonzero((lads == lad) & (kinds != "lad") & counted)
+        if not (hide[cells] & (kinds[cells] == "oa")).any():
+            continue
+        members = _members(oas[oas["lad"].astype(str) == lad], kinds[cells], codes[cells])
+        sub, unprotected = protect_sums(
+            members,
+            values[cells],
+            hide[cells],
+            float(values[cells][kinds[cells] == "oa"].sum()),
+            frozen=np.zeros(len(cells), dtype=bool),
+            primary=values[cells] < threshold,
+            min_width=MIN_WIDTH,
+        )
+        hide[cells] = True if unprotected else sub
+    return hide
+
+
+def _members(oas: pd.DataFrame, kinds: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``cells × OAs`` (0/1): which of the district's OAs each OA, LSOA or ward holds."""
+    column = {"oa": "oa", "lsoa": "lsoa", "ward": "ward"}
+    atoms = oas["oa"].astype(str).to_numpy()
+    out = np.zeros((len(codes), len(atoms)))
+    for kind, key in column.items():
+        rows = np.flatnonzero(kinds == kind)
+        if not len(rows):
+            continue
+        where = {c: i for i, c in zip(rows, codes[rows], strict=True)}
+        owner = oas[key].astype(str).map(where)
+        hit = owner.notna().to_numpy()
+        out[owner[hit].astype(int).to_numpy(), np.flatnonzero(hit)] = 1.0
     return out
 
 
