@@ -162,14 +162,20 @@ def cell_ranges(
 def _candidates(cell: int, hidden: np.ndarray, values: np.ndarray, h: Hierarchy) -> list[int]:
     """Shown cells whose hiding widens ``cell``'s range, most useful first.
 
-    Siblings (same parent), then children, then the parent, then cells of the same
-    level, then any shown cell; smallest count first within each kind.
+    Siblings (same parent), then children of hidden siblings (a hidden sibling whose
+    children are all shown is known exactly, so hiding it alone protects nothing), then
+    children, then the parent, then cells of the same level, then any shown cell;
+    smallest count first within each kind.  Without the second kind, an only child
+    below the threshold hid its parent, then every cell of the parent's level in turn
+    (2,000 Demoshire customers: all 8 supergroups and 64 of 76 cells hidden).
     """
     shown = ~hidden
     n = len(values)
     same_parent = (h.parent == h.parent[cell]) & (h.level_rank == h.level_rank[cell])
+    hidden_siblings = np.flatnonzero(same_parent & hidden & (np.arange(n) != cell))
     kinds = [
         same_parent,
+        np.isin(h.parent, hidden_siblings),
         h.parent == cell,
         np.arange(n) == h.parent[cell],
         h.level_rank == h.level_rank[cell],
