@@ -112,3 +112,42 @@ def test_observed_counts_per_oa_lsoa_and_ward_withstand_the_attacker(demo, tmp_p
     assert len(ranges) > 100  # most OAs hidden: the attack has something to work on
     narrow = {k: r for k, r in ranges.items() if r[1] - r[0] < 3}
     assert not narrow
+
+
+def test_need_and_a_profile_of_the_same_claimants_withstand_the_attacker(demo, tmp_path):
+    """``profile claimants.csv`` and ``need --observed claimants.csv`` publish sums of the
+    same OA counts (each OA lies in one OAC subgroup): a shown subgroup less its shown
+    OAs gave hidden OA counts back exactly (19 OAs of 3,000 Demoshire claimants, e.g. 4
+    and 7 people).  Together they must leave every hidden count four values or more."""
+    from tests.attack import attack_sums
+
+    from oacinsight.profile.run import profile_file
+
+    store, files = demo
+    customers = pd.read_csv(files.customers, dtype=str)
+    claimants = tmp_path / "claimants.csv"
+    customers.sample(3000, random_state=6)[["postcode"]].to_csv(claimants, index=False)
+    profile = profile_file(claimants, level="all", store=store).to_frame()
+    res = need_file(
+        files.customers, NeedOptions(observed=str(claimants), draw_map=False), store=store
+    )
+    pub, oas = res.to_frame(), res.oas.astype(object)
+    column = {"oa": "oa", "lsoa": "lsoa", "ward": "ward", "lad": "lad"}
+    column.update(supergroup="supergroup", group="group_code", subgroup="subgroup")
+    cells = [
+        ((t, c), oas.loc[oas[column[t]].astype(str) == str(c), "oa"].tolist(), v)
+        for t, c, v in zip(
+            [*pub["area_type"], *profile["level"]],
+            [*pub["area_code"], *profile["code"]],
+            [*pub["observed"], *profile["customers"]],
+            strict=True,
+        )
+    ]
+    cells = [(k, m, None if pd.isna(v) else float(v)) for k, m, v in cells]
+    per_oa = res.expected[res.expected["area_type"] == "oa"].set_index("area_code")["observed"]
+    truth = {k: int(per_oa.reindex(m).fillna(0).sum()) for k, m, _ in cells}
+    total = int(per_oa.sum())
+    assert int(profile.loc[profile["level"] == "supergroup", "base"].notna().sum()) == 8
+    ranges = attack_sums(cells, oas["oa"].tolist(), total, truth)
+    assert len(ranges) > 50
+    assert not {k: r for k, r in ranges.items() if r[1] - r[0] < 3}

@@ -138,47 +138,84 @@ def published_expected(expected: pd.DataFrame, oas: pd.DataFrame, threshold: int
 
 
 def _jointly(rows: pd.DataFrame, oas: pd.DataFrame, hide: np.ndarray, threshold: int) -> np.ndarray:
-    """The set-by-set pattern ``hide`` audited as one system per district.
+    """The set-by-set pattern ``hide`` audited as one system over the area.
 
     An OA's count is in its LSOA's and its ward's, which cut across each other, so the
     sets protected one by one can still be combined: a ward's count less its shown OAs
     is the sum of its hidden OAs, and if those make up one hidden LSOA, that LSOA's
-    count is known (7 people in one Demoshire LSOA).  Within each district every OA,
-    LSOA and ward count is a sum of OA counts, which add up to the district's count;
+    count is known (7 people in one Demoshire LSOA).  And the observed records are often
+    profiled too (``profile`` of the same claimants file): each OA lies in one OAC
+    subgroup, so a profile's shown subgroup less its shown OAs is the sum of its hidden
+    OAs (an OA of 4 claimants given back exactly).  Every OA, LSOA, ward and district
+    count and every cell of the profile of the same records on the same area (its own
+    pattern, frozen: it is safe on its own and published as it is) is a sum of OA
+    counts, which add up to the area's count;
     :func:`oacinsight.profile.audit.protect_sums` hides more (the smallest counts
     first) until every hidden count can take at least four values.  Where it cannot,
-    the district's OA, LSOA and ward counts are all hidden.  Counts per LSOA or ward
-    (no OA counts) are one flat set per district, which the set-by-set rule covers.
+    every OA, LSOA and ward count is hidden.  Counts per LSOA or ward (no OA counts)
+    are one flat set per district, which the set-by-set rule covers.
     """
     from oacinsight.profile.audit import protect_sums
     from oacinsight.profile.suppress import MIN_WIDTH
 
-    hide = hide.copy()
-    values = rows["observed"].fillna(0).to_numpy(dtype=float)
-    kinds, codes = rows["area_type"].to_numpy(), rows["area_code"].astype(str).to_numpy()
-    lads = rows["lad"].astype(str).to_numpy()
+    kinds = rows["area_type"].to_numpy()
     counted = rows["observed"].notna().to_numpy()
-    for lad in pd.unique(lads[(kinds == "oa") & counted]):
-        cells = np.flatnonzero((lads == lad) & (kinds != "lad") & counted)
-        if not (hide[cells] & (kinds[cells] == "oa")).any():
-            continue
-        members = _members(oas[oas["lad"].astype(str) == lad], kinds[cells], codes[cells])
-        sub, unprotected = protect_sums(
-            members,
-            values[cells],
-            hide[cells],
-            float(values[cells][kinds[cells] == "oa"].sum()),
-            frozen=np.zeros(len(cells), dtype=bool),
-            primary=values[cells] < threshold,
-            min_width=MIN_WIDTH,
-        )
-        hide[cells] = True if unprotected else sub
+    if not (hide & (kinds == "oa") & counted).any():
+        return hide
+    hide = hide.copy()
+    cells = np.flatnonzero(counted)
+    values = rows["observed"].fillna(0).to_numpy(dtype=float)[cells]
+    members = _members(oas, kinds[cells], rows["area_code"].astype(str).to_numpy()[cells])
+    oac_members, oac_values, oac_hidden = _profile_cells(oas, rows, threshold)
+    n = len(cells)
+    sub, unprotected = protect_sums(
+        np.vstack([members, oac_members]),
+        np.concatenate([values, oac_values]),
+        np.concatenate([hide[cells], oac_hidden]),
+        float(values[kinds[cells] == "oa"].sum()),
+        frozen=np.arange(n + len(oac_values)) >= n,
+        primary=np.concatenate([values < threshold, np.zeros(len(oac_values), dtype=bool)]),
+        min_width=MIN_WIDTH,
+    )
+    hide[cells] = sub[:n]
+    if unprotected:
+        hide[counted & (kinds != "lad")] = True
     return hide
 
 
+def _profile_cells(
+    oas: pd.DataFrame, rows: pd.DataFrame, threshold: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cells of a profile of the observed records on the area (every supergroup,
+    group and subgroup its OAs hold) over the OAs, their counts and the profile's own
+    pattern (:func:`oacinsight.profile.suppress.suppression_mask` on the nested table,
+    as ``profile`` chooses it)."""
+    from oacinsight.profile.stats import table_hierarchy
+    from oacinsight.profile.suppress import suppression_mask
+
+    per_oa = rows[rows["area_type"] == "oa"].set_index("area_code")["observed"]
+    counts = oas["oa"].astype(str).map(per_oa).fillna(0).to_numpy(dtype=float)
+    keys, member_rows = [], []
+    for level, column in (("supergroup", "supergroup"), ("group", "group_code"),
+                          ("subgroup", "subgroup")):  # fmt: skip
+        codes = oas[column].astype(str)
+        for code in sorted(codes.unique()):
+            keys.append((level, code))
+            member_rows.append((codes == code).to_numpy(dtype=float))
+    members = np.array(member_rows).reshape(len(keys), len(oas))
+    values = members @ counts
+    table = pd.DataFrame(
+        {"level": [k[0] for k in keys], "code": [k[1] for k in keys], "parent": None}
+    )
+    mask = suppression_mask(
+        pd.Series(values), threshold=threshold, hierarchy=table_hierarchy(table)
+    )
+    return members, values, mask.to_numpy(dtype=bool)
+
+
 def _members(oas: pd.DataFrame, kinds: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """``cells × OAs`` (0/1): which of the district's OAs each OA, LSOA or ward holds."""
-    column = {"oa": "oa", "lsoa": "lsoa", "ward": "ward"}
+    """``cells × OAs`` (0/1): which of the OAs each OA, LSOA, ward or district holds."""
+    column = {"oa": "oa", "lsoa": "lsoa", "ward": "ward", "lad": "lad"}
     atoms = oas["oa"].astype(str).to_numpy()
     out = np.zeros((len(codes), len(atoms)))
     for kind, key in column.items():

@@ -21,6 +21,7 @@ import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -407,13 +408,22 @@ class _SumAudit:
 
     def __init__(self, members: np.ndarray, values: np.ndarray, total: float, width: int):
         self.members, self.values, self.total, self.width = members, values, total, width
+        self._last: tuple[bytes, Any, np.ndarray] | None = None
         self.low = values.astype(float).copy()
         self.high = values.astype(float).copy()
 
-    def _system(self, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        shown = np.flatnonzero(~hidden)
-        a_eq = np.vstack([self.members[shown], np.ones((1, self.members.shape[1]))])
-        return a_eq, np.concatenate([self.values[shown], [float(self.total)]])
+    def _system(self, hidden: np.ndarray) -> tuple[Any, np.ndarray]:
+        """The equations of the shown cells and the total, as a sparse matrix (built
+        once per pattern: a need audit of 800 OAs bounds hundreds of cells in turn)."""
+        from scipy.sparse import csr_array
+
+        key = hidden.tobytes()
+        if self._last is None or self._last[0] != key:
+            shown = np.flatnonzero(~hidden)
+            a_eq = np.vstack([self.members[shown], np.ones((1, self.members.shape[1]))])
+            b_eq = np.concatenate([self.values[shown], [float(self.total)]])
+            self._last = (key, csr_array(a_eq), b_eq)
+        return self._last[1], self._last[2]
 
     def _seen(self, cells_values: np.ndarray) -> None:
         self.low = np.minimum(self.low, cells_values)
