@@ -23,6 +23,7 @@ __all__ = [
     "published_accounting",
     "published_expected",
     "published_rates",
+    "ranking_frame",
     "rates_hidden",
     "rates_tree",
     "with_hidden",
@@ -128,9 +129,127 @@ def published_expected(expected: pd.DataFrame, oas: pd.DataFrame, threshold: int
         index=out.index,
     )
     hide = hidden(out["observed"], groups, threshold) & out["observed"].notna().to_numpy()
+    if threshold > 1:
+        hide = _jointly(out, oas, hide, threshold)
     for col in _OBSERVED_HIDDEN:
         out.loc[hide, col] = np.nan
     out["suppressed"] = hide
+    return out
+
+
+def _jointly(rows: pd.DataFrame, oas: pd.DataFrame, hide: np.ndarray, threshold: int) -> np.ndarray:
+    """The set-by-set pattern ``hide`` audited as one system over the area.
+
+    An OA's count is in its LSOA's and its ward's, which cut across each other, so the
+    sets protected one by one can still be combined: a ward's count less its shown OAs
+    is the sum of its hidden OAs, and if those make up one hidden LSOA, that LSOA's
+    count is known (7 people in one Demoshire LSOA).  And the observed records are often
+    profiled too (``profile`` of the same claimants file): each OA lies in one OAC
+    subgroup, so a profile's shown subgroup less its shown OAs is the sum of its hidden
+    OAs (an OA of 4 claimants given back exactly).  Every OA, LSOA, ward and district
+    count and every cell of the profile of the same records on the same area (its own
+    pattern, frozen: it is safe on its own and published as it is) is a sum of OA
+    counts, which add up to the area's count;
+    :func:`oacinsight.profile.audit.protect_sums` hides more (the smallest counts
+    first) until every hidden count can take at least four values.  Where it cannot,
+    every OA, LSOA and ward count is hidden.  Counts per LSOA or ward (no OA counts)
+    are one flat set per district, which the set-by-set rule covers.
+    """
+    from oacinsight.profile.audit import protect_sums
+    from oacinsight.profile.suppress import MIN_WIDTH
+
+    kinds = rows["area_type"].to_numpy()
+    counted = rows["observed"].notna().to_numpy()
+    if not (hide & (kinds == "oa") & counted).any():
+        return hide
+    hide = hide.copy()
+    cells = np.flatnonzero(counted)
+    values = rows["observed"].fillna(0).to_numpy(dtype=float)[cells]
+    members = _members(oas, kinds[cells], rows["area_code"].astype(str).to_numpy()[cells])
+    oac_members, oac_values, oac_hidden = _profile_cells(oas, rows, threshold)
+    n = len(cells)
+    sub, unprotected = protect_sums(
+        np.vstack([members, oac_members]),
+        np.concatenate([values, oac_values]),
+        np.concatenate([hide[cells], oac_hidden]),
+        float(values[kinds[cells] == "oa"].sum()),
+        frozen=np.arange(n + len(oac_values)) >= n,
+        primary=np.concatenate([values < threshold, np.zeros(len(oac_values), dtype=bool)]),
+        min_width=MIN_WIDTH,
+    )
+    hide[cells] = sub[:n]
+    if unprotected:
+        hide[counted & (kinds != "lad")] = True
+    return hide
+
+
+def _profile_cells(
+    oas: pd.DataFrame, rows: pd.DataFrame, threshold: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cells of a profile of the observed records on the area (every supergroup,
+    group and subgroup its OAs hold) over the OAs, their counts and the profile's own
+    pattern (:func:`oacinsight.profile.suppress.suppression_mask` on the nested table,
+    as ``profile`` chooses it)."""
+    from oacinsight.profile.stats import table_hierarchy
+    from oacinsight.profile.suppress import suppression_mask
+
+    per_oa = rows[rows["area_type"] == "oa"].set_index("area_code")["observed"]
+    counts = oas["oa"].astype(str).map(per_oa).fillna(0).to_numpy(dtype=float)
+    keys, member_rows = [], []
+    for level, column in (("supergroup", "supergroup"), ("group", "group_code"),
+                          ("subgroup", "subgroup")):  # fmt: skip
+        codes = oas[column].astype(str)
+        for code in sorted(codes.unique()):
+            keys.append((level, code))
+            member_rows.append((codes == code).to_numpy(dtype=float))
+    members = np.array(member_rows).reshape(len(keys), len(oas))
+    values = members @ counts
+    table = pd.DataFrame(
+        {"level": [k[0] for k in keys], "code": [k[1] for k in keys], "parent": None}
+    )
+    mask = suppression_mask(
+        pd.Series(values), threshold=threshold, hierarchy=table_hierarchy(table)
+    )
+    return members, values, mask.to_numpy(dtype=bool)
+
+
+def _members(oas: pd.DataFrame, kinds: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``cells × OAs`` (0/1): which of the OAs each OA, LSOA, ward or district holds."""
+    column = {"oa": "oa", "lsoa": "lsoa", "ward": "ward", "lad": "lad"}
+    atoms = oas["oa"].astype(str).to_numpy()
+    out = np.zeros((len(codes), len(atoms)))
+    for kind, key in column.items():
+        rows = np.flatnonzero(kinds == kind)
+        if not len(rows):
+            continue
+        where = {c: i for i, c in zip(rows, codes[rows], strict=True)}
+        owner = oas[key].astype(str).map(where)
+        hit = owner.notna().to_numpy()
+        out[owner[hit].astype(int).to_numpy(), np.flatnonzero(hit)] = 1.0
+    return out
+
+
+def ranking_frame(published: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """What the target list, its order and the gains curve are worked out from: the
+    *published* expected demand, where a hidden observed count is taken as the middle
+    of the hidden range, ``(threshold - 1) / 2`` (4.5 by default), and its shortfall and
+    ratio follow from that.
+
+    Ranking or accumulating the true shortfall of a hidden area would publish it: the
+    gains curve's step at that area is its shortfall over the total, and its place in
+    the order lies between its neighbours' shown shortfalls (``docs/need.md``).  Built
+    from published values only, nothing published moves when a hidden count does.
+    """
+    out = published.copy()
+    if "suppressed" not in out or not out["suppressed"].any():
+        return out
+    hide = out["suppressed"].to_numpy(dtype=bool)
+    stand_in = max(threshold - 1, 0) / 2.0
+    expected = out.loc[hide, "expected"].astype(float)
+    out.loc[hide, "observed"] = stand_in
+    out.loc[hide, "shortfall"] = expected - stand_in
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out.loc[hide, "ratio"] = np.where(expected > 0, stand_in / expected, np.nan)
     return out
 
 

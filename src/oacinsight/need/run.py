@@ -283,8 +283,14 @@ def _assemble(
     else:
         for col in ("observed", "ratio", "ratio_low", "ratio_high", "shortfall"):
             expected[col] = np.nan
-    order = ranked(expected, opt.rules.area_type, has_observed)
+    # the order, target list and gains are worked out from published values only
+    published = (
+        disclose.published_expected(expected, oas, opt.suppress_below) if has_observed else expected
+    )
+    ranking = disclose.ranking_frame(published, opt.suppress_below)
+    order = ranked(ranking, opt.rules.area_type, has_observed)
     targets = target_list(order, opt.rules, has_observed)
+    notes.extend(_hidden_targets_note(published, targets, opt))
     oa_rows = expected[expected["area_type"] == "oa"]
     postcodes = postcode_list(
         targets,
@@ -313,6 +319,8 @@ def _assemble(
         confidence=opt.confidence,
         suppress_below=opt.suppress_below,
     )
+    if has_observed:  # worked out once: the order above used it
+        result._published = published[list(exp.EXPECTED_COLUMNS)].reset_index(drop=True)
     if opt.draw_map:
         from oacinsight.need import maps  # matplotlib, shapely: only for the map
 
@@ -352,6 +360,26 @@ def _area_notes(
 
 #: Plural words for the area types of ``expected.csv`` in notes.
 KIND_WORDS = {"lsoa": "LSOAs", "ward": "wards", "lad": "local authorities"}
+
+
+def _hidden_targets_note(
+    published: pd.DataFrame, targets: pd.DataFrame, opt: NeedOptions
+) -> list[str]:
+    """Say plainly when the target list holds areas whose observed count is hidden."""
+    if "suppressed" not in published or targets.empty:
+        return []
+    rows = published[published["area_type"] == opt.rules.area_type]
+    hidden = set(rows.loc[rows["suppressed"].astype(bool), "area_code"].astype(str))
+    n = int(targets["area_code"].astype(str).isin(hidden).sum())
+    if not n:
+        return []
+    stand_in = max(opt.suppress_below - 1, 0) / 2
+    return [
+        f"{n} of the {len(targets)} target areas have their observed count hidden (fewer "
+        f"than {opt.suppress_below}, or hidden to protect one): they are ranked as if "
+        f"{stand_in:g} had been observed, so their true shortfall may differ (by more "
+        "where a larger count was hidden to protect a small one)"
+    ]
 
 
 def _target_oas(oas: pd.DataFrame, targets: pd.DataFrame, opt: NeedOptions) -> list[str]:
