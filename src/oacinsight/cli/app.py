@@ -26,6 +26,7 @@ from oacinsight.cli._common import (  # noqa: F401  (re-exported for older impor
     err,
     failure,
     interrupted,
+    leave,
     usage_line,
 )
 from oacinsight.cli._common import engine_for as _engine
@@ -299,3 +300,8 @@ def main() -> None:
     except KeyboardInterrupt:  # Ctrl-C outside a command (while starting up)
         err("error: interrupted; no output was written or changed")
         sys.exit(EXIT_INTERRUPTED)
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            leave(exc.code or 0)
+        raise
+    leave(0)

@@ -262,7 +262,7 @@ def _assemble(
     names = sql.names_of(con, list(dict.fromkeys([*wanted, *codes])))
     moments = exp.rate_moments(rates, opt.level)
     expected = exp.expected_demand(oas, moments, opt.level, names, opt.confidence)
-    notes = [*notes, *_area_notes(s, codes, names, expected, oas)]
+    notes = [*notes, *_area_notes(s, codes, names, oas)]
     has_observed = opt.observed is not None
     if has_observed:
         if counted is not None and counted.observed is not None:
@@ -330,9 +330,7 @@ def _assemble(
     return result
 
 
-def _area_notes(
-    s: Store, codes: list[str], names: dict[str, str], expected: pd.DataFrame, oas: pd.DataFrame
-) -> list[str]:
+def _area_notes(s: Store, codes: list[str], names: dict[str, str], oas: pd.DataFrame) -> list[str]:
     """Plain lines when a chosen area is only partly in the store, when output areas
     have no ward or district known, and when areas have no name loaded (their codes are
     shown instead)."""
@@ -347,9 +345,11 @@ def _area_notes(
                 "their postcodes is in the loaded directory, and no official lookup): they "
                 f"count in the output area and LSOA rows and the area's total, in no {word} row"
             )
-    kinds = expected["area_type"].to_numpy(dtype=object)
-    shown = expected["name"].to_numpy(dtype=object) == expected["area_code"].to_numpy(dtype=object)
-    nameless = [KIND_WORDS[k] for k in ("lsoa", "ward", "lad") if (shown & (kinds == k)).any()]
+    nameless = [
+        KIND_WORDS[k]
+        for k in ("lsoa", "ward", "lad")
+        if any(names.get(c, c) == c for c in oas[k].cat.categories)
+    ]
     if nameless:
         lines.append(
             f"names: no names loaded for some {', '.join(nameless)} (codes shown); ingest the "
