@@ -287,3 +287,62 @@ def test_demo_need_plants_wards_on_top(demo, tmp_path):
     raw = need_file(matched, options, store=store).expected.set_index("area_code")
     assert raw.loc[planted, "ratio"].between(0.3, 0.5).all()
     assert "Campaign reach" in out["need_html"].read_text()
+
+
+@pytest.mark.parametrize("value", ["1e300", "inf", "200000000"])
+def test_implausible_observed_counts_refused(demo, run, tmp_path, value):
+    """A count no area can hold (another unit, 1e300, infinity) is refused in one line,
+    given per area code or per postcode with a count column."""
+    store, files = demo
+    out, _ = run
+    e = pd.read_csv(out / "expected.csv")
+    ward = sorted(e.loc[e["area_type"] == "ward", "area_code"])[0]
+    postcode = pd.read_csv(files.customers, dtype=str)["postcode"].iloc[0]
+    by_code = pd.DataFrame({"ward": [ward], "count": [value]})
+    by_postcode = pd.DataFrame({"postcode": [postcode], "count": [value]})
+    for name, frame in (("code.csv", by_code), ("pc.csv", by_postcode)):
+        frame.to_csv(tmp_path / name, index=False)
+        res = runner.invoke(
+            app,
+            [
+                "need",
+                str(files.customers),
+                "--observed",
+                str(tmp_path / name),
+                "--observed-count",
+                "count",
+                "--area",
+                LAD,
+                "-o",
+                str(tmp_path / "x"),
+                "--store",
+                str(store),
+            ],
+        )
+        assert res.exit_code == 2, res.output
+        lines = res.output.strip().splitlines()
+        assert len(lines) == 1 and "more than 100,000,000 people" in lines[0], lines
+
+
+def test_observed_audit_reports_progress(demo, run, tmp_path):
+    """The joint audit of the observed counts (long for a district) is reported as a
+    task that starts and finishes; without observed counts nothing is reported."""
+    store, files = demo
+    out, _ = run
+    e = pd.read_csv(out / "expected.csv")
+    oas = e.loc[e["area_type"] == "oa", "area_code"].tolist()[:40]
+    pd.DataFrame({"oa": oas, "count": [3] * len(oas)}).to_csv(tmp_path / "obs.csv", index=False)
+    steps = []
+    opt = NeedOptions(
+        areas=(LAD,), draw_map=False, observed=str(tmp_path / "obs.csv"), progress=steps.append
+    )
+    need_file(files.customers, opt, store=store)
+    tasks = [s for s in steps if s.task.startswith("checking that no hidden observed count")]
+    assert tasks[0].done == 0 and tasks[-1].finished
+    steps.clear()
+    need_file(
+        files.customers,
+        NeedOptions(areas=(LAD,), draw_map=False, progress=steps.append),
+        store=store,
+    )
+    assert steps == []

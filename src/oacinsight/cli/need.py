@@ -3,6 +3,7 @@ reach, from customer or survey rates per OAC group."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -101,15 +102,9 @@ def need_cmd(
 ) -> None:
     """Rates of a need per OAC group, expected demand for every OA, LSOA, ward and
     district, observed against expected, a ranked target list and the campaign reach."""
-    from oacinsight.need import (
-        NeedByResult,
-        NeedOptions,
-        NeedResult,
-        TargetRules,
-        need_by_file,
-        need_file,
-    )
+    from oacinsight.need import NeedOptions, TargetRules
     from oacinsight.need.result import MAP_OUTPUTS, OUTPUTS, check_outputs
+    from oacinsight.progress import console_progress
 
     kinds = OUTPUTS if outputs.strip().lower() == "all" else tuple(outputs.split(","))
     wanted = check_outputs(kinds)
@@ -135,6 +130,33 @@ def need_cmd(
         suppress_below=suppress_below,
         draw_map=bool(wanted & MAP_OUTPUTS),
     )
+    with console_progress() as show:
+        _run(
+            input,
+            dataclasses.replace(options, progress=show),
+            output,
+            wanted,
+            engine,
+            spark_master,
+            (by, period, freq),
+            store,
+        )
+
+
+def _run(
+    input: Path | None,
+    options: Any,
+    output: Path,
+    wanted: frozenset[str],
+    engine: str,
+    spark_master: str | None,
+    slicing: tuple[str | None, str | None, str | None],
+    store: Path | None,
+) -> None:
+    """Run need (or need by a column) and write its outputs."""
+    from oacinsight.need import NeedByResult, NeedResult, need_by_file, need_file
+
+    by, period, freq = slicing
     sliced = by is not None or period is not None or freq is not None
     if engine == "spark":  # before Spark starts
         from oacinsight.spark.need import refuse_unsupported

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from oacinsight.errors import InputFileError, StoreError
@@ -237,6 +238,7 @@ def observed_in_area(found: Assignment, oas: list[str], name: str) -> Observed:
     """Observed counts per output area of the area ``oas`` from records counted per
     output area (``amount``), and the accounting of the rows."""
     per = found.per_oa
+    _check_plausible(per["amount"], name)
     placed = per[per["oa"].notna()].set_index("oa")["amount"]
     area = set(oas)
     inside = placed[placed.index.isin(area)]
@@ -249,6 +251,21 @@ def observed_in_area(found: Assignment, oas: list[str], name: str) -> Observed:
     if inside.sum() <= 0:
         raise InputFileError(f"{name}: no observed count falls inside the chosen area")
     return Observed(inside.rename("observed"), "oa", acc)
+
+
+#: More people than live in the United Kingdom: no area's observed count can be this.
+MAX_OBSERVED = 100_000_000
+
+
+def _check_plausible(counts: pd.Series, name: str) -> None:
+    """Refuse observed counts no area can hold (a count column of another unit, 1e300)."""
+    values = counts.to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values > MAX_OBSERVED)
+    if bad.any():
+        raise InputFileError(
+            f"{name}: an observed count of {values[bad][0]:.3g} for one area is more "
+            f"than {MAX_OBSERVED:,} people: give counts of people (--observed-count)"
+        )
 
 
 def _count_column(columns: list[str], wanted: str | None, name: str) -> str | None:
@@ -286,6 +303,7 @@ def _by_code(
     )
     if amount.isna().any() or (amount < 0).any():
         raise InputFileError(f"{name}: every count in {count!r} must be a number of 0 or more")
+    _check_plausible(amount.groupby(codes).sum(), name)
     return observed_by_code(s, amount.groupby(codes).sum(), kind, len(frame), name)
 
 

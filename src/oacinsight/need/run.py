@@ -22,6 +22,7 @@ from oacinsight.need import rates as rt
 from oacinsight.need.result import NeedResult
 from oacinsight.need.stats import dissimilarity
 from oacinsight.need.targets import TargetRules, gains_curve, postcode_list, ranked, target_list
+from oacinsight.progress import Progress, watch
 from oacinsight.store import Store, profiles
 from oacinsight.store import need as sql
 from oacinsight.warm import warm
@@ -51,6 +52,8 @@ class NeedOptions:
     confidence: float = 0.95
     suppress_below: int = 10
     draw_map: bool = True  # the map PNG and GeoJSON (False: tables only, no matplotlib)
+    #: Where long work is reported (the command line's progress; None: nowhere).
+    progress: Progress | None = field(default=None, compare=False, repr=False)
 
     def check(self, has_input: bool) -> None:
         """Refuse impossible or ignored options with a one-line reason."""
@@ -284,9 +287,11 @@ def _assemble(
         for col in ("observed", "ratio", "ratio_low", "ratio_high", "shortfall"):
             expected[col] = np.nan
     # the order, target list and gains are worked out from published values only
-    published = (
-        disclose.published_expected(expected, oas, opt.suppress_below) if has_observed else expected
-    )
+    published = expected
+    if has_observed:  # one audit of every observed count: a district can take a minute
+        task = "checking that no hidden observed count can be worked out"
+        with watch(opt.progress, task, 1, "audit", lambda: -1.0):
+            published = disclose.published_expected(expected, oas, opt.suppress_below)
     ranking = disclose.ranking_frame(published, opt.suppress_below)
     order = ranked(ranking, opt.rules.area_type, has_observed)
     targets = target_list(order, opt.rules, has_observed)
