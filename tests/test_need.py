@@ -232,22 +232,7 @@ def test_bad_input_one_line_errors(demo, run, tmp_path):
         tmp_path / "rx.csv", index=False
     )
     for name, message in (("r11.csv", "2011 OAC code"), ("rx.csv", "unknown OAC 2021 code")):
-        res = runner.invoke(
-            app,
-            [
-                "need",
-                "--rates",
-                str(tmp_path / name),
-                "--area",
-                LAD,
-                "-o",
-                str(tmp_path / "x"),
-                "--store",
-                str(store),
-            ],
-        )
-        assert res.exit_code == 2, res.output
-        lines = res.output.strip().splitlines()
+        lines = _refused("--rates", str(tmp_path / name), "--area", LAD, *_out(tmp_path, store))
         assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
     res = runner.invoke(
         app,
@@ -263,6 +248,18 @@ def test_bad_input_one_line_errors(demo, run, tmp_path):
         ],
     )
     assert res.exit_code == 2 and "not both" in res.output
+
+
+def _out(tmp_path, store) -> tuple[str, ...]:
+    """The output folder and store options of a refused run."""
+    return ("-o", str(tmp_path / "x"), "--store", str(store))
+
+
+def _refused(*args: str) -> list[str]:
+    """``oacinsight need ARGS``, which must exit 2: the lines it printed."""
+    res = runner.invoke(app, ["need", *args])
+    assert res.exit_code == 2, res.output
+    return res.output.strip().splitlines()
 
 
 def test_demo_need_plants_wards_on_top(demo, tmp_path):
@@ -302,25 +299,8 @@ def test_implausible_observed_counts_refused(demo, run, tmp_path, value):
     by_postcode = pd.DataFrame({"postcode": [postcode], "count": [value]})
     for name, frame in (("code.csv", by_code), ("pc.csv", by_postcode)):
         frame.to_csv(tmp_path / name, index=False)
-        res = runner.invoke(
-            app,
-            [
-                "need",
-                str(files.customers),
-                "--observed",
-                str(tmp_path / name),
-                "--observed-count",
-                "count",
-                "--area",
-                LAD,
-                "-o",
-                str(tmp_path / "x"),
-                "--store",
-                str(store),
-            ],
-        )
-        assert res.exit_code == 2, res.output
-        lines = res.output.strip().splitlines()
+        observed = ("--observed", str(tmp_path / name), "--observed-count", "count")
+        lines = _refused(str(files.customers), *observed, "--area", LAD, *_out(tmp_path, store))
         assert len(lines) == 1 and "more than 100,000,000 people" in lines[0], lines
 
 
